@@ -1,0 +1,104 @@
+//! The case as people read it: plain values hydrated from a case document.
+//!
+//! These types are what the screens and `lianxin device export` show. They are never written
+//! back wholesale: edits go through [`crate::CaseDoc`], one field or entry at a time, so that
+//! concurrent edits merge.
+
+use serde::Serialize;
+
+use crate::{Date, DocId, EntryId, UnitId};
+
+/// The fixed part of every document: what it is, who owns it, who made it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Header {
+    pub id: DocId,
+    pub schema: u64,
+    pub kind: String,
+    /// The units the document belongs to: the key for access control. Only ever grows.
+    pub units: Vec<UnitId>,
+    pub created_by: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// One petition matter 信访事项, hydrated.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Case {
+    pub header: Header,
+    pub reference: Option<String>,
+    pub channel: Option<String>,
+    pub form: Option<String>,
+    pub people: Option<i64>,
+    pub level: Option<String>,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    pub responsible_unit: Option<String>,
+    pub handler: Option<String>,
+    pub leader: Option<String>,
+    pub archived: bool,
+    pub summary: String,
+    pub notes: String,
+    pub petitioners: Vec<Petitioner>,
+    /// Lifecycle steps, ordered by date, then by when they were recorded.
+    pub steps: Vec<Step>,
+    /// Follow-up visits, ordered by date, then by when they were recorded.
+    pub follow_ups: Vec<FollowUp>,
+    /// Single-value fields set differently on several devices and not yet chosen between.
+    pub conflicts: Vec<Conflict>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Petitioner {
+    pub id: EntryId,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    pub id: EntryId,
+    pub kind: String,
+    pub on: Date,
+    pub reason: Option<String>,
+    pub outcome: Option<String>,
+    pub by: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FollowUp {
+    pub id: EntryId,
+    pub on: Date,
+    pub text: String,
+    pub place: Option<String>,
+    pub visitors: Option<String>,
+    pub met: Option<String>,
+    pub attitude: Option<String>,
+    pub outcome: Option<String>,
+    pub next_step: Option<String>,
+    pub by: String,
+    pub at: i64,
+    /// The device (Automerge actor, hex) that recorded the entry.
+    pub device: String,
+}
+
+/// A single-value field with competing values. `values[0]` is the one shown until someone
+/// chooses; the choice is an ordinary edit that supersedes all of them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Conflict {
+    pub field: String,
+    pub values: Vec<ConflictValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConflictValue {
+    pub value: serde_json::Value,
+    pub by: String,
+    /// Milliseconds since the Unix epoch, as the setting device's clock said.
+    pub at: i64,
+    /// The device (Automerge actor, hex) whose change set it; the server checks actors, so
+    /// this is trustworthy.
+    pub device: String,
+}

@@ -1,0 +1,741 @@
+//! The case document: how a case lives in Automerge, and the only way to edit it.
+//!
+//! Layout (root map):
+//!
+//! ```text
+//! header      map   id, schema, kind, created_by, created_at, units: map unit -> true
+//! fields      map   field name -> map { v, by, at }     single values (one wins, conflicts kept)
+//! summary     text  character-level merge
+//! notes       text  character-level merge
+//! petitioners list  map { id, name, id_number, phone, address }
+//! steps       list  map { id, kind, on, reason, outcome, by, at }
+//! follow_ups  list  map { id, on, text, place, visitors, met, attitude, outcome, next_step, by, at }
+//! ```
+//!
+//! A single value is written as a fresh map holding the value with who set it and when, so
+//! that when two devices set a field concurrently both maps survive and each still says who
+//! set it. Fields added in later schema versions read as absent from older documents.
+
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    transaction::{CommitOptions, Transactable},
+};
+
+use crate::case::{Case, Conflict, ConflictValue, FollowUp, Header, Petitioner, Step};
+use crate::vocab::{Category, Channel, Form, Level, Source, StepKind};
+use crate::{Date, DocId, EntryId, Error, UnitId};
+
+/// The schema version written into new documents.
+pub const SCHEMA_VERSION: u64 = 1;
+pub const KIND_CASE: &str = "case";
+
+/// Who makes an edit, and when (the shells read the clock, not this crate).
+#[derive(Clone, Debug)]
+pub struct Editor {
+    pub user: String,
+    /// Milliseconds since the Unix epoch.
+    pub now: i64,
+}
+
+impl Editor {
+    pub fn new(user: &str, now: i64) -> Self {
+        Editor {
+            user: user.to_string(),
+            now,
+        }
+    }
+}
+
+/// What a new case needs.
+#[derive(Clone, Debug)]
+pub struct CaseDraft {
+    pub id: DocId,
+    pub unit: UnitId,
+    pub channel: Channel,
+    pub summary: String,
+}
+
+impl CaseDraft {
+    pub fn new(unit: UnitId, channel: Channel, summary: &str) -> Self {
+        CaseDraft {
+            id: DocId::random(),
+            unit,
+            channel,
+            summary: summary.to_string(),
+        }
+    }
+}
+
+/// A single-value field of a case.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Field {
+    Reference,
+    Channel,
+    Form,
+    People,
+    Level,
+    Source,
+    Category,
+    ResponsibleUnit,
+    Handler,
+    Leader,
+    Archived,
+}
+
+impl Field {
+    pub const ALL: &'static [Field] = &[
+        Field::Reference,
+        Field::Channel,
+        Field::Form,
+        Field::People,
+        Field::Level,
+        Field::Source,
+        Field::Category,
+        Field::ResponsibleUnit,
+        Field::Handler,
+        Field::Leader,
+        Field::Archived,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Reference => "reference",
+            Field::Channel => "channel",
+            Field::Form => "form",
+            Field::People => "people",
+            Field::Level => "level",
+            Field::Source => "source",
+            Field::Category => "category",
+            Field::ResponsibleUnit => "responsible_unit",
+            Field::Handler => "handler",
+            Field::Leader => "leader",
+            Field::Archived => "archived",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Field, Error> {
+        Field::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                Error::UnknownField(name.to_string(), format!("{}, summary", known.join(", ")))
+            })
+    }
+
+    /// Checks a value typed by a person and turns it into what the document stores.
+    fn value_from_text(self, text: &str) -> Result<ScalarValue, Error> {
+        let invalid = |reason: &str| Error::InvalidValue {
+            field: self.name().into(),
+            value: text.into(),
+            reason: reason.into(),
+        };
+        Ok(match self {
+            Field::Channel => Channel::parse(text)?.code().into(),
+            Field::Form => Form::parse(text)?.code().into(),
+            Field::Level => Level::parse(text)?.code().into(),
+            Field::Source => Source::parse(text)?.code().into(),
+            Field::Category => Category::parse(text)?.code().into(),
+            Field::ResponsibleUnit => UnitId::new(text)?.as_str().into(),
+            Field::People => match text.parse::<i64>() {
+                Ok(n) if (1..=100_000).contains(&n) => ScalarValue::Int(n),
+                _ => return Err(invalid("expected a number of people from 1 to 100000")),
+            },
+            Field::Archived => match text {
+                "true" => ScalarValue::Boolean(true),
+                "false" => ScalarValue::Boolean(false),
+                _ => return Err(invalid("expected true or false")),
+            },
+            Field::Reference | Field::Handler | Field::Leader => {
+                let t = text.trim();
+                if t.is_empty() || t.chars().count() > 200 {
+                    return Err(invalid("expected 1 to 200 characters"));
+                }
+                t.into()
+            }
+        })
+    }
+}
+
+/// A follow-up visit as typed in the field.
+#[derive(Clone, Debug, Default)]
+pub struct FollowUpDraft {
+    pub on: Option<Date>,
+    pub text: String,
+    pub place: Option<String>,
+    pub visitors: Option<String>,
+    pub met: Option<String>,
+    pub attitude: Option<String>,
+    pub outcome: Option<String>,
+    pub next_step: Option<String>,
+}
+
+/// A lifecycle step to record.
+#[derive(Clone, Debug)]
+pub struct StepDraft {
+    pub kind: StepKind,
+    pub on: Date,
+    pub reason: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// A case held as an Automerge document.
+#[derive(Clone, Debug)]
+pub struct CaseDoc {
+    doc: AutoCommit,
+}
+
+impl CaseDoc {
+    /// Makes a new case document. Every change it records is signed with `actor`.
+    pub fn create(draft: &CaseDraft, editor: &Editor, actor: ActorId) -> CaseDoc {
+        let mut doc = AutoCommit::new().with_actor(actor);
+        let build = |doc: &mut AutoCommit| -> Result<(), automerge::AutomergeError> {
+            let header = doc.put_object(ROOT, "header", ObjType::Map)?;
+            doc.put(&header, "id", draft.id.to_string())?;
+            doc.put(&header, "schema", SCHEMA_VERSION)?;
+            doc.put(&header, "kind", KIND_CASE)?;
+            doc.put(&header, "created_by", editor.user.as_str())?;
+            doc.put(&header, "created_at", ScalarValue::Timestamp(editor.now))?;
+            let units = doc.put_object(&header, "units", ObjType::Map)?;
+            doc.put(&units, draft.unit.as_str(), true)?;
+            doc.put_object(ROOT, "fields", ObjType::Map)?;
+            let summary = doc.put_object(ROOT, "summary", ObjType::Text)?;
+            doc.splice_text(&summary, 0, 0, &draft.summary)?;
+            doc.put_object(ROOT, "notes", ObjType::Text)?;
+            doc.put_object(ROOT, "petitioners", ObjType::List)?;
+            doc.put_object(ROOT, "steps", ObjType::List)?;
+            doc.put_object(ROOT, "follow_ups", ObjType::List)?;
+            Ok(())
+        };
+        // Writing into a fresh document cannot fail; if it ever did, the error surfaces on read.
+        let _ = build(&mut doc);
+        let mut case = CaseDoc { doc };
+        let channel = draft.channel.code().into();
+        let _ = case.put_single(Field::Channel, channel, editor);
+        case.commit(editor);
+        case
+    }
+
+    /// Wraps a document, checking that it is a case. Edits are signed with the document's actor.
+    pub fn from_doc(doc: AutoCommit) -> Result<CaseDoc, Error> {
+        let case = CaseDoc { doc };
+        case.header()?;
+        Ok(case)
+    }
+
+    pub fn load(bytes: &[u8], actor: ActorId) -> Result<CaseDoc, Error> {
+        CaseDoc::from_doc(AutoCommit::load(bytes)?.with_actor(actor))
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    pub fn doc(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    pub fn into_doc(self) -> AutoCommit {
+        self.doc
+    }
+
+    pub fn id(&self) -> Result<DocId, Error> {
+        Ok(self.header()?.id)
+    }
+
+    /// Sets a single-value field from a person's text, validated.
+    pub fn set(&mut self, field: Field, text: &str, editor: &Editor) -> Result<(), Error> {
+        let value = field.value_from_text(text)?;
+        if field == Field::ResponsibleUnit {
+            // The responsible unit must be able to see the case.
+            let units = self.obj(&self.header_obj()?, "units")?;
+            self.doc.put(&units, text, true)?;
+        }
+        self.put_single(field, value, editor)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Replaces the summary; the text merge keeps concurrent edits by others.
+    pub fn set_summary(&mut self, text: &str, editor: &Editor) -> Result<(), Error> {
+        let summary = self.obj(&ROOT, "summary")?;
+        self.doc.update_text(&summary, text)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Appends a paragraph to the notes.
+    pub fn append_note(&mut self, editor: &Editor, text: &str) -> Result<(), Error> {
+        let text = text.trim_end();
+        if text.is_empty() {
+            return Err(Error::InvalidValue {
+                field: "note".into(),
+                value: text.into(),
+                reason: "a note needs some text".into(),
+            });
+        }
+        let notes = self.obj(&ROOT, "notes")?;
+        let len = self.doc.length(&notes);
+        let para = if len == 0 {
+            text.to_string()
+        } else {
+            format!("\n{text}")
+        };
+        self.doc.splice_text(&notes, len, 0, &para)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    pub fn add_follow_up(
+        &mut self,
+        editor: &Editor,
+        draft: &FollowUpDraft,
+    ) -> Result<EntryId, Error> {
+        if draft.text.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                field: "follow-up".into(),
+                value: draft.text.clone(),
+                reason: "a follow-up needs some text".into(),
+            });
+        }
+        let list = self.obj(&ROOT, "follow_ups")?;
+        let id = EntryId::random();
+        let entry = self
+            .doc
+            .insert_object(&list, self.doc.length(&list), ObjType::Map)?;
+        let on = draft
+            .on
+            .unwrap_or_else(|| Date::from_unix_ms_china(editor.now));
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "on", on.to_string())?;
+        self.doc.put(&entry, "text", draft.text.as_str())?;
+        for (key, value) in [
+            ("place", &draft.place),
+            ("visitors", &draft.visitors),
+            ("met", &draft.met),
+            ("attitude", &draft.attitude),
+            ("outcome", &draft.outcome),
+            ("next_step", &draft.next_step),
+        ] {
+            if let Some(v) = value {
+                self.doc.put(&entry, key, v.as_str())?;
+            }
+        }
+        self.doc.put(&entry, "by", editor.user.as_str())?;
+        self.doc
+            .put(&entry, "at", ScalarValue::Timestamp(editor.now))?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    pub fn add_step(&mut self, editor: &Editor, draft: &StepDraft) -> Result<EntryId, Error> {
+        let list = self.obj(&ROOT, "steps")?;
+        let id = EntryId::random();
+        let entry = self
+            .doc
+            .insert_object(&list, self.doc.length(&list), ObjType::Map)?;
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "kind", draft.kind.code())?;
+        self.doc.put(&entry, "on", draft.on.to_string())?;
+        if let Some(r) = &draft.reason {
+            self.doc.put(&entry, "reason", r.as_str())?;
+        }
+        if let Some(o) = &draft.outcome {
+            self.doc.put(&entry, "outcome", o.as_str())?;
+        }
+        self.doc.put(&entry, "by", editor.user.as_str())?;
+        self.doc
+            .put(&entry, "at", ScalarValue::Timestamp(editor.now))?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    pub fn add_petitioner(&mut self, editor: &Editor, p: &Petitioner) -> Result<EntryId, Error> {
+        let list = self.obj(&ROOT, "petitioners")?;
+        let entry = self
+            .doc
+            .insert_object(&list, self.doc.length(&list), ObjType::Map)?;
+        self.doc.put(&entry, "id", p.id.as_str())?;
+        self.doc.put(&entry, "name", p.name.as_str())?;
+        for (key, value) in [
+            ("id_number", &p.id_number),
+            ("phone", &p.phone),
+            ("address", &p.address),
+        ] {
+            if let Some(v) = value {
+                self.doc.put(&entry, key, v.as_str())?;
+            }
+        }
+        self.commit(editor);
+        Ok(p.id.clone())
+    }
+
+    pub fn header(&self) -> Result<Header, Error> {
+        read_header(&self.doc)
+    }
+
+    /// Hydrates the whole case.
+    pub fn read(&self) -> Result<Case, Error> {
+        let doc = &self.doc;
+        let header = read_header(doc)?;
+        let fields = map_obj(doc, &ROOT, "fields");
+        let mut conflicts = Vec::new();
+        let mut single = |field: Field| -> Option<serde_json::Value> {
+            let fields = fields.as_ref()?;
+            let (winner, all) = read_single(doc, fields, field.name());
+            if all.len() > 1 {
+                conflicts.push(Conflict {
+                    field: field.name().to_string(),
+                    values: all,
+                });
+            }
+            winner
+        };
+        let as_string =
+            |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_string));
+        let reference = as_string(single(Field::Reference));
+        let channel = as_string(single(Field::Channel));
+        let form = as_string(single(Field::Form));
+        let people = single(Field::People).and_then(|v| v.as_i64());
+        let level = as_string(single(Field::Level));
+        let source = as_string(single(Field::Source));
+        let category = as_string(single(Field::Category));
+        let responsible_unit = as_string(single(Field::ResponsibleUnit));
+        let handler = as_string(single(Field::Handler));
+        let leader = as_string(single(Field::Leader));
+        let archived = single(Field::Archived)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+
+        let mut steps: Vec<Step> = entries(doc, "steps")
+            .filter_map(|e| {
+                Some(Step {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    kind: str_at(doc, &e, "kind")?,
+                    on: str_at(doc, &e, "on")?.parse().ok()?,
+                    reason: str_at(doc, &e, "reason"),
+                    outcome: str_at(doc, &e, "outcome"),
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                })
+            })
+            .collect();
+        steps.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+
+        let mut follow_ups: Vec<FollowUp> = entries(doc, "follow_ups")
+            .filter_map(|e| {
+                Some(FollowUp {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    on: str_at(doc, &e, "on")?.parse().ok()?,
+                    text: str_at(doc, &e, "text").unwrap_or_default(),
+                    place: str_at(doc, &e, "place"),
+                    visitors: str_at(doc, &e, "visitors"),
+                    met: str_at(doc, &e, "met"),
+                    attitude: str_at(doc, &e, "attitude"),
+                    outcome: str_at(doc, &e, "outcome"),
+                    next_step: str_at(doc, &e, "next_step"),
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                    device: actor_of(&e),
+                })
+            })
+            .collect();
+        follow_ups.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+
+        let petitioners = entries(doc, "petitioners")
+            .filter_map(|e| {
+                Some(Petitioner {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    name: str_at(doc, &e, "name").unwrap_or_default(),
+                    id_number: str_at(doc, &e, "id_number"),
+                    phone: str_at(doc, &e, "phone"),
+                    address: str_at(doc, &e, "address"),
+                })
+            })
+            .collect();
+
+        Ok(Case {
+            header,
+            reference,
+            channel,
+            form,
+            people,
+            level,
+            source,
+            category,
+            responsible_unit,
+            handler,
+            leader,
+            archived,
+            summary: text_at(doc, &ROOT, "summary"),
+            notes: text_at(doc, &ROOT, "notes"),
+            petitioners,
+            steps,
+            follow_ups,
+            conflicts,
+        })
+    }
+
+    fn put_single(
+        &mut self,
+        field: Field,
+        value: ScalarValue,
+        editor: &Editor,
+    ) -> Result<(), Error> {
+        let fields = match map_obj(&self.doc, &ROOT, "fields") {
+            Some(f) => f,
+            None => self.doc.put_object(ROOT, "fields", ObjType::Map)?,
+        };
+        let cell = self.doc.put_object(&fields, field.name(), ObjType::Map)?;
+        self.doc.put(&cell, "v", value)?;
+        self.doc.put(&cell, "by", editor.user.as_str())?;
+        self.doc
+            .put(&cell, "at", ScalarValue::Timestamp(editor.now))?;
+        Ok(())
+    }
+
+    fn commit(&mut self, editor: &Editor) {
+        self.doc
+            .commit_with(CommitOptions::default().with_time(editor.now / 1000));
+    }
+
+    fn header_obj(&self) -> Result<ObjId, Error> {
+        map_obj(&self.doc, &ROOT, "header").ok_or_else(|| Error::NotACase("no header".into()))
+    }
+
+    fn obj(&self, parent: &ObjId, key: &str) -> Result<ObjId, Error> {
+        match self.doc.get(parent, key)? {
+            Some((Value::Object(_), id)) => Ok(id),
+            _ => Err(Error::NotACase(format!("no {key} in the document"))),
+        }
+    }
+}
+
+/// Reads a document's header; shared by the device and the server's validation.
+pub(crate) fn read_header<D: ReadDoc>(doc: &D) -> Result<Header, Error> {
+    let header =
+        map_obj(doc, &ROOT, "header").ok_or_else(|| Error::NotACase("no header".into()))?;
+    let missing = |what: &str| Error::NotACase(format!("header has no {what}"));
+    let id = str_at(doc, &header, "id").ok_or_else(|| missing("id"))?;
+    let id: DocId = id
+        .parse()
+        .map_err(|_| Error::NotACase(format!("header id {id:?} is not a document id")))?;
+    let schema = match doc.get(&header, "schema")? {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Uint(n) => *n,
+            ScalarValue::Int(n) if *n >= 0 => *n as u64,
+            _ => return Err(missing("schema version")),
+        },
+        _ => return Err(missing("schema version")),
+    };
+    let kind = str_at(doc, &header, "kind").ok_or_else(|| missing("kind"))?;
+    let units_obj = map_obj(doc, &header, "units").ok_or_else(|| missing("units"))?;
+    let mut units = Vec::new();
+    for key in doc.keys(&units_obj) {
+        units.push(UnitId::new(&key).map_err(|_| Error::NotACase(format!("bad unit id {key:?}")))?);
+    }
+    if units.is_empty() {
+        return Err(missing("unit"));
+    }
+    Ok(Header {
+        id,
+        schema,
+        kind,
+        units,
+        created_by: str_at(doc, &header, "created_by").unwrap_or_default(),
+        created_at: time_at(doc, &header, "created_at"),
+    })
+}
+
+fn map_obj<D: ReadDoc>(doc: &D, parent: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(parent, key) {
+        Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+        _ => None,
+    }
+}
+
+fn str_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn time_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> i64 {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Timestamp(t) | ScalarValue::Int(t) => *t,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+fn text_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> String {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Object(ObjType::Text), id))) => doc.text(&id).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+fn entries<'a, D: ReadDoc>(doc: &'a D, key: &str) -> impl Iterator<Item = ObjId> + 'a {
+    let list = match doc.get(ROOT, key) {
+        Ok(Some((Value::Object(ObjType::List), id))) => Some(id),
+        _ => None,
+    };
+    let len = list.as_ref().map(|l| doc.length(l)).unwrap_or(0);
+    (0..len).filter_map(move |i| match doc.get(list.as_ref()?, i) {
+        Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+        _ => None,
+    })
+}
+
+fn actor_of(id: &ObjId) -> String {
+    match id {
+        ObjId::Id(_, actor, _) => actor.to_hex_string(),
+        ObjId::Root => String::new(),
+    }
+}
+
+fn scalar_json(s: &ScalarValue) -> serde_json::Value {
+    match s {
+        ScalarValue::Str(s) => serde_json::Value::String(s.to_string()),
+        ScalarValue::Int(n) | ScalarValue::Timestamp(n) => (*n).into(),
+        ScalarValue::Uint(n) => (*n).into(),
+        ScalarValue::F64(f) => (*f).into(),
+        ScalarValue::Boolean(b) => (*b).into(),
+        ScalarValue::Null => serde_json::Value::Null,
+        other => serde_json::Value::String(other.to_string()),
+    }
+}
+
+/// The winning value of a single-value field, and every competing value with who set it.
+/// The winner comes first in the list.
+fn read_single<D: ReadDoc>(
+    doc: &D,
+    fields: &ObjId,
+    name: &str,
+) -> (Option<serde_json::Value>, Vec<ConflictValue>) {
+    let Ok(all) = doc.get_all(fields, name) else {
+        return (None, Vec::new());
+    };
+    let winner = doc.get(fields, name).ok().flatten().map(|(_, id)| id);
+    let mut values: Vec<(bool, ConflictValue)> = all
+        .into_iter()
+        .filter_map(|(value, id)| {
+            let Value::Object(ObjType::Map) = value else {
+                return None;
+            };
+            let v = match doc.get(&id, "v") {
+                Ok(Some((Value::Scalar(s), _))) => scalar_json(s.as_ref()),
+                _ => return None,
+            };
+            let is_winner = winner.as_ref() == Some(&id);
+            Some((
+                is_winner,
+                ConflictValue {
+                    value: v,
+                    by: str_at(doc, &id, "by").unwrap_or_default(),
+                    at: time_at(doc, &id, "at"),
+                    device: actor_of(&id),
+                },
+            ))
+        })
+        .collect();
+    values.sort_by_key(|(w, _)| !*w);
+    let winner_value = values.first().map(|(_, c)| c.value.clone());
+    (winner_value, values.into_iter().map(|(_, c)| c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn editor(user: &str) -> Editor {
+        Editor::new(user, 1_763_800_000_000)
+    }
+
+    fn new_case() -> CaseDoc {
+        let draft = CaseDraft::new(UnitId::new("wugang").unwrap(), Channel::Visit, "拖欠工资");
+        CaseDoc::create(&draft, &editor("reg"), ActorId::random())
+    }
+
+    #[test]
+    fn a_new_case_reads_back() {
+        let case = new_case().read().unwrap();
+        assert_eq!(case.channel.as_deref(), Some("visit"));
+        assert_eq!(case.summary, "拖欠工资");
+        assert_eq!(case.header.units, vec![UnitId::new("wugang").unwrap()]);
+        assert_eq!(case.header.schema, SCHEMA_VERSION);
+        assert!(case.conflicts.is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_reason() {
+        let mut case = new_case();
+        let e = editor("a");
+        assert!(matches!(
+            case.set(Field::Channel, "pigeon", &e),
+            Err(Error::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            case.set(Field::People, "-3", &e),
+            Err(Error::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            Field::parse("colour"),
+            Err(Error::UnknownField(..))
+        ));
+        assert_eq!(case.read().unwrap().channel.as_deref(), Some("visit"));
+    }
+
+    #[test]
+    fn concurrent_sets_show_a_conflict_until_someone_chooses() {
+        let mut a = new_case();
+        let mut b = CaseDoc::load(&a.save(), ActorId::random()).unwrap();
+        a.set(Field::Handler, "张三", &editor("a")).unwrap();
+        b.set(Field::Handler, "李四", &editor("b")).unwrap();
+        a.doc.merge(&mut b.doc).unwrap();
+        let read = a.read().unwrap();
+        assert_eq!(read.conflicts.len(), 1);
+        let c = &read.conflicts[0];
+        assert_eq!(c.field, "handler");
+        let mut who: Vec<_> = c
+            .values
+            .iter()
+            .map(|v| (v.by.as_str(), v.value.as_str().unwrap()))
+            .collect();
+        who.sort();
+        assert_eq!(who, vec![("a", "张三"), ("b", "李四")]);
+        assert_eq!(read.handler.as_deref(), c.values[0].value.as_str());
+
+        a.set(Field::Handler, "李四", &editor("a")).unwrap();
+        let read = a.read().unwrap();
+        assert!(read.conflicts.is_empty());
+        assert_eq!(read.handler.as_deref(), Some("李四"));
+    }
+
+    #[test]
+    fn a_document_without_later_fields_still_loads() {
+        // A schema-1 document written before "fields", "petitioners" and "steps" existed.
+        let mut doc = AutoCommit::new();
+        let h = doc.put_object(ROOT, "header", ObjType::Map).unwrap();
+        doc.put(&h, "id", DocId::random().to_string()).unwrap();
+        doc.put(&h, "schema", 1u64).unwrap();
+        doc.put(&h, "kind", "case").unwrap();
+        let u = doc.put_object(&h, "units", ObjType::Map).unwrap();
+        doc.put(&u, "wugang", true).unwrap();
+        let case = CaseDoc::load(&doc.save(), ActorId::random()).unwrap();
+        let read = case.read().unwrap();
+        assert_eq!(read.channel, None);
+        assert!(read.steps.is_empty() && read.follow_ups.is_empty() && read.notes.is_empty());
+    }
+}

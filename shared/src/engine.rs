@@ -1,0 +1,264 @@
+//! The device's side of the sync engine: a session state machine over frames.
+//!
+//! It does no IO. A shell (the command-line device, the browser app, a test) opens a
+//! connection, sends [`DeviceSession::hello`], feeds every frame it receives to
+//! [`DeviceSession::receive`], carries out the returned [`Task`]s with
+//! [`DeviceSession::handle`] on the document each names (loading and storing it however it
+//! stores documents), and sends what [`DeviceSession::take_frames`] gives. When
+//! [`DeviceSession::is_settled`] says so, every document is in sync and
+//! [`DeviceSession::cursor`] is the cursor to keep for next time.
+
+use automerge::{ActorId, AutoCommit, ChangeHash, sync, sync::SyncDoc};
+
+use crate::protocol::{self, ClientMessage, Outcome, ServerMessage, SyncItem};
+use crate::{DocId, Error};
+
+/// A document and its sync state towards the server.
+#[derive(Debug)]
+pub struct Replica {
+    pub doc: AutoCommit,
+    pub state: sync::State,
+}
+
+impl Replica {
+    /// A document this device does not have yet.
+    pub fn empty(actor: ActorId) -> Replica {
+        Replica {
+            doc: AutoCommit::new().with_actor(actor),
+            state: sync::State::new(),
+        }
+    }
+
+    pub fn new(doc: AutoCommit) -> Replica {
+        Replica {
+            doc,
+            state: sync::State::new(),
+        }
+    }
+
+    /// Restores a stored document and the sync state kept with it.
+    pub fn restore(doc: &[u8], state: Option<&[u8]>, actor: ActorId) -> Result<Replica, Error> {
+        let doc = AutoCommit::load(doc)?.with_actor(actor);
+        let state = match state {
+            Some(bytes) => {
+                sync::State::decode(bytes).map_err(|e| Error::Automerge(e.to_string()))?
+            }
+            None => sync::State::new(),
+        };
+        Ok(Replica { doc, state })
+    }
+
+    /// The part of the sync state worth keeping across connections.
+    pub fn state_bytes(&self) -> Vec<u8> {
+        self.state.encode()
+    }
+
+    /// True when the server has confirmed it holds everything this replica holds.
+    pub fn is_confirmed(&mut self) -> bool {
+        same_heads(&self.state.shared_heads, &self.doc.get_heads())
+    }
+
+    pub fn is_empty(&mut self) -> bool {
+        self.doc.get_heads().is_empty()
+    }
+
+    fn receive(&mut self, data: &[u8]) -> Result<(), Error> {
+        let message = sync::Message::decode(data)
+            .map_err(|e| Error::Protocol(format!("bad sync message: {e}")))?;
+        self.doc
+            .sync()
+            .receive_sync_message(&mut self.state, message)?;
+        Ok(())
+    }
+
+    fn generate(&mut self) -> Option<Vec<u8>> {
+        self.doc
+            .sync()
+            .generate_sync_message(&mut self.state)
+            .map(|m| m.encode())
+    }
+
+    fn take_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.is_empty() {
+            let actor = self.doc.get_actor().clone();
+            self.doc = AutoCommit::load(bytes)?.with_actor(actor);
+            // The server holds at least this much.
+            self.state.shared_heads = self.doc.get_heads();
+        } else {
+            self.doc.load_incremental(bytes)?;
+        }
+        Ok(())
+    }
+}
+
+fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort();
+    b.sort();
+    a == b
+}
+
+/// Work the shell must do on one document, then hand back to [`DeviceSession::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Task {
+    /// A whole document the device did not have.
+    Snapshot { doc: DocId, bytes: Vec<u8> },
+    /// The server changed this document; it now has these heads.
+    Changed { doc: DocId, heads: Vec<ChangeHash> },
+    /// The server's answer to our last sync message for this document.
+    Reply { doc: DocId, data: Option<Vec<u8>> },
+    /// The server refused our changes to this document. They stay on the device.
+    Refused { doc: DocId, reason: String },
+}
+
+impl Task {
+    pub fn doc(&self) -> DocId {
+        match self {
+            Task::Snapshot { doc, .. }
+            | Task::Changed { doc, .. }
+            | Task::Reply { doc, .. }
+            | Task::Refused { doc, .. } => *doc,
+        }
+    }
+}
+
+/// One connection's worth of protocol state on the device.
+#[derive(Debug, Default)]
+pub struct DeviceSession {
+    cursor: u64,
+    welcome_seq: Option<u64>,
+    /// Sync items sent and not yet answered.
+    outstanding: usize,
+    outbox: Vec<SyncItem>,
+    refused: Vec<(DocId, String)>,
+}
+
+impl DeviceSession {
+    /// Starts a session; returns it and the opening frame.
+    pub fn hello(cursor: u64) -> (DeviceSession, Vec<u8>) {
+        let session = DeviceSession {
+            cursor,
+            ..Default::default()
+        };
+        (session, protocol::encode(&ClientMessage::Hello { cursor }))
+    }
+
+    /// Queues a document that changed on this device (a local edit, or left unconfirmed by an
+    /// earlier session) for sending.
+    pub fn push(&mut self, doc: DocId, replica: &mut Replica) {
+        if let Some(data) = replica.generate() {
+            self.outbox.push(SyncItem { doc, data });
+        }
+    }
+
+    /// Decodes one frame from the server into tasks.
+    pub fn receive(&mut self, frame: &[u8]) -> Result<Vec<Task>, Error> {
+        let message: ServerMessage = protocol::decode(frame)?;
+        Ok(match message {
+            ServerMessage::Snapshots(snaps) => snaps
+                .into_iter()
+                .map(|s| Task::Snapshot {
+                    doc: s.doc,
+                    bytes: s.bytes,
+                })
+                .collect(),
+            ServerMessage::Welcome { seq, changed } => {
+                self.welcome_seq = Some(seq);
+                changed
+                    .into_iter()
+                    .map(|(doc, heads)| Task::Changed {
+                        doc,
+                        heads: protocol::heads_from_wire(&heads),
+                    })
+                    .collect()
+            }
+            ServerMessage::Changed(changed) => changed
+                .into_iter()
+                .map(|(doc, heads)| Task::Changed {
+                    doc,
+                    heads: protocol::heads_from_wire(&heads),
+                })
+                .collect(),
+            ServerMessage::Replies(replies) => {
+                if replies.len() > self.outstanding {
+                    return Err(Error::Protocol(
+                        "more replies than sync messages sent".into(),
+                    ));
+                }
+                self.outstanding -= replies.len();
+                replies
+                    .into_iter()
+                    .map(|r| match r.outcome {
+                        Outcome::Sync(data) => Task::Reply { doc: r.doc, data },
+                        Outcome::Refused(reason) => Task::Refused { doc: r.doc, reason },
+                    })
+                    .collect()
+            }
+            ServerMessage::Error(reason) => {
+                return Err(Error::Protocol(format!("server: {reason}")));
+            }
+        })
+    }
+
+    /// Carries out a task on its document (the shell passes `Replica::empty` for a document it
+    /// does not have). Returns whether the replica changed and must be stored.
+    pub fn handle(&mut self, task: &Task, replica: &mut Replica) -> Result<bool, Error> {
+        match task {
+            Task::Snapshot { bytes, .. } => {
+                replica.take_snapshot(bytes)?;
+                Ok(true)
+            }
+            Task::Changed { doc, heads } => {
+                if same_heads(heads, &replica.doc.get_heads()) {
+                    if !replica.is_confirmed() {
+                        replica.state.shared_heads = heads.clone();
+                        return Ok(true);
+                    }
+                    return Ok(false);
+                }
+                self.push(*doc, replica);
+                Ok(false)
+            }
+            Task::Reply { doc, data } => {
+                let before = replica.state_bytes();
+                if let Some(data) = data {
+                    replica.receive(data)?;
+                }
+                self.push(*doc, replica);
+                Ok(data.is_some() || before != replica.state_bytes())
+            }
+            Task::Refused { doc, reason } => {
+                self.refused.push((*doc, reason.clone()));
+                Ok(false)
+            }
+        }
+    }
+
+    /// Frames to send now.
+    pub fn take_frames(&mut self) -> Vec<Vec<u8>> {
+        let items = std::mem::take(&mut self.outbox);
+        self.outstanding += items.len();
+        protocol::batches(items, |i| i.data.len())
+            .into_iter()
+            .map(|batch| protocol::encode(&ClientMessage::Sync(batch)))
+            .collect()
+    }
+
+    /// True once the opening is over and every sync message sent has been answered.
+    pub fn is_settled(&self) -> bool {
+        self.welcome_seq.is_some() && self.outstanding == 0 && self.outbox.is_empty()
+    }
+
+    /// The cursor to keep: the server's sequence number once settled, else the old one.
+    pub fn cursor(&self) -> u64 {
+        match self.welcome_seq {
+            Some(seq) if self.is_settled() => seq.max(self.cursor),
+            _ => self.cursor,
+        }
+    }
+
+    /// Documents the server refused in this session, with its reasons.
+    pub fn refused(&self) -> &[(DocId, String)] {
+        &self.refused
+    }
+}

@@ -1,0 +1,30 @@
+//! The one error type of this crate's boundary.
+
+/// What can go wrong reading or editing a document, or speaking the sync protocol.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum Error {
+    #[error("document is not a case: {0}")]
+    NotACase(String),
+    #[error("unknown field {0:?} (known: {1})")]
+    UnknownField(String, String),
+    #[error("invalid value {value:?} for {field}: {reason}")]
+    InvalidValue {
+        field: String,
+        value: String,
+        reason: String,
+    },
+    #[error("invalid id {0:?}: {1}")]
+    InvalidId(String, &'static str),
+    #[error("no follow-up {0} in this case")]
+    NoSuchEntry(String),
+    #[error("automerge: {0}")]
+    Automerge(String),
+    #[error("protocol: {0}")]
+    Protocol(String),
+}
+
+impl From<automerge::AutomergeError> for Error {
+    fn from(e: automerge::AutomergeError) -> Self {
+        Error::Automerge(e.to_string())
+    }
+}

@@ -1,0 +1,179 @@
+//! The sync protocol's messages and their binary encoding.
+//!
+//! A frame is one WebSocket binary message: a version byte, then the message in postcard
+//! encoding. Several documents travel in one frame, so a reconnect costs a few frames however
+//! many documents changed.
+//!
+//! ```text
+//! device                                     server
+//!   Hello { cursor } ──────────────────────────▶   (authenticated before the upgrade)
+//!   Sync [dirty documents' sync messages] ─────▶
+//!                    ◀──────────────────────────  Snapshots [documents new to the device]
+//!                    ◀──────────────────────────  Welcome { seq, changed: [(doc, heads)] }
+//!   Sync [changed documents] ──────────────────▶
+//!                    ◀──────────────────────────  Replies [one per item: data, or refused]
+//!                         … until no side has anything to send …
+//!                    ◀──────────────────────────  Changed [(doc, heads)]   (live, other devices)
+//! ```
+//!
+//! The server answers every `Sync` item with exactly one `Reply`, after storing what the
+//! item brought durably; so the device knows when a round is finished and when a change
+//! is safe.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DocId, Error};
+
+/// The version byte that starts every frame.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// The largest frame either side accepts, in bytes. Senders split batches to stay under it.
+pub const MAX_FRAME: usize = 8 * 1024 * 1024;
+
+/// What a batch may hold before the sender starts a new frame.
+pub const BATCH_BYTES: usize = 1024 * 1024;
+
+/// A change hash, 32 bytes.
+pub type Heads = Vec<[u8; 32]>;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ClientMessage {
+    /// Opens a session. `cursor` is the server sequence number up to which this device has
+    /// everything it may see (0 for a new device).
+    Hello { cursor: u64 },
+    /// Automerge sync messages, one per document.
+    Sync(Vec<SyncItem>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ServerMessage {
+    /// Whole documents the device does not have yet (saved Automerge bytes).
+    Snapshots(Vec<Snapshot>),
+    /// The end of the opening: documents changed since the cursor, with the server's heads so
+    /// that a device already holding them does nothing. `seq` becomes the device's cursor once
+    /// it has synced them all.
+    Welcome {
+        seq: u64,
+        changed: Vec<(DocId, Heads)>,
+    },
+    /// One reply per item of a `Sync` frame, in order.
+    Replies(Vec<Reply>),
+    /// Documents other devices changed while this one is connected.
+    Changed(Vec<(DocId, Heads)>),
+    /// A fatal error; the server closes the connection after sending it.
+    Error(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncItem {
+    pub doc: DocId,
+    pub data: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub doc: DocId,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub doc: DocId,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Stored (if it brought changes); here is the server's next sync message, if any.
+    Sync(Option<Vec<u8>>),
+    /// Not accepted: the reason. The device keeps its data; the server kept the refused
+    /// change aside for inspection.
+    Refused(String),
+}
+
+pub fn encode<M: Serialize>(message: &M) -> Vec<u8> {
+    let mut out = vec![PROTOCOL_VERSION];
+    // Serialising plain owned data into a Vec cannot fail.
+    out.extend(postcard::to_stdvec(message).unwrap_or_default());
+    out
+}
+
+pub fn decode<M: for<'de> Deserialize<'de>>(frame: &[u8]) -> Result<M, Error> {
+    if frame.len() > MAX_FRAME {
+        return Err(Error::Protocol(format!(
+            "frame of {} bytes exceeds the limit of {MAX_FRAME}",
+            frame.len()
+        )));
+    }
+    match frame.split_first() {
+        None => Err(Error::Protocol("empty frame".into())),
+        Some((&PROTOCOL_VERSION, body)) => postcard::from_bytes(body)
+            .map_err(|e| Error::Protocol(format!("undecodable frame: {e}"))),
+        Some((v, _)) => Err(Error::Protocol(format!(
+            "protocol version {v} is not supported (this side speaks {PROTOCOL_VERSION})"
+        ))),
+    }
+}
+
+/// Splits items into frames of at most about [`BATCH_BYTES`] each.
+pub fn batches<T>(items: Vec<T>, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let n = size(&item) + 24;
+        if !current.is_empty() && bytes + n > BATCH_BYTES {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += n;
+        current.push(item);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+pub fn heads_to_wire(heads: &[automerge::ChangeHash]) -> Heads {
+    heads.iter().map(|h| h.0).collect()
+}
+
+pub fn heads_from_wire(heads: &Heads) -> Vec<automerge::ChangeHash> {
+    heads.iter().map(|h| automerge::ChangeHash(*h)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_bad_frames_are_errors() {
+        let m = ClientMessage::Sync(vec![SyncItem {
+            doc: DocId::random(),
+            data: vec![1, 2, 3],
+        }]);
+        assert_eq!(decode::<ClientMessage>(&encode(&m)).unwrap(), m);
+        assert!(decode::<ClientMessage>(&[]).is_err());
+        assert!(
+            decode::<ClientMessage>(&[9, 0])
+                .unwrap_err()
+                .to_string()
+                .contains("version 9")
+        );
+        assert!(decode::<ClientMessage>(&[PROTOCOL_VERSION, 77, 1]).is_err());
+        assert!(decode::<ClientMessage>(&vec![PROTOCOL_VERSION; MAX_FRAME + 1]).is_err());
+    }
+
+    #[test]
+    fn batches_split_by_size() {
+        let items = vec![vec![0u8; BATCH_BYTES / 2]; 5];
+        let b = batches(items, |v| v.len());
+        assert_eq!(
+            b.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![1, 1, 1, 1, 1]
+        );
+        let small = batches(vec![1u8; 10], |_| 1);
+        assert_eq!(small.len(), 1);
+    }
+}

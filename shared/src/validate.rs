@@ -1,0 +1,241 @@
+//! What the server checks before it accepts a device's changes to a document.
+//!
+//! Pure: the server hands in its copy of the document and the device's sync message and gets
+//! back either the new document with the changes it brought, or a [`Refusal`] with the
+//! reason. Whether the user may touch the document's units is the server's to decide, with
+//! the headers this returns.
+
+use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, Value, sync, sync::SyncDoc};
+
+use crate::document::{KIND_CASE, SCHEMA_VERSION, read_header};
+use crate::{DocId, Header};
+
+/// Why a device's changes were not accepted. The message is shown to the device's user.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("undecodable sync message: {0}")]
+    Undecodable(String),
+    #[error("corrupt changes: {0}")]
+    Corrupt(String),
+    #[error("change signed by actor {found}, but this device is registered as {expected}")]
+    ForgedActor { found: String, expected: String },
+    #[error("schema violation: {0}")]
+    Schema(String),
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+/// A device's sync message, applied to a copy of the server's document and checked.
+#[derive(Debug)]
+pub struct Checked {
+    pub doc: AutoCommit,
+    pub state: sync::State,
+    /// The changes the message brought that the server did not have.
+    pub changes: Vec<Change>,
+    /// The header before and after (None before: a new document).
+    pub before: Option<Header>,
+    pub after: Option<Header>,
+}
+
+/// Applies `data` to a copy of `current` and checks every change it brings: signed by
+/// `device_actor`, leaving a well-formed case whose header names `id`, whose fixed header
+/// fields did not change and whose units only grew.
+pub fn check_incoming(
+    current: &AutoCommit,
+    state: &sync::State,
+    data: &[u8],
+    id: DocId,
+    device_actor: &ActorId,
+) -> Result<Checked, Refusal> {
+    let message = sync::Message::decode(data).map_err(|e| Refusal::Undecodable(e.to_string()))?;
+    let mut doc = current.clone();
+    let mut state = state.clone();
+    let before_heads = doc.get_heads();
+    let before = if before_heads.is_empty() {
+        None
+    } else {
+        read_header(&doc).ok()
+    };
+    // Automerge is fuzzed, but a hostile message must never take the server down with it.
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.sync().receive_sync_message(&mut state, message)
+    }));
+    match applied {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(Refusal::Corrupt(e.to_string())),
+        Err(_) => return Err(Refusal::Corrupt("the changes could not be applied".into())),
+    }
+    let changes = doc.get_changes(&before_heads);
+    for change in &changes {
+        if change.actor_id() != device_actor {
+            return Err(Refusal::ForgedActor {
+                found: change.actor_id().to_hex_string(),
+                expected: device_actor.to_hex_string(),
+            });
+        }
+    }
+    if changes.is_empty() {
+        return Ok(Checked {
+            doc,
+            state,
+            changes,
+            after: before.clone(),
+            before,
+        });
+    }
+    let after = read_header(&doc).map_err(|e| Refusal::Schema(e.to_string()))?;
+    if after.id != id {
+        return Err(Refusal::Schema(format!(
+            "document {} says it is {}",
+            id.short(),
+            after.id.short()
+        )));
+    }
+    if after.kind != KIND_CASE {
+        return Err(Refusal::Schema(format!(
+            "unknown document kind {:?}",
+            after.kind
+        )));
+    }
+    if after.schema > SCHEMA_VERSION {
+        return Err(Refusal::Schema(format!(
+            "schema version {} is newer than this server's {SCHEMA_VERSION}; update the server",
+            after.schema
+        )));
+    }
+    if let Some(before) = &before {
+        if (
+            before.id,
+            before.schema,
+            &before.kind,
+            &before.created_by,
+            before.created_at,
+        ) != (
+            after.id,
+            after.schema,
+            &after.kind,
+            &after.created_by,
+            after.created_at,
+        ) {
+            return Err(Refusal::Schema(
+                "the header's fixed fields may not change".into(),
+            ));
+        }
+        if let Some(gone) = before.units.iter().find(|u| !after.units.contains(u)) {
+            return Err(Refusal::Schema(format!(
+                "unit {gone} may not be removed from a case"
+            )));
+        }
+    }
+    check_shape(&doc)?;
+    Ok(Checked {
+        doc,
+        state,
+        changes,
+        before,
+        after: Some(after),
+    })
+}
+
+/// The root keys a case must keep with their types, when present.
+fn check_shape(doc: &AutoCommit) -> Result<(), Refusal> {
+    let expected = [
+        ("fields", ObjType::Map),
+        ("summary", ObjType::Text),
+        ("notes", ObjType::Text),
+        ("petitioners", ObjType::List),
+        ("steps", ObjType::List),
+        ("follow_ups", ObjType::List),
+    ];
+    for (key, kind) in expected {
+        match doc.get(ROOT, key) {
+            Ok(None) => {}
+            Ok(Some((Value::Object(k), _))) if k == kind => {}
+            _ => return Err(Refusal::Schema(format!("{key} must be a {kind:?}"))),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CaseDoc, CaseDraft, Channel, Editor, Field, UnitId};
+    use automerge::transaction::Transactable;
+
+    fn server_and_device() -> (AutoCommit, CaseDoc, DocId, ActorId) {
+        let actor = ActorId::random();
+        let draft = CaseDraft::new(UnitId::new("a").unwrap(), Channel::Letter, "s");
+        let mut case = CaseDoc::create(&draft, &Editor::new("u", 1), actor.clone());
+        let server = AutoCommit::load(&case.save()).unwrap();
+        (server, case, draft.id, actor)
+    }
+
+    /// Runs the opening exchange and returns the device's message carrying its changes.
+    fn message_with_changes(server: &mut AutoCommit, device: &mut AutoCommit) -> Vec<u8> {
+        let (mut s, mut d) = (sync::State::new(), sync::State::new());
+        let m = device.sync().generate_sync_message(&mut d).unwrap();
+        server.sync().receive_sync_message(&mut s, m).unwrap();
+        let m = server.sync().generate_sync_message(&mut s).unwrap();
+        device.sync().receive_sync_message(&mut d, m).unwrap();
+        device
+            .sync()
+            .generate_sync_message(&mut d)
+            .unwrap()
+            .encode()
+    }
+
+    #[test]
+    fn accepts_a_proper_edit_and_names_its_changes() {
+        let (mut server, mut case, id, actor) = server_and_device();
+        case.set(Field::Handler, "张三", &Editor::new("u", 2))
+            .unwrap();
+        let mut device = case.into_doc();
+        let data = message_with_changes(&mut server, &mut device);
+        let checked = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap();
+        assert_eq!(checked.changes.len(), 1);
+    }
+
+    #[test]
+    fn refuses_forged_actors_schema_breaks_and_garbage() {
+        let (mut server, case, id, actor) = server_and_device();
+        let mut device = case.into_doc();
+        // A change signed by someone else.
+        device.set_actor(ActorId::random());
+        device.put(ROOT, "x", 1).unwrap();
+        let data = message_with_changes(&mut server, &mut device.clone());
+        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap_err();
+        assert!(matches!(r, Refusal::ForgedActor { .. }), "{r}");
+
+        // Notes replaced by a number.
+        let mut device = AutoCommit::load(&server.save())
+            .unwrap()
+            .with_actor(actor.clone());
+        device.put(ROOT, "notes", 3).unwrap();
+        let data = message_with_changes(&mut server, &mut device);
+        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap_err();
+        assert!(matches!(r, Refusal::Schema(_)), "{r}");
+
+        // A unit removed.
+        let mut device = AutoCommit::load(&server.save())
+            .unwrap()
+            .with_actor(actor.clone());
+        let header = match device.get(ROOT, "header").unwrap() {
+            Some((_, h)) => h,
+            None => unreachable!(),
+        };
+        let units = match device.get(&header, "units").unwrap() {
+            Some((_, u)) => u,
+            None => unreachable!(),
+        };
+        device.put(&units, "b", true).unwrap();
+        device.delete(&units, "a").unwrap();
+        let data = message_with_changes(&mut server, &mut device);
+        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap_err();
+        assert!(r.to_string().contains("unit a may not be removed"), "{r}");
+
+        let r =
+            check_incoming(&server, &sync::State::new(), b"\x42garbage", id, &actor).unwrap_err();
+        assert!(matches!(r, Refusal::Undecodable(_)), "{r}");
+    }
+}

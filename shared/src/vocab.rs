@@ -1,0 +1,111 @@
+//! The domain vocabulary: channels, forms, levels, sources, categories and lifecycle steps,
+//! each with its code (stored in documents and typed on the command line), its Chinese label
+//! (shown by default) and its English label.
+
+use crate::Error;
+
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
+            pub fn en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
+            pub fn parse(code: &str) -> Result<Self, Error> {
+                match code {
+                    $($code => Ok($name::$variant),)+
+                    _ => Err(Error::InvalidValue {
+                        field: $field.into(),
+                        value: code.into(),
+                        reason: format!("expected one of {}", [$($code),+].join(", ")),
+                    }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// How the petition reached the office 渠道.
+    Channel, "channel" {
+    Visit => "visit", "来访", "visit";
+    Letter => "letter", "来信", "letter";
+    Phone => "phone", "来电", "phone";
+    Sms => "sms", "短信", "SMS";
+    Online => "online", "网上信访", "online";
+    Mobile => "mobile", "手机/微信", "mobile / WeChat";
+    Mailbox => "mailbox", "领导信箱", "leader mailbox";
+    Video => "video", "视频接访", "video";
+    Hotline => "hotline", "热线", "hotline";
+});
+
+vocabulary!(
+    /// Individual or collective (five or more people) 个访/集访.
+    Form, "form" {
+    Individual => "individual", "个访", "individual";
+    Collective => "collective", "集访", "collective";
+});
+
+vocabulary!(
+    /// Where the petition was lodged 去向层级.
+    Level, "level" {
+    Capital => "capital", "赴京", "national capital";
+    Province => "province", "赴省", "province";
+    Prefecture => "prefecture", "到地市", "prefecture";
+    County => "county", "来市", "this city/county";
+    Township => "township", "乡镇", "township";
+});
+
+vocabulary!(
+    /// Where the matter came from 来源.
+    Source, "source" {
+    Local => "local", "自登", "registered here";
+    National => "national", "国家信访局交办", "assigned by the national bureau";
+    Provincial => "provincial", "省信访局交办", "assigned by the provincial bureau";
+    PrefectureBureau => "prefecture", "市信访局交办", "assigned by the prefecture bureau";
+    Inspection => "inspection", "巡视组移交", "transferred by an inspection team";
+    Campaign => "campaign", "专项活动", "campaign";
+});
+
+vocabulary!(
+    /// The problem category 问题类别 (the default list; the admin may extend it later).
+    Category, "category" {
+    Land => "land", "征地补偿", "land requisition";
+    Demolition => "demolition", "城建拆迁", "urban demolition";
+    Housing => "housing", "问题楼盘", "problem housing";
+    Wages => "wages", "劳资纠纷/欠薪", "wages and labour";
+    Restructuring => "restructuring", "企业改制", "enterprise restructuring";
+    Resettlement => "resettlement", "库区移民", "reservoir resettlement";
+    Veterans => "veterans", "涉军", "veterans' matters";
+    Environment => "environment", "环境污染", "environmental pollution";
+    SocialSecurity => "social_security", "社保", "social security";
+    Law => "law", "涉法涉诉", "law and litigation";
+    Other => "other", "其他", "other";
+});
+
+vocabulary!(
+    /// A lifecycle step recorded on a case (the rules over them come with the workflow).
+    StepKind, "step" {
+    Registered => "registered", "登记", "registered";
+    Forwarded => "forwarded", "转送", "forwarded";
+    Assigned => "assigned", "交办", "assigned";
+    Notified => "notified", "告知", "receipt notified";
+    NotAccepted => "not_accepted", "不予受理", "not accepted";
+    NotReaccepted => "not_reaccepted", "不再受理", "not accepted again";
+    Handling => "handling", "办理", "handling";
+    Extended => "extended", "延期", "extended";
+    Concluded => "concluded", "办结/答复", "concluded";
+    Evaluated => "evaluated", "评价", "evaluated";
+    Review => "review", "复查", "review";
+    ReReview => "re_review", "复核", "re-review";
+});
