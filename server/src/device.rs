@@ -1,0 +1,371 @@
+//! The command-line device: what a tablet does, for scripts and tests.
+//!
+//! A device lives in a home directory holding one SQLite file: its session (server, token,
+//! units), its Automerge actor, its cursor, and every document it holds with the sync state
+//! kept for each. Every edit works offline; [`Device::sync`] sends and receives.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use automerge::ActorId;
+use futures_util::{SinkExt, StreamExt};
+use lianxin_shared::{
+    CaseDoc, CaseDraft, Channel, DeviceSession, DocId, Editor, Field, FollowUpDraft, Replica, StepDraft, UnitId,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::Message};
+
+use crate::LoginResponse;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("device storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Case(#[from] lianxin_shared::Error),
+    #[error("not logged in: run `lianxin device --home DIR login SERVER_URL USERNAME` first")]
+    NotLoggedIn,
+    #[error("no case {0} on this device")]
+    NoSuchCase(String),
+    #[error("unit {0} is not one this user may record cases for (yours: {1})")]
+    UnitNotYours(String, String),
+    #[error("login failed: {0}")]
+    Login(String),
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    #[error("the server ended this session ({0}); log in again")]
+    SessionEnded(String),
+    #[error("sync: {0}")]
+    Sync(String),
+}
+
+pub type Result<T> = std::result::Result<T, DeviceError>;
+
+/// Figures of one sync, for people and for the benchmark.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct SyncReport {
+    pub frames_sent: usize,
+    pub frames_received: usize,
+    pub bytes_sent: usize,
+    pub bytes_received: usize,
+    pub documents_stored: usize,
+    pub refused: Vec<(String, String)>,
+    pub millis: u128,
+}
+
+pub struct Device {
+    conn: Connection,
+    actor: ActorId,
+    home: PathBuf,
+}
+
+struct Login {
+    server: String,
+    token: String,
+    username: String,
+    visible: Vec<String>,
+}
+
+impl Device {
+    /// Opens the device in `home`, creating it (and its actor id) the first time.
+    pub fn open(home: &Path) -> Result<Device> {
+        std::fs::create_dir_all(home).map_err(|e| DeviceError::Sync(format!("cannot create {}: {e}", home.display())))?;
+        let conn = Connection::open(home.join("device.sqlite"))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL, state BLOB NOT NULL);",
+        )?;
+        let actor: Option<String> =
+            conn.query_row("SELECT value FROM config WHERE key = 'actor'", [], |r| r.get(0)).optional()?;
+        let actor = match actor.and_then(|a| ActorId::try_from(a.as_str()).ok()) {
+            Some(a) => a,
+            None => {
+                let a = ActorId::random();
+                conn.execute("INSERT OR REPLACE INTO config VALUES ('actor', ?1)", [a.to_hex_string()])?;
+                a
+            }
+        };
+        Ok(Device { conn, actor, home: home.to_path_buf() })
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    fn config(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM config WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn set_config(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute("INSERT OR REPLACE INTO config VALUES (?1, ?2)", [key, value])?;
+        Ok(())
+    }
+
+    fn login_info(&self) -> Result<Login> {
+        let get = |k| self.config(k).and_then(|v| v.ok_or(DeviceError::NotLoggedIn));
+        Ok(Login {
+            server: get("server")?,
+            token: get("token")?,
+            username: get("username")?,
+            visible: serde_json::from_str(&get("visible_units")?).unwrap_or_default(),
+        })
+    }
+
+    /// Logs in (blocking HTTP) and registers this device's actor with the server.
+    pub fn login(&mut self, server: &str, username: &str, password: &str) -> Result<LoginResponse> {
+        let server = server.trim_end_matches('/').to_string();
+        let request = crate::LoginRequest {
+            username: username.to_string(),
+            password: password.to_string(),
+            actor: self.actor.to_hex_string(),
+            device_name: format!("cli:{}", self.home.display()),
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut resp = agent
+            .post(&format!("{server}/api/login"))
+            .send_json(&request)
+            .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+        let status = resp.status();
+        let body = resp.body_mut().read_to_string().map_err(|e| DeviceError::Login(e.to_string()))?;
+        if !status.is_success() {
+            let reason = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_string))
+                .unwrap_or(body);
+            return Err(DeviceError::Login(format!("{reason} (HTTP {})", status.as_u16())));
+        }
+        let login: LoginResponse = serde_json::from_str(&body).map_err(|e| DeviceError::Login(e.to_string()))?;
+        if let Some(previous) = self.config("username")? {
+            if previous != login.username {
+                return Err(DeviceError::Login(format!(
+                    "this device holds {previous}'s caseload; use another home directory for {}",
+                    login.username
+                )));
+            }
+        }
+        self.set_config("server", &server)?;
+        self.set_config("token", &login.token)?;
+        self.set_config("username", &login.username)?;
+        self.set_config("role", &login.role)?;
+        self.set_config("visible_units", &serde_json::to_string(&login.visible_units).unwrap_or_default())?;
+        self.set_config("directory", &serde_json::to_string(&login.directory).unwrap_or_default())?;
+        Ok(login)
+    }
+
+    fn editor(&self, now: i64) -> Result<Editor> {
+        Ok(Editor::new(&self.login_info()?.username, now))
+    }
+
+    // Documents.
+
+    fn replica(&self, id: &DocId) -> Result<Option<Replica>> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT doc, state FROM docs WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match row {
+            None => Ok(None),
+            Some((doc, state)) => Ok(Some(Replica::restore(&doc, Some(&state), self.actor.clone())?)),
+        }
+    }
+
+    fn store_replica(&self, id: &DocId, replica: &mut Replica) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO docs (id, doc, state) VALUES (?1, ?2, ?3)",
+            params![id.to_string(), replica.doc.save(), replica.state_bytes()],
+        )?;
+        Ok(())
+    }
+
+    fn doc_ids(&self) -> Result<Vec<DocId>> {
+        let mut stmt = self.conn.prepare("SELECT id FROM docs ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(id?.parse()?);
+        }
+        Ok(out)
+    }
+
+    fn edit<T>(&mut self, id: &str, f: impl FnOnce(&mut CaseDoc) -> Result<T>) -> Result<T> {
+        let doc_id: DocId = id.parse().map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
+        let mut replica = self.replica(&doc_id)?.ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
+        let mut case = CaseDoc::from_doc(replica.doc)?;
+        let out = f(&mut case)?;
+        replica.doc = case.into_doc();
+        self.store_replica(&doc_id, &mut replica)?;
+        Ok(out)
+    }
+
+    pub fn new_case(&mut self, unit: &str, channel: &str, summary: &str, now: i64) -> Result<DocId> {
+        let login = self.login_info()?;
+        let unit = UnitId::new(unit)?;
+        if !login.visible.iter().any(|u| u == unit.as_str()) {
+            return Err(DeviceError::UnitNotYours(unit.to_string(), login.visible.join(", ")));
+        }
+        let channel = Channel::parse(channel)?;
+        if summary.trim().is_empty() {
+            return Err(lianxin_shared::Error::InvalidValue {
+                field: "summary".into(),
+                value: summary.into(),
+                reason: "a case needs a summary".into(),
+            }
+            .into());
+        }
+        let draft = CaseDraft::new(unit, channel, summary);
+        let case = CaseDoc::create(&draft, &self.editor(now)?, self.actor.clone());
+        let mut replica = Replica::new(case.into_doc());
+        self.store_replica(&draft.id, &mut replica)?;
+        Ok(draft.id)
+    }
+
+    pub fn set(&mut self, id: &str, field: &str, value: &str, now: i64) -> Result<()> {
+        let editor = self.editor(now)?;
+        if field == "summary" {
+            return self.edit(id, |c| Ok(c.set_summary(value, &editor)?));
+        }
+        let field = Field::parse(field)?;
+        if field == Field::ResponsibleUnit {
+            let directory = self.config("directory")?.unwrap_or_default();
+            let units: Vec<crate::store::Unit> = serde_json::from_str(&directory).unwrap_or_default();
+            if !units.iter().any(|u| u.id == value) {
+                return Err(lianxin_shared::Error::InvalidValue {
+                    field: field.name().into(),
+                    value: value.into(),
+                    reason: "no such unit in the unit directory".into(),
+                }
+                .into());
+            }
+        }
+        self.edit(id, |c| Ok(c.set(field, value, &editor)?))
+    }
+
+    pub fn note(&mut self, id: &str, text: &str, now: i64) -> Result<()> {
+        let editor = self.editor(now)?;
+        self.edit(id, |c| Ok(c.append_note(&editor, text)?))
+    }
+
+    pub fn follow_up(&mut self, id: &str, text: &str, now: i64) -> Result<String> {
+        let editor = self.editor(now)?;
+        let draft = FollowUpDraft { text: text.to_string(), ..Default::default() };
+        self.edit(id, |c| Ok(c.add_follow_up(&editor, &draft)?.to_string()))
+    }
+
+    pub fn step(&mut self, id: &str, draft: &StepDraft, now: i64) -> Result<String> {
+        let editor = self.editor(now)?;
+        self.edit(id, |c| Ok(c.add_step(&editor, draft)?.to_string()))
+    }
+
+    /// The device's whole caseload, as documented in docs/export-format.md.
+    pub fn export(&self) -> Result<serde_json::Value> {
+        let mut cases = Vec::new();
+        for id in self.doc_ids()? {
+            let Some(mut replica) = self.replica(&id)? else { continue };
+            let synced = replica.is_confirmed();
+            let case = CaseDoc::from_doc(replica.doc)?.read()?;
+            let mut value = serde_json::to_value(&case).unwrap_or_default();
+            value["id"] = id.to_string().into();
+            value["synced"] = synced.into();
+            cases.push(value);
+        }
+        Ok(serde_json::json!({
+            "format": "lianxin-device-export/1",
+            "username": self.config("username")?,
+            "device": self.actor.to_hex_string(),
+            "cursor": self.cursor()?,
+            "cases": cases,
+        }))
+    }
+
+    fn cursor(&self) -> Result<u64> {
+        Ok(self.config("cursor")?.and_then(|c| c.parse().ok()).unwrap_or(0))
+    }
+
+    /// Sends what this device has that the server lacks and receives what it may see, until
+    /// both sides are in sync.
+    pub async fn sync(&mut self) -> Result<SyncReport> {
+        let started = Instant::now();
+        let login = self.login_info()?;
+        let url = format!("{}/api/sync", login.server.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+        let auth = format!("Bearer {}", login.token).parse().map_err(|_| DeviceError::NotLoggedIn)?;
+        request.headers_mut().insert("authorization", auth);
+        let (socket, _) = match tokio_tungstenite::connect_async(request).await {
+            Ok(ok) => ok,
+            Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
+                let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default();
+                return Err(DeviceError::SessionEnded(body));
+            }
+            Err(e) => return Err(DeviceError::Unreachable(e.to_string())),
+        };
+        let (mut tx, mut rx) = socket.split();
+        let mut report = SyncReport::default();
+        let (mut session, hello) = DeviceSession::hello(self.cursor()?);
+        let mut outgoing = vec![hello];
+        for id in self.doc_ids()? {
+            if let Some(mut replica) = self.replica(&id)? {
+                if !replica.is_confirmed() {
+                    session.push(id, &mut replica);
+                    self.store_replica(&id, &mut replica)?;
+                }
+            }
+        }
+        outgoing.extend(session.take_frames());
+        loop {
+            for frame in outgoing.drain(..) {
+                report.frames_sent += 1;
+                report.bytes_sent += frame.len();
+                tx.send(Message::Binary(frame.into())).await.map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+            }
+            if session.is_settled() {
+                break;
+            }
+            let frame = match tokio::time::timeout(Duration::from_secs(120), rx.next()).await {
+                Err(_) => return Err(DeviceError::Sync("the server stopped answering".into())),
+                Ok(None) => return Err(DeviceError::Unreachable("connection closed".into())),
+                Ok(Some(Err(e))) => return Err(DeviceError::Unreachable(e.to_string())),
+                Ok(Some(Ok(Message::Binary(b)))) => b,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
+                    return Err(DeviceError::Sync(format!("the server closed the connection: {reason}")));
+                }
+                Ok(Some(Ok(_))) => continue,
+            };
+            report.frames_received += 1;
+            report.bytes_received += frame.len();
+            let tasks = match session.receive(&frame) {
+                Ok(t) => t,
+                Err(lianxin_shared::Error::Protocol(reason)) if reason.contains("session expired") => {
+                    return Err(DeviceError::SessionEnded(reason));
+                }
+                Err(e) => return Err(DeviceError::Sync(e.to_string())),
+            };
+            let tx_db = self.conn.unchecked_transaction()?;
+            for task in tasks {
+                let id = task.doc();
+                let mut replica = match self.replica(&id)? {
+                    Some(r) => r,
+                    None => Replica::empty(self.actor.clone()),
+                };
+                if session.handle(&task, &mut replica)? {
+                    self.store_replica(&id, &mut replica)?;
+                    report.documents_stored += 1;
+                }
+            }
+            tx_db.commit()?;
+            outgoing.extend(session.take_frames());
+        }
+        self.set_config("cursor", &session.cursor().to_string())?;
+        report.refused = session.refused().iter().map(|(d, r)| (d.to_string(), r.clone())).collect();
+        let _ = tx.send(Message::Close(None)).await;
+        report.millis = started.elapsed().as_millis();
+        Ok(report)
+    }
+}

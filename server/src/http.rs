@@ -1,0 +1,159 @@
+//! HTTP routes: login, logout, the sync WebSocket, and the front page.
+
+use axum::{
+    Json, Router,
+    extract::{Query, State, WebSocketUpgrade},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Unit, visible_units};
+use crate::sync::{AppState, MAX_WS_MESSAGE};
+use crate::{auth, now_ms};
+
+/// How long a session token lives: a month, so a tablet can stay in the field.
+const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// The device's Automerge actor id (hex); every change it makes must be signed with it.
+    pub actor: String,
+    #[serde(default)]
+    pub device_name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: i64,
+    pub username: String,
+    pub role: String,
+    /// The user's own units.
+    pub units: Vec<String>,
+    /// The units the user may see (own units and everything below them).
+    pub visible_units: Vec<String>,
+    /// The whole unit tree, for names and pickers.
+    pub directory: Vec<Unit>,
+}
+
+/// The one error type of the HTTP boundary: a status and a message for the person, never
+/// internals.
+#[derive(Debug)]
+pub struct AppError(StatusCode, String);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!("internal error: {e}");
+    AppError(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the administrator can see the log".into())
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(front_page))
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/sync", get(sync_socket))
+        .with_state(state)
+}
+
+async fn front_page() -> Html<&'static str> {
+    Html(concat!(
+        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>连心 Lianxin</title>",
+        "<body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>连心 Lianxin</h1>",
+        "<p>服务器运行中。同步接口：<code>/api/sync</code>。平板应用尚在开发中，目前请使用命令行设备 ",
+        "<code>lianxin device</code>。</p><p>The server is running. The tablet app is not built yet; ",
+        "use the command-line device <code>lianxin device</code>.</p></body></html>"
+    ))
+}
+
+async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> Result<Json<LoginResponse>, AppError> {
+    let actor = automerge::ActorId::try_from(req.actor.as_str())
+        .map_err(|_| AppError(StatusCode::BAD_REQUEST, "actor must be a hex Automerge actor id".into()))?;
+    if actor.to_bytes().len() < 16 {
+        return Err(AppError(StatusCode::BAD_REQUEST, "actor must be at least 16 random bytes".into()));
+    }
+    let store = state.store.clone();
+    let resp = tokio::task::spawn_blocking(move || -> Result<LoginResponse, AppError> {
+        let wrong = || AppError(StatusCode::UNAUTHORIZED, "wrong username or password".into());
+        let user = store.user(&req.username).map_err(internal)?.ok_or_else(wrong)?;
+        if !auth::verify_password(&req.password, &user.password_hash) {
+            return Err(wrong());
+        }
+        if user.disabled {
+            return Err(AppError(StatusCode::FORBIDDEN, "this account is disabled".into()));
+        }
+        let now = now_ms();
+        store
+            .register_device(&user.username, &actor.to_hex_string(), &req.device_name, now)
+            .map_err(|e| AppError(StatusCode::CONFLICT, e.to_string()))?;
+        let (token, hash) = auth::new_token();
+        let expires_at = now + SESSION_MS;
+        store.create_session(&hash, &user.username, &actor.to_hex_string(), expires_at).map_err(internal)?;
+        let directory = store.units().map_err(internal)?;
+        let visible = visible_units(&directory, &user.units);
+        Ok(LoginResponse {
+            token,
+            expires_at,
+            username: user.username,
+            role: user.role.code().into(),
+            units: user.units.iter().map(|u| u.to_string()).collect(),
+            visible_units: visible.iter().map(|u| u.to_string()).collect(),
+            directory,
+        })
+    })
+    .await
+    .map_err(internal)??;
+    tracing::info!(user = %resp.username, "login");
+    Ok(Json(resp))
+}
+
+fn bearer(headers: &HeaderMap, query: &TokenQuery) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .or_else(|| query.token.clone())
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, AppError> {
+    let token = bearer(&headers, &TokenQuery { token: None })
+        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    state.store.end_session(&auth::token_hash(&token)).map_err(internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The sync endpoint. The session is checked before the upgrade: no valid token, no socket.
+async fn sync_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let token = bearer(&headers, &query)
+        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    let hash = auth::token_hash(&token);
+    let session = state
+        .store
+        .session(&hash, now_ms())
+        .map_err(internal)?
+        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "session expired, ended or user disabled; log in again".into()))?;
+    Ok(ws
+        .max_message_size(MAX_WS_MESSAGE)
+        .max_frame_size(MAX_WS_MESSAGE)
+        .on_upgrade(move |socket| crate::sync::run(state, socket, session, hash)))
+}

@@ -1,0 +1,28 @@
+//! The Lianxin server: accounts and access, the sync endpoint, durable storage, and the
+//! command-line device that does what a tablet does.
+//!
+//! [`app`] builds the axum router from an [`AppState`], so tests can drive it in-process or
+//! over a real socket. The binary (`lianxin`) is in `main.rs`.
+
+pub mod auth;
+pub mod device;
+pub mod demo;
+mod http;
+pub mod store;
+mod sync;
+
+pub use http::{LoginRequest, LoginResponse, app};
+pub use sync::AppState;
+
+/// Milliseconds since the Unix epoch: the one clock the server reads.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Starts serving on `listener` until the process ends.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).await
+}

@@ -1,0 +1,423 @@
+//! Durable storage in one SQLite file: units, users, devices, sessions, documents (compacted
+//! snapshot plus appended changes) and the refused changes kept aside.
+//!
+//! WAL with `synchronous = FULL`: when a write returns, it survives `kill -9` and power loss.
+//! The server acknowledges a change to a device only after [`Store::append_changes`] returns.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use lianxin_shared::{DocId, UnitId};
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database lock poisoned")]
+    Poisoned,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Registrar,
+    Handler,
+    Mediator,
+    Leader,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Registrar, Role::Handler, Role::Mediator, Role::Leader, Role::Admin];
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Registrar => "registrar",
+            Role::Handler => "handler",
+            Role::Mediator => "mediator",
+            Role::Leader => "leader",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "unknown role {s:?} (expected one of registrar, handler, mediator, leader, admin)"
+            ))
+        })
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub units: Vec<UnitId>,
+}
+
+/// An authenticated session: who, on which device (its registered Automerge actor).
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub username: String,
+    pub role: Role,
+    pub actor: String,
+    pub units: Vec<UnitId>,
+}
+
+/// A document changed after some sequence number.
+#[derive(Clone, Debug)]
+pub struct ChangedDoc {
+    pub id: DocId,
+    pub created_seq: u64,
+    pub heads: Vec<[u8; 32]>,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('seq', 0);
+CREATE TABLE IF NOT EXISTS units (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent TEXT REFERENCES units(id));
+CREATE TABLE IF NOT EXISTS users (
+  username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS user_units (username TEXT NOT NULL REFERENCES users(username),
+  unit TEXT NOT NULL REFERENCES units(id), PRIMARY KEY (username, unit));
+CREATE TABLE IF NOT EXISTS devices (actor TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username),
+  name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (token_hash BLOB PRIMARY KEY, username TEXT NOT NULL, actor TEXT NOT NULL,
+  expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (id BLOB PRIMARY KEY, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL,
+  snapshot BLOB NOT NULL, heads BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
+CREATE TABLE IF NOT EXISTS doc_units (doc BLOB NOT NULL, unit TEXT NOT NULL, PRIMARY KEY (doc, unit));
+CREATE INDEX IF NOT EXISTS doc_units_unit ON doc_units(unit);
+CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY AUTOINCREMENT, doc BLOB NOT NULL, bytes BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_doc ON changes(doc);
+CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+  username TEXT NOT NULL, actor TEXT NOT NULL, doc TEXT NOT NULL, reason TEXT NOT NULL, bytes BLOB NOT NULL);
+";
+
+impl Store {
+    /// Opens (creating if needed) `DIR/lianxin.sqlite`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Invalid(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let conn = Connection::open(dir.join("lianxin.sqlite"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        f(&mut conn)
+    }
+
+    // Units.
+
+    pub fn add_unit(&self, id: &UnitId, name: &str, parent: Option<&UnitId>) -> Result<()> {
+        self.with(|c| {
+            if let Some(p) = parent {
+                let exists: Option<i64> =
+                    c.query_row("SELECT 1 FROM units WHERE id = ?1", [p.as_str()], |r| r.get(0)).optional()?;
+                if exists.is_none() {
+                    return Err(StoreError::Invalid(format!("no parent unit {p}")));
+                }
+            }
+            let n = c.execute(
+                "INSERT INTO units (id, name, parent) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO NOTHING",
+                params![id.as_str(), name, parent.map(|p| p.as_str())],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Invalid(format!("unit {id} already exists")));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn units(&self) -> Result<Vec<Unit>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT id, name, parent FROM units ORDER BY id")?;
+            let rows = stmt.query_map([], |r| Ok(Unit { id: r.get(0)?, name: r.get(1)?, parent: r.get(2)? }))?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+
+    // Users.
+
+    pub fn add_user(&self, username: &str, password_hash: &str, role: Role, unit: &UnitId) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let exists: Option<i64> =
+                tx.query_row("SELECT 1 FROM units WHERE id = ?1", [unit.as_str()], |r| r.get(0)).optional()?;
+            if exists.is_none() {
+                return Err(StoreError::Invalid(format!("no unit {unit}")));
+            }
+            let n = tx.execute(
+                "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![username, password_hash, role.code()],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Invalid(format!("user {username} already exists")));
+            }
+            tx.execute("INSERT INTO user_units (username, unit) VALUES (?1, ?2)", params![username, unit.as_str()])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    pub fn user(&self, username: &str) -> Result<Option<User>> {
+        self.with(|c| {
+            let row = c
+                .query_row(
+                    "SELECT username, password_hash, role, disabled FROM users WHERE username = ?1",
+                    [username],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?)),
+                )
+                .optional()?;
+            let Some((username, password_hash, role, disabled)) = row else { return Ok(None) };
+            let units = user_units(c, &username)?;
+            Ok(Some(User { username, password_hash, role: Role::parse(&role)?, disabled, units }))
+        })
+    }
+
+    /// Disables or enables a user; disabling ends every session of theirs.
+    pub fn set_disabled(&self, username: &str, disabled: bool) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute("UPDATE users SET disabled = ?2 WHERE username = ?1", params![username, disabled])?;
+            if n == 0 {
+                return Err(StoreError::Invalid(format!("no user {username}")));
+            }
+            if disabled {
+                tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    // Devices and sessions.
+
+    /// Registers a device's actor for a user. An actor belongs to one user for ever.
+    pub fn register_device(&self, username: &str, actor: &str, name: &str, now: i64) -> Result<()> {
+        self.with(|c| {
+            let owner: Option<String> =
+                c.query_row("SELECT username FROM devices WHERE actor = ?1", [actor], |r| r.get(0)).optional()?;
+            match owner {
+                Some(o) if o == username => Ok(()),
+                Some(_) => Err(StoreError::Invalid("this device key is registered to another user".into())),
+                None => {
+                    c.execute(
+                        "INSERT INTO devices (actor, username, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![actor, username, name, now],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    pub fn create_session(&self, token_hash: &[u8], username: &str, actor: &str, expires_at: i64) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, username, actor, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, username, actor, expires_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The live session for a token: not expired, user not disabled.
+    pub fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<Session>> {
+        self.with(|c| {
+            let row = c
+                .query_row(
+                    "SELECT s.username, u.role, s.actor FROM sessions s JOIN users u ON u.username = s.username
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0",
+                    params![token_hash, now],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                )
+                .optional()?;
+            let Some((username, role, actor)) = row else { return Ok(None) };
+            let units = user_units(c, &username)?;
+            Ok(Some(Session { username, role: Role::parse(&role)?, actor, units }))
+        })
+    }
+
+    pub fn end_session(&self, token_hash: &[u8]) -> Result<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
+        })
+    }
+
+    // Documents.
+
+    pub fn seq(&self) -> Result<u64> {
+        self.with(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |r| r.get::<_, i64>(0))? as u64))
+    }
+
+    /// A document's stored bytes (snapshot followed by its appended changes, which Automerge
+    /// loads as one) and its units, or None.
+    pub fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>> {
+        self.with(|c| {
+            let snapshot: Option<Vec<u8>> = c
+                .query_row("SELECT snapshot FROM docs WHERE id = ?1", [&id.as_bytes()[..]], |r| r.get(0))
+                .optional()?;
+            let Some(mut bytes) = snapshot else { return Ok(None) };
+            let mut stmt = c.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY id")?;
+            let mut count = 0;
+            for change in stmt.query_map([&id.as_bytes()[..]], |r| r.get::<_, Vec<u8>>(0))? {
+                bytes.extend(change?);
+                count += 1;
+            }
+            let units = doc_units(c, id)?;
+            Ok(Some((bytes, units, count)))
+        })
+    }
+
+    /// Durably appends a document's new changes (or, when `snapshot` is given, replaces its
+    /// stored form with that compacted snapshot), records its units and heads, and returns the
+    /// document's new sequence number.
+    pub fn append_changes(
+        &self,
+        id: &DocId,
+        units: &[UnitId],
+        changes: &[Vec<u8>],
+        heads: &[[u8; 32]],
+        snapshot: Option<&[u8]>,
+    ) -> Result<u64> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'seq'", [])?;
+            let seq: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |r| r.get(0))?;
+            let key = &id.as_bytes()[..];
+            let heads_blob: Vec<u8> = heads.iter().flatten().copied().collect();
+            let exists: Option<i64> = tx.query_row("SELECT 1 FROM docs WHERE id = ?1", [key], |r| r.get(0)).optional()?;
+            if exists.is_none() {
+                tx.execute(
+                    "INSERT INTO docs (id, seq, created_seq, snapshot, heads) VALUES (?1, ?2, ?2, X'', ?3)",
+                    params![key, seq, heads_blob],
+                )?;
+            } else {
+                tx.execute("UPDATE docs SET seq = ?2, heads = ?3 WHERE id = ?1", params![key, seq, heads_blob])?;
+            }
+            match snapshot {
+                Some(snap) => {
+                    tx.execute("UPDATE docs SET snapshot = ?2 WHERE id = ?1", params![key, snap])?;
+                    tx.execute("DELETE FROM changes WHERE doc = ?1", [key])?;
+                }
+                None => {
+                    let mut stmt = tx.prepare_cached("INSERT INTO changes (doc, bytes) VALUES (?1, ?2)")?;
+                    for change in changes {
+                        stmt.execute(params![key, change])?;
+                    }
+                }
+            }
+            {
+                let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO doc_units (doc, unit) VALUES (?1, ?2)")?;
+                for unit in units {
+                    stmt.execute(params![key, unit.as_str()])?;
+                }
+            }
+            tx.commit()?;
+            Ok(seq as u64)
+        })
+    }
+
+    /// Documents with a unit in `units` changed after `cursor`.
+    pub fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>> {
+        let units_json = serde_json::to_string(&units.iter().map(UnitId::as_str).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.id, d.created_seq, d.heads FROM docs d WHERE d.seq > ?1 AND EXISTS (
+                   SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN (SELECT value FROM json_each(?2)))
+                 ORDER BY d.seq",
+            )?;
+            let rows = stmt.query_map(params![cursor as i64, units_json], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, created_seq, heads) = row?;
+                let id: [u8; 16] = id.try_into().map_err(|_| StoreError::Invalid("bad document id in store".into()))?;
+                let heads = heads.chunks_exact(32).map(|h| h.try_into().unwrap_or([0; 32])).collect();
+                out.push(ChangedDoc { id: DocId::from_bytes(id), created_seq: created_seq as u64, heads });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Keeps a refused change aside for inspection.
+    pub fn quarantine(&self, username: &str, actor: &str, doc: &str, reason: &str, bytes: &[u8], now: i64) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO quarantine (at, username, actor, doc, reason, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![now, username, actor, doc, reason, bytes],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The changes kept aside: (id, at, user, doc, reason, size).
+    pub fn quarantined(&self) -> Result<Vec<(i64, i64, String, String, String, usize)>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT id, at, username, doc, reason, length(bytes) FROM quarantine ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)? as usize))
+            })?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+}
+
+fn user_units(c: &Connection, username: &str) -> Result<Vec<UnitId>> {
+    let mut stmt = c.prepare_cached("SELECT unit FROM user_units WHERE username = ?1 ORDER BY unit")?;
+    let rows = stmt.query_map([username], |r| r.get::<_, String>(0))?;
+    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string()))).collect()
+}
+
+fn doc_units(c: &Connection, id: &DocId) -> Result<Vec<UnitId>> {
+    let mut stmt = c.prepare_cached("SELECT unit FROM doc_units WHERE doc = ?1 ORDER BY unit")?;
+    let rows = stmt.query_map([&id.as_bytes()[..]], |r| r.get::<_, String>(0))?;
+    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string()))).collect()
+}
+
+/// The units a user sees: their own and every unit below them in the tree.
+pub fn visible_units(all: &[Unit], own: &[UnitId]) -> Vec<UnitId> {
+    let mut out: Vec<UnitId> = own.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i].as_str().to_string();
+        for u in all.iter().filter(|u| u.parent.as_deref() == Some(parent.as_str())) {
+            if let Ok(id) = UnitId::new(&u.id) {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}

@@ -1,0 +1,351 @@
+//! The server's side of a sync session, one per connected device.
+//!
+//! Every document id in every message is authorised against the user's units; a device
+//! never receives a document it may not see. A device's changes are checked
+//! ([`lianxin_shared::check_incoming`]), stored durably, and only then answered; refused ones
+//! are kept aside in the quarantine table with the reason, and the device is told why.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use automerge::{AutoCommit, sync as am_sync, sync::SyncDoc};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use lianxin_shared::protocol::{self, ClientMessage, Outcome, Reply, ServerMessage, Snapshot, SyncItem};
+use lianxin_shared::{DocId, Refusal, UnitId, check_incoming};
+use tokio::sync::{Mutex, broadcast};
+
+use crate::now_ms;
+use crate::store::{Session, Store, StoreError, Unit, visible_units};
+
+/// The WebSocket layer's own limit; frames between [`protocol::MAX_FRAME`] and this get our
+/// clear error, larger ones are cut off by the socket layer (close code 1009).
+pub const MAX_WS_MESSAGE: usize = 2 * protocol::MAX_FRAME;
+
+/// Appended changes per document before it is compacted into one snapshot.
+const COMPACT_AFTER: usize = 256;
+
+/// How often an idle connection re-checks that its session is still valid.
+const SESSION_RECHECK: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    docs: Arc<DocCache>,
+    notices: broadcast::Sender<Notice>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState {
+            store: Arc::new(store),
+            docs: Arc::new(DocCache::default()),
+            notices: broadcast::channel(4096).0,
+        }
+    }
+}
+
+/// A stored change, announced to the other sessions.
+#[derive(Clone, Debug)]
+struct Notice {
+    doc: DocId,
+    heads: protocol::Heads,
+    units: Vec<UnitId>,
+    origin: u64,
+}
+
+/// Documents in memory, loaded on first use, one lock each so that two devices writing the
+/// same case are serialised and devices writing different cases are not.
+#[derive(Default)]
+struct DocCache {
+    slots: std::sync::Mutex<HashMap<DocId, Arc<Mutex<Slot>>>>,
+}
+
+#[derive(Default)]
+struct Slot {
+    loaded: bool,
+    /// None: no such document (yet).
+    doc: Option<AutoCommit>,
+    units: Vec<UnitId>,
+    appended: usize,
+}
+
+impl DocCache {
+    fn slot(&self, id: DocId) -> Arc<Mutex<Slot>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(id).or_default().clone()
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("storage task failed: {e}")),
+    }
+}
+
+static SESSION_IDS: AtomicU64 = AtomicU64::new(1);
+
+struct ServerSession {
+    id: u64,
+    state: AppState,
+    user: Session,
+    token_hash: Vec<u8>,
+    directory: Vec<Unit>,
+    visible: Vec<UnitId>,
+    sync_states: HashMap<DocId, am_sync::State>,
+    hello: bool,
+}
+
+/// A reason to end the connection, sent to the device first.
+struct Fatal(String);
+
+pub async fn run(state: AppState, socket: WebSocket, user: Session, token_hash: Vec<u8>) {
+    let (mut tx, mut rx) = socket.split();
+    let mut notices = state.notices.subscribe();
+    let store = state.store.clone();
+    let directory = match blocking(move || store.units()).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("cannot read units: {e}");
+            return;
+        }
+    };
+    let visible = visible_units(&directory, &user.units);
+    let mut session = ServerSession {
+        id: SESSION_IDS.fetch_add(1, Ordering::Relaxed),
+        state,
+        user,
+        token_hash,
+        directory,
+        visible,
+        sync_states: HashMap::new(),
+        hello: false,
+    };
+    tracing::info!(user = %session.user.username, session = session.id, "sync session opened");
+    let mut recheck = tokio::time::interval(SESSION_RECHECK);
+    recheck.tick().await;
+    let fatal: Option<String> = loop {
+        tokio::select! {
+            incoming = rx.next() => {
+                let frame = match incoming {
+                    None | Some(Ok(Message::Close(_))) => break None,
+                    Some(Err(e)) => break Some(format!("bad frame: {e}")),
+                    Some(Ok(Message::Binary(bytes))) => bytes,
+                    Some(Ok(Message::Text(_))) => break Some("text frames are not part of the protocol".into()),
+                    Some(Ok(_)) => continue, // ping and pong are answered by the socket layer
+                };
+                if let Err(Fatal(reason)) = session.check_session().await {
+                    break Some(reason);
+                }
+                match session.handle_frame(&frame).await {
+                    Ok(out) => {
+                        let mut failed = false;
+                        for message in out {
+                            if tx.send(Message::Binary(protocol::encode(&message).into())).await.is_err() {
+                                failed = true;
+                                break;
+                            }
+                        }
+                        if failed { break None; }
+                    }
+                    Err(Fatal(reason)) => break Some(reason),
+                }
+            }
+            notice = notices.recv() => {
+                match notice {
+                    Ok(n) if n.origin != session.id && session.hello && session.may_see(&n.units) => {
+                        let msg = ServerMessage::Changed(vec![(n.doc, n.heads)]);
+                        if tx.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        break Some("this connection fell behind; reconnect to catch up".into());
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break None,
+                }
+            }
+            _ = recheck.tick() => {
+                if let Err(Fatal(reason)) = session.check_session().await {
+                    break Some(reason);
+                }
+            }
+        }
+    };
+    if let Some(reason) = fatal {
+        tracing::warn!(user = %session.user.username, session = session.id, "closing sync session: {reason}");
+        let _ = tx.send(Message::Binary(protocol::encode(&ServerMessage::Error(reason.clone())).into())).await;
+        let close = CloseFrame { code: 1008, reason: reason.chars().take(60).collect::<String>().into() };
+        let _ = tx.send(Message::Close(Some(close))).await;
+    }
+    tracing::info!(user = %session.user.username, session = session.id, "sync session closed");
+}
+
+impl ServerSession {
+    fn may_see(&self, units: &[UnitId]) -> bool {
+        units.iter().any(|u| self.visible.contains(u))
+    }
+
+    async fn check_session(&self) -> Result<(), Fatal> {
+        let store = self.state.store.clone();
+        let hash = self.token_hash.clone();
+        match blocking(move || store.session(&hash, now_ms())).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(Fatal("session expired, ended or user disabled; log in again".into())),
+            Err(e) => Err(Fatal(format!("server storage error: {e}"))),
+        }
+    }
+
+    async fn handle_frame(&mut self, frame: &[u8]) -> Result<Vec<ServerMessage>, Fatal> {
+        let message: ClientMessage = protocol::decode(frame).map_err(|e| Fatal(e.to_string()))?;
+        match message {
+            ClientMessage::Hello { .. } if self.hello => Err(Fatal("hello sent twice".into())),
+            ClientMessage::Hello { cursor } => {
+                self.hello = true;
+                self.opening(cursor).await
+            }
+            ClientMessage::Sync(_) if !self.hello => Err(Fatal("the session must open with hello".into())),
+            ClientMessage::Sync(items) => {
+                let mut replies = Vec::with_capacity(items.len());
+                for item in items {
+                    replies.push(self.sync_item(item).await?);
+                }
+                Ok(vec![ServerMessage::Replies(replies)])
+            }
+        }
+    }
+
+    /// Snapshots of documents new to the device, then the list of those that changed.
+    async fn opening(&mut self, cursor: u64) -> Result<Vec<ServerMessage>, Fatal> {
+        let store = self.state.store.clone();
+        let visible = self.visible.clone();
+        let storage = |e: String| Fatal(format!("server storage error: {e}"));
+        let (seq, changed) = blocking(move || {
+            let seq = store.seq()?;
+            Ok((seq, store.changed_since(cursor, &visible)?))
+        })
+        .await
+        .map_err(storage)?;
+        let (new, known): (Vec<_>, Vec<_>) = changed.into_iter().partition(|d| d.created_seq > cursor);
+        let store = self.state.store.clone();
+        let new_ids: Vec<DocId> = new.iter().map(|d| d.id).collect();
+        let snapshots = blocking(move || {
+            let mut out = Vec::with_capacity(new_ids.len());
+            for id in new_ids {
+                if let Some((bytes, _, _)) = store.load_doc(&id)? {
+                    out.push(Snapshot { doc: id, bytes });
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(storage)?;
+        let mut out: Vec<ServerMessage> = protocol::batches(snapshots, |s| s.bytes.len())
+            .into_iter()
+            .map(ServerMessage::Snapshots)
+            .collect();
+        out.push(ServerMessage::Welcome { seq, changed: known.into_iter().map(|d| (d.id, d.heads)).collect() });
+        Ok(out)
+    }
+
+    async fn sync_item(&mut self, item: SyncItem) -> Result<Reply, Fatal> {
+        let SyncItem { doc: id, data } = item;
+        let slot = self.state.docs.slot(id);
+        let mut slot = slot.lock().await;
+        if !slot.loaded {
+            let store = self.state.store.clone();
+            let loaded = blocking(move || store.load_doc(&id)).await.map_err(|e| Fatal(format!("server storage error: {e}")))?;
+            if let Some((bytes, units, appended)) = loaded {
+                match AutoCommit::load(&bytes) {
+                    Ok(doc) => {
+                        slot.doc = Some(doc);
+                        slot.units = units;
+                        slot.appended = appended;
+                    }
+                    Err(e) => {
+                        tracing::error!(doc = %id, "stored document does not load: {e}");
+                        return Ok(self.refuse(id, "this case cannot be read on the server; an administrator has been told", &data).await);
+                    }
+                }
+            }
+            slot.loaded = true;
+        }
+        if slot.doc.is_some() && !self.may_see(&slot.units) {
+            return Ok(self.refuse(id, &format!("case {} is not visible to you", id.short()), &data).await);
+        }
+        let empty = AutoCommit::new();
+        let current = slot.doc.as_ref().unwrap_or(&empty);
+        let state = self.sync_states.entry(id).or_default();
+        let actor = match automerge::ActorId::try_from(self.user.actor.as_str()) {
+            Ok(a) => a,
+            Err(_) => return Err(Fatal("this device's registered key is unreadable".into())),
+        };
+        let checked = match check_incoming(current, state, &data, id, &actor) {
+            Ok(c) => c,
+            Err(refusal) => return Ok(self.refuse(id, &refusal.to_string(), &data).await),
+        };
+        if !checked.changes.is_empty() {
+            let Some(after) = &checked.after else {
+                return Ok(self.refuse(id, &Refusal::Schema("no header".into()).to_string(), &data).await);
+            };
+            if let Some(reason) = self.forbidden(checked.before.as_ref().map(|h| &h.units[..]), &after.units) {
+                return Ok(self.refuse(id, &reason, &data).await);
+            }
+            let mut doc = checked.doc;
+            let heads = protocol::heads_to_wire(&doc.get_heads());
+            let raw: Vec<Vec<u8>> = checked.changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
+            let appended = slot.appended + raw.len();
+            let snapshot = (slot.doc.is_none() || appended >= COMPACT_AFTER).then(|| doc.save());
+            let store = self.state.store.clone();
+            let units = after.units.clone();
+            let heads_stored = heads.clone();
+            blocking(move || store.append_changes(&id, &units, &raw, &heads_stored, snapshot.as_deref()))
+                .await
+                .map_err(|e| Fatal(format!("server storage error: {e}")))?;
+            slot.appended = if appended >= COMPACT_AFTER { 0 } else { appended };
+            slot.units = after.units.clone();
+            slot.doc = Some(doc);
+            let _ = self.state.notices.send(Notice { doc: id, heads, units: slot.units.clone(), origin: self.id });
+        }
+        let state = self.sync_states.entry(id).or_default();
+        *state = checked.state;
+        let reply = match slot.doc.as_mut() {
+            Some(doc) => doc.sync().generate_sync_message(state).map(|m| m.encode()),
+            None => None,
+        };
+        Ok(Reply { doc: id, outcome: Outcome::Sync(reply) })
+    }
+
+    /// Why this user may not write a document with these units, if they may not.
+    fn forbidden(&self, before: Option<&[UnitId]>, after: &[UnitId]) -> Option<String> {
+        if let Some(unknown) = after.iter().find(|u| !self.directory.iter().any(|d| d.id == u.as_str())) {
+            return Some(format!("unknown unit {unknown}"));
+        }
+        let owner = before.unwrap_or(after);
+        if !self.may_see(owner) {
+            let units: Vec<&str> = owner.iter().map(UnitId::as_str).collect();
+            return Some(format!("units {} are not yours to change", units.join(", ")));
+        }
+        None
+    }
+
+    async fn refuse(&self, id: DocId, reason: &str, data: &[u8]) -> Reply {
+        tracing::warn!(user = %self.user.username, doc = %id.short(), "refused: {reason}");
+        let store = self.state.store.clone();
+        let (user, actor, reason_owned, bytes) =
+            (self.user.username.clone(), self.user.actor.clone(), reason.to_string(), data.to_vec());
+        if let Err(e) =
+            blocking(move || store.quarantine(&user, &actor, &id.to_string(), &reason_owned, &bytes, now_ms())).await
+        {
+            tracing::error!("cannot keep a refused change aside: {e}");
+        }
+        Reply { doc: id, outcome: Outcome::Refused(reason.to_string()) }
+    }
+}
