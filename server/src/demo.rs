@@ -1,1 +1,57 @@
-//! demo
+//! Seeds an empty database with the demo county, demo accounts and a demo caseload
+//! (`lianxin serve --demo`). Does nothing to a database that already has units.
+
+use automerge::ActorId;
+use lianxin_shared::{UnitId, demo};
+
+use crate::auth;
+use crate::store::{Role, Store, StoreError};
+
+/// The password of every demo account.
+pub const PASSWORD: &str = "lianxin-demo";
+
+/// Demo accounts: username, role, unit.
+pub const USERS: &[(&str, Role, &str)] = &[
+    ("admin", Role::Admin, "lianshan"),
+    ("registrar", Role::Registrar, "lianshan"),
+    ("leader", Role::Leader, "lianshan"),
+    ("handler", Role::Handler, "hrss"),
+    ("mediator", Role::Mediator, "longxi"),
+    ("mediator2", Role::Mediator, "longxi"),
+    ("shitang", Role::Mediator, "shitang"),
+];
+
+/// Seeds `store` unless it already holds units. Returns whether it seeded.
+pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError> {
+    if !store.units()?.is_empty() {
+        return Ok(false);
+    }
+    for (id, name, parent) in demo::UNITS {
+        let parent = parent.map(UnitId::new).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        store.add_unit(&unit(id)?, name, parent.as_ref())?;
+    }
+    let hash = auth::hash_password(PASSWORD).map_err(StoreError::Invalid)?;
+    for (username, role, unit_id) in USERS {
+        store.add_user(username, &hash, *role, &unit(unit_id)?)?;
+    }
+    store_cases(store, cases, 2026, now_ms)?;
+    Ok(true)
+}
+
+/// Stores `count` generated cases (seeded by `seed`) as compacted snapshots.
+pub fn store_cases(store: &Store, count: usize, seed: u64, now_ms: i64) -> Result<(), StoreError> {
+    let actor = ActorId::from(*b"lianxin-demo-srv");
+    let mut rng = demo::Rng::new(seed);
+    for i in 0..count {
+        let mut case = demo::case(&mut rng, i, now_ms, actor.clone());
+        let header = case.header().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let heads: Vec<[u8; 32]> = case.heads().iter().map(|h| h.0).collect();
+        let snapshot = case.save();
+        store.append_changes(&header.id, &header.units, &[], &heads, Some(&snapshot))?;
+    }
+    Ok(())
+}
+
+fn unit(id: &str) -> Result<UnitId, StoreError> {
+    UnitId::new(id).map_err(|e| StoreError::Invalid(e.to_string()))
+}

@@ -1,1 +1,248 @@
-fn main(){}
+//! `lianxin`: the server, its administration, and the command-line device.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lianxin_server::{AppState, auth, demo, device::Device, now_ms, store::Role, store::Store};
+use lianxin_shared::{Date, StepDraft, StepKind, UnitId};
+
+#[derive(Parser)]
+#[command(name = "lianxin", version, about = "Lianxin 连心: petition caseload server and command-line device")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        /// Directory holding the database (created if missing).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Seeds an empty database with a demo county, accounts and caseload.
+        #[arg(long)]
+        demo: bool,
+        /// How many demo cases to generate with --demo.
+        #[arg(long, default_value_t = 300)]
+        demo_cases: usize,
+    },
+    /// Administers units, users and refused changes in a database.
+    Admin {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[command(subcommand)]
+        command: Admin,
+    },
+    /// Acts as a device (a tablet) whose local caseload lives in --home.
+    Device {
+        #[arg(long)]
+        home: PathBuf,
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Units: `unit add ID NAME [--parent ID]`, `unit list`.
+    #[command(subcommand)]
+    Unit(UnitCommand),
+    /// Users: `user add USERNAME --role ROLE --unit ID` (password on stdin), `user disable`, `user enable`.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Lists the changes refused and kept aside.
+    Quarantine,
+}
+
+#[derive(Subcommand)]
+enum UnitCommand {
+    Add {
+        id: String,
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user; the password is read from standard input.
+    Add {
+        username: String,
+        /// registrar, handler, mediator, leader or admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        unit: String,
+    },
+    /// Disables a user and ends their sessions at once.
+    Disable { username: String },
+    Enable { username: String },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Logs in (password on standard input) and registers this device.
+    Login { server: String, username: String },
+    /// Sends local changes and receives what changed elsewhere.
+    Sync,
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Prints the whole local caseload as JSON (docs/export-format.md).
+    Export,
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// Registers a new case and prints its id.
+    New {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        summary: String,
+    },
+    /// Sets a single-value field (or the summary).
+    Set { id: String, field: String, value: String },
+    /// Appends a paragraph to the notes.
+    Note { id: String, text: String },
+    /// Records a follow-up visit; prints its id.
+    FollowUp { id: String, text: String },
+    /// Records a lifecycle step (KIND as in docs/export-format.md, DATE as YYYY-MM-DD); prints its id.
+    Step {
+        id: String,
+        kind: String,
+        date: String,
+        #[arg(long)]
+        outcome: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    let password = s.lines().next().unwrap_or("").to_string();
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    Ok(password)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { data, listen, demo: with_demo, demo_cases } => {
+            tracing_subscriber::fmt().with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            ).init();
+            let store = Store::open(&data)?;
+            if with_demo && demo::seed(&store, demo_cases, now_ms())? {
+                println!(
+                    "demo: seeded {demo_cases} cases; accounts {} (password {})",
+                    demo::USERS.iter().map(|u| u.0).collect::<Vec<_>>().join(", "),
+                    demo::PASSWORD
+                );
+            }
+            runtime()?.block_on(async {
+                let listener = tokio::net::TcpListener::bind(&listen).await?;
+                println!("lianxin listening on http://{}", listener.local_addr()?);
+                lianxin_server::serve(AppState::new(store), listener).await?;
+                anyhow::Ok(())
+            })
+        }
+        Command::Admin { data, command } => {
+            let store = Store::open(&data)?;
+            match command {
+                Admin::Unit(UnitCommand::Add { id, name, parent }) => {
+                    let parent = parent.as_deref().map(UnitId::new).transpose()?;
+                    store.add_unit(&UnitId::new(&id)?, &name, parent.as_ref())?;
+                }
+                Admin::Unit(UnitCommand::List) => {
+                    for u in store.units()? {
+                        println!("{}\t{}\t{}", u.id, u.name, u.parent.unwrap_or_default());
+                    }
+                }
+                Admin::User(UserCommand::Add { username, role, unit }) => {
+                    let role = Role::parse(&role)?;
+                    let unit = UnitId::new(&unit)?;
+                    let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
+                    store.add_user(&username, &hash, role, &unit)?;
+                }
+                Admin::User(UserCommand::Disable { username }) => store.set_disabled(&username, true)?,
+                Admin::User(UserCommand::Enable { username }) => store.set_disabled(&username, false)?,
+                Admin::Quarantine => {
+                    for (id, at, user, doc, reason, size) in store.quarantined()? {
+                        println!("{id}\t{at}\t{user}\t{doc}\t{size} bytes\t{reason}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Device { home, command } => {
+            let mut device = Device::open(&home)?;
+            let now = now_ms();
+            match command {
+                DeviceCommand::Login { server, username } => {
+                    let login = device.login(&server, &username, &read_password()?)?;
+                    println!("logged in as {} ({}); units {}", login.username, login.role, login.units.join(", "));
+                }
+                DeviceCommand::Sync => {
+                    let report = runtime()?.block_on(device.sync())?;
+                    println!(
+                        "synced: sent {} frames ({} bytes), received {} frames ({} bytes), stored {} documents in {} ms",
+                        report.frames_sent,
+                        report.bytes_sent,
+                        report.frames_received,
+                        report.bytes_received,
+                        report.documents_stored,
+                        report.millis
+                    );
+                    if !report.refused.is_empty() {
+                        for (doc, reason) in &report.refused {
+                            eprintln!("refused: case {doc}: {reason}");
+                        }
+                        anyhow::bail!("the server refused {} change(s); they are kept on this device", report.refused.len());
+                    }
+                }
+                DeviceCommand::Case(CaseCommand::New { unit, channel, summary }) => {
+                    println!("{}", device.new_case(&unit, &channel, &summary, now)?);
+                }
+                DeviceCommand::Case(CaseCommand::Set { id, field, value }) => device.set(&id, &field, &value, now)?,
+                DeviceCommand::Case(CaseCommand::Note { id, text }) => device.note(&id, &text, now)?,
+                DeviceCommand::Case(CaseCommand::FollowUp { id, text }) => {
+                    println!("{}", device.follow_up(&id, &text, now)?);
+                }
+                DeviceCommand::Case(CaseCommand::Step { id, kind, date, outcome }) => {
+                    let kind = StepKind::parse(&kind)?;
+                    let on: Date = date.parse()?;
+                    let draft = StepDraft { kind, on, reason: None, outcome };
+                    println!("{}", device.step(&id, &draft, now)?);
+                }
+                DeviceCommand::Export => {
+                    println!("{}", serde_json::to_string_pretty(&device.export()?)?);
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -15,6 +15,7 @@
 
 mod case;
 mod date;
+pub mod demo;
 mod document;
 mod engine;
 mod error;
