@@ -21,7 +21,7 @@ use crate::LoginResponse;
 pub enum DeviceError {
     #[error("device storage: {0}")]
     Storage(#[from] rusqlite::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Case(#[from] lianxin_shared::Error),
     #[error("not logged in: run `lianxin device --home DIR login SERVER_URL USERNAME` first")]
     NotLoggedIn,

@@ -5,9 +5,31 @@ use std::fmt;
 
 use crate::Error;
 
-/// A document's id: 16 random bytes, shown as 32 lowercase hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A document's id: 16 random bytes, shown as 32 lowercase hex digits. Binary encodings
+/// (the sync protocol) carry the 16 bytes; human-readable ones (JSON export) the hex string.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DocId([u8; 16]);
+
+impl Serialize for DocId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_string())
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DocId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            s.parse().map_err(serde::de::Error::custom)
+        } else {
+            <[u8; 16]>::deserialize(d).map(DocId)
+        }
+    }
+}
 
 impl DocId {
     pub fn random() -> Self {
