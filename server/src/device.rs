@@ -12,6 +12,8 @@ use futures_util::{SinkExt, StreamExt};
 use lianxin_shared::{
     CaseDoc, CaseDraft, Channel, DeviceSession, DocId, Editor, Field, FollowUpDraft, Replica, StepDraft, UnitId,
 };
+use std::collections::{HashMap, hash_map::Entry};
+
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::Message};
 
@@ -309,11 +311,15 @@ impl Device {
         let mut report = SyncReport::default();
         let (mut session, hello) = DeviceSession::hello(self.cursor()?);
         let mut outgoing = vec![hello];
+        // Replicas in play this session, with their full in-memory sync state (the stored
+        // state keeps only what is worth keeping across connections).
+        let mut live: HashMap<DocId, Replica> = HashMap::new();
         for id in self.doc_ids()? {
             if let Some(mut replica) = self.replica(&id)? {
                 if !replica.is_confirmed() {
                     session.push(id, &mut replica);
                     self.store_replica(&id, &mut replica)?;
+                    live.insert(id, replica);
                 }
             }
         }
@@ -350,13 +356,21 @@ impl Device {
             let tx_db = self.conn.unchecked_transaction()?;
             for task in tasks {
                 let id = task.doc();
-                let mut replica = match self.replica(&id)? {
-                    Some(r) => r,
-                    None => Replica::empty(self.actor.clone()),
+                let replica = match live.entry(id) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let r = self.replica(&id)?.unwrap_or_else(|| Replica::empty(self.actor.clone()));
+                        e.insert(r)
+                    }
                 };
-                if session.handle(&task, &mut replica)? {
-                    self.store_replica(&id, &mut replica)?;
+                if session.handle(&task, replica)? {
+                    self.store_replica(&id, replica)?;
                     report.documents_stored += 1;
+                }
+                // A document taken whole or found already in step has nothing in flight; keep
+                // only documents mid-conversation in memory (a first sync brings thousands).
+                if matches!(task, lianxin_shared::Task::Snapshot { .. } | lianxin_shared::Task::Changed { .. }) && replica.is_confirmed() {
+                    live.remove(&id);
                 }
             }
             tx_db.commit()?;

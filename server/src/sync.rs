@@ -316,10 +316,11 @@ impl ServerSession {
         }
         let state = self.sync_states.entry(id).or_default();
         *state = checked.state;
-        let reply = match slot.doc.as_mut() {
-            Some(doc) => doc.sync().generate_sync_message(state).map(|m| m.encode()),
-            None => None,
-        };
+        // For a document the server does not have, answer as an empty document would: that
+        // tells a device pushing a new case to send its changes, and tells anyone else nothing.
+        let mut empty = AutoCommit::new();
+        let doc = slot.doc.as_mut().unwrap_or(&mut empty);
+        let reply = doc.sync().generate_sync_message(state).map(|m| m.encode());
         Ok(Reply { doc: id, outcome: Outcome::Sync(reply) })
     }
 

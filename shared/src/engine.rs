@@ -131,7 +131,13 @@ pub struct DeviceSession {
     outstanding: usize,
     outbox: Vec<SyncItem>,
     refused: Vec<(DocId, String)>,
+    /// Sync messages sent per document in this session.
+    rounds: std::collections::HashMap<DocId, u32>,
 }
+
+/// Sync messages one document may take in one session. Automerge converges in a handful;
+/// a live document being edited elsewhere during the session needs a few more.
+pub const MAX_ROUNDS: u32 = 64;
 
 impl DeviceSession {
     /// Starts a session; returns it and the opening frame.
@@ -147,6 +153,19 @@ impl DeviceSession {
     /// earlier session) for sending.
     pub fn push(&mut self, doc: DocId, replica: &mut Replica) {
         if let Some(data) = replica.generate() {
+            let rounds = self.rounds.entry(doc).or_insert(0);
+            *rounds += 1;
+            if *rounds > MAX_ROUNDS {
+                // The two sides are not converging (a bug on one of them). Stop instead of
+                // spinning; the document stays unconfirmed and is retried next session.
+                if !self.refused.iter().any(|(d, _)| *d == doc) {
+                    self.refused.push((
+                        doc,
+                        format!("no agreement with the server after {MAX_ROUNDS} rounds; will retry"),
+                    ));
+                }
+                return;
+            }
             self.outbox.push(SyncItem { doc, data });
         }
     }
@@ -223,6 +242,10 @@ impl DeviceSession {
                 let before = replica.state_bytes();
                 if let Some(data) = data {
                     replica.receive(data)?;
+                }
+                if replica.is_confirmed() {
+                    // Agreement reached: a later edit in a long session starts a fresh count.
+                    self.rounds.remove(doc);
                 }
                 self.push(*doc, replica);
                 Ok(data.is_some() || before != replica.state_bytes())

@@ -1,0 +1,197 @@
+//! Devices syncing through a real server over a real socket: concurrent offline edits merge
+//! with nothing lost, and access follows the unit tree.
+
+mod common;
+
+use common::*;
+use lianxin_server::device::DeviceError;
+
+const NOW: i64 = 1_790_000_000_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_edit_one_case_offline_and_converge_with_nothing_lost() {
+    let server = TestServer::start().await;
+    let mut a = device(&server.url, "mediator").await;
+    let mut b = device(&server.url, "mediator2").await;
+    let id = a.new_case("longxi", "visit", "王某反映土地承包经营权纠纷", NOW).unwrap().to_string();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    assert_eq!(case_ids(&b), vec![id.clone()], "b received the case");
+
+    // Offline: no sync between these edits.
+    a.note(&id, "甲：第一晚入户，当事人情绪激动。", NOW + 1).unwrap();
+    b.note(&id, "乙：村委会提供了1998年承包合同复印件。", NOW + 2).unwrap();
+    let fa = a.follow_up(&id, "甲回访：当事人同意调解", NOW + 3).unwrap();
+    let fb = b.follow_up(&id, "乙回访：村组长到场说明情况", NOW + 4).unwrap();
+    a.set(&id, "level", "county", NOW + 5).unwrap();
+    b.set(&id, "level", "township", NOW + 6).unwrap();
+
+    // Network back, in an order where each device syncs while the other's changes are pending.
+    let ra = a.sync().await.unwrap();
+    let rb = b.sync().await.unwrap();
+    a.sync().await.unwrap();
+    assert!(ra.refused.is_empty() && rb.refused.is_empty(), "{:?} {:?}", ra.refused, rb.refused);
+
+    let (ca, cb) = (caseload(&a), caseload(&b));
+    assert_eq!(ca, cb, "both devices hold the same caseload");
+    let case = &ca[0];
+    assert_eq!(case["synced"], true);
+    let notes = case["notes"].as_str().unwrap();
+    assert!(notes.contains("甲：第一晚入户，当事人情绪激动。"), "{notes}");
+    assert!(notes.contains("乙：村委会提供了1998年承包合同复印件。"), "{notes}");
+    let follow_ups = case["follow_ups"].as_array().unwrap();
+    let ids: Vec<&str> = follow_ups.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(follow_ups.len(), 2);
+    assert!(ids.contains(&fa.as_str()) && ids.contains(&fb.as_str()));
+    let by: Vec<&str> = follow_ups.iter().map(|f| f["by"].as_str().unwrap()).collect();
+    assert!(by.contains(&"mediator") && by.contains(&"mediator2"));
+
+    let conflicts = case["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["field"], "level");
+    let mut values: Vec<(String, String, String)> = conflicts[0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap().to_string(),
+                v["by"].as_str().unwrap().to_string(),
+                v["device"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        vec![
+            ("county".into(), "mediator".into(), a.actor().to_hex_string()),
+            ("township".into(), "mediator2".into(), b.actor().to_hex_string()),
+        ]
+    );
+    // The shown value is one of the two, the same on both devices.
+    assert!(case["level"] == "county" || case["level"] == "township");
+
+    // Choosing a value is an ordinary edit; it resolves the conflict everywhere.
+    a.set(&id, "level", "township", NOW + 7).unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    let resolved = find_case(&b, &id);
+    assert_eq!(resolved["level"], "township");
+    assert_eq!(resolved["conflicts"].as_array().unwrap().len(), 0);
+    assert_eq!(caseload(&a), caseload(&b));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_receives_and_changes_only_cases_of_its_units() {
+    let server = TestServer::start().await;
+    let mut longxi = device(&server.url, "mediator").await;
+    let mut shitang = device(&server.url, "shitang").await;
+    let mut county = device(&server.url, "registrar").await;
+    let ours = longxi.new_case("longxi", "visit", "龙溪镇的案件", NOW).unwrap().to_string();
+    let theirs = shitang.new_case("shitang", "letter", "石塘镇的案件", NOW).unwrap().to_string();
+    longxi.sync().await.unwrap();
+    shitang.sync().await.unwrap();
+    longxi.sync().await.unwrap();
+
+    // Each township sees its own case; the county bureau above both sees both.
+    assert_eq!(case_ids(&longxi), vec![ours.clone()]);
+    assert_eq!(case_ids(&shitang), vec![theirs.clone()]);
+    county.sync().await.unwrap();
+    let mut both = vec![ours.clone(), theirs.clone()];
+    both.sort();
+    assert_eq!(case_ids(&county), both);
+
+    // The CLI will not record a case for another unit...
+    let err = longxi.new_case("shitang", "visit", "越权", NOW).unwrap_err();
+    assert!(matches!(err, DeviceError::UnitNotYours(..)), "{err}");
+
+    // ...and a tampered device that does is refused by the server.
+    longxi.tamper_config("visible_units", r#"["longxi","shitang"]"#);
+    let mut longxi = longxi.reopen();
+    let forged = longxi.new_case("shitang", "visit", "越权登记", NOW).unwrap().to_string();
+    let report = longxi.sync().await.unwrap();
+    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+    assert_eq!(report.refused[0].0, forged);
+    assert!(report.refused[0].1.contains("not yours"), "{}", report.refused[0].1);
+
+    // A copy of the other unit's case, obtained outside Lianxin and edited, is refused too,
+    // and the other unit never sees the edit.
+    longxi.smuggle_doc_from(&shitang, &theirs);
+    longxi.note(&theirs, "不该出现的内容", NOW).unwrap();
+    let report = longxi.sync().await.unwrap();
+    let refused: Vec<&str> = report.refused.iter().map(|(d, _)| d.as_str()).collect();
+    assert!(refused.contains(&theirs.as_str()), "{:?}", report.refused);
+    shitang.sync().await.unwrap();
+    county.sync().await.unwrap();
+    assert!(!find_case(&shitang, &theirs)["notes"].as_str().unwrap().contains("不该出现"));
+    assert_eq!(case_ids(&county), both, "the forged case never reached the server");
+
+    // Every refusal was kept aside with its reason.
+    let kept = server.state.store.quarantined().unwrap();
+    assert!(kept.len() >= 2, "{kept:?}");
+    assert!(kept.iter().all(|k| k.2 == "mediator"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_signed_with_another_actor_are_refused() {
+    let server = TestServer::start().await;
+    let mut honest = device(&server.url, "mediator").await;
+    let id = honest.new_case("longxi", "visit", "案件", NOW).unwrap().to_string();
+    honest.sync().await.unwrap();
+
+    // A second device of another user copies the honest device's actor id and signs with it.
+    let mut forger = device(&server.url, "mediator2").await;
+    forger.sync().await.unwrap();
+    forger.tamper_config("actor", &honest.actor().to_hex_string());
+    let mut forger = forger.reopen();
+    assert_eq!(forger.actor(), honest.actor());
+    forger.note(&id, "冒名记录", NOW).unwrap();
+    let report = forger.sync().await.unwrap();
+    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+    assert!(report.refused[0].1.contains("registered as"), "{}", report.refused[0].1);
+    honest.sync().await.unwrap();
+    assert!(!find_case(&honest, &id)["notes"].as_str().unwrap().contains("冒名"));
+
+    // Nor can it register that actor as its own at login.
+    let err = match login(forger, &server.url, "mediator2").await {
+        Ok(_) => panic!("login with another device's actor succeeded"),
+        Err(e) => e,
+    };
+    assert!(err.contains("login failed"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_users_device_stops_syncing() {
+    let server = TestServer::start().await;
+    let mut d = device(&server.url, "mediator").await;
+    d.new_case("longxi", "visit", "案件", NOW).unwrap();
+    d.sync().await.unwrap();
+
+    // A connection open at the moment of disabling is closed with the reason.
+    let token: String = {
+        let conn = rusqlite::Connection::open(home(&d).join("device.sqlite")).unwrap();
+        conn.query_row("SELECT value FROM config WHERE key = 'token'", [], |r| r.get(0)).unwrap()
+    };
+    let mut live = connect(&server.url, &token).await;
+    open(&mut live, 0).await;
+    server.state.store.set_disabled("mediator", true).unwrap();
+    match next(&mut live).await {
+        Heard::Message(lianxin_shared::protocol::ServerMessage::Error(reason)) => {
+            assert!(reason.contains("disabled"), "{reason}")
+        }
+        other => panic!("expected an error, heard {other:?}"),
+    }
+
+    // New connections are refused before the upgrade, and the edit stays on the device.
+    let id = case_ids(&d)[0].clone();
+    d.note(&id, "停用后写的记录", NOW).unwrap();
+    let err = d.sync().await.unwrap_err();
+    assert!(matches!(err, DeviceError::SessionEnded(_)), "{err}");
+    assert!(find_case(&d, &id)["notes"].as_str().unwrap().contains("停用后写的记录"));
+    let err = match login(d, &server.url, "mediator").await {
+        Ok(_) => panic!("a disabled user logged in"),
+        Err(e) => e,
+    };
+    assert!(err.contains("disabled"), "{err}");
+}
