@@ -80,6 +80,17 @@ impl Device {
             "CREATE TABLE IF NOT EXISTS config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL, state BLOB NOT NULL);",
         )?;
+        // `pending`: the server has not confirmed everything in this document, so the next
+        // sync sends it. A reconnect reads only these rows, not the whole caseload.
+        let has_pending: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('docs') WHERE name = 'pending'")?
+            .exists([])?;
+        if !has_pending {
+            conn.execute_batch(
+                "ALTER TABLE docs ADD COLUMN pending INTEGER NOT NULL DEFAULT 1;
+                 CREATE INDEX docs_pending ON docs (id) WHERE pending = 1;",
+            )?;
+        }
         let actor: Option<String> =
             conn.query_row("SELECT value FROM config WHERE key = 'actor'", [], |r| r.get(0)).optional()?;
         let actor = match actor.and_then(|a| ActorId::try_from(a.as_str()).ok()) {
@@ -180,14 +191,23 @@ impl Device {
 
     fn store_replica(&self, id: &DocId, replica: &mut Replica) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO docs (id, doc, state) VALUES (?1, ?2, ?3)",
-            params![id.to_string(), replica.doc.save(), replica.state_bytes()],
+            "INSERT OR REPLACE INTO docs (id, doc, state, pending) VALUES (?1, ?2, ?3, ?4)",
+            params![id.to_string(), replica.doc.save(), replica.state_bytes(), !replica.is_confirmed()],
         )?;
         Ok(())
     }
 
     fn doc_ids(&self) -> Result<Vec<DocId>> {
-        let mut stmt = self.conn.prepare("SELECT id FROM docs ORDER BY id")?;
+        self.ids_where("1")
+    }
+
+    /// Documents the server has not confirmed yet.
+    fn pending_ids(&self) -> Result<Vec<DocId>> {
+        self.ids_where("pending = 1")
+    }
+
+    fn ids_where(&self, condition: &str) -> Result<Vec<DocId>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT id FROM docs WHERE {condition} ORDER BY id"))?;
         let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for id in ids {
@@ -314,7 +334,7 @@ impl Device {
         // Replicas in play this session, with their full in-memory sync state (the stored
         // state keeps only what is worth keeping across connections).
         let mut live: HashMap<DocId, Replica> = HashMap::new();
-        for id in self.doc_ids()? {
+        for id in self.pending_ids()? {
             if let Some(mut replica) = self.replica(&id)? {
                 if !replica.is_confirmed() {
                     session.push(id, &mut replica);

@@ -91,7 +91,7 @@ impl TestDevice {
         let doc: Vec<u8> = from.query_row("SELECT doc FROM docs WHERE id = ?1", [id], |r| r.get(0)).unwrap();
         let to = rusqlite::Connection::open(self.dir.path().join("device.sqlite")).unwrap();
         let empty_state = automerge::sync::State::new().encode();
-        to.execute("INSERT OR REPLACE INTO docs VALUES (?1, ?2, ?3)", rusqlite::params![id, doc, empty_state])
+        to.execute("INSERT OR REPLACE INTO docs (id, doc, state, pending) VALUES (?1, ?2, ?3, 1)", rusqlite::params![id, doc, empty_state])
             .unwrap();
     }
 }
