@@ -163,6 +163,13 @@ impl Device {
                 )));
             }
         }
+        let visible = serde_json::to_string(&login.visible_units).unwrap_or_default();
+        if self.config("visible_units")?.is_some_and(|before| before != visible) {
+            // The user's units changed: cases that were always there may now be visible, and
+            // the cursor says nothing about them. Start over (the server then sends every visible
+            // case again whole; merging a copy already here changes nothing). Rare and correct.
+            self.set_config("cursor", "0")?;
+        }
         self.set_config("server", &server)?;
         self.set_config("token", &login.token)?;
         self.set_config("username", &login.username)?;

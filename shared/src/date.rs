@@ -6,9 +6,22 @@ use std::fmt;
 use crate::Error;
 
 /// A proleptic Gregorian date, `YYYY-MM-DD` on the wire and in documents.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Date {
     days: i32, // days since 1970-01-01
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl Date {
@@ -127,5 +140,13 @@ mod tests {
         assert_eq!("2026-11-22".parse::<Date>().unwrap().weekday(), 6); // a Sunday
         assert!("2026-02-29".parse::<Date>().is_err());
         assert!("2026-1-2".parse::<Date>().is_err());
+    }
+
+    #[test]
+    fn serialises_as_the_date_people_read() {
+        let d: Date = "2026-11-20".parse().unwrap();
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"2026-11-20\"");
+        assert_eq!(serde_json::from_str::<Date>("\"2026-11-20\"").unwrap(), d);
+        assert!(serde_json::from_str::<Date>("\"2026-13-01\"").is_err());
     }
 }
