@@ -27,7 +27,10 @@ pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError
         return Ok(false);
     }
     for (id, name, parent) in demo::UNITS {
-        let parent = parent.map(UnitId::new).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let parent = parent
+            .map(UnitId::new)
+            .transpose()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         store.add_unit(&unit(id)?, name, parent.as_ref())?;
     }
     let hash = auth::hash_password(PASSWORD).map_err(StoreError::Invalid)?;
@@ -44,7 +47,9 @@ pub fn store_cases(store: &Store, count: usize, seed: u64, now_ms: i64) -> Resul
     let mut rng = demo::Rng::new(seed);
     for i in 0..count {
         let mut case = demo::case(&mut rng, i, now_ms, actor.clone());
-        let header = case.header().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let header = case
+            .header()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let heads: Vec<[u8; 32]> = case.heads().iter().map(|h| h.0).collect();
         let snapshot = case.save();
         store.append_changes(&header.id, &header.units, &[], &heads, Some(&snapshot))?;

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use automerge::ActorId;
 use futures_util::{SinkExt, StreamExt};
 use lianxin_shared::{
-    CaseDoc, CaseDraft, Channel, DeviceSession, DocId, Editor, Field, FollowUpDraft, Replica, StepDraft, UnitId,
+    CaseDoc, CaseDraft, Channel, DeviceSession, DocId, Editor, Field, FollowUpDraft, Replica,
+    StepDraft, UnitId,
 };
-use std::collections::{HashMap, hash_map::Entry};
+use std::collections::{HashMap, HashSet, hash_map::Entry};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::Message};
@@ -71,7 +72,8 @@ struct Login {
 impl Device {
     /// Opens the device in `home`, creating it (and its actor id) the first time.
     pub fn open(home: &Path) -> Result<Device> {
-        std::fs::create_dir_all(home).map_err(|e| DeviceError::Sync(format!("cannot create {}: {e}", home.display())))?;
+        std::fs::create_dir_all(home)
+            .map_err(|e| DeviceError::Sync(format!("cannot create {}: {e}", home.display())))?;
         let conn = Connection::open(home.join("device.sqlite"))?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -91,17 +93,27 @@ impl Device {
                  CREATE INDEX docs_pending ON docs (id) WHERE pending = 1;",
             )?;
         }
-        let actor: Option<String> =
-            conn.query_row("SELECT value FROM config WHERE key = 'actor'", [], |r| r.get(0)).optional()?;
+        let actor: Option<String> = conn
+            .query_row("SELECT value FROM config WHERE key = 'actor'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
         let actor = match actor.and_then(|a| ActorId::try_from(a.as_str()).ok()) {
             Some(a) => a,
             None => {
                 let a = ActorId::random();
-                conn.execute("INSERT OR REPLACE INTO config VALUES ('actor', ?1)", [a.to_hex_string()])?;
+                conn.execute(
+                    "INSERT OR REPLACE INTO config VALUES ('actor', ?1)",
+                    [a.to_hex_string()],
+                )?;
                 a
             }
         };
-        Ok(Device { conn, actor, home: home.to_path_buf() })
+        Ok(Device {
+            conn,
+            actor,
+            home: home.to_path_buf(),
+        })
     }
 
     pub fn home(&self) -> &Path {
@@ -113,16 +125,27 @@ impl Device {
     }
 
     fn config(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT value FROM config WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM config WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     fn set_config(&self, key: &str, value: &str) -> Result<()> {
-        self.conn.execute("INSERT OR REPLACE INTO config VALUES (?1, ?2)", [key, value])?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO config VALUES (?1, ?2)",
+            [key, value],
+        )?;
         Ok(())
     }
 
     fn login_info(&self) -> Result<Login> {
-        let get = |k| self.config(k).and_then(|v| v.ok_or(DeviceError::NotLoggedIn));
+        let get = |k| {
+            self.config(k)
+                .and_then(|v| v.ok_or(DeviceError::NotLoggedIn))
+        };
         Ok(Login {
             server: get("server")?,
             token: get("token")?,
@@ -140,21 +163,31 @@ impl Device {
             actor: self.actor.to_hex_string(),
             device_name: format!("cli:{}", self.home.display()),
         };
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
         let mut resp = agent
             .post(&format!("{server}/api/login"))
             .send_json(&request)
             .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
         let status = resp.status();
-        let body = resp.body_mut().read_to_string().map_err(|e| DeviceError::Login(e.to_string()))?;
+        let body = resp
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| DeviceError::Login(e.to_string()))?;
         if !status.is_success() {
             let reason = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["error"].as_str().map(str::to_string))
                 .unwrap_or(body);
-            return Err(DeviceError::Login(format!("{reason} (HTTP {})", status.as_u16())));
+            return Err(DeviceError::Login(format!(
+                "{reason} (HTTP {})",
+                status.as_u16()
+            )));
         }
-        let login: LoginResponse = serde_json::from_str(&body).map_err(|e| DeviceError::Login(e.to_string()))?;
+        let login: LoginResponse =
+            serde_json::from_str(&body).map_err(|e| DeviceError::Login(e.to_string()))?;
         if let Some(previous) = self.config("username")? {
             if previous != login.username {
                 return Err(DeviceError::Login(format!(
@@ -164,7 +197,10 @@ impl Device {
             }
         }
         let visible = serde_json::to_string(&login.visible_units).unwrap_or_default();
-        if self.config("visible_units")?.is_some_and(|before| before != visible) {
+        if self
+            .config("visible_units")?
+            .is_some_and(|before| before != visible)
+        {
             // The user's units changed: cases that were always there may now be visible, and
             // the cursor says nothing about them. Start over (the server then sends every visible
             // case again whole; merging a copy already here changes nothing). Rare and correct.
@@ -174,8 +210,14 @@ impl Device {
         self.set_config("token", &login.token)?;
         self.set_config("username", &login.username)?;
         self.set_config("role", &login.role)?;
-        self.set_config("visible_units", &serde_json::to_string(&login.visible_units).unwrap_or_default())?;
-        self.set_config("directory", &serde_json::to_string(&login.directory).unwrap_or_default())?;
+        self.set_config(
+            "visible_units",
+            &serde_json::to_string(&login.visible_units).unwrap_or_default(),
+        )?;
+        self.set_config(
+            "directory",
+            &serde_json::to_string(&login.directory).unwrap_or_default(),
+        )?;
         Ok(login)
     }
 
@@ -188,18 +230,31 @@ impl Device {
     fn replica(&self, id: &DocId) -> Result<Option<Replica>> {
         let row: Option<(Vec<u8>, Vec<u8>)> = self
             .conn
-            .query_row("SELECT doc, state FROM docs WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT doc, state FROM docs WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         match row {
             None => Ok(None),
-            Some((doc, state)) => Ok(Some(Replica::restore(&doc, Some(&state), self.actor.clone())?)),
+            Some((doc, state)) => Ok(Some(Replica::restore(
+                &doc,
+                Some(&state),
+                self.actor.clone(),
+            )?)),
         }
     }
 
     fn store_replica(&self, id: &DocId, replica: &mut Replica) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO docs (id, doc, state, pending) VALUES (?1, ?2, ?3, ?4)",
-            params![id.to_string(), replica.doc.save(), replica.state_bytes(), !replica.is_confirmed()],
+            params![
+                id.to_string(),
+                replica.doc.save(),
+                replica.state_bytes(),
+                !replica.is_confirmed()
+            ],
         )?;
         Ok(())
     }
@@ -214,7 +269,9 @@ impl Device {
     }
 
     fn ids_where(&self, condition: &str) -> Result<Vec<DocId>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT id FROM docs WHERE {condition} ORDER BY id"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id FROM docs WHERE {condition} ORDER BY id"
+        ))?;
         let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for id in ids {
@@ -224,8 +281,12 @@ impl Device {
     }
 
     fn edit<T>(&mut self, id: &str, f: impl FnOnce(&mut CaseDoc) -> Result<T>) -> Result<T> {
-        let doc_id: DocId = id.parse().map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
-        let mut replica = self.replica(&doc_id)?.ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
+        let doc_id: DocId = id
+            .parse()
+            .map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
+        let mut replica = self
+            .replica(&doc_id)?
+            .ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
         let mut case = CaseDoc::from_doc(replica.doc)?;
         let out = f(&mut case)?;
         replica.doc = case.into_doc();
@@ -233,11 +294,20 @@ impl Device {
         Ok(out)
     }
 
-    pub fn new_case(&mut self, unit: &str, channel: &str, summary: &str, now: i64) -> Result<DocId> {
+    pub fn new_case(
+        &mut self,
+        unit: &str,
+        channel: &str,
+        summary: &str,
+        now: i64,
+    ) -> Result<DocId> {
         let login = self.login_info()?;
         let unit = UnitId::new(unit)?;
         if !login.visible.iter().any(|u| u == unit.as_str()) {
-            return Err(DeviceError::UnitNotYours(unit.to_string(), login.visible.join(", ")));
+            return Err(DeviceError::UnitNotYours(
+                unit.to_string(),
+                login.visible.join(", "),
+            ));
         }
         let channel = Channel::parse(channel)?;
         if summary.trim().is_empty() {
@@ -263,7 +333,8 @@ impl Device {
         let field = Field::parse(field)?;
         if field == Field::ResponsibleUnit {
             let directory = self.config("directory")?.unwrap_or_default();
-            let units: Vec<crate::store::Unit> = serde_json::from_str(&directory).unwrap_or_default();
+            let units: Vec<crate::store::Unit> =
+                serde_json::from_str(&directory).unwrap_or_default();
             if !units.iter().any(|u| u.id == value) {
                 return Err(lianxin_shared::Error::InvalidValue {
                     field: field.name().into(),
@@ -283,7 +354,10 @@ impl Device {
 
     pub fn follow_up(&mut self, id: &str, text: &str, now: i64) -> Result<String> {
         let editor = self.editor(now)?;
-        let draft = FollowUpDraft { text: text.to_string(), ..Default::default() };
+        let draft = FollowUpDraft {
+            text: text.to_string(),
+            ..Default::default()
+        };
         self.edit(id, |c| Ok(c.add_follow_up(&editor, &draft)?.to_string()))
     }
 
@@ -296,7 +370,9 @@ impl Device {
     pub fn export(&self) -> Result<serde_json::Value> {
         let mut cases = Vec::new();
         for id in self.doc_ids()? {
-            let Some(mut replica) = self.replica(&id)? else { continue };
+            let Some(mut replica) = self.replica(&id)? else {
+                continue;
+            };
             let synced = replica.is_confirmed();
             let case = CaseDoc::from_doc(replica.doc)?.read()?;
             let mut value = serde_json::to_value(&case).unwrap_or_default();
@@ -314,7 +390,10 @@ impl Device {
     }
 
     fn cursor(&self) -> Result<u64> {
-        Ok(self.config("cursor")?.and_then(|c| c.parse().ok()).unwrap_or(0))
+        Ok(self
+            .config("cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
     }
 
     /// Sends what this device has that the server lacks and receives what it may see, until
@@ -323,13 +402,21 @@ impl Device {
         let started = Instant::now();
         let login = self.login_info()?;
         let url = format!("{}/api/sync", login.server.replacen("http", "ws", 1));
-        let mut request = url.into_client_request().map_err(|e| DeviceError::Unreachable(e.to_string()))?;
-        let auth = format!("Bearer {}", login.token).parse().map_err(|_| DeviceError::NotLoggedIn)?;
+        let mut request = url
+            .into_client_request()
+            .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+        let auth = format!("Bearer {}", login.token)
+            .parse()
+            .map_err(|_| DeviceError::NotLoggedIn)?;
         request.headers_mut().insert("authorization", auth);
         let (socket, _) = match tokio_tungstenite::connect_async(request).await {
             Ok(ok) => ok,
             Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
-                let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).to_string()).unwrap_or_default();
+                let body = resp
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).to_string())
+                    .unwrap_or_default();
                 return Err(DeviceError::SessionEnded(body));
             }
             Err(e) => return Err(DeviceError::Unreachable(e.to_string())),
@@ -341,6 +428,7 @@ impl Device {
         // Replicas in play this session, with their full in-memory sync state (the stored
         // state keeps only what is worth keeping across connections).
         let mut live: HashMap<DocId, Replica> = HashMap::new();
+        let mut stored: HashSet<DocId> = HashSet::new();
         for id in self.pending_ids()? {
             if let Some(mut replica) = self.replica(&id)? {
                 if !replica.is_confirmed() {
@@ -355,7 +443,9 @@ impl Device {
             for frame in outgoing.drain(..) {
                 report.frames_sent += 1;
                 report.bytes_sent += frame.len();
-                tx.send(Message::Binary(frame.into())).await.map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+                tx.send(Message::Binary(frame.into()))
+                    .await
+                    .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
             }
             if session.is_settled() {
                 break;
@@ -367,7 +457,9 @@ impl Device {
                 Ok(Some(Ok(Message::Binary(b)))) => b,
                 Ok(Some(Ok(Message::Close(frame)))) => {
                     let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                    return Err(DeviceError::Sync(format!("the server closed the connection: {reason}")));
+                    return Err(DeviceError::Sync(format!(
+                        "the server closed the connection: {reason}"
+                    )));
                 }
                 Ok(Some(Ok(_))) => continue,
             };
@@ -375,7 +467,9 @@ impl Device {
             report.bytes_received += frame.len();
             let tasks = match session.receive(&frame) {
                 Ok(t) => t,
-                Err(lianxin_shared::Error::Protocol(reason)) if reason.contains("session expired") => {
+                Err(lianxin_shared::Error::Protocol(reason))
+                    if reason.contains("session expired") =>
+                {
                     return Err(DeviceError::SessionEnded(reason));
                 }
                 Err(e) => return Err(DeviceError::Sync(e.to_string())),
@@ -386,17 +480,23 @@ impl Device {
                 let replica = match live.entry(id) {
                     Entry::Occupied(e) => e.into_mut(),
                     Entry::Vacant(e) => {
-                        let r = self.replica(&id)?.unwrap_or_else(|| Replica::empty(self.actor.clone()));
+                        let r = self
+                            .replica(&id)?
+                            .unwrap_or_else(|| Replica::empty(self.actor.clone()));
                         e.insert(r)
                     }
                 };
                 if session.handle(&task, replica)? {
                     self.store_replica(&id, replica)?;
-                    report.documents_stored += 1;
+                    stored.insert(id);
                 }
                 // A document taken whole or found already in step has nothing in flight; keep
                 // only documents mid-conversation in memory (a first sync brings thousands).
-                if matches!(task, lianxin_shared::Task::Snapshot { .. } | lianxin_shared::Task::Changed { .. }) && replica.is_confirmed() {
+                if matches!(
+                    task,
+                    lianxin_shared::Task::Snapshot { .. } | lianxin_shared::Task::Changed { .. }
+                ) && replica.is_confirmed()
+                {
                     live.remove(&id);
                 }
             }
@@ -404,7 +504,12 @@ impl Device {
             outgoing.extend(session.take_frames());
         }
         self.set_config("cursor", &session.cursor().to_string())?;
-        report.refused = session.refused().iter().map(|(d, r)| (d.to_string(), r.clone())).collect();
+        report.documents_stored = stored.len();
+        report.refused = session
+            .refused()
+            .iter()
+            .map(|(d, r)| (d.to_string(), r.clone()))
+            .collect();
         let _ = tx.send(Message::Close(None)).await;
         report.millis = started.elapsed().as_millis();
         Ok(report)

@@ -53,7 +53,10 @@ impl IntoResponse for AppError {
 
 fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!("internal error: {e}");
-    AppError(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the administrator can see the log".into())
+    AppError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error; the administrator can see the log".into(),
+    )
 }
 
 pub fn app(state: AppState) -> Router {
@@ -75,29 +78,57 @@ async fn front_page() -> Html<&'static str> {
     ))
 }
 
-async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> Result<Json<LoginResponse>, AppError> {
-    let actor = automerge::ActorId::try_from(req.actor.as_str())
-        .map_err(|_| AppError(StatusCode::BAD_REQUEST, "actor must be a hex Automerge actor id".into()))?;
+async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>, AppError> {
+    let actor = automerge::ActorId::try_from(req.actor.as_str()).map_err(|_| {
+        AppError(
+            StatusCode::BAD_REQUEST,
+            "actor must be a hex Automerge actor id".into(),
+        )
+    })?;
     if actor.to_bytes().len() < 16 {
-        return Err(AppError(StatusCode::BAD_REQUEST, "actor must be at least 16 random bytes".into()));
+        return Err(AppError(
+            StatusCode::BAD_REQUEST,
+            "actor must be at least 16 random bytes".into(),
+        ));
     }
     let store = state.store.clone();
     let resp = tokio::task::spawn_blocking(move || -> Result<LoginResponse, AppError> {
-        let wrong = || AppError(StatusCode::UNAUTHORIZED, "wrong username or password".into());
-        let user = store.user(&req.username).map_err(internal)?.ok_or_else(wrong)?;
+        let wrong = || {
+            AppError(
+                StatusCode::UNAUTHORIZED,
+                "wrong username or password".into(),
+            )
+        };
+        let user = store
+            .user(&req.username)
+            .map_err(internal)?
+            .ok_or_else(wrong)?;
         if !auth::verify_password(&req.password, &user.password_hash) {
             return Err(wrong());
         }
         if user.disabled {
-            return Err(AppError(StatusCode::FORBIDDEN, "this account is disabled".into()));
+            return Err(AppError(
+                StatusCode::FORBIDDEN,
+                "this account is disabled".into(),
+            ));
         }
         let now = now_ms();
         store
-            .register_device(&user.username, &actor.to_hex_string(), &req.device_name, now)
+            .register_device(
+                &user.username,
+                &actor.to_hex_string(),
+                &req.device_name,
+                now,
+            )
             .map_err(|e| AppError(StatusCode::CONFLICT, e.to_string()))?;
         let (token, hash) = auth::new_token();
         let expires_at = now + SESSION_MS;
-        store.create_session(&hash, &user.username, &actor.to_hex_string(), expires_at).map_err(internal)?;
+        store
+            .create_session(&hash, &user.username, &actor.to_hex_string(), expires_at)
+            .map_err(internal)?;
         let directory = store.units().map_err(internal)?;
         let visible = visible_units(&directory, &user.units);
         Ok(LoginResponse {
@@ -133,7 +164,10 @@ struct TokenQuery {
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, AppError> {
     let token = bearer(&headers, &TokenQuery { token: None })
         .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
-    state.store.end_session(&auth::token_hash(&token)).map_err(internal)?;
+    state
+        .store
+        .end_session(&auth::token_hash(&token))
+        .map_err(internal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -151,7 +185,12 @@ async fn sync_socket(
         .store
         .session(&hash, now_ms())
         .map_err(internal)?
-        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "session expired, ended or user disabled; log in again".into()))?;
+        .ok_or_else(|| {
+            AppError(
+                StatusCode::UNAUTHORIZED,
+                "session expired, ended or user disabled; log in again".into(),
+            )
+        })?;
     Ok(ws
         .max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)

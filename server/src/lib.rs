@@ -5,8 +5,8 @@
 //! over a real socket. The binary (`lianxin`) is in `main.rs`.
 
 pub mod auth;
-pub mod device;
 pub mod demo;
+pub mod device;
 mod http;
 pub mod store;
 mod sync;

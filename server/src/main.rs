@@ -9,7 +9,11 @@ use lianxin_server::{AppState, auth, demo, device::Device, now_ms, store::Role, 
 use lianxin_shared::{Date, StepDraft, StepKind, UnitId};
 
 #[derive(Parser)]
-#[command(name = "lianxin", version, about = "Lianxin 连心: petition caseload server and command-line device")]
+#[command(
+    name = "lianxin",
+    version,
+    about = "Lianxin 连心: petition caseload server and command-line device"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,8 +87,12 @@ enum UserCommand {
         unit: String,
     },
     /// Disables a user and ends their sessions at once.
-    Disable { username: String },
-    Enable { username: String },
+    Disable {
+        username: String,
+    },
+    Enable {
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,7 +119,11 @@ enum CaseCommand {
         summary: String,
     },
     /// Sets a single-value field (or the summary).
-    Set { id: String, field: String, value: String },
+    Set {
+        id: String,
+        field: String,
+        value: String,
+    },
     /// Appends a paragraph to the notes.
     Note { id: String, text: String },
     /// Records a follow-up visit; prints its id.
@@ -159,20 +171,34 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { data, listen, demo: with_demo, demo_cases } => {
-            tracing_subscriber::fmt().with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-            ).init();
+        Command::Serve {
+            data,
+            listen,
+            demo: with_demo,
+            demo_cases,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
             let store = Store::open(&data)?;
             if with_demo && demo::seed(&store, demo_cases, now_ms())? {
                 println!(
                     "demo: seeded {demo_cases} cases; accounts {} (password {})",
-                    demo::USERS.iter().map(|u| u.0).collect::<Vec<_>>().join(", "),
+                    demo::USERS
+                        .iter()
+                        .map(|u| u.0)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     demo::PASSWORD
                 );
             }
@@ -195,14 +221,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("{}\t{}\t{}", u.id, u.name, u.parent.unwrap_or_default());
                     }
                 }
-                Admin::User(UserCommand::Add { username, role, unit }) => {
+                Admin::User(UserCommand::Add {
+                    username,
+                    role,
+                    unit,
+                }) => {
                     let role = Role::parse(&role)?;
                     let unit = UnitId::new(&unit)?;
-                    let hash = auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
+                    let hash =
+                        auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
                     store.add_user(&username, &hash, role, &unit)?;
                 }
-                Admin::User(UserCommand::Disable { username }) => store.set_disabled(&username, true)?,
-                Admin::User(UserCommand::Enable { username }) => store.set_disabled(&username, false)?,
+                Admin::User(UserCommand::Disable { username }) => {
+                    store.set_disabled(&username, true)?
+                }
+                Admin::User(UserCommand::Enable { username }) => {
+                    store.set_disabled(&username, false)?
+                }
                 Admin::Quarantine => {
                     for (id, at, user, doc, reason, size) in store.quarantined()? {
                         println!("{id}\t{at}\t{user}\t{doc}\t{size} bytes\t{reason}");
@@ -217,7 +252,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             match command {
                 DeviceCommand::Login { server, username } => {
                     let login = device.login(&server, &username, &read_password()?)?;
-                    println!("logged in as {} ({}); units {}", login.username, login.role, login.units.join(", "));
+                    println!(
+                        "logged in as {} ({}); units {}",
+                        login.username,
+                        login.role,
+                        login.units.join(", ")
+                    );
                 }
                 DeviceCommand::Sync => {
                     let report = runtime()?.block_on(device.sync())?;
@@ -234,21 +274,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         for (doc, reason) in &report.refused {
                             eprintln!("refused: case {doc}: {reason}");
                         }
-                        anyhow::bail!("the server refused {} change(s); they are kept on this device", report.refused.len());
+                        anyhow::bail!(
+                            "the server refused {} change(s); they are kept on this device",
+                            report.refused.len()
+                        );
                     }
                 }
-                DeviceCommand::Case(CaseCommand::New { unit, channel, summary }) => {
+                DeviceCommand::Case(CaseCommand::New {
+                    unit,
+                    channel,
+                    summary,
+                }) => {
                     println!("{}", device.new_case(&unit, &channel, &summary, now)?);
                 }
-                DeviceCommand::Case(CaseCommand::Set { id, field, value }) => device.set(&id, &field, &value, now)?,
-                DeviceCommand::Case(CaseCommand::Note { id, text }) => device.note(&id, &text, now)?,
+                DeviceCommand::Case(CaseCommand::Set { id, field, value }) => {
+                    device.set(&id, &field, &value, now)?
+                }
+                DeviceCommand::Case(CaseCommand::Note { id, text }) => {
+                    device.note(&id, &text, now)?
+                }
                 DeviceCommand::Case(CaseCommand::FollowUp { id, text }) => {
                     println!("{}", device.follow_up(&id, &text, now)?);
                 }
-                DeviceCommand::Case(CaseCommand::Step { id, kind, date, outcome }) => {
+                DeviceCommand::Case(CaseCommand::Step {
+                    id,
+                    kind,
+                    date,
+                    outcome,
+                }) => {
                     let kind = StepKind::parse(&kind)?;
                     let on: Date = date.parse()?;
-                    let draft = StepDraft { kind, on, reason: None, outcome };
+                    let draft = StepDraft {
+                        kind,
+                        on,
+                        reason: None,
+                        outcome,
+                    };
                     println!("{}", device.step(&id, &draft, now)?);
                 }
                 DeviceCommand::Export => {

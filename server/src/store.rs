@@ -32,7 +32,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Registrar, Role::Handler, Role::Mediator, Role::Leader, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Registrar,
+        Role::Handler,
+        Role::Mediator,
+        Role::Leader,
+        Role::Admin,
+    ];
     pub fn code(self) -> &'static str {
         match self {
             Role::Registrar => "registrar",
@@ -115,15 +121,21 @@ CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, at 
 impl Store {
     /// Opens (creating if needed) `DIR/lianxin.sqlite`.
     pub fn open(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Invalid(format!("cannot create data directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Invalid(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let conn = Connection::open(dir.join("lianxin.sqlite"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
@@ -156,14 +168,26 @@ impl Store {
     pub fn units(&self) -> Result<Vec<Unit>> {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT id, name, parent FROM units ORDER BY id")?;
-            let rows = stmt.query_map([], |r| Ok(Unit { id: r.get(0)?, name: r.get(1)?, parent: r.get(2)? }))?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Unit {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    parent: r.get(2)?,
+                })
+            })?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })
     }
 
     // Users.
 
-    pub fn add_user(&self, username: &str, password_hash: &str, role: Role, unit: &UnitId) -> Result<()> {
+    pub fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        unit: &UnitId,
+    ) -> Result<()> {
         self.with(|c| {
             let tx = c.transaction()?;
             let exists: Option<i64> =
@@ -190,12 +214,27 @@ impl Store {
                 .query_row(
                     "SELECT username, password_hash, role, disabled FROM users WHERE username = ?1",
                     [username],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, bool>(3)?,
+                        ))
+                    },
                 )
                 .optional()?;
-            let Some((username, password_hash, role, disabled)) = row else { return Ok(None) };
+            let Some((username, password_hash, role, disabled)) = row else {
+                return Ok(None);
+            };
             let units = user_units(c, &username)?;
-            Ok(Some(User { username, password_hash, role: Role::parse(&role)?, disabled, units }))
+            Ok(Some(User {
+                username,
+                password_hash,
+                role: Role::parse(&role)?,
+                disabled,
+                units,
+            }))
         })
     }
 
@@ -203,7 +242,10 @@ impl Store {
     pub fn set_disabled(&self, username: &str, disabled: bool) -> Result<()> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let n = tx.execute("UPDATE users SET disabled = ?2 WHERE username = ?1", params![username, disabled])?;
+            let n = tx.execute(
+                "UPDATE users SET disabled = ?2 WHERE username = ?1",
+                params![username, disabled],
+            )?;
             if n == 0 {
                 return Err(StoreError::Invalid(format!("no user {username}")));
             }
@@ -236,7 +278,13 @@ impl Store {
         })
     }
 
-    pub fn create_session(&self, token_hash: &[u8], username: &str, actor: &str, expires_at: i64) -> Result<()> {
+    pub fn create_session(
+        &self,
+        token_hash: &[u8],
+        username: &str,
+        actor: &str,
+        expires_at: i64,
+    ) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO sessions (token_hash, username, actor, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -273,7 +321,13 @@ impl Store {
     // Documents.
 
     pub fn seq(&self) -> Result<u64> {
-        self.with(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |r| r.get::<_, i64>(0))? as u64))
+        self.with(|c| {
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64,
+            )
+        })
     }
 
     /// A document's stored bytes (snapshot followed by its appended changes, which Automerge
@@ -281,10 +335,17 @@ impl Store {
     pub fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>> {
         self.with(|c| {
             let snapshot: Option<Vec<u8>> = c
-                .query_row("SELECT snapshot FROM docs WHERE id = ?1", [&id.as_bytes()[..]], |r| r.get(0))
+                .query_row(
+                    "SELECT snapshot FROM docs WHERE id = ?1",
+                    [&id.as_bytes()[..]],
+                    |r| r.get(0),
+                )
                 .optional()?;
-            let Some(mut bytes) = snapshot else { return Ok(None) };
-            let mut stmt = c.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY id")?;
+            let Some(mut bytes) = snapshot else {
+                return Ok(None);
+            };
+            let mut stmt =
+                c.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY id")?;
             let mut count = 0;
             for change in stmt.query_map([&id.as_bytes()[..]], |r| r.get::<_, Vec<u8>>(0))? {
                 bytes.extend(change?);
@@ -346,8 +407,9 @@ impl Store {
 
     /// Documents with a unit in `units` changed after `cursor`.
     pub fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>> {
-        let units_json = serde_json::to_string(&units.iter().map(UnitId::as_str).collect::<Vec<_>>())
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let units_json =
+            serde_json::to_string(&units.iter().map(UnitId::as_str).collect::<Vec<_>>())
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT d.id, d.created_seq, d.heads FROM docs d WHERE d.seq > ?1 AND EXISTS (
@@ -369,7 +431,15 @@ impl Store {
     }
 
     /// Keeps a refused change aside for inspection.
-    pub fn quarantine(&self, username: &str, actor: &str, doc: &str, reason: &str, bytes: &[u8], now: i64) -> Result<()> {
+    pub fn quarantine(
+        &self,
+        username: &str,
+        actor: &str,
+        doc: &str,
+        reason: &str,
+        bytes: &[u8],
+        now: i64,
+    ) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO quarantine (at, username, actor, doc, reason, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -382,10 +452,18 @@ impl Store {
     /// The changes kept aside: (id, at, user, doc, reason, size).
     pub fn quarantined(&self) -> Result<Vec<(i64, i64, String, String, String, usize)>> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT id, at, username, doc, reason, length(bytes) FROM quarantine ORDER BY id")?;
+            let mut stmt = c.prepare(
+                "SELECT id, at, username, doc, reason, length(bytes) FROM quarantine ORDER BY id",
+            )?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)? as usize))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get::<_, i64>(5)? as usize,
+                ))
             })?;
             Ok(rows.collect::<std::result::Result<_, _>>()?)
         })
@@ -393,15 +471,18 @@ impl Store {
 }
 
 fn user_units(c: &Connection, username: &str) -> Result<Vec<UnitId>> {
-    let mut stmt = c.prepare_cached("SELECT unit FROM user_units WHERE username = ?1 ORDER BY unit")?;
+    let mut stmt =
+        c.prepare_cached("SELECT unit FROM user_units WHERE username = ?1 ORDER BY unit")?;
     let rows = stmt.query_map([username], |r| r.get::<_, String>(0))?;
-    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string()))).collect()
+    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string())))
+        .collect()
 }
 
 fn doc_units(c: &Connection, id: &DocId) -> Result<Vec<UnitId>> {
     let mut stmt = c.prepare_cached("SELECT unit FROM doc_units WHERE doc = ?1 ORDER BY unit")?;
     let rows = stmt.query_map([&id.as_bytes()[..]], |r| r.get::<_, String>(0))?;
-    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string()))).collect()
+    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string())))
+        .collect()
 }
 
 /// The units a user sees: their own and every unit below them in the tree.
@@ -410,7 +491,10 @@ pub fn visible_units(all: &[Unit], own: &[UnitId]) -> Vec<UnitId> {
     let mut i = 0;
     while i < out.len() {
         let parent = out[i].as_str().to_string();
-        for u in all.iter().filter(|u| u.parent.as_deref() == Some(parent.as_str())) {
+        for u in all
+            .iter()
+            .filter(|u| u.parent.as_deref() == Some(parent.as_str()))
+        {
             if let Ok(id) = UnitId::new(&u.id) {
                 if !out.contains(&id) {
                     out.push(id);

@@ -13,7 +13,9 @@ use std::time::Duration;
 use automerge::{AutoCommit, sync as am_sync, sync::SyncDoc};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use lianxin_shared::protocol::{self, ClientMessage, Outcome, Reply, ServerMessage, Snapshot, SyncItem};
+use lianxin_shared::protocol::{
+    self, ClientMessage, Outcome, Reply, ServerMessage, Snapshot, SyncItem,
+};
 use lianxin_shared::{DocId, Refusal, UnitId, check_incoming};
 use tokio::sync::{Mutex, broadcast};
 
@@ -181,8 +183,15 @@ pub async fn run(state: AppState, socket: WebSocket, user: Session, token_hash: 
     };
     if let Some(reason) = fatal {
         tracing::warn!(user = %session.user.username, session = session.id, "closing sync session: {reason}");
-        let _ = tx.send(Message::Binary(protocol::encode(&ServerMessage::Error(reason.clone())).into())).await;
-        let close = CloseFrame { code: 1008, reason: reason.chars().take(60).collect::<String>().into() };
+        let _ = tx
+            .send(Message::Binary(
+                protocol::encode(&ServerMessage::Error(reason.clone())).into(),
+            ))
+            .await;
+        let close = CloseFrame {
+            code: 1008,
+            reason: reason.chars().take(60).collect::<String>().into(),
+        };
         let _ = tx.send(Message::Close(Some(close))).await;
     }
     tracing::info!(user = %session.user.username, session = session.id, "sync session closed");
@@ -198,7 +207,9 @@ impl ServerSession {
         let hash = self.token_hash.clone();
         match blocking(move || store.session(&hash, now_ms())).await {
             Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(Fatal("session expired, ended or user disabled; log in again".into())),
+            Ok(None) => Err(Fatal(
+                "session expired, ended or user disabled; log in again".into(),
+            )),
             Err(e) => Err(Fatal(format!("server storage error: {e}"))),
         }
     }
@@ -211,7 +222,9 @@ impl ServerSession {
                 self.hello = true;
                 self.opening(cursor).await
             }
-            ClientMessage::Sync(_) if !self.hello => Err(Fatal("the session must open with hello".into())),
+            ClientMessage::Sync(_) if !self.hello => {
+                Err(Fatal("the session must open with hello".into()))
+            }
             ClientMessage::Sync(items) => {
                 let mut replies = Vec::with_capacity(items.len());
                 for item in items {
@@ -233,7 +246,8 @@ impl ServerSession {
         })
         .await
         .map_err(storage)?;
-        let (new, known): (Vec<_>, Vec<_>) = changed.into_iter().partition(|d| d.created_seq > cursor);
+        let (new, known): (Vec<_>, Vec<_>) =
+            changed.into_iter().partition(|d| d.created_seq > cursor);
         let store = self.state.store.clone();
         let new_ids: Vec<DocId> = new.iter().map(|d| d.id).collect();
         let snapshots = blocking(move || {
@@ -251,7 +265,10 @@ impl ServerSession {
             .into_iter()
             .map(ServerMessage::Snapshots)
             .collect();
-        out.push(ServerMessage::Welcome { seq, changed: known.into_iter().map(|d| (d.id, d.heads)).collect() });
+        out.push(ServerMessage::Welcome {
+            seq,
+            changed: known.into_iter().map(|d| (d.id, d.heads)).collect(),
+        });
         Ok(out)
     }
 
@@ -261,7 +278,9 @@ impl ServerSession {
         let mut slot = slot.lock().await;
         if !slot.loaded {
             let store = self.state.store.clone();
-            let loaded = blocking(move || store.load_doc(&id)).await.map_err(|e| Fatal(format!("server storage error: {e}")))?;
+            let loaded = blocking(move || store.load_doc(&id))
+                .await
+                .map_err(|e| Fatal(format!("server storage error: {e}")))?;
             if let Some((bytes, units, appended)) = loaded {
                 match AutoCommit::load(&bytes) {
                     Ok(doc) => {
@@ -278,7 +297,13 @@ impl ServerSession {
             slot.loaded = true;
         }
         if slot.doc.is_some() && !self.may_see(&slot.units) {
-            return Ok(self.refuse(id, &format!("case {} is not visible to you", id.short()), &data).await);
+            return Ok(self
+                .refuse(
+                    id,
+                    &format!("case {} is not visible to you", id.short()),
+                    &data,
+                )
+                .await);
         }
         let empty = AutoCommit::new();
         let current = slot.doc.as_ref().unwrap_or(&empty);
@@ -293,26 +318,45 @@ impl ServerSession {
         };
         if !checked.changes.is_empty() {
             let Some(after) = &checked.after else {
-                return Ok(self.refuse(id, &Refusal::Schema("no header".into()).to_string(), &data).await);
+                return Ok(self
+                    .refuse(id, &Refusal::Schema("no header".into()).to_string(), &data)
+                    .await);
             };
-            if let Some(reason) = self.forbidden(checked.before.as_ref().map(|h| &h.units[..]), &after.units) {
+            if let Some(reason) =
+                self.forbidden(checked.before.as_ref().map(|h| &h.units[..]), &after.units)
+            {
                 return Ok(self.refuse(id, &reason, &data).await);
             }
             let mut doc = checked.doc;
             let heads = protocol::heads_to_wire(&doc.get_heads());
-            let raw: Vec<Vec<u8>> = checked.changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
+            let raw: Vec<Vec<u8>> = checked
+                .changes
+                .iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect();
             let appended = slot.appended + raw.len();
             let snapshot = (slot.doc.is_none() || appended >= COMPACT_AFTER).then(|| doc.save());
             let store = self.state.store.clone();
             let units = after.units.clone();
             let heads_stored = heads.clone();
-            blocking(move || store.append_changes(&id, &units, &raw, &heads_stored, snapshot.as_deref()))
-                .await
-                .map_err(|e| Fatal(format!("server storage error: {e}")))?;
-            slot.appended = if appended >= COMPACT_AFTER { 0 } else { appended };
+            blocking(move || {
+                store.append_changes(&id, &units, &raw, &heads_stored, snapshot.as_deref())
+            })
+            .await
+            .map_err(|e| Fatal(format!("server storage error: {e}")))?;
+            slot.appended = if appended >= COMPACT_AFTER {
+                0
+            } else {
+                appended
+            };
             slot.units = after.units.clone();
             slot.doc = Some(doc);
-            let _ = self.state.notices.send(Notice { doc: id, heads, units: slot.units.clone(), origin: self.id });
+            let _ = self.state.notices.send(Notice {
+                doc: id,
+                heads,
+                units: slot.units.clone(),
+                origin: self.id,
+            });
         }
         let state = self.sync_states.entry(id).or_default();
         *state = checked.state;
@@ -321,18 +365,27 @@ impl ServerSession {
         let mut empty = AutoCommit::new();
         let doc = slot.doc.as_mut().unwrap_or(&mut empty);
         let reply = doc.sync().generate_sync_message(state).map(|m| m.encode());
-        Ok(Reply { doc: id, outcome: Outcome::Sync(reply) })
+        Ok(Reply {
+            doc: id,
+            outcome: Outcome::Sync(reply),
+        })
     }
 
     /// Why this user may not write a document with these units, if they may not.
     fn forbidden(&self, before: Option<&[UnitId]>, after: &[UnitId]) -> Option<String> {
-        if let Some(unknown) = after.iter().find(|u| !self.directory.iter().any(|d| d.id == u.as_str())) {
+        if let Some(unknown) = after
+            .iter()
+            .find(|u| !self.directory.iter().any(|d| d.id == u.as_str()))
+        {
             return Some(format!("unknown unit {unknown}"));
         }
         let owner = before.unwrap_or(after);
         if !self.may_see(owner) {
             let units: Vec<&str> = owner.iter().map(UnitId::as_str).collect();
-            return Some(format!("units {} are not yours to change", units.join(", ")));
+            return Some(format!(
+                "units {} are not yours to change",
+                units.join(", ")
+            ));
         }
         None
     }
@@ -340,13 +393,29 @@ impl ServerSession {
     async fn refuse(&self, id: DocId, reason: &str, data: &[u8]) -> Reply {
         tracing::warn!(user = %self.user.username, doc = %id.short(), "refused: {reason}");
         let store = self.state.store.clone();
-        let (user, actor, reason_owned, bytes) =
-            (self.user.username.clone(), self.user.actor.clone(), reason.to_string(), data.to_vec());
-        if let Err(e) =
-            blocking(move || store.quarantine(&user, &actor, &id.to_string(), &reason_owned, &bytes, now_ms())).await
+        let (user, actor, reason_owned, bytes) = (
+            self.user.username.clone(),
+            self.user.actor.clone(),
+            reason.to_string(),
+            data.to_vec(),
+        );
+        if let Err(e) = blocking(move || {
+            store.quarantine(
+                &user,
+                &actor,
+                &id.to_string(),
+                &reason_owned,
+                &bytes,
+                now_ms(),
+            )
+        })
+        .await
         {
             tracing::error!("cannot keep a refused change aside: {e}");
         }
-        Reply { doc: id, outcome: Outcome::Refused(reason.to_string()) }
+        Reply {
+            doc: id,
+            outcome: Outcome::Refused(reason.to_string()),
+        }
     }
 }

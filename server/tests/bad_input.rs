@@ -22,18 +22,56 @@ enum Ends {
 /// Connection-level rows: frames that cannot be part of a conversation.
 fn frame_rows(visible_doc: DocId) -> Vec<(&'static str, bool, Vec<u8>, Ends)> {
     let hello = protocol::encode(&ClientMessage::Hello { cursor: 0 });
-    let sync = protocol::encode(&ClientMessage::Sync(vec![SyncItem { doc: visible_doc, data: vec![0x42, 1, 2] }]));
+    let sync = protocol::encode(&ClientMessage::Sync(vec![SyncItem {
+        doc: visible_doc,
+        data: vec![0x42, 1, 2],
+    }]));
     let mut oversized = vec![protocol::PROTOCOL_VERSION];
     oversized.resize(protocol::MAX_FRAME + 1, 0);
     vec![
         ("empty frame", false, vec![], Ends::Error("empty frame")),
-        ("unknown protocol version", false, vec![9, 0, 0], Ends::Error("version 9")),
-        ("garbage after the version byte", false, vec![protocol::PROTOCOL_VERSION, 77, 1, 2], Ends::Error("undecodable")),
-        ("truncated message", true, sync[..sync.len() / 2].to_vec(), Ends::Error("undecodable")),
-        ("sync before hello", false, sync.clone(), Ends::Error("must open with hello")),
-        ("hello twice", true, hello.clone(), Ends::Error("hello sent twice")),
-        ("frame over the protocol limit", true, oversized, Ends::Error("exceeds the limit")),
-        ("frame over the socket limit", true, vec![protocol::PROTOCOL_VERSION; 20 << 20], Ends::Cut),
+        (
+            "unknown protocol version",
+            false,
+            vec![9, 0, 0],
+            Ends::Error("version 9"),
+        ),
+        (
+            "garbage after the version byte",
+            false,
+            vec![protocol::PROTOCOL_VERSION, 77, 1, 2],
+            Ends::Error("undecodable"),
+        ),
+        (
+            "truncated message",
+            true,
+            sync[..sync.len() / 2].to_vec(),
+            Ends::Error("undecodable"),
+        ),
+        (
+            "sync before hello",
+            false,
+            sync.clone(),
+            Ends::Error("must open with hello"),
+        ),
+        (
+            "hello twice",
+            true,
+            hello.clone(),
+            Ends::Error("hello sent twice"),
+        ),
+        (
+            "frame over the protocol limit",
+            true,
+            oversized,
+            Ends::Error("exceeds the limit"),
+        ),
+        (
+            "frame over the socket limit",
+            true,
+            vec![protocol::PROTOCOL_VERSION; 20 << 20],
+            Ends::Cut,
+        ),
     ]
 }
 
@@ -51,9 +89,15 @@ async fn push_with(
 ) -> Result<(), String> {
     let mut state = sync::State::new();
     for _ in 0..10 {
-        let Some(message) = doc.sync().generate_sync_message(&mut state) else { return Ok(()) };
+        let Some(message) = doc.sync().generate_sync_message(&mut state) else {
+            return Ok(());
+        };
         let data = mangle(message.encode());
-        send(socket, protocol::encode(&ClientMessage::Sync(vec![SyncItem { doc: id, data }]))).await;
+        send(
+            socket,
+            protocol::encode(&ClientMessage::Sync(vec![SyncItem { doc: id, data }])),
+        )
+        .await;
         let replies = loop {
             match next(socket).await {
                 Heard::Message(ServerMessage::Replies(r)) => break r,
@@ -101,21 +145,36 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
 
     // Another unit's case, for the rows about documents one may not see.
     let mut other = device(&server.url, "shitang").await;
-    let hidden: DocId = other.new_case("shitang", "visit", "石塘镇的案件", NOW).unwrap();
+    let hidden: DocId = other
+        .new_case("shitang", "visit", "石塘镇的案件", NOW)
+        .unwrap();
     other.sync().await.unwrap();
 
     // A well-behaved device keeps working between every row.
     let mut bystander = device(&server.url, "mediator2").await;
-    let bystander_case = bystander.new_case("longxi", "visit", "旁观者的案件", NOW).unwrap().to_string();
+    let bystander_case = bystander
+        .new_case("longxi", "visit", "旁观者的案件", NOW)
+        .unwrap()
+        .to_string();
     bystander.sync().await.unwrap();
     let mut bystander_notes = 0;
     let mut still_serving = async |row: &str| {
         bystander_notes += 1;
         let text = format!("第{bystander_notes}条记录");
         bystander.note(&bystander_case, &text, NOW).unwrap();
-        let report = bystander.sync().await.unwrap_or_else(|e| panic!("after {row}: {e}"));
-        assert!(report.refused.is_empty(), "after {row}: {:?}", report.refused);
-        let notes = find_case(&bystander, &bystander_case)["notes"].as_str().unwrap().to_string();
+        let report = bystander
+            .sync()
+            .await
+            .unwrap_or_else(|e| panic!("after {row}: {e}"));
+        assert!(
+            report.refused.is_empty(),
+            "after {row}: {:?}",
+            report.refused
+        );
+        let notes = find_case(&bystander, &bystander_case)["notes"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(notes.contains(&text));
     };
 
@@ -129,9 +188,14 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
         match (ends, heard) {
             (Ends::Error(expected), Heard::Message(ServerMessage::Error(reason))) => {
                 assert!(reason.contains(expected), "{row}: {reason}");
-                assert!(matches!(next(&mut socket).await, Heard::Closed(_)), "{row}: closed after the error");
+                assert!(
+                    matches!(next(&mut socket).await, Heard::Closed(_)),
+                    "{row}: closed after the error"
+                );
             }
-            (Ends::Cut, Heard::Closed(code)) => assert!(code.is_none() || code == Some(1009), "{row}: {code:?}"),
+            (Ends::Cut, Heard::Closed(code)) => {
+                assert!(code.is_none() || code == Some(1009), "{row}: {code:?}")
+            }
             (Ends::Cut, Heard::Message(ServerMessage::Error(reason))) => {
                 assert!(reason.contains("too long"), "{row}: {reason}")
             }
@@ -149,7 +213,9 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
         )
         .await;
         match next(&mut socket).await {
-            Heard::Message(ServerMessage::Error(reason)) => assert!(reason.contains("text frames"), "{reason}"),
+            Heard::Message(ServerMessage::Error(reason)) => {
+                assert!(reason.contains("text frames"), "{reason}")
+            }
             other => panic!("text frame: heard {other:?}"),
         }
         still_serving("text frame").await;
@@ -164,8 +230,14 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
 
     // Garbage where a sync message should be, for an unknown id.
     let unknown = DocId::random();
-    send(&mut socket, protocol::encode(&ClientMessage::Sync(vec![SyncItem { doc: unknown, data: vec![0x42, 7, 7, 7] }])))
-        .await;
+    send(
+        &mut socket,
+        protocol::encode(&ClientMessage::Sync(vec![SyncItem {
+            doc: unknown,
+            data: vec![0x42, 7, 7, 7],
+        }])),
+    )
+    .await;
     match next(&mut socket).await {
         Heard::Message(ServerMessage::Replies(r)) => match &r[0].outcome {
             Outcome::Refused(reason) => assert!(reason.contains("undecodable"), "{reason}"),
@@ -179,8 +251,13 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
 
     // A case whose change bytes were damaged in transit.
     let (id, mut doc) = new_case("longxi", &actor);
-    let reason = push_with(&mut socket, id, &mut doc, corrupt).await.unwrap_err();
-    assert!(reason.contains("undecodable") || reason.contains("corrupt"), "{reason}");
+    let reason = push_with(&mut socket, id, &mut doc, corrupt)
+        .await
+        .unwrap_err();
+    assert!(
+        reason.contains("undecodable") || reason.contains("corrupt"),
+        "{reason}"
+    );
     assert!(!stored(&id));
     assert_eq!(quarantined(), 2);
     still_serving("corrupt changes").await;

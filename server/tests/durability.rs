@@ -23,7 +23,10 @@ fn start_server(data: &Path, addr: &str, log: &str) -> Child {
         .unwrap();
     let started = Instant::now();
     while TcpStream::connect(addr).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not start"
+        );
         thread::sleep(Duration::from_millis(50));
     }
     child
@@ -35,12 +38,20 @@ fn free_addr() -> String {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn notes(device: &Device) -> String {
     let export = device.export().unwrap();
-    export["cases"].as_array().unwrap().iter().map(|c| c["notes"].as_str().unwrap().to_string()).collect()
+    export["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["notes"].as_str().unwrap().to_string())
+        .collect()
 }
 
 struct Writer {
@@ -64,7 +75,14 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
     let rt = runtime();
 
     // Six tablets: two of them the same user, three of them sharing one case.
-    let users = ["mediator", "mediator", "mediator2", "shitang", "shitang", "handler"];
+    let users = [
+        "mediator",
+        "mediator",
+        "mediator2",
+        "shitang",
+        "shitang",
+        "handler",
+    ];
     let units = ["longxi", "longxi", "longxi", "shitang", "shitang", "hrss"];
     let mut devices = Vec::new();
     for (k, user) in users.iter().enumerate() {
@@ -72,11 +90,17 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
         d.login(&url, user, demo::PASSWORD).unwrap();
         devices.push(d);
     }
-    let shared = devices[0].new_case("longxi", "visit", "三台平板共同办理的案件", 0).unwrap().to_string();
+    let shared = devices[0]
+        .new_case("longxi", "visit", "三台平板共同办理的案件", 0)
+        .unwrap()
+        .to_string();
     rt.block_on(devices[0].sync()).unwrap();
     let mut cases = Vec::new();
     for (k, d) in devices.iter_mut().enumerate() {
-        let own = d.new_case(units[k], "visit", &format!("平板{k}的案件"), 0).unwrap().to_string();
+        let own = d
+            .new_case(units[k], "visit", &format!("平板{k}的案件"), 0)
+            .unwrap()
+            .to_string();
         rt.block_on(d.sync()).unwrap();
         cases.push(own);
     }
@@ -91,7 +115,13 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
             let shared = (units[k] == "longxi").then(|| shared.clone());
             thread::spawn(move || {
                 let rt = runtime();
-                let mut w = Writer { device, written: Vec::new(), acked: 0, syncs_ok: 0, syncs_failed: 0 };
+                let mut w = Writer {
+                    device,
+                    written: Vec::new(),
+                    acked: 0,
+                    syncs_ok: 0,
+                    syncs_failed: 0,
+                };
                 let mut i = 0;
                 while !stop.load(Ordering::SeqCst) {
                     let case = match &shared {
@@ -132,8 +162,14 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
     let failed: usize = writers.iter().map(|w| w.syncs_failed).sum();
     eprintln!("{written} notes written, {acked} acknowledged in {ok} syncs; {failed} syncs failed");
     assert!(ok >= 12, "the devices synced while the server ran ({ok})");
-    assert!(failed >= writers.len(), "every device saw the server die ({failed})");
-    assert!(written > acked, "some notes were written after the last acknowledgement");
+    assert!(
+        failed >= writers.len(),
+        "every device saw the server die ({failed})"
+    );
+    assert!(
+        written > acked,
+        "some notes were written after the last acknowledgement"
+    );
 
     // Restarted, before any device reconnects: everything acknowledged is there.
     let mut server = start_server(&data, &addr, "second.log");
@@ -143,13 +179,17 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
     let seen = notes(&observer);
     for w in &writers {
         for (_, text) in &w.written[..w.acked] {
-            assert!(seen.contains(text.as_str()), "acknowledged note {text} was lost");
+            assert!(
+                seen.contains(text.as_str()),
+                "acknowledged note {text} was lost"
+            );
         }
     }
 
     // The devices reconnect and send what was not acknowledged; nothing anyone typed is lost.
     for w in &mut writers {
-        rt.block_on(w.device.sync()).expect("the device recovers by reconnecting");
+        rt.block_on(w.device.sync())
+            .expect("the device recovers by reconnecting");
     }
     for w in &mut writers {
         rt.block_on(w.device.sync()).unwrap();
@@ -162,11 +202,24 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
         }
     }
     let shared_on = |d: &Device| {
-        d.export().unwrap()["cases"].as_array().unwrap().iter().find(|c| c["id"] == shared.as_str()).cloned().unwrap()
+        d.export().unwrap()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == shared.as_str())
+            .cloned()
+            .unwrap()
     };
     let reference = shared_on(&observer);
-    for w in writers.iter().filter(|w| w.written.iter().any(|(c, _)| *c == shared)) {
-        assert_eq!(shared_on(&w.device)["notes"], reference["notes"], "the shared case converged");
+    for w in writers
+        .iter()
+        .filter(|w| w.written.iter().any(|(c, _)| *c == shared))
+    {
+        assert_eq!(
+            shared_on(&w.device)["notes"],
+            reference["notes"],
+            "the shared case converged"
+        );
     }
     server.kill().unwrap();
     server.wait().unwrap();

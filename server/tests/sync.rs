@@ -13,16 +13,23 @@ async fn two_devices_edit_one_case_offline_and_converge_with_nothing_lost() {
     let server = TestServer::start().await;
     let mut a = device(&server.url, "mediator").await;
     let mut b = device(&server.url, "mediator2").await;
-    let id = a.new_case("longxi", "visit", "王某反映土地承包经营权纠纷", NOW).unwrap().to_string();
+    let id = a
+        .new_case("longxi", "visit", "王某反映土地承包经营权纠纷", NOW)
+        .unwrap()
+        .to_string();
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     assert_eq!(case_ids(&b), vec![id.clone()], "b received the case");
 
     // Offline: no sync between these edits.
-    a.note(&id, "甲：第一晚入户，当事人情绪激动。", NOW + 1).unwrap();
-    b.note(&id, "乙：村委会提供了1998年承包合同复印件。", NOW + 2).unwrap();
+    a.note(&id, "甲：第一晚入户，当事人情绪激动。", NOW + 1)
+        .unwrap();
+    b.note(&id, "乙：村委会提供了1998年承包合同复印件。", NOW + 2)
+        .unwrap();
     let fa = a.follow_up(&id, "甲回访：当事人同意调解", NOW + 3).unwrap();
-    let fb = b.follow_up(&id, "乙回访：村组长到场说明情况", NOW + 4).unwrap();
+    let fb = b
+        .follow_up(&id, "乙回访：村组长到场说明情况", NOW + 4)
+        .unwrap();
     a.set(&id, "level", "county", NOW + 5).unwrap();
     b.set(&id, "level", "township", NOW + 6).unwrap();
 
@@ -30,20 +37,37 @@ async fn two_devices_edit_one_case_offline_and_converge_with_nothing_lost() {
     let ra = a.sync().await.unwrap();
     let rb = b.sync().await.unwrap();
     a.sync().await.unwrap();
-    assert!(ra.refused.is_empty() && rb.refused.is_empty(), "{:?} {:?}", ra.refused, rb.refused);
+    assert!(
+        ra.refused.is_empty() && rb.refused.is_empty(),
+        "{:?} {:?}",
+        ra.refused,
+        rb.refused
+    );
 
     let (ca, cb) = (caseload(&a), caseload(&b));
     assert_eq!(ca, cb, "both devices hold the same caseload");
     let case = &ca[0];
     assert_eq!(case["synced"], true);
     let notes = case["notes"].as_str().unwrap();
-    assert!(notes.contains("甲：第一晚入户，当事人情绪激动。"), "{notes}");
-    assert!(notes.contains("乙：村委会提供了1998年承包合同复印件。"), "{notes}");
+    assert!(
+        notes.contains("甲：第一晚入户，当事人情绪激动。"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("乙：村委会提供了1998年承包合同复印件。"),
+        "{notes}"
+    );
     let follow_ups = case["follow_ups"].as_array().unwrap();
-    let ids: Vec<&str> = follow_ups.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = follow_ups
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
     assert_eq!(follow_ups.len(), 2);
     assert!(ids.contains(&fa.as_str()) && ids.contains(&fb.as_str()));
-    let by: Vec<&str> = follow_ups.iter().map(|f| f["by"].as_str().unwrap()).collect();
+    let by: Vec<&str> = follow_ups
+        .iter()
+        .map(|f| f["by"].as_str().unwrap())
+        .collect();
     assert!(by.contains(&"mediator") && by.contains(&"mediator2"));
 
     let conflicts = case["conflicts"].as_array().unwrap();
@@ -65,8 +89,16 @@ async fn two_devices_edit_one_case_offline_and_converge_with_nothing_lost() {
     assert_eq!(
         values,
         vec![
-            ("county".into(), "mediator".into(), a.actor().to_hex_string()),
-            ("township".into(), "mediator2".into(), b.actor().to_hex_string()),
+            (
+                "county".into(),
+                "mediator".into(),
+                a.actor().to_hex_string()
+            ),
+            (
+                "township".into(),
+                "mediator2".into(),
+                b.actor().to_hex_string()
+            ),
         ]
     );
     // The shown value is one of the two, the same on both devices.
@@ -88,8 +120,14 @@ async fn a_device_receives_and_changes_only_cases_of_its_units() {
     let mut longxi = device(&server.url, "mediator").await;
     let mut shitang = device(&server.url, "shitang").await;
     let mut county = device(&server.url, "registrar").await;
-    let ours = longxi.new_case("longxi", "visit", "龙溪镇的案件", NOW).unwrap().to_string();
-    let theirs = shitang.new_case("shitang", "letter", "石塘镇的案件", NOW).unwrap().to_string();
+    let ours = longxi
+        .new_case("longxi", "visit", "龙溪镇的案件", NOW)
+        .unwrap()
+        .to_string();
+    let theirs = shitang
+        .new_case("shitang", "letter", "石塘镇的案件", NOW)
+        .unwrap()
+        .to_string();
     longxi.sync().await.unwrap();
     shitang.sync().await.unwrap();
     longxi.sync().await.unwrap();
@@ -103,17 +141,26 @@ async fn a_device_receives_and_changes_only_cases_of_its_units() {
     assert_eq!(case_ids(&county), both);
 
     // The CLI will not record a case for another unit...
-    let err = longxi.new_case("shitang", "visit", "越权", NOW).unwrap_err();
+    let err = longxi
+        .new_case("shitang", "visit", "越权", NOW)
+        .unwrap_err();
     assert!(matches!(err, DeviceError::UnitNotYours(..)), "{err}");
 
     // ...and a tampered device that does is refused by the server.
     longxi.tamper_config("visible_units", r#"["longxi","shitang"]"#);
     let mut longxi = longxi.reopen();
-    let forged = longxi.new_case("shitang", "visit", "越权登记", NOW).unwrap().to_string();
+    let forged = longxi
+        .new_case("shitang", "visit", "越权登记", NOW)
+        .unwrap()
+        .to_string();
     let report = longxi.sync().await.unwrap();
     assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
     assert_eq!(report.refused[0].0, forged);
-    assert!(report.refused[0].1.contains("not yours"), "{}", report.refused[0].1);
+    assert!(
+        report.refused[0].1.contains("not yours"),
+        "{}",
+        report.refused[0].1
+    );
 
     // A copy of the other unit's case, obtained outside Lianxin and edited, is refused too,
     // and the other unit never sees the edit.
@@ -124,8 +171,17 @@ async fn a_device_receives_and_changes_only_cases_of_its_units() {
     assert!(refused.contains(&theirs.as_str()), "{:?}", report.refused);
     shitang.sync().await.unwrap();
     county.sync().await.unwrap();
-    assert!(!find_case(&shitang, &theirs)["notes"].as_str().unwrap().contains("不该出现"));
-    assert_eq!(case_ids(&county), both, "the forged case never reached the server");
+    assert!(
+        !find_case(&shitang, &theirs)["notes"]
+            .as_str()
+            .unwrap()
+            .contains("不该出现")
+    );
+    assert_eq!(
+        case_ids(&county),
+        both,
+        "the forged case never reached the server"
+    );
 
     // Every refusal was kept aside with its reason.
     let kept = server.state.store.quarantined().unwrap();
@@ -137,7 +193,10 @@ async fn a_device_receives_and_changes_only_cases_of_its_units() {
 async fn changes_signed_with_another_actor_are_refused() {
     let server = TestServer::start().await;
     let mut honest = device(&server.url, "mediator").await;
-    let id = honest.new_case("longxi", "visit", "案件", NOW).unwrap().to_string();
+    let id = honest
+        .new_case("longxi", "visit", "案件", NOW)
+        .unwrap()
+        .to_string();
     honest.sync().await.unwrap();
 
     // A second device of another user copies the honest device's actor id and signs with it.
@@ -149,9 +208,18 @@ async fn changes_signed_with_another_actor_are_refused() {
     forger.note(&id, "冒名记录", NOW).unwrap();
     let report = forger.sync().await.unwrap();
     assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
-    assert!(report.refused[0].1.contains("registered as"), "{}", report.refused[0].1);
+    assert!(
+        report.refused[0].1.contains("registered as"),
+        "{}",
+        report.refused[0].1
+    );
     honest.sync().await.unwrap();
-    assert!(!find_case(&honest, &id)["notes"].as_str().unwrap().contains("冒名"));
+    assert!(
+        !find_case(&honest, &id)["notes"]
+            .as_str()
+            .unwrap()
+            .contains("冒名")
+    );
 
     // Nor can it register that actor as its own at login.
     let err = match login(forger, &server.url, "mediator2").await {
@@ -171,7 +239,10 @@ async fn a_disabled_users_device_stops_syncing() {
     // A connection open at the moment of disabling is closed with the reason.
     let token: String = {
         let conn = rusqlite::Connection::open(home(&d).join("device.sqlite")).unwrap();
-        conn.query_row("SELECT value FROM config WHERE key = 'token'", [], |r| r.get(0)).unwrap()
+        conn.query_row("SELECT value FROM config WHERE key = 'token'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
     };
     let mut live = connect(&server.url, &token).await;
     open(&mut live, 0).await;
@@ -188,7 +259,12 @@ async fn a_disabled_users_device_stops_syncing() {
     d.note(&id, "停用后写的记录", NOW).unwrap();
     let err = d.sync().await.unwrap_err();
     assert!(matches!(err, DeviceError::SessionEnded(_)), "{err}");
-    assert!(find_case(&d, &id)["notes"].as_str().unwrap().contains("停用后写的记录"));
+    assert!(
+        find_case(&d, &id)["notes"]
+            .as_str()
+            .unwrap()
+            .contains("停用后写的记录")
+    );
     let err = match login(d, &server.url, "mediator").await {
         Ok(_) => panic!("a disabled user logged in"),
         Err(e) => e,

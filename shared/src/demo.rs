@@ -6,8 +6,8 @@
 use automerge::ActorId;
 
 use crate::{
-    CaseDoc, CaseDraft, Category, Channel, Date, DocId, Editor, EntryId, Field, Form, Level, Petitioner, Source,
-    StepDraft, StepKind, UnitId,
+    CaseDoc, CaseDraft, Category, Channel, Date, DocId, Editor, EntryId, Field, Form, Level,
+    Petitioner, Source, StepDraft, StepKind, UnitId,
 };
 
 /// A demo unit: id, name, parent.
@@ -28,28 +28,71 @@ pub const UNITS: &[DemoUnit] = &[
 /// Townships where petitioners live and cases are registered.
 const TOWNSHIPS: &[&str] = &["longxi", "taohua", "shitang", "qingshan"];
 
-const VILLAGES: &[&str] = &["石桥村", "枫树村", "新屋村", "水口村", "杨柳村", "大塘村", "茶园村", "白沙社区"];
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "邓", "曾", "彭", "谢"];
-const GIVEN: &[&str] = &["建国", "秀英", "德明", "桂花", "志强", "玉兰", "国华", "春梅", "海波", "红霞", "长生", "小军"];
+const VILLAGES: &[&str] = &[
+    "石桥村",
+    "枫树村",
+    "新屋村",
+    "水口村",
+    "杨柳村",
+    "大塘村",
+    "茶园村",
+    "白沙社区",
+];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "邓", "曾", "彭", "谢",
+];
+const GIVEN: &[&str] = &[
+    "建国", "秀英", "德明", "桂花", "志强", "玉兰", "国华", "春梅", "海波", "红霞", "长生", "小军",
+];
 const CADRES: &[&str] = &["罗主任", "唐书记", "蒋站长", "肖科长", "段副镇长"];
 const LEADERS: &[&str] = &["刘副县长", "陈县长助理", "周书记"];
 
 fn template(category: Category) -> (&'static [&'static str], &'static str) {
     match category {
         Category::Land => (
-            &["反映{v}组土地被征收后补偿款至今未足额发放", "要求核实{v}承包地征收面积及青苗补偿标准"],
+            &[
+                "反映{v}组土地被征收后补偿款至今未足额发放",
+                "要求核实{v}承包地征收面积及青苗补偿标准",
+            ],
             "natres",
         ),
-        Category::Demolition => (&["反映县城棚户区改造房屋拆迁安置补偿偏低", "要求落实拆迁过渡费"], "housing"),
-        Category::Housing => (&["反映所购商品房逾期两年未交房", "反映小区办证难，开发商拒不配合"], "housing"),
+        Category::Demolition => (
+            &[
+                "反映县城棚户区改造房屋拆迁安置补偿偏低",
+                "要求落实拆迁过渡费",
+            ],
+            "housing",
+        ),
+        Category::Housing => (
+            &[
+                "反映所购商品房逾期两年未交房",
+                "反映小区办证难，开发商拒不配合",
+            ],
+            "housing",
+        ),
         Category::Wages => (
-            &["反映在某建筑工地务工被拖欠工资三万余元", "代表{n}名农民工反映工程款结算后工资仍未发放"],
+            &[
+                "反映在某建筑工地务工被拖欠工资三万余元",
+                "代表{n}名农民工反映工程款结算后工资仍未发放",
+            ],
             "hrss",
         ),
-        Category::SocialSecurity => (&["反映养老保险缴费年限认定有误", "要求补办城乡居民医保"], "hrss"),
+        Category::SocialSecurity => (
+            &["反映养老保险缴费年限认定有误", "要求补办城乡居民医保"],
+            "hrss",
+        ),
         Category::Resettlement => (&["反映库区移民后期扶持资金未到位"], "natres"),
-        Category::Environment => (&["反映村旁养殖场污水直排，影响饮水", "反映石料厂夜间作业噪声扰民"], "natres"),
-        _ => (&["反映与邻居宅基地界址纠纷", "反映村务公开不到位，要求查账"], "lianshan"),
+        Category::Environment => (
+            &[
+                "反映村旁养殖场污水直排，影响饮水",
+                "反映石料厂夜间作业噪声扰民",
+            ],
+            "natres",
+        ),
+        _ => (
+            &["反映与邻居宅基地界址纠纷", "反映村务公开不到位，要求查账"],
+            "lianshan",
+        ),
     }
 }
 
@@ -98,19 +141,50 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
     let people = if collective { 5 + rng.below(40) } else { 1 };
     let village = *rng.pick(VILLAGES);
     let (summaries, responsible) = template(category);
-    let summary = rng.pick(summaries).replace("{v}", village).replace("{n}", &people.to_string());
-    let channel = *rng.pick(&[Channel::Visit, Channel::Visit, Channel::Letter, Channel::Phone, Channel::Online, Channel::Mobile]);
+    let summary = rng
+        .pick(summaries)
+        .replace("{v}", village)
+        .replace("{n}", &people.to_string());
+    let channel = *rng.pick(&[
+        Channel::Visit,
+        Channel::Visit,
+        Channel::Letter,
+        Channel::Phone,
+        Channel::Online,
+        Channel::Mobile,
+    ]);
     let mut id = [0u8; 16];
     id[..8].copy_from_slice(&rng.next().to_be_bytes());
     id[8..].copy_from_slice(&rng.next().to_be_bytes());
-    let draft = CaseDraft { id: DocId::from_bytes(id), unit, channel, summary };
+    let draft = CaseDraft {
+        id: DocId::from_bytes(id),
+        unit,
+        channel,
+        summary,
+    };
     let mut doc = CaseDoc::create(&draft, &registrar, actor);
 
     let registered = Date::from_unix_ms_china(created);
     let (y, _, _) = registered.ymd();
-    let form = if collective { Form::Collective } else { Form::Individual };
-    let level = *rng.pick(&[Level::County, Level::County, Level::County, Level::Township, Level::Prefecture]);
-    let source = *rng.pick(&[Source::Local, Source::Local, Source::Local, Source::PrefectureBureau, Source::Provincial]);
+    let form = if collective {
+        Form::Collective
+    } else {
+        Form::Individual
+    };
+    let level = *rng.pick(&[
+        Level::County,
+        Level::County,
+        Level::County,
+        Level::Township,
+        Level::Prefecture,
+    ]);
+    let source = *rng.pick(&[
+        Source::Local,
+        Source::Local,
+        Source::Local,
+        Source::PrefectureBureau,
+        Source::Provincial,
+    ]);
     let handler = rng.pick(CADRES).to_string();
     let leader = rng.pick(LEADERS).to_string();
     let fields: [(Field, String); 9] = [
@@ -133,20 +207,42 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
         id: EntryId::random(),
         name: name.clone(),
         id_number: None,
-        phone: Some(format!("13{}{:08}", 5 + rng.below(5), rng.below(100_000_000))),
-        address: Some(format!("连山县{}{}", crate::demo::unit_name(draft.unit.as_str()), village)),
+        phone: Some(format!(
+            "13{}{:08}",
+            5 + rng.below(5),
+            rng.below(100_000_000)
+        )),
+        address: Some(format!(
+            "连山县{}{}",
+            crate::demo::unit_name(draft.unit.as_str()),
+            village
+        )),
     };
     let _ = doc.add_petitioner(&registrar, &petitioner);
-    let step = |kind, on, outcome: Option<&str>| StepDraft { kind, on, reason: None, outcome: outcome.map(str::to_string) };
+    let step = |kind, on, outcome: Option<&str>| StepDraft {
+        kind,
+        on,
+        reason: None,
+        outcome: outcome.map(str::to_string),
+    };
     let _ = doc.add_step(&registrar, &step(StepKind::Registered, registered, None));
     // Older cases have moved further along their lifecycle.
     if age_days >= 1 {
-        let _ = doc.add_step(&registrar, &step(StepKind::Assigned, registered.add_days(1), None));
+        let _ = doc.add_step(
+            &registrar,
+            &step(StepKind::Assigned, registered.add_days(1), None),
+        );
     }
     if age_days >= 10 {
         let handler_editor = Editor::new("handler", created + 10 * DAY);
-        let _ = doc.add_step(&handler_editor, &step(StepKind::Handling, registered.add_days(10), None));
-        let _ = doc.append_note(&handler_editor, &format!("{handler}已与{name}电话联系，约定上门面谈。"));
+        let _ = doc.add_step(
+            &handler_editor,
+            &step(StepKind::Handling, registered.add_days(10), None),
+        );
+        let _ = doc.append_note(
+            &handler_editor,
+            &format!("{handler}已与{name}电话联系，约定上门面谈。"),
+        );
     }
     if age_days >= 20 && rng.below(3) > 0 {
         let mediator = Editor::new("mediator", created + 20 * DAY);
@@ -171,7 +267,11 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
         let handler_editor = Editor::new("handler", created + 55 * DAY);
         let _ = doc.add_step(
             &handler_editor,
-            &step(StepKind::Concluded, registered.add_days(55), Some("已出具书面答复意见，问题已解决。")),
+            &step(
+                StepKind::Concluded,
+                registered.add_days(55),
+                Some("已出具书面答复意见，问题已解决。"),
+            ),
         );
     }
     doc
@@ -197,12 +297,21 @@ mod tests {
             let y = case(&mut b, i, now, actor.clone()).read().unwrap();
             assert_eq!(x.header.id, y.header.id);
             assert_eq!(x.summary, y.summary);
-            assert!(!x.summary.contains('{'), "template not filled: {}", x.summary);
+            assert!(
+                !x.summary.contains('{'),
+                "template not filled: {}",
+                x.summary
+            );
             assert_eq!(x.petitioners.len(), 1);
             assert!(x.steps.iter().any(|s| s.kind == "registered"));
             assert!(x.reference.as_deref().unwrap_or("").starts_with("连信"));
             assert!(x.conflicts.is_empty());
-            assert!(x.header.units.iter().any(|u| TOWNSHIPS.contains(&u.as_str())));
+            assert!(
+                x.header
+                    .units
+                    .iter()
+                    .any(|u| TOWNSHIPS.contains(&u.as_str()))
+            );
         }
     }
 }

@@ -161,7 +161,9 @@ impl DeviceSession {
                 if !self.refused.iter().any(|(d, _)| *d == doc) {
                     self.refused.push((
                         doc,
-                        format!("no agreement with the server after {MAX_ROUNDS} rounds; will retry"),
+                        format!(
+                            "no agreement with the server after {MAX_ROUNDS} rounds; will retry"
+                        ),
                     ));
                 }
                 return;
@@ -283,5 +285,86 @@ impl DeviceSession {
     /// Documents the server refused in this session, with its reasons.
     pub fn refused(&self) -> &[(DocId, String)] {
         &self.refused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CaseDoc, CaseDraft, Channel, Editor, UnitId};
+
+    fn new_case() -> (DocId, Replica) {
+        let draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "测试");
+        let case = CaseDoc::create(&draft, &Editor::new("m", 0), ActorId::random());
+        (draft.id, Replica::new(case.into_doc()))
+    }
+
+    #[test]
+    fn a_server_that_never_agrees_stops_the_document_not_the_device() {
+        let (id, mut replica) = new_case();
+        let (mut session, _) = DeviceSession::hello(0);
+        session
+            .receive(&protocol::encode(&ServerMessage::Welcome {
+                seq: 1,
+                changed: vec![],
+            }))
+            .unwrap();
+        session.push(id, &mut replica);
+        let mut rounds = 0;
+        loop {
+            let frames = session.take_frames();
+            if frames.is_empty() {
+                break;
+            }
+            rounds += 1;
+            assert!(rounds <= MAX_ROUNDS, "the device keeps sending");
+            // A server that answers every message with nothing.
+            let reply = ServerMessage::Replies(vec![protocol::Reply {
+                doc: id,
+                outcome: Outcome::Sync(None),
+            }]);
+            // And a shell that forgets the in-memory sync state between frames (the bug that
+            // once made the command-line device spin), so Automerge never stops by itself.
+            replica.state = sync::State::decode(&replica.state_bytes()).unwrap();
+            for task in session.receive(&protocol::encode(&reply)).unwrap() {
+                session.handle(&task, &mut replica).unwrap();
+            }
+        }
+        assert!(session.is_settled());
+        assert_eq!(session.refused().len(), 1);
+        assert!(
+            session.refused()[0].1.contains("no agreement"),
+            "{}",
+            session.refused()[0].1
+        );
+        assert!(
+            !replica.is_confirmed(),
+            "the document stays pending for the next session"
+        );
+    }
+
+    #[test]
+    fn a_refusal_leaves_the_document_on_the_device_unconfirmed() {
+        let (id, mut replica) = new_case();
+        let (mut session, _) = DeviceSession::hello(0);
+        session.push(id, &mut replica);
+        assert_eq!(session.take_frames().len(), 1);
+        let reply = ServerMessage::Replies(vec![protocol::Reply {
+            doc: id,
+            outcome: Outcome::Refused("不可".into()),
+        }]);
+        for task in session.receive(&protocol::encode(&reply)).unwrap() {
+            assert!(!session.handle(&task, &mut replica).unwrap());
+        }
+        session
+            .receive(&protocol::encode(&ServerMessage::Welcome {
+                seq: 3,
+                changed: vec![],
+            }))
+            .unwrap();
+        assert!(session.is_settled());
+        assert_eq!(session.refused(), &[(id, "不可".to_string())]);
+        assert!(!replica.is_confirmed());
+        assert_eq!(session.cursor(), 3);
     }
 }

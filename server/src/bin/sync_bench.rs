@@ -16,16 +16,25 @@ use lianxin_server::{AppState, demo, device::Device, device::SyncReport, now_ms,
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let cases: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(10_000);
+    let cases: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(10_000);
     let repeats: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(3);
     let dir = tempfile_dir()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
 
     let started = Instant::now();
     let store = Store::open(&dir.join("server"))?;
     demo::seed(&store, 0, now_ms())?;
     demo::store_cases(&store, cases, 2026, now_ms())?;
-    let db_bytes = std::fs::metadata(dir.join("server").join("lianxin.sqlite")).map(|m| m.len()).unwrap_or(0);
+    let db_bytes = std::fs::metadata(dir.join("server").join("lianxin.sqlite"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!(
         "caseload: {cases} generated cases stored in {:.1} s, database {:.1} MB",
         started.elapsed().as_secs_f64(),
@@ -36,7 +45,10 @@ fn main() -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     rt.spawn(lianxin_server::serve(state, listener));
 
-    println!("{:<44} {:>8} {:>12} {:>8} {:>12} {:>9}", "", "frames↑", "bytes↑", "frames↓", "bytes↓", "ms");
+    println!(
+        "{:<44} {:>8} {:>12} {:>8} {:>12} {:>9}",
+        "", "frames↑", "bytes↑", "frames↓", "bytes↓", "ms"
+    );
     let row = |label: &str, r: &SyncReport| {
         println!(
             "{label:<44} {:>8} {:>12} {:>8} {:>12} {:>9}",
@@ -48,7 +60,11 @@ fn main() -> anyhow::Result<()> {
     let mut tablet = Device::open(&dir.join("tablet"))?;
     tablet.login(&url, "admin", demo::PASSWORD)?;
     let report = rt.block_on(tablet.sync())?;
-    anyhow::ensure!(report.documents_stored == cases, "first sync stored {} of {cases}", report.documents_stored);
+    anyhow::ensure!(
+        report.documents_stored == cases,
+        "first sync stored {} of {cases}",
+        report.documents_stored
+    );
     row("first sync of a new device", &report);
 
     for _ in 0..repeats {
@@ -62,9 +78,17 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(colleague.sync())?;
     let ids: Vec<String> = tablet.export()?["cases"]
         .as_array()
-        .map(|a| a.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
-    anyhow::ensure!(ids.len() >= 100 * repeats, "need at least {} cases", 100 * repeats);
+    anyhow::ensure!(
+        ids.len() >= 100 * repeats,
+        "need at least {} cases",
+        100 * repeats
+    );
     for round in 0..repeats {
         let base = round * 100;
         for id in &ids[base..base + 50] {
@@ -84,7 +108,9 @@ fn main() -> anyhow::Result<()> {
     fresh.login(&url, "leader", demo::PASSWORD)?;
     let report = rt.block_on(fresh.sync())?;
     row("first sync of another new device", &report);
-    let local = std::fs::metadata(dir.join("tablet").join("device.sqlite")).map(|m| m.len()).unwrap_or(0);
+    let local = std::fs::metadata(dir.join("tablet").join("device.sqlite"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!("device store after the runs: {:.1} MB", local as f64 / 1e6);
     std::fs::remove_dir_all(&dir)?;
     Ok(())

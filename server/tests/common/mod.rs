@@ -11,7 +11,8 @@ use lianxin_shared::protocol::{self, ServerMessage};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::Message};
 
-pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 
@@ -39,7 +40,9 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         // RUST_LOG=info shows the server's log when a test needs explaining.
-        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         assert!(demo::seed(&store, 0, now_ms()).unwrap());
@@ -47,7 +50,11 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(lianxin_server::serve(state.clone(), listener));
-        TestServer { url, state, _dir: dir }
+        TestServer {
+            url,
+            state,
+            _dir: dir,
+        }
     }
 }
 
@@ -75,24 +82,36 @@ impl TestDevice {
     pub fn reopen(self) -> TestDevice {
         let TestDevice { device, dir } = self;
         drop(device);
-        TestDevice { device: Device::open(dir.path()).unwrap(), dir }
+        TestDevice {
+            device: Device::open(dir.path()).unwrap(),
+            dir,
+        }
     }
 
     /// Writes a value straight into the device's own configuration table, bypassing the
     /// device's checks, as a tampered device would.
     pub fn tamper_config(&self, key: &str, value: &str) {
         let conn = rusqlite::Connection::open(self.dir.path().join("device.sqlite")).unwrap();
-        conn.execute("INSERT OR REPLACE INTO config VALUES (?1, ?2)", [key, value]).unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO config VALUES (?1, ?2)",
+            [key, value],
+        )
+        .unwrap();
     }
 
     /// Copies a document (and nothing else) from another device's store into this one's.
     pub fn smuggle_doc_from(&self, other: &TestDevice, id: &str) {
         let from = rusqlite::Connection::open(other.dir.path().join("device.sqlite")).unwrap();
-        let doc: Vec<u8> = from.query_row("SELECT doc FROM docs WHERE id = ?1", [id], |r| r.get(0)).unwrap();
+        let doc: Vec<u8> = from
+            .query_row("SELECT doc FROM docs WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap();
         let to = rusqlite::Connection::open(self.dir.path().join("device.sqlite")).unwrap();
         let empty_state = automerge::sync::State::new().encode();
-        to.execute("INSERT OR REPLACE INTO docs (id, doc, state, pending) VALUES (?1, ?2, ?3, 1)", rusqlite::params![id, doc, empty_state])
-            .unwrap();
+        to.execute(
+            "INSERT OR REPLACE INTO docs (id, doc, state, pending) VALUES (?1, ?2, ?3, 1)",
+            rusqlite::params![id, doc, empty_state],
+        )
+        .unwrap();
     }
 }
 
@@ -100,7 +119,9 @@ impl TestDevice {
 pub async fn device(url: &str, username: &str) -> TestDevice {
     let dir = tempfile::tempdir().unwrap();
     let device = Device::open(dir.path()).unwrap();
-    login(TestDevice { device, dir }, url, username).await.unwrap()
+    login(TestDevice { device, dir }, url, username)
+        .await
+        .unwrap()
 }
 
 /// Logs a device in on a blocking thread (login is blocking HTTP).
@@ -136,11 +157,15 @@ pub async fn raw_login(url: &str, username: &str, actor: &automerge::ActorId) ->
 pub async fn connect(url: &str, token: &str) -> Socket {
     let ws = format!("{}/api/sync", url.replacen("http", "ws", 1));
     let mut request = ws.into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(64 << 20));
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), false).await.unwrap();
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), false)
+        .await
+        .unwrap();
     socket
 }
 
@@ -177,7 +202,11 @@ pub async fn send(socket: &mut Socket, frame: Vec<u8>) {
 
 /// Sends hello and reads the opening up to and including the welcome.
 pub async fn open(socket: &mut Socket, cursor: u64) -> Vec<ServerMessage> {
-    send(socket, protocol::encode(&protocol::ClientMessage::Hello { cursor })).await;
+    send(
+        socket,
+        protocol::encode(&protocol::ClientMessage::Hello { cursor }),
+    )
+    .await;
     let mut out = Vec::new();
     loop {
         match next(socket).await {
@@ -199,11 +228,22 @@ pub fn caseload(d: &Device) -> serde_json::Value {
 }
 
 pub fn case_ids(d: &Device) -> Vec<String> {
-    caseload(d).as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+    caseload(d)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 pub fn find_case(d: &Device, id: &str) -> serde_json::Value {
-    caseload(d).as_array().unwrap().iter().find(|c| c["id"] == id).cloned().unwrap_or_else(|| panic!("case {id}"))
+    caseload(d)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("case {id}"))
 }
 
 pub fn home(d: &TestDevice) -> &Path {
