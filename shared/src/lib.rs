@@ -21,6 +21,7 @@ mod engine;
 mod error;
 mod ids;
 pub mod protocol;
+pub mod rules;
 mod validate;
 pub mod vocab;
 
