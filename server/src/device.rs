@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use automerge::ActorId;
 use futures_util::{SinkExt, StreamExt};
 use lianxin_shared::{
-    CaseDoc, CaseDraft, Channel, DeviceSession, DocId, Editor, Field, FollowUpDraft, Replica,
-    StepDraft, UnitId,
+    CaseDoc, CaseDraft, Channel, Date, DeviceSession, DocId, Editor, Field, FollowUpDraft, Replica,
+    StepDraft, UnitId, rules,
 };
 use std::collections::{HashMap, HashSet, hash_map::Entry};
 
@@ -366,8 +366,20 @@ impl Device {
         self.edit(id, |c| Ok(c.add_step(&editor, draft)?.to_string()))
     }
 
-    /// The device's whole caseload, as documented in docs/export-format.md.
+    /// The device's whole caseload, as documented in docs/export-format.md, without the
+    /// derived lifecycle (which depends on the day).
     pub fn export(&self) -> Result<serde_json::Value> {
+        self.export_inner(None)
+    }
+
+    /// The caseload with each case's derived state, current deadline and colour as of `today`
+    /// (default limits, weekends as the only rest days).
+    pub fn export_as_of(&self, today: Date) -> Result<serde_json::Value> {
+        self.export_inner(Some(today))
+    }
+
+    fn export_inner(&self, today: Option<Date>) -> Result<serde_json::Value> {
+        let (limits, calendar) = (rules::Limits::default(), rules::Calendar::default());
         let mut cases = Vec::new();
         for id in self.doc_ids()? {
             let Some(mut replica) = self.replica(&id)? else {
@@ -376,6 +388,21 @@ impl Device {
             let synced = replica.is_confirmed();
             let case = CaseDoc::from_doc(replica.doc)?.read()?;
             let mut value = serde_json::to_value(&case).unwrap_or_default();
+            if let Some(today) = today {
+                let received = Date::from_unix_ms_china(case.header.created_at);
+                let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
+                let colour = rules::colour(&life, today, &limits);
+                value["lifecycle"] = serde_json::json!({
+                    "state": life.state,
+                    "state_zh": life.state.zh(),
+                    "deadline": life.deadline,
+                    "colour": colour,
+                    "colour_zh": colour.zh(),
+                    "extended": life.extended,
+                    "same_day": rules::same_day(&case.steps, case.channel.as_deref(), case.level.as_deref()),
+                    "irregularities": life.irregularities,
+                });
+            }
             value["id"] = id.to_string().into();
             value["synced"] = synced.into();
             cases.push(value);
@@ -385,6 +412,7 @@ impl Device {
             "username": self.config("username")?,
             "device": self.actor.to_hex_string(),
             "cursor": self.cursor()?,
+            "today": today,
             "cases": cases,
         }))
     }

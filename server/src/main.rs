@@ -103,8 +103,12 @@ enum DeviceCommand {
     Sync,
     #[command(subcommand)]
     Case(CaseCommand),
-    /// Prints the whole local caseload as JSON (docs/export-format.md).
-    Export,
+    /// Prints the whole local caseload as JSON (docs/export-format.md), with each case's
+    /// derived state, deadline and colour as of --today (default: today, China time).
+    Export {
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,11 +132,17 @@ enum CaseCommand {
     Note { id: String, text: String },
     /// Records a follow-up visit; prints its id.
     FollowUp { id: String, text: String },
-    /// Records a lifecycle step (KIND as in docs/export-format.md, DATE as YYYY-MM-DD); prints its id.
+    /// Records a lifecycle step (KIND as in docs/export-format.md); prints its id.
     Step {
         id: String,
         kind: String,
-        date: String,
+        /// The day the step happened (YYYY-MM-DD); today (China time) if omitted.
+        #[arg(long)]
+        on: Option<String>,
+        /// Required for not_accepted, not_reaccepted and extended.
+        #[arg(long)]
+        reason: Option<String>,
+        /// For a concluded step: upheld, explained, not_upheld or agreement.
         #[arg(long)]
         outcome: Option<String>,
     },
@@ -299,21 +309,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 DeviceCommand::Case(CaseCommand::Step {
                     id,
                     kind,
-                    date,
+                    on,
+                    reason,
                     outcome,
                 }) => {
                     let kind = StepKind::parse(&kind)?;
-                    let on: Date = date.parse()?;
+                    let on: Date = match on {
+                        Some(text) => text.parse()?,
+                        None => Date::from_unix_ms_china(now),
+                    };
                     let draft = StepDraft {
                         kind,
                         on,
-                        reason: None,
+                        reason,
                         outcome,
                     };
                     println!("{}", device.step(&id, &draft, now)?);
                 }
-                DeviceCommand::Export => {
-                    println!("{}", serde_json::to_string_pretty(&device.export()?)?);
+                DeviceCommand::Export { today } => {
+                    let today: Date = match today {
+                        Some(text) => text.parse()?,
+                        None => Date::from_unix_ms_china(now),
+                    };
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&device.export_as_of(today)?)?
+                    );
                 }
             }
             Ok(())

@@ -271,3 +271,95 @@ async fn a_disabled_users_device_stops_syncing() {
     };
     assert!(err.contains("disabled"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_recorded_offline_on_two_devices_merge_into_the_derived_state() {
+    use lianxin_shared::{Date, StepDraft, StepKind};
+    let day = |s: &str| s.parse::<Date>().unwrap();
+    let step = |kind, on: &str, reason: Option<&str>| StepDraft {
+        kind,
+        on: day(on),
+        reason: reason.map(str::to_string),
+        outcome: None,
+    };
+    let server = TestServer::start().await;
+    let mut a = device(&server.url, "mediator").await;
+    let mut b = device(&server.url, "mediator2").await;
+    let id = a
+        .new_case("longxi", "visit", "李某反映拖欠工资", NOW)
+        .unwrap()
+        .to_string();
+    a.step(&id, &step(StepKind::Registered, "2026-11-20", None), NOW)
+        .unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+
+    // Offline, the registrar's tablet records the assignment and the township's the receipt,
+    // each a day apart, in the opposite order to when they happened.
+    b.step(&id, &step(StepKind::Notified, "2026-11-23", None), NOW + 1)
+        .unwrap();
+    a.step(&id, &step(StepKind::Assigned, "2026-11-21", None), NOW + 2)
+        .unwrap();
+    b.sync().await.unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    let today = day("2027-01-18");
+    let life = |d: &TestDevice| {
+        let export = d.export_as_of(today).unwrap();
+        export["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .unwrap()["lifecycle"]
+            .clone()
+    };
+    let (la, lb) = (life(&a), life(&b));
+    assert_eq!(la, lb);
+    assert_eq!(la["state"], "handling");
+    assert_eq!(la["deadline"]["kind"], "conclude");
+    assert_eq!(
+        la["deadline"]["due"], "2027-01-22",
+        "60 days from the receipt"
+    );
+    assert_eq!(la["colour"], "yellow", "four days before the deadline");
+    assert_eq!(la["irregularities"].as_array().unwrap().len(), 0);
+
+    // Offline again: one extends, the other concludes later; merged, the case is concluded.
+    a.step(
+        &id,
+        &step(StepKind::Extended, "2027-01-15", Some("需补充调查")),
+        NOW + 3,
+    )
+    .unwrap();
+    let concluded = StepDraft {
+        outcome: Some("explained".into()),
+        ..step(StepKind::Concluded, "2027-02-10", None)
+    };
+    b.step(&id, &concluded, NOW + 4).unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    a.sync().await.unwrap();
+    let (la, lb) = (life(&a), life(&b));
+    assert_eq!(la, lb);
+    assert_eq!(la["state"], "concluded");
+    assert_eq!(la["colour"], "green");
+    assert_eq!(la["extended"], true);
+    assert_eq!(la["irregularities"].as_array().unwrap().len(), 0, "{la}");
+
+    // Input the rules forbid is refused at the door, with the reason.
+    let err = a
+        .step(&id, &step(StepKind::NotAccepted, "2027-02-11", None), NOW)
+        .unwrap_err();
+    assert!(err.to_string().contains("needs a reason"), "{err}");
+    let bad = StepDraft {
+        outcome: Some("maybe".into()),
+        ..step(StepKind::Concluded, "2027-02-11", None)
+    };
+    assert!(
+        a.step(&id, &bad, NOW)
+            .unwrap_err()
+            .to_string()
+            .contains("upheld")
+    );
+}

@@ -233,6 +233,13 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
             &step(StepKind::Assigned, registered.add_days(1), None),
         );
     }
+    if age_days >= 3 {
+        let handler_editor = Editor::new("handler", created + 3 * DAY);
+        let _ = doc.add_step(
+            &handler_editor,
+            &step(StepKind::Notified, registered.add_days(3), None),
+        );
+    }
     if age_days >= 10 {
         let handler_editor = Editor::new("handler", created + 10 * DAY);
         let _ = doc.add_step(
@@ -270,7 +277,13 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
             &step(
                 StepKind::Concluded,
                 registered.add_days(55),
-                Some("已出具书面答复意见，问题已解决。"),
+                Some(*rng.pick(&[
+                    "upheld",
+                    "explained",
+                    "explained",
+                    "not_upheld",
+                    "agreement",
+                ])),
             ),
         );
     }
@@ -304,6 +317,14 @@ mod tests {
             );
             assert_eq!(x.petitioners.len(), 1);
             assert!(x.steps.iter().any(|s| s.kind == "registered"));
+            let received = crate::Date::from_unix_ms_china(x.header.created_at);
+            let life = crate::rules::lifecycle(
+                &x.steps,
+                received,
+                &crate::rules::Limits::default(),
+                &crate::rules::Calendar::default(),
+            );
+            assert!(life.irregularities.is_empty(), "{:?}", life.irregularities);
             assert!(x.reference.as_deref().unwrap_or("").starts_with("连信"));
             assert!(x.conflicts.is_empty());
             assert!(

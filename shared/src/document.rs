@@ -180,6 +180,40 @@ pub struct StepDraft {
     pub outcome: Option<String>,
 }
 
+impl StepDraft {
+    /// What a person must give for the step to count: a reason for refusals and extensions,
+    /// and an outcome only where a conclusion is recorded, from the outcome vocabulary.
+    pub fn check(&self) -> Result<(), Error> {
+        let invalid = |field: &str, value: &str, reason: &str| Error::InvalidValue {
+            field: field.into(),
+            value: value.into(),
+            reason: reason.into(),
+        };
+        let needs_reason = matches!(
+            self.kind,
+            StepKind::NotAccepted | StepKind::NotReaccepted | StepKind::Extended
+        );
+        if needs_reason && self.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(invalid(
+                "reason",
+                "",
+                &format!("a {} step needs a reason (--reason)", self.kind.code()),
+            ));
+        }
+        if let Some(outcome) = &self.outcome {
+            if self.kind != StepKind::Concluded {
+                return Err(invalid(
+                    "outcome",
+                    outcome,
+                    "only a concluded step has an outcome",
+                ));
+            }
+            crate::Outcome::parse(outcome)?;
+        }
+        Ok(())
+    }
+}
+
 /// A case held as an Automerge document.
 #[derive(Clone, Debug)]
 pub struct CaseDoc {
@@ -334,6 +368,7 @@ impl CaseDoc {
     }
 
     pub fn add_step(&mut self, editor: &Editor, draft: &StepDraft) -> Result<EntryId, Error> {
+        draft.check()?;
         let list = self.obj(&ROOT, "steps")?;
         let id = EntryId::random();
         let entry = self

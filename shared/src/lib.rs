@@ -32,4 +32,4 @@ pub use engine::{DeviceSession, Replica, Task};
 pub use error::Error;
 pub use ids::{DocId, EntryId, UnitId};
 pub use validate::{Refusal, check_incoming};
-pub use vocab::{Category, Channel, Form, Level, Source, StepKind};
+pub use vocab::{Category, Channel, Form, Level, Outcome, Source, StepKind};

@@ -139,7 +139,11 @@ impl State {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            State::Registered | State::Assigned | State::Handling | State::UnderReview | State::UnderReReview
+            State::Registered
+                | State::Assigned
+                | State::Handling
+                | State::UnderReview
+                | State::UnderReReview
         )
     }
 }
@@ -202,15 +206,26 @@ pub struct Lifecycle {
 /// Derives the lifecycle from the steps, in date order (then by when recorded, as
 /// [`crate::Case::steps`] holds them). `received` is the day the matter arrived (the case's
 /// creation day) for a case with no registration step yet.
-pub fn lifecycle(steps: &[Step], received: Date, limits: &Limits, calendar: &Calendar) -> Lifecycle {
+pub fn lifecycle(
+    steps: &[Step],
+    received: Date,
+    limits: &Limits,
+    calendar: &Calendar,
+) -> Lifecycle {
     let mut state = State::Registered;
-    let mut deadline = Some(Deadline { kind: DeadlineKind::Register, due: calendar.deadline(received, limits.register) });
+    let mut deadline = Some(Deadline {
+        kind: DeadlineKind::Register,
+        due: calendar.deadline(received, limits.register),
+    });
     let mut extended = false;
     let mut concluded_on: Option<Date> = None;
     let mut accepted_on: Option<Date> = None;
     let mut irregular = Vec::new();
     let mut flag = |step: &Step, reason: &str| {
-        irregular.push(Irregularity { step: step.id.to_string(), reason: reason.to_string() });
+        irregular.push(Irregularity {
+            step: step.id.to_string(),
+            reason: reason.to_string(),
+        });
     };
     for step in steps {
         let on = step.on;
@@ -220,20 +235,36 @@ pub fn lifecycle(steps: &[Step], received: Date, limits: &Limits, calendar: &Cal
         };
         match (state, kind) {
             (_, StepKind::Registered) if state == State::Registered => {
-                deadline = Some(Deadline { kind: DeadlineKind::Register, due: calendar.deadline(on, limits.register) });
+                deadline = Some(Deadline {
+                    kind: DeadlineKind::Register,
+                    due: calendar.deadline(on, limits.register),
+                });
             }
             (State::Registered, StepKind::Forwarded | StepKind::Assigned) => {
                 state = State::Assigned;
-                deadline = Some(Deadline { kind: DeadlineKind::Notify, due: calendar.deadline(on, limits.notify) });
+                deadline = Some(Deadline {
+                    kind: DeadlineKind::Notify,
+                    due: calendar.deadline(on, limits.notify),
+                });
             }
             (State::Registered | State::Assigned, StepKind::Notified) => {
                 state = State::Handling;
                 accepted_on = Some(on);
-                deadline = Some(Deadline { kind: DeadlineKind::Conclude, due: calendar.deadline(on, limits.conclude) });
+                deadline = Some(Deadline {
+                    kind: DeadlineKind::Conclude,
+                    due: calendar.deadline(on, limits.conclude),
+                });
             }
             (State::Handling, StepKind::Handling) => {}
             (_, StepKind::NotAccepted | StepKind::NotReaccepted)
-                if matches!(state, State::Registered | State::Assigned | State::Reviewed | State::Final | State::Concluded) =>
+                if matches!(
+                    state,
+                    State::Registered
+                        | State::Assigned
+                        | State::Reviewed
+                        | State::Final
+                        | State::Concluded
+                ) =>
             {
                 if step.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
                     flag(step, "a refusal needs a reason");
@@ -254,7 +285,10 @@ pub fn lifecycle(steps: &[Step], received: Date, limits: &Limits, calendar: &Cal
                     // The extension adds to the original period, not to a deadline moved off
                     // a rest day.
                     let days = limits.conclude + limits.extension;
-                    deadline = Some(Deadline { kind: DeadlineKind::Conclude, due: calendar.deadline(accepted, days) });
+                    deadline = Some(Deadline {
+                        kind: DeadlineKind::Conclude,
+                        due: calendar.deadline(accepted, days),
+                    });
                 }
             }
             (State::Handling, StepKind::Concluded) => {
@@ -262,7 +296,8 @@ pub fn lifecycle(steps: &[Step], received: Date, limits: &Limits, calendar: &Cal
                 concluded_on = Some(on);
                 deadline = None;
             }
-            (State::Concluded, StepKind::Evaluated) | (State::Reviewed | State::Final, StepKind::Evaluated) => {}
+            (State::Concluded, StepKind::Evaluated)
+            | (State::Reviewed | State::Final, StepKind::Evaluated) => {}
             (State::Concluded, StepKind::Review) => {
                 if let Some(c) = concluded_on {
                     if on > calendar.deadline(c, limits.review_request) {
@@ -270,7 +305,10 @@ pub fn lifecycle(steps: &[Step], received: Date, limits: &Limits, calendar: &Cal
                     }
                 }
                 state = State::UnderReview;
-                deadline = Some(Deadline { kind: DeadlineKind::Review, due: calendar.deadline(on, limits.review) });
+                deadline = Some(Deadline {
+                    kind: DeadlineKind::Review,
+                    due: calendar.deadline(on, limits.review),
+                });
             }
             (State::UnderReview, StepKind::Concluded) => {
                 state = State::Reviewed;
@@ -284,7 +322,10 @@ pub fn lifecycle(steps: &[Step], received: Date, limits: &Limits, calendar: &Cal
                     }
                 }
                 state = State::UnderReReview;
-                deadline = Some(Deadline { kind: DeadlineKind::ReReview, due: calendar.deadline(on, limits.re_review) });
+                deadline = Some(Deadline {
+                    kind: DeadlineKind::ReReview,
+                    due: calendar.deadline(on, limits.re_review),
+                });
             }
             (State::UnderReReview, StepKind::Concluded) => {
                 state = State::Final;
@@ -293,7 +334,12 @@ pub fn lifecycle(steps: &[Step], received: Date, limits: &Limits, calendar: &Cal
             _ => flag(step, "this step does not fit where the case stands"),
         }
     }
-    Lifecycle { state, deadline, extended, irregularities: irregular }
+    Lifecycle {
+        state,
+        deadline,
+        extended,
+        irregularities: irregular,
+    }
 }
 
 /// The colour of a case as of `today`.
@@ -315,7 +361,12 @@ pub fn same_day(steps: &[Step], channel: Option<&str>, level: Option<&str>) -> O
     if channel != Some("visit") || !matches!(level, Some("county") | Some("township")) {
         return None;
     }
-    let first = |kinds: &[&str]| steps.iter().find(|s| kinds.contains(&s.kind.as_str())).map(|s| s.on);
+    let first = |kinds: &[&str]| {
+        steps
+            .iter()
+            .find(|s| kinds.contains(&s.kind.as_str()))
+            .map(|s| s.on)
+    };
     let registered = first(&["registered"])?;
     let assigned = first(&["assigned", "forwarded"]);
     let notified = first(&["notified"]);

@@ -109,3 +109,12 @@ vocabulary!(
     Review => "review", "复查", "review";
     ReReview => "re_review", "复核", "re-review";
 });
+
+vocabulary!(
+    /// How a matter was concluded (办结/答复 and the conclusions of review and re-review).
+    Outcome, "outcome" {
+    Upheld => "upheld", "支持", "upheld";
+    Explained => "explained", "解释说明", "explained";
+    NotUpheld => "not_upheld", "不予支持", "not upheld";
+    Agreement => "agreement", "达成调解/和解协议", "mediation or settlement agreement";
+});

@@ -39,17 +39,69 @@ fn deadlines_across_month_and_year_ends_and_rest_days() {
         ("2026-01-20", 15, &plain, "2026-02-04", "month end"),
         ("2026-12-20", 15, &plain, "2027-01-04", "year end"),
         ("2028-02-14", 15, &plain, "2028-02-29", "leap day"),
-        ("2026-12-01", 30, &plain, "2026-12-31", "last day of the year"),
-        ("2026-03-03", 60, &plain, "2026-05-04", "Saturday moves to Monday"),
-        ("2026-11-20", 15, &plain, "2026-12-07", "Saturday moves to Monday"),
-        ("2026-09-20", 15, &plain, "2026-10-05", "no holidays configured"),
-        ("2026-09-20", 15, &hol, "2026-10-08", "National Day moves it past the holiday"),
-        ("2026-09-25", 15, &hol, "2026-10-10", "a make-up working Saturday is a working day"),
-        ("2026-09-25", 15, &plain, "2026-10-12", "an ordinary Saturday is not"),
-        ("2026-12-17", 15, &hol, "2027-01-04", "New Year's Day then a weekend"),
+        (
+            "2026-12-01",
+            30,
+            &plain,
+            "2026-12-31",
+            "last day of the year",
+        ),
+        (
+            "2026-03-03",
+            60,
+            &plain,
+            "2026-05-04",
+            "Saturday moves to Monday",
+        ),
+        (
+            "2026-11-20",
+            15,
+            &plain,
+            "2026-12-07",
+            "Saturday moves to Monday",
+        ),
+        (
+            "2026-09-20",
+            15,
+            &plain,
+            "2026-10-05",
+            "no holidays configured",
+        ),
+        (
+            "2026-09-20",
+            15,
+            &hol,
+            "2026-10-08",
+            "National Day moves it past the holiday",
+        ),
+        (
+            "2026-09-25",
+            15,
+            &hol,
+            "2026-10-10",
+            "a make-up working Saturday is a working day",
+        ),
+        (
+            "2026-09-25",
+            15,
+            &plain,
+            "2026-10-12",
+            "an ordinary Saturday is not",
+        ),
+        (
+            "2026-12-17",
+            15,
+            &hol,
+            "2027-01-04",
+            "New Year's Day then a weekend",
+        ),
     ];
     for (from, days, cal, due, why) in table {
-        assert_eq!(cal.deadline(d(from), *days), d(due), "{from} + {days}: {why}");
+        assert_eq!(
+            cal.deadline(d(from), *days),
+            d(due),
+            "{from} + {days}: {why}"
+        );
     }
     let working: &[(&str, u32, &Calendar, &str)] = &[
         ("2026-11-20", 5, &plain, "2026-11-27"),
@@ -57,7 +109,11 @@ fn deadlines_across_month_and_year_ends_and_rest_days() {
         ("2026-09-30", 1, &hol, "2026-10-08"),
     ];
     for (from, days, cal, due) in working {
-        assert_eq!(cal.working_deadline(d(from), *days), d(due), "{from} + {days} working days");
+        assert_eq!(
+            cal.working_deadline(d(from), *days),
+            d(due),
+            "{from} + {days} working days"
+        );
     }
 }
 
@@ -95,8 +151,16 @@ fn the_state_and_current_deadline_follow_the_steps() {
     for (n, state, deadline) in table {
         let life = rules::lifecycle(&all[..*n], received, &limits, &cal);
         assert_eq!(life.state, *state, "after {n} steps");
-        assert_eq!(life.deadline.map(|x| (x.kind, x.due)), deadline.map(|(k, due)| (k, d(due))), "after {n} steps");
-        assert!(life.irregularities.is_empty(), "after {n} steps: {:?}", life.irregularities);
+        assert_eq!(
+            life.deadline.map(|x| (x.kind, x.due)),
+            deadline.map(|(k, due)| (k, d(due))),
+            "after {n} steps"
+        );
+        assert!(
+            life.irregularities.is_empty(),
+            "after {n} steps: {:?}",
+            life.irregularities
+        );
     }
 }
 
@@ -118,11 +182,24 @@ fn one_extension_of_thirty_days_with_a_reason() {
 
     steps.push(step(5, "extended", "2027-02-01", Some("再次延期")));
     let twice = rules::lifecycle(&steps, d("2026-11-20"), &limits, &cal);
-    assert_eq!(twice.deadline.unwrap().due, d("2027-02-22"), "a second extension does not count");
+    assert_eq!(
+        twice.deadline.unwrap().due,
+        d("2027-02-22"),
+        "a second extension does not count"
+    );
     assert_eq!(twice.irregularities.len(), 1);
-    assert!(twice.irregularities[0].reason.contains("only one extension"));
+    assert!(
+        twice.irregularities[0]
+            .reason
+            .contains("only one extension")
+    );
 
-    let no_reason = [steps[0].clone(), steps[1].clone(), steps[2].clone(), step(4, "extended", "2027-01-10", None)];
+    let no_reason = [
+        steps[0].clone(),
+        steps[1].clone(),
+        steps[2].clone(),
+        step(4, "extended", "2027-01-10", None),
+    ];
     let life = rules::lifecycle(&no_reason, d("2026-11-20"), &limits, &cal);
     assert!(life.irregularities[0].reason.contains("needs a reason"));
 }
@@ -143,7 +220,11 @@ fn review_and_re_review_windows() {
         steps.push(step(5, "review", asked, None));
         let life = rules::lifecycle(&steps, d("2026-11-20"), &limits, &cal);
         assert_eq!(life.state, State::UnderReview);
-        assert_eq!(!life.irregularities.is_empty(), late, "review asked on {asked}");
+        assert_eq!(
+            !life.irregularities.is_empty(),
+            late,
+            "review asked on {asked}"
+        );
     }
     // A re-review only after a concluded review.
     let mut steps = base.clone();
@@ -159,15 +240,26 @@ fn refusals_close_the_case_and_need_a_reason() {
     let cal = Calendar::default();
     let with_reason = [
         step(1, "registered", "2026-11-20", None),
-        step(2, "not_accepted", "2026-11-25", Some("已进入诉讼程序，依法不予受理")),
+        step(
+            2,
+            "not_accepted",
+            "2026-11-25",
+            Some("已进入诉讼程序，依法不予受理"),
+        ),
     ];
     let life = rules::lifecycle(&with_reason, d("2026-11-20"), &limits, &cal);
     assert_eq!(life.state, State::NotAccepted);
     assert_eq!(life.deadline, None);
     assert!(life.irregularities.is_empty());
-    assert_eq!(rules::colour(&life, d("2027-06-01"), &limits), Colour::Green);
+    assert_eq!(
+        rules::colour(&life, d("2027-06-01"), &limits),
+        Colour::Green
+    );
 
-    let without = [step(1, "registered", "2026-11-20", None), step(2, "not_reaccepted", "2026-11-25", None)];
+    let without = [
+        step(1, "registered", "2026-11-20", None),
+        step(2, "not_reaccepted", "2026-11-25", None),
+    ];
     let life = rules::lifecycle(&without, d("2026-11-20"), &limits, &cal);
     assert_eq!(life.state, State::NotAccepted);
     assert!(life.irregularities[0].reason.contains("needs a reason"));
@@ -192,16 +284,30 @@ fn colours_on_the_exact_days() {
         ("2027-01-23", Colour::Red),    // overdue from the next day
     ];
     for (today, colour) in table {
-        assert_eq!(rules::colour(&life, d(today), &limits), colour, "on {today}");
+        assert_eq!(
+            rules::colour(&life, d(today), &limits),
+            colour,
+            "on {today}"
+        );
     }
-    let narrow = Limits { warning_days: 0, ..Limits::default() };
+    let narrow = Limits {
+        warning_days: 0,
+        ..Limits::default()
+    };
     assert_eq!(rules::colour(&life, d("2027-01-21"), &narrow), Colour::Blue);
-    assert_eq!(rules::colour(&life, d("2027-01-22"), &narrow), Colour::Yellow);
+    assert_eq!(
+        rules::colour(&life, d("2027-01-22"), &narrow),
+        Colour::Yellow
+    );
 
     let mut concluded = handling.to_vec();
     concluded.push(step(4, "concluded", "2027-03-01", None));
     let life = rules::lifecycle(&concluded, d("2026-11-20"), &limits, &cal);
-    assert_eq!(rules::colour(&life, d("2027-03-02"), &limits), Colour::Green, "late but concluded");
+    assert_eq!(
+        rules::colour(&life, d("2027-03-02"), &limits),
+        Colour::Green,
+        "late but concluded"
+    );
 }
 
 #[test]
@@ -220,13 +326,22 @@ fn same_day_handling_check() {
         (&on_the_day, Some("visit"), Some("township"), Some(true)),
         (&on_the_day, Some("visit"), Some("county"), Some(true)),
         (&next_day, Some("visit"), Some("township"), Some(false)),
-        (&on_the_day[..2], Some("visit"), Some("township"), Some(false)),
+        (
+            &on_the_day[..2],
+            Some("visit"),
+            Some("township"),
+            Some(false),
+        ),
         (&on_the_day, Some("letter"), Some("township"), None),
         (&on_the_day, Some("visit"), Some("province"), None),
         (&[], Some("visit"), Some("township"), None),
     ];
     for (i, (steps, channel, level, expected)) in table.iter().enumerate() {
-        assert_eq!(rules::same_day(steps, *channel, *level), *expected, "row {i}");
+        assert_eq!(
+            rules::same_day(steps, *channel, *level),
+            *expected,
+            "row {i}"
+        );
     }
 }
 
@@ -234,7 +349,10 @@ fn same_day_handling_check() {
 fn a_step_out_of_order_is_flagged_and_changes_nothing() {
     let limits = Limits::default();
     let cal = Calendar::default();
-    let steps = [step(1, "registered", "2026-11-20", None), step(2, "concluded", "2026-11-21", None)];
+    let steps = [
+        step(1, "registered", "2026-11-20", None),
+        step(2, "concluded", "2026-11-21", None),
+    ];
     let life = rules::lifecycle(&steps, d("2026-11-20"), &limits, &cal);
     assert_eq!(life.state, State::Registered);
     assert_eq!(life.irregularities.len(), 1);
