@@ -19,6 +19,7 @@ pub mod demo;
 mod document;
 mod engine;
 mod error;
+pub mod fieldwork;
 mod ids;
 pub mod protocol;
 pub mod rules;
