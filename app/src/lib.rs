@@ -1,1 +1,306 @@
+//! The Lianxin tablet app: Leptos, client-side rendered, compiled to wasm32.
+//!
+//! What exists: login, the caseload (search, sorted by urgency, four colours from
+//! `shared::rules`), a sync indicator, live sync over the shared engine, Chinese by default
+//! with an English switch. Not yet: IndexedDB persistence, the service worker, case editing
+//! screens, conflicts on screen (issue #3).
 
+mod i18n;
+mod sync;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use automerge::ActorId;
+use leptos::prelude::*;
+use lianxin_shared::rules::{self, Calendar, Colour, Limits};
+use lianxin_shared::{CaseDoc, Date};
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use i18n::{Lang, t};
+use sync::{Engine, Status};
+
+thread_local! {
+    static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Unit {
+    id: String,
+    name: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct LoginResponse {
+    token: String,
+    username: String,
+    directory: Vec<Unit>,
+}
+
+/// One line of the caseload.
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    id: String,
+    reference: String,
+    summary: String,
+    unit: String,
+    colour: Colour,
+    state: String,
+    due: Option<Date>,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// This browser's Automerge actor, made once and kept.
+fn device_actor() -> ActorId {
+    let stored = storage().and_then(|s| s.get_item("lianxin.actor").ok().flatten());
+    if let Some(actor) = stored.and_then(|a| ActorId::try_from(a.as_str()).ok()) {
+        return actor;
+    }
+    let actor = ActorId::random();
+    if let Some(s) = storage() {
+        let _ = s.set_item("lianxin.actor", &actor.to_hex_string());
+    }
+    actor
+}
+
+fn today() -> Date {
+    Date::from_unix_ms_china(js_sys::Date::now() as i64)
+}
+
+fn rows(engine: &Engine, units: &[Unit]) -> Vec<Row> {
+    let (limits, calendar, today) = (Limits::default(), Calendar::default(), today());
+    let mut out = Vec::new();
+    for (id, replica) in engine.replicas.borrow().iter() {
+        let Ok(case) = CaseDoc::from_doc(replica.doc.clone()).and_then(|c| c.read()) else {
+            continue;
+        };
+        let received = Date::from_unix_ms_china(case.header.created_at);
+        let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
+        let unit_id = case
+            .responsible_unit
+            .clone()
+            .or_else(|| case.header.units.first().map(|u| u.to_string()));
+        let unit = unit_id
+            .map(|u| {
+                units
+                    .iter()
+                    .find(|x| x.id == u)
+                    .map(|x| x.name.clone())
+                    .unwrap_or(u)
+            })
+            .unwrap_or_default();
+        out.push(Row {
+            id: id.to_string(),
+            reference: case.reference.unwrap_or_default(),
+            summary: case.summary,
+            unit,
+            colour: rules::colour(&life, today, &limits),
+            state: life.state.zh().to_string(),
+            due: life.deadline.map(|d| d.due),
+        });
+    }
+    // Most urgent first: red, yellow, blue, green; then the nearest deadline.
+    out.sort_by(|a, b| (a.colour, a.due, &a.id).cmp(&(b.colour, b.due, &b.id)));
+    out
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let lang = RwSignal::new(Lang::Zh);
+    let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
+    let status = RwSignal::new(Status::Offline);
+    let caseload = RwSignal::new(Vec::<Row>::new());
+    let last_sync = RwSignal::new(None::<String>);
+
+    let start_sync = move |login: LoginResponse| {
+        let units: Vec<Unit> = login.directory.clone();
+        let listener: sync::Listener = Rc::new(move |s, changed| {
+            status.set(s);
+            if s == Status::Synced {
+                last_sync.set(Some(
+                    js_sys::Date::new_0().to_locale_time_string("zh-CN").into(),
+                ));
+            }
+            if changed || s == Status::Synced {
+                ENGINE.with(|e| {
+                    if let Some(engine) = e.borrow().as_ref() {
+                        caseload.set(rows(engine, &units));
+                    }
+                });
+            }
+        });
+        let engine = Engine::new(device_actor(), login.token.clone(), listener);
+        ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+        session.set(Some((
+            login.username,
+            login
+                .directory
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect(),
+        )));
+        engine.connect();
+    };
+
+    view! {
+        <header>
+            <h1>{move || t(lang.get(), "app")}</h1>
+            <Show when=move || session.get().is_some()>
+                <span class=move || if status.get() == Status::Offline { "sync offline" } else { "sync" } data-testid="sync">
+                    {move || match status.get() {
+                        Status::Offline => t(lang.get(), "offline").to_string(),
+                        Status::Syncing => t(lang.get(), "syncing").to_string(),
+                        Status::Synced => format!("{} {}", t(lang.get(), "synced"), last_sync.get().unwrap_or_default()),
+                    }}
+                </span>
+            </Show>
+            <button class="plain" on:click=move |_| lang.update(|l| *l = l.other())>
+                {move || t(lang.get(), "switch")}
+            </button>
+        </header>
+        <main>
+            <Show when=move || session.get().is_some() fallback=move || view! { <Login lang on_login=start_sync/> }>
+                <Caseload lang caseload/>
+            </Show>
+        </main>
+    }
+}
+
+#[component]
+fn Login(
+    lang: RwSignal<Lang>,
+    on_login: impl Fn(LoginResponse) + Clone + 'static,
+) -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let on_login = on_login.clone();
+        leptos::task::spawn_local(async move {
+            match login(&username.get_untracked(), &password.get_untracked()).await {
+                Ok(resp) => on_login(resp),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="login" on:submit=submit>
+            <h2>{move || t(lang.get(), "login")}</h2>
+            <input name="username" autocomplete="username" placeholder=move || t(lang.get(), "username")
+                prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
+            <input name="password" type="password" autocomplete="current-password" placeholder=move || t(lang.get(), "password")
+                prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+            <button type="submit" disabled=busy>{move || t(lang.get(), "sign_in")}</button>
+        </form>
+    }
+}
+
+#[component]
+fn Caseload(lang: RwSignal<Lang>, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let shown = Memo::new(move |_| {
+        let q = query.get();
+        caseload.with(|rows| {
+            rows.iter()
+                .filter(|r| {
+                    q.is_empty()
+                        || r.summary.contains(&q)
+                        || r.reference.contains(&q)
+                        || r.unit.contains(&q)
+                })
+                .take(200)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <div class="tools">
+            <input type="search" placeholder=move || t(lang.get(), "search")
+                prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
+        </div>
+        <p class="count" data-testid="count">
+            {move || format!("{} {}", caseload.with(Vec::len), t(lang.get(), "cases"))}
+        </p>
+        <ul class="cases">
+            <For each=move || shown.get() key=|r| r.id.clone() let:row>
+                <li data-case=row.id.clone()>
+                    <span class=format!("colour {}", colour_class(row.colour))>{colour_label(lang, row.colour)}</span>
+                    <div>
+                        <div class="summary">{row.summary.clone()}</div>
+                        <div class="meta">{format!("{} · {} · {}", row.reference, row.unit, row.state)}</div>
+                    </div>
+                    <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
+                </li>
+            </For>
+        </ul>
+    }
+}
+
+fn colour_class(c: Colour) -> &'static str {
+    match c {
+        Colour::Red => "red",
+        Colour::Yellow => "yellow",
+        Colour::Blue => "blue",
+        Colour::Green => "green",
+    }
+}
+
+fn colour_label(lang: RwSignal<Lang>, c: Colour) -> impl Fn() -> &'static str {
+    move || match lang.get() {
+        Lang::Zh => c.zh(),
+        Lang::En => colour_class(c),
+    }
+}
+
+async fn login(username: &str, password: &str) -> Result<LoginResponse, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let body = serde_json::json!({
+        "username": username,
+        "password": password,
+        "actor": device_actor().to_hex_string(),
+        "device_name": window.navigator().user_agent().unwrap_or_default(),
+    });
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&body.to_string().into());
+    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
+    let _ = headers.set("content-type", "application/json");
+    init.set_headers(&headers);
+    let request =
+        web_sys::Request::new_with_str_and_init("/api/login", &init).map_err(|_| "request")?;
+    let response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| "网络不可用 / network unavailable".to_string())?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "response")?;
+    let text = JsFuture::from(response.text().map_err(|_| "body")?)
+        .await
+        .map_err(|_| "body")?;
+    let text = text.as_string().unwrap_or_default();
+    if !response.ok() {
+        let reason = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or(text);
+        return Err(reason);
+    }
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}

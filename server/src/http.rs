@@ -60,11 +60,37 @@ fn internal(e: impl std::fmt::Display) -> AppError {
 }
 
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(front_page))
+    let api = Router::new()
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
-        .route("/api/sync", get(sync_socket))
+        .route("/api/sync", get(sync_socket));
+    let bundle = state
+        .bundle
+        .clone()
+        .filter(|dir| dir.join("index.html").is_file());
+    let router = match bundle {
+        // The app's files, gzip-compressed where the browser accepts it (the bundle step
+        // writes a .gz beside every file). Names are not content-hashed yet, so every
+        // response is revalidated.
+        Some(dir) => api.fallback_service(
+            tower_http::services::ServeDir::new(dir)
+                .precompressed_gzip()
+                .append_index_html_on_directories(true),
+        ),
+        None => api.route("/", get(front_page)),
+    };
+    router
+        .layer(axum::middleware::map_response(
+            |mut response: Response| async move {
+                if !response.headers().contains_key(header::CACHE_CONTROL) {
+                    response.headers_mut().insert(
+                        header::CACHE_CONTROL,
+                        header::HeaderValue::from_static("no-cache"),
+                    );
+                }
+                response
+            },
+        ))
         .with_state(state)
 }
 

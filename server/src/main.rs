@@ -32,6 +32,9 @@ enum Command {
         /// Seeds an empty database with a demo county, accounts and caseload.
         #[arg(long)]
         demo: bool,
+        /// The built browser app to serve at / (made by `cargo run -p xtask -- bundle`).
+        #[arg(long, default_value = "dist")]
+        app: PathBuf,
         /// How many demo cases to generate with --demo.
         #[arg(long, default_value_t = 300)]
         demo_cases: usize,
@@ -192,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             listen,
             demo: with_demo,
+            app,
             demo_cases,
         } => {
             tracing_subscriber::fmt()
@@ -215,7 +219,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(async {
                 let listener = tokio::net::TcpListener::bind(&listen).await?;
                 println!("lianxin listening on http://{}", listener.local_addr()?);
-                lianxin_server::serve(AppState::new(store), listener).await?;
+                if !app.join("index.html").is_file() {
+                    println!(
+                        "no app bundle in {} (build it with `cargo run -p xtask -- bundle`); serving the API only",
+                        app.display()
+                    );
+                }
+                lianxin_server::serve(AppState::new(store).with_bundle(app), listener).await?;
                 anyhow::Ok(())
             })
         }

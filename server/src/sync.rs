@@ -35,14 +35,23 @@ const SESSION_RECHECK: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    /// The built browser app (`dist/`), served at `/` when present.
+    pub bundle: Option<std::path::PathBuf>,
     docs: Arc<DocCache>,
     notices: broadcast::Sender<Notice>,
 }
 
 impl AppState {
+    /// Serves the browser app from `dir` (made by `cargo run -p xtask -- bundle`).
+    pub fn with_bundle(mut self, dir: std::path::PathBuf) -> AppState {
+        self.bundle = Some(dir);
+        self
+    }
+
     pub fn new(store: Store) -> AppState {
         AppState {
             store: Arc::new(store),
+            bundle: None,
             docs: Arc::new(DocCache::default()),
             notices: broadcast::channel(4096).0,
         }

@@ -5,6 +5,14 @@ use std::fmt;
 
 use crate::Error;
 
+/// Random bytes from the operating system (the browser's crypto in wasm). Without a source of
+/// randomness nothing can be created safely, so its absence is a bug of the platform.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the platform provides random numbers");
+    bytes
+}
+
 /// A document's id: 16 random bytes, shown as 32 lowercase hex digits. Binary encodings
 /// (the sync protocol) carry the 16 bytes; human-readable ones (JSON export) the hex string.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,7 +41,7 @@ impl<'de> Deserialize<'de> for DocId {
 
 impl DocId {
     pub fn random() -> Self {
-        DocId(*uuid::Uuid::new_v4().as_bytes())
+        DocId(random_bytes())
     }
     pub fn from_bytes(bytes: [u8; 16]) -> Self {
         DocId(bytes)
@@ -107,7 +115,7 @@ pub struct EntryId(String);
 
 impl EntryId {
     pub fn random() -> Self {
-        EntryId(hex::encode(&uuid::Uuid::new_v4().as_bytes()[..8]))
+        EntryId(hex::encode(random_bytes::<8>()))
     }
     pub fn parse(s: &str) -> Result<Self, Error> {
         if s.len() == 16 && s.chars().all(|c| c.is_ascii_hexdigit()) {

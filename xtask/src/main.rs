@@ -1,0 +1,94 @@
+//! `cargo run -p xtask -- bundle`: builds the browser app into `dist/`.
+//!
+//! 1. `cargo build -p lianxin-app --release --target wasm32-unknown-unknown` (same target/);
+//! 2. JavaScript bindings with the wasm-bindgen library pinned to the app's exact version
+//!    (no downloaded tool; Debian's wasm-opt is deliberately not used, see FACTS.md);
+//! 3. the static files of `app/static/` copied beside them;
+//! 4. a gzip copy of every file, which the server sends to browsers that accept it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "bundle" => bundle(),
+        _ => bail!("usage: cargo run -p xtask -- bundle"),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn bundle() -> anyhow::Result<()> {
+    let root = root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .current_dir(&root)
+        .args([
+            "build",
+            "-p",
+            "lianxin-app",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("the app did not build");
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let wasm = target.join("wasm32-unknown-unknown/release/lianxin_app.wasm");
+    let dist = root.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(dist.join("pkg"))?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)?
+        .typescript(false)
+        .omit_default_module_path(false)
+        .remove_name_section(true)
+        .generate(dist.join("pkg"))
+        .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
+    for entry in std::fs::read_dir(root.join("app/static"))? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), dist.join(entry.file_name()))?;
+    }
+    let mut report = Vec::new();
+    compress_all(&dist, &mut report)?;
+    for (path, raw, gz) in report {
+        println!("{:<40} {:>9} bytes, gzip {:>8}", path, raw, gz);
+    }
+    Ok(())
+}
+
+fn compress_all(dir: &Path, report: &mut Vec<(String, usize, usize)>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            compress_all(&path, report)?;
+            continue;
+        }
+        if path.extension().is_some_and(|e| e == "gz") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut encoder, &bytes)?;
+        let gz = encoder.finish()?;
+        let mut gz_path = path.clone().into_os_string();
+        gz_path.push(".gz");
+        std::fs::write(&gz_path, &gz)?;
+        report.push((path.display().to_string(), bytes.len(), gz.len()));
+    }
+    Ok(())
+}
