@@ -1,21 +1,14 @@
 #!/usr/bin/env bash
-# Builds Lianxin and runs the server with its embedded SQLite database in ./data and, the first
-# time, a demo county with demo accounts (password lianxin-demo) and a demo caseload.
-# Safe to run twice: an existing ./data is used as it is.
+# Builds Lianxin (server and browser app) and runs the server with its embedded SQLite database
+# in ./data and, the first time, a demo county with demo accounts (password lianxin-demo) and a
+# demo caseload. Safe to run twice: an existing ./data is used as it is.
 #
 #   scripts/run.sh                       # http://127.0.0.1:8080
 #   LISTEN=0.0.0.0:8080 scripts/run.sh   # reachable from tablets on the network
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 
-if ! command -v cc >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq gcc libc6-dev
-    else
-        echo "error: a C compiler (gcc) is needed to build SQLite; install it with: sudo apt-get install gcc" >&2
-        exit 1
-    fi
-fi
-
+cargo run --locked -q -p xtask -- bundle
 cargo build --release --locked -p lianxin-server --bin lianxin
-exec ./target/release/lianxin serve --data "${DATA:-data}" --listen "${LISTEN:-127.0.0.1:8080}" --demo "$@"
+exec ./target/release/lianxin serve --data "${DATA:-data}" --listen "${LISTEN:-127.0.0.1:8080}" --app dist --demo "$@"
