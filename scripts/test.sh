@@ -7,7 +7,7 @@
 # the bundled SQLite), Chromium and a CJK font (for the browser tests and their screenshots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh test
 
 # The browser app, bundled into dist/ (the browser tests load it from there).
 cargo run --locked -q -p xtask -- bundle
