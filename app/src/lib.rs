@@ -6,6 +6,7 @@
 //! screens, conflicts on screen (issue #3).
 
 mod i18n;
+mod store;
 mod sync;
 
 use std::cell::RefCell;
@@ -15,7 +16,7 @@ use automerge::ActorId;
 use leptos::prelude::*;
 use lianxin_shared::rules::{self, Calendar, Colour, Limits};
 use lianxin_shared::{CaseDoc, Date};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -26,13 +27,13 @@ thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 struct Unit {
     id: String,
     name: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 struct LoginResponse {
     token: String,
     username: String,
@@ -140,18 +141,49 @@ fn App() -> impl IntoView {
                 });
             }
         });
-        let engine = Engine::new(device_actor(), login.token.clone(), listener);
-        ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
-        session.set(Some((
-            login.username,
-            login
+        // Restore what this browser holds, show it, then connect.
+        leptos::task::spawn_local(async move {
+            let db = match store::Db::open().await {
+                Ok(db) => Some(db),
+                Err(e) => {
+                    web_sys::console::error_1(&format!("local store unavailable: {e}").into());
+                    None
+                }
+            };
+            let (stored, cursor) = match &db {
+                Some(db) => (
+                    db.load_docs().await.unwrap_or_default(),
+                    db.cursor().await.unwrap_or(0),
+                ),
+                None => (Vec::new(), 0),
+            };
+            store::request_persistence();
+            let engine = Engine::new(
+                device_actor(),
+                login.token.clone(),
+                listener.clone(),
+                db,
+                stored,
+                cursor,
+            );
+            ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+            let units = login
                 .directory
-                .into_iter()
-                .map(|u| (u.id, u.name))
-                .collect(),
-        )));
-        engine.connect();
+                .iter()
+                .map(|u| (u.id.clone(), u.name.clone()))
+                .collect();
+            session.set(Some((login.username.clone(), units)));
+            listener(Status::Offline, true);
+            engine.connect();
+        });
     };
+    // A session kept from an earlier visit opens the caseload at once, signal or not.
+    if let Some(kept) = storage()
+        .and_then(|s| s.get_item("lianxin.session").ok().flatten())
+        .and_then(|text| serde_json::from_str::<LoginResponse>(&text).ok())
+    {
+        start_sync(kept);
+    }
 
     view! {
         <header>
@@ -193,7 +225,12 @@ fn Login(
         let on_login = on_login.clone();
         leptos::task::spawn_local(async move {
             match login(&username.get_untracked(), &password.get_untracked()).await {
-                Ok(resp) => on_login(resp),
+                Ok(resp) => {
+                    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&resp)) {
+                        let _ = s.set_item("lianxin.session", &text);
+                    }
+                    on_login(resp)
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);

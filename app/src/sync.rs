@@ -1,10 +1,11 @@
 //! The browser's sync transport: one WebSocket to `/api/sync` driving the shared
 //! [`DeviceSession`], reconnecting with backoff when the network goes.
 //!
-//! Documents live in memory here; IndexedDB persistence is not built yet (issue #3).
+//! Every document that changes is written to IndexedDB ([`crate::store`]) after each frame,
+//! with the cursor once the session has settled.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use automerge::ActorId;
@@ -12,6 +13,8 @@ use lianxin_shared::{DeviceSession, DocId, Replica};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::store::{Db, StoredDoc};
 
 /// What the sync indicator shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +29,8 @@ pub type Listener = Rc<dyn Fn(Status, bool)>;
 
 pub struct Engine {
     pub actor: ActorId,
+    db: Option<Db>,
+    dirty: RefCell<HashSet<DocId>>,
     pub replicas: RefCell<HashMap<DocId, Replica>>,
     cursor: RefCell<u64>,
     token: String,
@@ -35,11 +40,35 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(actor: ActorId, token: String, listener: Listener) -> Rc<Engine> {
+    /// An engine holding the documents restored from the local store.
+    pub fn new(
+        actor: ActorId,
+        token: String,
+        listener: Listener,
+        db: Option<Db>,
+        stored: Vec<StoredDoc>,
+        cursor: u64,
+    ) -> Rc<Engine> {
+        let mut replicas = HashMap::new();
+        for (id, doc, state) in stored {
+            let Ok(id) = id.parse::<DocId>() else {
+                continue;
+            };
+            match Replica::restore(&doc, Some(&state), actor.clone()) {
+                Ok(r) => {
+                    replicas.insert(id, r);
+                }
+                Err(e) => web_sys::console::warn_1(
+                    &format!("stored case {} unreadable: {e}", id.short()).into(),
+                ),
+            }
+        }
         Rc::new(Engine {
             actor,
-            replicas: RefCell::new(HashMap::new()),
-            cursor: RefCell::new(0),
+            db,
+            dirty: RefCell::new(HashSet::new()),
+            replicas: RefCell::new(replicas),
+            cursor: RefCell::new(cursor),
             token,
             listener,
             socket: RefCell::new(None),
@@ -111,7 +140,12 @@ impl Engine {
                         .entry(id)
                         .or_insert_with(|| Replica::empty(engine.actor.clone()));
                     match session.handle(&task, replica) {
-                        Ok(stored) => changed |= stored,
+                        Ok(stored) => {
+                            if stored {
+                                changed = true;
+                                engine.dirty.borrow_mut().insert(id);
+                            }
+                        }
                         Err(e) => {
                             web_sys::console::warn_1(&format!("sync {}: {e}", id.short()).into())
                         }
@@ -121,12 +155,19 @@ impl Engine {
             for frame in session.take_frames() {
                 let _ = socket.send_with_u8_array(&frame);
             }
-            if session.is_settled() {
+            let settled = session.is_settled();
+            if settled {
                 *engine.cursor.borrow_mut() = session.cursor();
-                (engine.listener)(Status::Synced, changed);
-            } else {
-                (engine.listener)(Status::Syncing, changed);
             }
+            engine.persist(settled.then(|| session.cursor()));
+            (engine.listener)(
+                if settled {
+                    Status::Synced
+                } else {
+                    Status::Syncing
+                },
+                changed,
+            );
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
@@ -140,6 +181,34 @@ impl Engine {
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         on_close.forget();
         *self.socket.borrow_mut() = Some(ws);
+    }
+
+    /// Writes the documents changed since the last write (and the cursor, if given) to the
+    /// local store, in one transaction.
+    fn persist(&self, cursor: Option<u64>) {
+        let Some(db) = self.db.clone() else { return };
+        let dirty: Vec<DocId> = self.dirty.borrow_mut().drain().collect();
+        if dirty.is_empty() && cursor.is_none() {
+            return;
+        }
+        let docs: Vec<StoredDoc> = {
+            let mut replicas = self.replicas.borrow_mut();
+            dirty
+                .iter()
+                .filter_map(|id| {
+                    replicas
+                        .get_mut(id)
+                        .map(|r| (id.to_string(), r.doc.save(), r.state_bytes()))
+                })
+                .collect()
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = db.put_docs(&docs, cursor).await {
+                web_sys::console::error_1(
+                    &format!("could not store {} cases: {e}", docs.len()).into(),
+                );
+            }
+        });
     }
 
     fn retry_later(self: &Rc<Self>) {

@@ -59,10 +59,30 @@ fn bundle() -> anyhow::Result<()> {
         .remove_name_section(true)
         .generate(dist.join("pkg"))
         .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
+    // The shell's version: a hash of the built files, written into the service worker so a
+    // new build is a new cache (and an unchanged build is not).
+    let mut version = Fnv::default();
+    for file in ["pkg/lianxin_app.js", "pkg/lianxin_app_bg.wasm"] {
+        version.write(&std::fs::read(dist.join(file))?);
+    }
     for entry in std::fs::read_dir(root.join("app/static"))? {
         let entry = entry?;
-        std::fs::copy(entry.path(), dist.join(entry.file_name()))?;
+        version.write(&std::fs::read(entry.path())?);
     }
+    let version = format!("{:016x}", version.0);
+    for entry in std::fs::read_dir(root.join("app/static"))? {
+        let entry = entry?;
+        let text = std::fs::read(entry.path())?;
+        let text = if entry.file_name() == "sw.js" {
+            String::from_utf8(text)?
+                .replace("__VERSION__", &version)
+                .into_bytes()
+        } else {
+            text
+        };
+        std::fs::write(dist.join(entry.file_name()), text)?;
+    }
+    println!("app shell version {version}");
     let mut report = Vec::new();
     compress_all(&dist, &mut report)?;
     for (path, raw, gz) in report {
@@ -91,4 +111,22 @@ fn compress_all(dir: &Path, report: &mut Vec<(String, usize, usize)>) -> anyhow:
         report.push((path.display().to_string(), bytes.len(), gz.len()));
     }
     Ok(())
+}
+
+/// FNV-1a, enough to tell builds apart.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+        }
+    }
 }
