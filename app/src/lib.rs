@@ -5,6 +5,7 @@
 //! with an English switch. Not yet: IndexedDB persistence, the service worker, case editing
 //! screens, conflicts on screen (issue #3).
 
+mod case_view;
 mod i18n;
 mod store;
 mod sync;
@@ -37,7 +38,28 @@ struct Unit {
 struct LoginResponse {
     token: String,
     username: String,
+    #[serde(default)]
+    visible_units: Vec<String>,
     directory: Vec<Unit>,
+}
+
+/// The app's shared screen state; every field is a signal, so it is `Copy`.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub lang: RwSignal<Lang>,
+    pub username: RwSignal<String>,
+    /// Units this user may record cases for: (id, name).
+    pub units: RwSignal<Vec<(String, String)>>,
+    /// Bumped whenever documents change, so open screens re-read.
+    pub version: RwSignal<u64>,
+    pub selected: RwSignal<Option<String>>,
+    pub creating: RwSignal<bool>,
+    pub waiting: RwSignal<usize>,
+}
+
+/// Runs `f` with the sync engine, once signed in.
+pub fn with_engine<T>(f: impl FnOnce(&Rc<Engine>) -> T) -> Option<T> {
+    ENGINE.with(|e| e.borrow().as_ref().map(f))
 }
 
 /// One line of the caseload.
@@ -119,6 +141,15 @@ fn rows(engine: &Engine, units: &[Unit]) -> Vec<Row> {
 #[component]
 fn App() -> impl IntoView {
     let lang = RwSignal::new(Lang::Zh);
+    let ctx = Ctx {
+        lang,
+        username: RwSignal::new(String::new()),
+        units: RwSignal::new(Vec::new()),
+        version: RwSignal::new(0),
+        selected: RwSignal::new(None),
+        creating: RwSignal::new(false),
+        waiting: RwSignal::new(0),
+    };
     let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
     let status = RwSignal::new(Status::Offline);
     let caseload = RwSignal::new(Vec::<Row>::new());
@@ -137,8 +168,10 @@ fn App() -> impl IntoView {
                 ENGINE.with(|e| {
                     if let Some(engine) = e.borrow().as_ref() {
                         caseload.set(rows(engine, &units));
+                        ctx.waiting.set(engine.waiting());
                     }
                 });
+                ctx.version.update(|v| *v += 1);
             }
         });
         // Restore what this browser holds, show it, then connect.
@@ -167,11 +200,20 @@ fn App() -> impl IntoView {
                 cursor,
             );
             ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
-            let units = login
+            let units: Vec<(String, String)> = login
                 .directory
                 .iter()
                 .map(|u| (u.id.clone(), u.name.clone()))
                 .collect();
+            ctx.username.set(login.username.clone());
+            let visible = &login.visible_units;
+            ctx.units.set(
+                units
+                    .iter()
+                    .filter(|u| visible.is_empty() || visible.contains(&u.0))
+                    .cloned()
+                    .collect(),
+            );
             session.set(Some((login.username.clone(), units)));
             listener(Status::Offline, true);
             engine.connect();
@@ -195,6 +237,7 @@ fn App() -> impl IntoView {
                         Status::Syncing => t(lang.get(), "syncing").to_string(),
                         Status::Synced => format!("{} {}", t(lang.get(), "synced"), last_sync.get().unwrap_or_default()),
                     }}
+                    {move || (ctx.waiting.get() > 0).then(|| format!(" · {} {}", ctx.waiting.get(), t(lang.get(), "waiting")))}
                 </span>
             </Show>
             <button class="plain" on:click=move |_| lang.update(|l| *l = l.other())>
@@ -203,7 +246,15 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <Show when=move || session.get().is_some() fallback=move || view! { <Login lang on_login=start_sync/> }>
-                <Caseload lang caseload/>
+                {move || {
+                    if ctx.creating.get() {
+                        view! { <case_view::NewCase ctx/> }.into_any()
+                    } else if let Some(id) = ctx.selected.get() {
+                        view! { <case_view::CaseView ctx id/> }.into_any()
+                    } else {
+                        view! { <Caseload ctx caseload/> }.into_any()
+                    }
+                }}
             </Show>
         </main>
     }
@@ -252,7 +303,8 @@ fn Login(
 }
 
 #[component]
-fn Caseload(lang: RwSignal<Lang>, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
+fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
+    let lang = ctx.lang;
     let query = RwSignal::new(String::new());
     let shown = Memo::new(move |_| {
         let q = query.get();
@@ -273,13 +325,17 @@ fn Caseload(lang: RwSignal<Lang>, caseload: RwSignal<Vec<Row>>) -> impl IntoView
         <div class="tools">
             <input type="search" placeholder=move || t(lang.get(), "search")
                 prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
+            <button data-testid="new-case-button" on:click=move |_| ctx.creating.set(true)>{move || t(lang.get(), "new_case")}</button>
         </div>
         <p class="count" data-testid="count">
             {move || format!("{} {}", caseload.with(Vec::len), t(lang.get(), "cases"))}
         </p>
         <ul class="cases">
             <For each=move || shown.get() key=|r| r.id.clone() let:row>
-                <li data-case=row.id.clone()>
+                <li data-case=row.id.clone() on:click={
+                    let id = row.id.clone();
+                    move |_| ctx.selected.set(Some(id.clone()))
+                }>
                     <span class=format!("colour {}", colour_class(row.colour))>{colour_label(lang, row.colour)}</span>
                     <div>
                         <div class="summary">{row.summary.clone()}</div>

@@ -36,6 +36,8 @@ pub struct Engine {
     token: String,
     listener: Listener,
     socket: RefCell<Option<WebSocket>>,
+    /// The open session, while connected: local edits go up at once through it.
+    live: RefCell<Option<Rc<RefCell<DeviceSession>>>>,
     backoff_ms: RefCell<i32>,
 }
 
@@ -72,6 +74,7 @@ impl Engine {
             token,
             listener,
             socket: RefCell::new(None),
+            live: RefCell::new(None),
             backoff_ms: RefCell::new(1000),
         })
     }
@@ -107,6 +110,7 @@ impl Engine {
             let _ = socket.send_with_u8_array(&hello);
             let mut session = opened_session.borrow_mut();
             for (id, replica) in engine.replicas.borrow_mut().iter_mut() {
+                replica.new_connection();
                 if !replica.is_confirmed() {
                     session.push(*id, replica);
                 }
@@ -114,6 +118,8 @@ impl Engine {
             for frame in session.take_frames() {
                 let _ = socket.send_with_u8_array(&frame);
             }
+            drop(session);
+            *engine.live.borrow_mut() = Some(opened_session.clone());
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();
@@ -175,12 +181,77 @@ impl Engine {
         let engine = self.clone();
         let on_close = Closure::<dyn FnMut()>::new(move || {
             (engine.listener)(Status::Offline, false);
+            engine.live.borrow_mut().take();
             engine.socket.borrow_mut().take();
             engine.retry_later();
         });
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         on_close.forget();
         *self.socket.borrow_mut() = Some(ws);
+    }
+
+    /// Applies a local edit to one case (or creates it), stores it, and sends it at once if
+    /// connected; offline it waits, unconfirmed, for the next connection.
+    pub fn edit<T>(
+        &self,
+        id: DocId,
+        f: impl FnOnce(&mut Option<lianxin_shared::CaseDoc>) -> Result<T, lianxin_shared::Error>,
+    ) -> Result<T, String> {
+        let out = {
+            let mut replicas = self.replicas.borrow_mut();
+            let mut case = match replicas.remove(&id) {
+                Some(r) => {
+                    let state = r.state;
+                    Some((
+                        lianxin_shared::CaseDoc::from_doc(r.doc).map_err(|e| e.to_string())?,
+                        state,
+                    ))
+                }
+                None => None,
+            };
+            let (mut doc, state) = match case.take() {
+                Some((d, s)) => (Some(d), s),
+                None => (None, automerge::sync::State::new()),
+            };
+            let result = f(&mut doc);
+            if let Some(doc) = doc {
+                replicas.insert(
+                    id,
+                    Replica {
+                        doc: doc.into_doc(),
+                        state,
+                    },
+                );
+            }
+            result.map_err(|e| e.to_string())?
+        };
+        self.dirty.borrow_mut().insert(id);
+        self.persist(None);
+        let live = self.live.borrow().clone();
+        let socket = self.socket.borrow().clone();
+        if let (Some(session), Some(socket)) = (live, socket) {
+            let mut session = session.borrow_mut();
+            if let Some(replica) = self.replicas.borrow_mut().get_mut(&id) {
+                session.push(id, replica);
+            }
+            for frame in session.take_frames() {
+                let _ = socket.send_with_u8_array(&frame);
+            }
+            (self.listener)(Status::Syncing, true);
+        } else {
+            (self.listener)(Status::Offline, true);
+        }
+        Ok(out)
+    }
+
+    /// How many cases hold edits the server has not confirmed.
+    pub fn waiting(&self) -> usize {
+        self.replicas
+            .borrow_mut()
+            .values_mut()
+            .map(|r| !r.is_confirmed())
+            .filter(|w| *w)
+            .count()
     }
 
     /// Writes the documents changed since the last write (and the cursor, if given) to the

@@ -20,6 +20,10 @@ fn workspace() -> PathBuf {
 }
 
 async fn start_server(data: &std::path::Path) -> String {
+    // RUST_LOG=info shows the server's log when a test needs explaining.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
     let store = Store::open(data).unwrap();
     demo::seed(&store, 80, now_ms()).unwrap();
     let dist = workspace().join("dist");
@@ -178,7 +182,7 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
 
     let password = page.find_element("input[name=password]").await.unwrap();
     password.click().await.unwrap();
-    page.evaluate("(() => { const p = document.querySelector('input[name=password]'); p.value=''; p.dispatchEvent(new Event('input')); })()").await.unwrap();
+    page.evaluate("(() => { const p = document.querySelector('input[name=password]'); p.value=''; p.dispatchEvent(new Event('input', { bubbles: true })); })()").await.unwrap();
     password.type_str(demo::PASSWORD).await.unwrap();
     page.find_element("button[type=submit]")
         .await
@@ -310,8 +314,28 @@ impl Link {
 
 /// A tab that will not pause service workers for the debugger (FACTS.md).
 async fn tab(browser: &Browser, url: &str) -> chromiumoxide::Page {
-    use chromiumoxide::cdp::browser_protocol::target::SetAutoAttachParams;
-    let page = browser.new_page("about:blank").await.unwrap();
+    tab_in(browser, url, None).await
+}
+
+/// A tab in its own browser context (separate storage and service workers): another tablet.
+async fn tablet(browser: &Browser, url: &str) -> chromiumoxide::Page {
+    use chromiumoxide::cdp::browser_protocol::target::CreateBrowserContextParams;
+    let context = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .unwrap();
+    tab_in(browser, url, Some(context)).await
+}
+
+async fn tab_in(
+    browser: &Browser,
+    url: &str,
+    context: Option<chromiumoxide::cdp::browser_protocol::browser::BrowserContextId>,
+) -> chromiumoxide::Page {
+    use chromiumoxide::cdp::browser_protocol::target::{CreateTargetParams, SetAutoAttachParams};
+    let mut params = CreateTargetParams::new("about:blank");
+    params.browser_context_id = context;
+    let page = browser.new_page(params).await.unwrap();
     page.execute(
         SetAutoAttachParams::builder()
             .auto_attach(false)
@@ -409,6 +433,192 @@ async fn the_caseload_opens_with_no_network_at_all() {
         |t: &String| t.contains("已同步"),
     )
     .await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
+
+async fn js(page: &chromiumoxide::Page, code: &str) {
+    page.evaluate(code)
+        .await
+        .unwrap_or_else(|e| panic!("{code}: {e}"));
+}
+
+/// Types text, Chinese included, as an input method would commit it.
+async fn type_into(page: &chromiumoxide::Page, selector: &str, text: &str) {
+    use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+    page.find_element(selector)
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    page.execute(InsertTextParams::new(text)).await.unwrap();
+}
+
+/// What a tablet shows of the open case.
+const CASE_SHOWN: &str = "({ notes: document.querySelector('[data-testid=notes]')?.textContent ?? '', \
+    visits: Array.from(document.querySelectorAll('[data-follow-up]')).map(e => e.textContent), \
+    conflict: Array.from(document.querySelectorAll('[data-testid=conflict-level] li')).map(e => e.dataset.value).sort(), \
+    level: document.querySelector('select[name=level]')?.value ?? '', \
+    options: Array.from(document.querySelectorAll('select[name=level] option')).map(o => o.value + (o.selected ? '@' : '')), \
+    error: document.querySelector('.error')?.textContent ?? '' })";
+
+#[derive(serde::Deserialize, Debug, Clone)]
+struct Shown {
+    notes: String,
+    visits: Vec<String>,
+    conflict: Vec<String>,
+    level: String,
+    /// For the failure message: each option of the level field, `@` marking the selected one.
+    options: Vec<String>,
+    error: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let id = office
+        .new_case("longxi", "visit", "张某反映宅基地界址纠纷", now_ms())
+        .unwrap()
+        .to_string();
+    office.sync().await.unwrap();
+    let (link_a, link_b) = (Link::to(&url).await, Link::to(&url).await);
+
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let a = tablet(&browser, &link_a.url).await;
+    let b = tablet(&browser, &link_b.url).await;
+    sign_in(&a, "mediator").await;
+    sign_in(&b, "mediator2").await;
+    for page in [&a, &b] {
+        wait_for(page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
+        wait_for(page, STORED_CASES, |n: &usize| *n > 0).await;
+        js(
+            page,
+            &format!("document.querySelector('li[data-case=\"{id}\"]').click()"),
+        )
+        .await;
+        wait_for::<bool>(
+            page,
+            "!!document.querySelector('[data-testid=notes]')",
+            |ok| *ok,
+        )
+        .await;
+    }
+
+    // No signal for either tablet.
+    link_a.cut();
+    link_b.cut();
+    for (page, who, level) in [(&a, "甲", "county"), (&b, "乙", "township")] {
+        wait_for(
+            page,
+            "document.querySelector('[data-testid=sync]').textContent",
+            |t: &String| t.contains("离线"),
+        )
+        .await;
+        type_into(
+            page,
+            "textarea[name=note]",
+            &format!("{who}：第一晚入户面谈"),
+        )
+        .await;
+        js(
+            page,
+            "document.querySelector('[data-testid=add-note]').click()",
+        )
+        .await;
+        type_into(
+            page,
+            "textarea[name=visit]",
+            &format!("{who}回访：当事人同意调解"),
+        )
+        .await;
+        js(
+            page,
+            "document.querySelector('[data-testid=add-follow-up]').click()",
+        )
+        .await;
+        wait_for(page, CASE_SHOWN, |s: &Shown| s.visits.len() == 1).await;
+        js(page, &format!("(() => {{ const s = document.querySelector('select[name=level]'); s.value = '{level}'; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }})()")).await;
+        // The edit went through when the re-rendered field shows the stored value.
+        let stored = "document.querySelector('select[name=level]')?.value ?? ''";
+        wait_for(page, stored, |v: &String| v == level).await;
+        let shown: Shown = wait_for(page, CASE_SHOWN, |s: &Shown| s.notes.contains(who)).await;
+        assert_eq!(shown.visits.len(), 1);
+        let waiting: String = wait_for(
+            page,
+            "document.querySelector('[data-testid=sync]').textContent",
+            |t: &String| t.contains("待上传"),
+        )
+        .await;
+        assert!(waiting.contains("1 条待上传"), "{waiting}");
+    }
+
+    // Signal returns: both tablets show both notes, both visits and the conflict.
+    link_a.restore();
+    link_b.restore();
+    let merged = |s: &Shown| {
+        s.notes.contains("甲")
+            && s.notes.contains("乙")
+            && s.visits.len() == 2
+            && s.conflict.len() == 2
+    };
+    let on_a: Shown = wait_for(&a, CASE_SHOWN, merged).await;
+    let on_b: Shown = wait_for(&b, CASE_SHOWN, merged).await;
+    assert_eq!(on_a.notes, on_b.notes);
+    assert_eq!(
+        on_a.notes.lines().count(),
+        2,
+        "two paragraphs, not one run-on line: {}",
+        on_a.notes
+    );
+    assert_eq!(
+        on_a.conflict,
+        vec!["county".to_string(), "township".to_string()]
+    );
+    assert_eq!(
+        on_a.level, on_b.level,
+        "both show the same value until someone chooses"
+    );
+    let shots = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    a.save_screenshot(
+        ScreenshotParams::builder().full_page(true).build(),
+        shots.join("conflict.png"),
+    )
+    .await
+    .unwrap();
+
+    // Tablet A chooses 乡镇 (township); tablet B sees the choice and no conflict.
+    js(&a, "document.querySelector('[data-testid=conflict-level] li[data-value=township] button').click()").await;
+    let resolved = |s: &Shown| s.conflict.is_empty() && s.level == "township";
+    wait_for(&a, CASE_SHOWN, resolved).await;
+    wait_for(&b, CASE_SHOWN, resolved).await;
+
+    // The office's command-line device agrees.
+    office.sync().await.unwrap();
+    let case = office.export().unwrap()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(case["level"], "township");
+    assert_eq!(case["follow_ups"].as_array().unwrap().len(), 2);
+    assert!(
+        case["notes"]
+            .as_str()
+            .unwrap()
+            .contains("甲：第一晚入户面谈")
+    );
+    assert!(
+        case["notes"]
+            .as_str()
+            .unwrap()
+            .contains("乙：第一晚入户面谈")
+    );
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

@@ -57,6 +57,16 @@ async fn two_devices_edit_one_case_offline_and_converge_with_nothing_lost() {
         notes.contains("乙：村委会提供了1998年承包合同复印件。"),
         "{notes}"
     );
+    let mut lines: Vec<&str> = notes.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        vec![
+            "乙：村委会提供了1998年承包合同复印件。",
+            "甲：第一晚入户，当事人情绪激动。"
+        ],
+        "each paragraph stays a line of its own"
+    );
     let follow_ups = case["follow_ups"].as_array().unwrap();
     let ids: Vec<&str> = follow_ups
         .iter()

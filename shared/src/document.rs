@@ -315,11 +315,9 @@ impl CaseDoc {
         }
         let notes = self.obj(&ROOT, "notes")?;
         let len = self.doc.length(&notes);
-        let para = if len == 0 {
-            text.to_string()
-        } else {
-            format!("\n{text}")
-        };
+        // Each paragraph carries its own line end, so that paragraphs appended at the same
+        // place on two devices stay two lines after the merge.
+        let para = format!("{text}\n");
         self.doc.splice_text(&notes, len, 0, &para)?;
         self.commit(editor);
         Ok(())
@@ -508,7 +506,9 @@ impl CaseDoc {
             leader,
             archived,
             summary: text_at(doc, &ROOT, "summary"),
-            notes: text_at(doc, &ROOT, "notes"),
+            notes: text_at(doc, &ROOT, "notes")
+                .trim_end_matches('\n')
+                .to_string(),
             petitioners,
             steps,
             follow_ups,

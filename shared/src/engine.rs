@@ -48,6 +48,16 @@ impl Replica {
         Ok(Replica { doc, state })
     }
 
+    /// Forgets what belonged to the last connection (messages in flight, what the peer was
+    /// last told), keeping what the server confirmed. Call it for every replica kept in
+    /// memory when a new connection opens; otherwise Automerge may wait for an answer that
+    /// will never come on the new connection.
+    pub fn new_connection(&mut self) {
+        if let Ok(state) = sync::State::decode(&self.state.encode()) {
+            self.state = state;
+        }
+    }
+
     /// The part of the sync state worth keeping across connections.
     pub fn state_bytes(&self) -> Vec<u8> {
         self.state.encode()
@@ -237,6 +247,10 @@ impl DeviceSession {
                     }
                     return Ok(false);
                 }
+                // The server moved on (another device wrote). Start this document's
+                // conversation afresh: an earlier message of ours may still count as "in
+                // flight" to Automerge, which would then stay silent.
+                replica.new_connection();
                 self.push(*doc, replica);
                 Ok(false)
             }
