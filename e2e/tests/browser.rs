@@ -116,6 +116,18 @@ async fn wait_for<T: serde::de::DeserializeOwned + std::fmt::Debug>(
     }
 }
 
+/// Saves what the tablet shows to target/screenshots/NAME.png.
+async fn screenshot(page: &chromiumoxide::Page, name: &str, full_page: bool) {
+    let shots = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    page.save_screenshot(
+        ScreenshotParams::builder().full_page(full_page).build(),
+        shots.join(format!("{name}.png")),
+    )
+    .await
+    .unwrap();
+}
+
 const SHOWN_IDS: &str =
     "Array.from(document.querySelectorAll('li[data-case]')).map(e => e.dataset.case).sort()";
 
@@ -225,14 +237,7 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
         "{colours:?}"
     );
 
-    let shots = workspace().join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    page.save_screenshot(
-        ScreenshotParams::builder().full_page(false).build(),
-        shots.join("caseload.png"),
-    )
-    .await
-    .unwrap();
+    screenshot(&page, "caseload", false).await;
 
     // A colleague registers a case on another device: it appears without a reload.
     let mut colleague = cli_device(dir.path().join("cli-mediator2"), &url, "mediator2").await;
@@ -416,14 +421,7 @@ async fn the_caseload_opens_with_no_network_at_all() {
     )
     .await;
     assert!(sync.contains("离线"));
-    let shots = workspace().join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    page.save_screenshot(
-        ScreenshotParams::builder().build(),
-        shots.join("offline.png"),
-    )
-    .await
-    .unwrap();
+    screenshot(&page, "offline", false).await;
 
     // Signal returns: the app reconnects by itself.
     link.restore();
@@ -470,7 +468,9 @@ struct Shown {
     conflict: Vec<String>,
     level: String,
     /// For the failure message: each option of the level field, `@` marking the selected one.
+    #[allow(dead_code)] // read by Debug, in failure messages
     options: Vec<String>,
+    #[allow(dead_code)]
     error: String,
 }
 
@@ -581,14 +581,7 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
         on_a.level, on_b.level,
         "both show the same value until someone chooses"
     );
-    let shots = workspace().join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    a.save_screenshot(
-        ScreenshotParams::builder().full_page(true).build(),
-        shots.join("conflict.png"),
-    )
-    .await
-    .unwrap();
+    screenshot(&a, "conflict", true).await;
 
     // Tablet A chooses 乡镇 (township); tablet B sees the choice and no conflict.
     js(&a, "document.querySelector('[data-testid=conflict-level] li[data-value=township] button').click()").await;
