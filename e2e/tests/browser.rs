@@ -615,3 +615,104 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let link = Link::to(&url).await;
+    let profile = dir.path().join("chromium");
+
+    let mut browser = launch(&profile).await;
+    let page = tab(&browser, &link.url).await;
+    sign_in(&page, "mediator").await;
+    let before: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步"),
+    )
+    .await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 7).await;
+    wait_for(&page, STORED_CASES, |n: &usize| *n == before.len()).await;
+
+    link.cut();
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("离线"),
+    )
+    .await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=new-case-button]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('textarea[name=summary]')",
+        |ok| *ok,
+    )
+    .await;
+    type_into(
+        &page,
+        "textarea[name=summary]",
+        "无信号时登记：村民反映自来水管破裂",
+    )
+    .await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=create]').click()",
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=summary]')?.textContent ?? ''",
+        |t: &String| t.contains("自来水管"),
+    )
+    .await;
+    wait_for(&page, STORED_CASES, |n: &usize| *n == before.len() + 1).await;
+
+    // The tablet is switched off and on again, still without signal.
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+    let mut browser = launch(&profile).await;
+    let page = tab(&browser, &link.url).await;
+    let shown: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| {
+        ids.len() == before.len() + 1
+    })
+    .await;
+    let new_id = shown
+        .iter()
+        .find(|id| !before.contains(id))
+        .unwrap()
+        .clone();
+    let sync: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("离线"),
+    )
+    .await;
+    assert!(sync.contains("1 条待上传"), "{sync}");
+
+    // Signal returns: it goes up by itself, and the office sees it.
+    link.restore();
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步") && !t.contains("待上传"),
+    )
+    .await;
+    let office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let case = office.export().unwrap()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == new_id.as_str())
+        .cloned();
+    let case = case.expect("the office has the case registered offline");
+    assert_eq!(case["summary"], "无信号时登记：村民反映自来水管破裂");
+    assert_eq!(case["header"]["created_by"], "mediator");
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
