@@ -1,0 +1,335 @@
+//! The `lianxin` command line as a script would use it: administration, a device working with
+//! no server, clear errors and non-zero exits for bad input, then a sync.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn lianxin(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn ok(args: &[&str], stdin: Option<&str>) -> String {
+    let out = lianxin(args, stdin);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn fails(args: &[&str], expected: &str) {
+    let out = lianxin(args, None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?} must fail: {stderr}");
+    assert!(stderr.contains(expected), "{args:?}: {stderr}");
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn the_command_line_administers_works_offline_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let home = dir.path().join("tablet");
+    let (data, home) = (p(&data), p(&home));
+
+    ok(
+        &[
+            "admin",
+            "--data",
+            data,
+            "unit",
+            "add",
+            "wugang",
+            "武冈市信访局",
+        ],
+        None,
+    );
+    ok(
+        &[
+            "admin",
+            "--data",
+            data,
+            "unit",
+            "add",
+            "dengjiashan",
+            "邓家铺镇",
+            "--parent",
+            "wugang",
+        ],
+        None,
+    );
+    assert!(ok(&["admin", "--data", data, "unit", "list"], None).contains("邓家铺镇"));
+    ok(
+        &[
+            "admin",
+            "--data",
+            data,
+            "user",
+            "add",
+            "liu",
+            "--role",
+            "mediator",
+            "--unit",
+            "dengjiashan",
+        ],
+        Some("pw-liu-2026\n"),
+    );
+    let out = lianxin(
+        &[
+            "admin", "--data", data, "user", "add", "x", "--role", "king", "--unit", "wugang",
+        ],
+        Some("pw\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "an unknown role is refused");
+
+    // A server on a free port.
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let url = format!("http://{addr}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["serve", "--data", data, "--listen", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    fails(
+        &["device", "--home", home, "login", &url, "liu"],
+        "no password",
+    );
+    let wrong = lianxin(
+        &["device", "--home", home, "login", &url, "liu"],
+        Some("guess\n"),
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong username or password"));
+    ok(
+        &["device", "--home", home, "login", &url, "liu"],
+        Some("pw-liu-2026\n"),
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // No server from here on: every edit works offline.
+    let id = ok(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "new",
+            "--unit",
+            "dengjiashan",
+            "--channel",
+            "visit",
+            "--summary",
+            "刘某反映山林权属纠纷",
+        ],
+        None,
+    );
+    assert_eq!(id.len(), 32);
+    ok(
+        &[
+            "device", "--home", home, "case", "set", &id, "level", "township",
+        ],
+        None,
+    );
+    ok(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "note",
+            &id,
+            "第一次调解，双方各执一词。",
+        ],
+        None,
+    );
+    let visit = ok(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "follow-up",
+            &id,
+            "到山场现场勘察",
+        ],
+        None,
+    );
+    ok(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "step",
+            &id,
+            "registered",
+            "--on",
+            "2026-11-20",
+        ],
+        None,
+    );
+    let export: serde_json::Value = serde_json::from_str(&ok(
+        &["device", "--home", home, "export", "--today", "2026-11-22"],
+        None,
+    ))
+    .unwrap();
+    let case = &export["cases"][0];
+    assert_eq!(case["id"], id.as_str());
+    assert_eq!(case["level"], "township");
+    assert_eq!(case["notes"], "第一次调解，双方各执一词。");
+    assert_eq!(case["follow_ups"][0]["id"], visit.as_str());
+    assert_eq!(case["synced"], false);
+    assert_eq!(case["lifecycle"]["state"], "registered");
+    assert_eq!(case["lifecycle"]["deadline"]["due"], "2026-12-07");
+    assert_eq!(export["today"], "2026-11-22");
+
+    // Unknown fields, ids and values: a clear error and exit 1, and nothing changed.
+    fails(
+        &[
+            "device", "--home", home, "case", "set", &id, "colour", "red",
+        ],
+        "unknown field \"colour\"",
+    );
+    fails(
+        &[
+            "device", "--home", home, "case", "set", &id, "level", "moon",
+        ],
+        "invalid value \"moon\" for level",
+    );
+    fails(
+        &["device", "--home", home, "case", "set", &id, "people", "0"],
+        "number of people",
+    );
+    fails(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "note",
+            "0123456789abcdef0123456789abcdef",
+            "x",
+        ],
+        "no case",
+    );
+    fails(
+        &["device", "--home", home, "case", "note", "not-an-id", "x"],
+        "no case",
+    );
+    fails(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "new",
+            "--unit",
+            "wugang",
+            "--channel",
+            "visit",
+            "--summary",
+            "x",
+        ],
+        "not one this user",
+    );
+    fails(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "new",
+            "--unit",
+            "dengjiashan",
+            "--channel",
+            "pigeon",
+            "--summary",
+            "x",
+        ],
+        "channel",
+    );
+    fails(
+        &["device", "--home", home, "case", "step", &id, "extended"],
+        "needs a reason",
+    );
+    fails(
+        &[
+            "device",
+            "--home",
+            home,
+            "case",
+            "step",
+            &id,
+            "registered",
+            "--on",
+            "2026-02-30",
+        ],
+        "2026-02-30",
+    );
+    fails(
+        &["device", "--home", home, "export", "--today", "yesterday"],
+        "yesterday",
+    );
+    fails(&["device", "--home", home, "sync"], "unreachable");
+    let again: serde_json::Value = serde_json::from_str(&ok(
+        &["device", "--home", home, "export", "--today", "2026-11-22"],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(again, export, "refused commands changed nothing");
+
+    // The server is back: sync sends it, and a second device of the same user receives it.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["serve", "--data", data, "--listen", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(ok(&["device", "--home", home, "sync"], None).starts_with("synced"));
+    let other = dir.path().join("tablet2");
+    ok(
+        &["device", "--home", p(&other), "login", &url, "liu"],
+        Some("pw-liu-2026\n"),
+    );
+    ok(&["device", "--home", p(&other), "sync"], None);
+    let there: serde_json::Value =
+        serde_json::from_str(&ok(&["device", "--home", p(&other), "export"], None)).unwrap();
+    assert_eq!(there["cases"][0]["notes"], "第一次调解，双方各执一词。");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
