@@ -5,19 +5,11 @@
 //! Screenshots go to `target/screenshots/`.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
-use chromiumoxide::browser::{Browser, BrowserConfig};
-use chromiumoxide::page::ScreenshotParams;
-use futures_util::StreamExt;
+mod support;
+
 use lianxin_server::{AppState, demo, device::Device, now_ms, store::Store};
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::*;
 
 async fn start_server(data: &std::path::Path) -> String {
     // RUST_LOG=info shows the server's log when a test needs explaining.
@@ -64,72 +56,6 @@ fn case_ids(d: &Device) -> Vec<String> {
     ids.sort();
     ids
 }
-
-async fn launch(profile: &std::path::Path) -> Browser {
-    let config = BrowserConfig::builder()
-        .chrome_executable("/usr/bin/chromium")
-        .no_sandbox()
-        .user_data_dir(profile)
-        .window_size(1024, 768)
-        .viewport(None)
-        .args([
-            "disable-gpu",
-            "disable-quic",
-            "no-first-run",
-            "disable-background-networking",
-            "disable-component-update",
-            "disable-sync",
-        ])
-        .build()
-        .unwrap();
-    let (browser, mut handler) = Browser::launch(config)
-        .await
-        .expect("Chromium starts (apt-get install chromium)");
-    tokio::spawn(async move { while handler.next().await.is_some() {} });
-    browser
-}
-
-/// Evaluates `js` every 100 ms until `done` accepts its value, for at most 30 s.
-async fn wait_for<T: serde::de::DeserializeOwned + std::fmt::Debug>(
-    page: &chromiumoxide::Page,
-    js: &str,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let started = Instant::now();
-    loop {
-        let value = page
-            .evaluate(js)
-            .await
-            .ok()
-            .and_then(|v| v.into_value::<T>().ok());
-        if let Some(v) = value {
-            if done(&v) {
-                return v;
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                panic!("gave up waiting on `{js}`; last value {v:?}");
-            }
-        } else if started.elapsed() > Duration::from_secs(30) {
-            panic!("gave up waiting on `{js}`");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Saves what the tablet shows to target/screenshots/NAME.png.
-async fn screenshot(page: &chromiumoxide::Page, name: &str, full_page: bool) {
-    let shots = workspace().join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    page.save_screenshot(
-        ScreenshotParams::builder().full_page(full_page).build(),
-        shots.join(format!("{name}.png")),
-    )
-    .await
-    .unwrap();
-}
-
-const SHOWN_IDS: &str =
-    "Array.from(document.querySelectorAll('li[data-case]')).map(e => e.dataset.case).sort()";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arrive() {
@@ -270,127 +196,6 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
     let _ = browser.wait().await;
 }
 
-/// A tablet's own path to the server: a TCP proxy the test can cut, closing open connections
-/// and refusing new ones, so the page *and* its service worker are truly offline.
-struct Link {
-    url: String,
-    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
-}
-
-impl Link {
-    async fn to(server: &str) -> Link {
-        use std::sync::atomic::Ordering;
-        let target = server.trim_start_matches("http://").to_string();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (cut2, open2) = (cut.clone(), open.clone());
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if cut2.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let target = target.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                open2.lock().unwrap().push(task.abort_handle());
-            }
-        });
-        Link { url, cut, open }
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
-        for task in self.open.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-/// A tab that will not pause service workers for the debugger (FACTS.md).
-async fn tab(browser: &Browser, url: &str) -> chromiumoxide::Page {
-    tab_in(browser, url, None).await
-}
-
-/// A tab in its own browser context (separate storage and service workers): another tablet.
-async fn tablet(browser: &Browser, url: &str) -> chromiumoxide::Page {
-    use chromiumoxide::cdp::browser_protocol::target::CreateBrowserContextParams;
-    let context = browser
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await
-        .unwrap();
-    tab_in(browser, url, Some(context)).await
-}
-
-async fn tab_in(
-    browser: &Browser,
-    url: &str,
-    context: Option<chromiumoxide::cdp::browser_protocol::browser::BrowserContextId>,
-) -> chromiumoxide::Page {
-    use chromiumoxide::cdp::browser_protocol::target::{CreateTargetParams, SetAutoAttachParams};
-    let mut params = CreateTargetParams::new("about:blank");
-    params.browser_context_id = context;
-    let page = browser.new_page(params).await.unwrap();
-    page.execute(
-        SetAutoAttachParams::builder()
-            .auto_attach(false)
-            .wait_for_debugger_on_start(false)
-            .flatten(true)
-            .build()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
-    page.goto(url).await.unwrap();
-    page
-}
-
-async fn sign_in(page: &chromiumoxide::Page, user: &str) {
-    wait_for::<bool>(
-        page,
-        "!!document.querySelector('input[name=username]')",
-        |ok| *ok,
-    )
-    .await;
-    page.find_element("input[name=username]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap()
-        .type_str(user)
-        .await
-        .unwrap();
-    page.find_element("input[name=password]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap()
-        .type_str(demo::PASSWORD)
-        .await
-        .unwrap();
-    page.find_element("button[type=submit]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-const CACHED_SHELL: &str = "(async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('lianxin-shell-')) || 'none'); return (await c.keys()).length; })()";
-const STORED_CASES: &str = "new Promise(ok => { const r = indexedDB.open('lianxin'); r.onsuccess = () => { try { const q = r.result.transaction('docs').objectStore('docs').count(); q.onsuccess = () => ok(q.result); } catch (e) { ok(0); } }; r.onerror = () => ok(0); })";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_caseload_opens_with_no_network_at_all() {
     let dir = tempfile::tempdir().unwrap();
@@ -433,24 +238,6 @@ async fn the_caseload_opens_with_no_network_at_all() {
     .await;
     browser.close().await.unwrap();
     let _ = browser.wait().await;
-}
-
-async fn js(page: &chromiumoxide::Page, code: &str) {
-    page.evaluate(code)
-        .await
-        .unwrap_or_else(|e| panic!("{code}: {e}"));
-}
-
-/// Types text, Chinese included, as an input method would commit it.
-async fn type_into(page: &chromiumoxide::Page, selector: &str, text: &str) {
-    use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
-    page.find_element(selector)
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    page.execute(InsertTextParams::new(text)).await.unwrap();
 }
 
 /// What a tablet shows of the open case.

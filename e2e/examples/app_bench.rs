@@ -1,0 +1,125 @@
+//! `app_bench`: the tablet app's figures in Debian's Chromium.
+//!
+//! Prints the compressed transfer size of the app shell, then for each caseload size (2,000
+//! and 10,000 cases by default): the first sync of a new tablet, and the time from a reload
+//! with no network at all to a caseload on screen (from the service worker's cache and
+//! IndexedDB).
+//!
+//! ```text
+//! cargo run -q -p xtask -- bundle
+//! cargo run --release -p lianxin-e2e --example app_bench [-- 2000 10000]
+//! ```
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use lianxin_server::{AppState, demo, now_ms, store::Store};
+use support::*;
+
+const SHELL: &[&str] = &[
+    "index.html",
+    "style.css",
+    "manifest.webmanifest",
+    "icon.svg",
+    "sw.js",
+    "pkg/lianxin_app.js",
+    "pkg/lianxin_app_bg.wasm",
+];
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![2_000, 10_000]
+    } else {
+        sizes
+    };
+    let dist = workspace().join("dist");
+    let (mut raw, mut gz) = (0u64, 0u64);
+    for file in SHELL {
+        raw += std::fs::metadata(dist.join(file))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        gz += std::fs::metadata(dist.join(format!("{file}.gz")))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    }
+    println!(
+        "app shell: {:.0} KB raw, {:.0} KB gzip (what a tablet downloads once)",
+        raw as f64 / 1e3,
+        gz as f64 / 1e3
+    );
+
+    for n in sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data")).unwrap();
+        demo::seed(&store, 0, now_ms()).unwrap();
+        demo::store_cases(&store, n, 7, now_ms()).unwrap();
+        let state = AppState::new(store).with_bundle(dist.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(lianxin_server::serve(state, listener));
+        let link = Link::to(&url).await;
+
+        let mut browser = launch(&dir.path().join("chromium")).await;
+        let page = tab(&browser, &link.url).await;
+        let started = Instant::now();
+        sign_in(&page, "admin").await; // the county bureau sees every case
+        wait_count(&page, n).await;
+        let first = started.elapsed();
+        wait_for_within(
+            &page,
+            STORED_CASES,
+            |c: &usize| *c == n,
+            Duration::from_secs(600),
+        )
+        .await;
+        let stored = started.elapsed();
+        wait_for(&page, CACHED_SHELL, |c: &usize| *c == SHELL.len()).await;
+        println!(
+            "{n:>6} cases: first sync on screen {:>6} ms, all in IndexedDB {:>6} ms",
+            first.as_millis(),
+            stored.as_millis()
+        );
+
+        link.cut();
+        for round in 1..=3 {
+            let t0 = Instant::now();
+            page.reload().await.unwrap();
+            wait_count(&page, n).await;
+            println!(
+                "{n:>6} cases: offline reload to caseload on screen, run {round}: {:>6} ms",
+                t0.elapsed().as_millis()
+            );
+        }
+        browser.close().await.unwrap();
+        let _ = browser.wait().await;
+    }
+}
+
+/// Waits until the caseload's count line shows `n` cases.
+async fn wait_count(page: &chromiumoxide::Page, n: usize) {
+    let js = "parseInt(document.querySelector('[data-testid=count]')?.textContent ?? '0')";
+    let started = Instant::now();
+    loop {
+        let shown = page
+            .evaluate(js)
+            .await
+            .ok()
+            .and_then(|v| v.into_value::<usize>().ok())
+            .unwrap_or(0);
+        if shown == n {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "only {shown} of {n} cases after 10 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,235 @@
+//! What the browser tests and the app benchmark share: Chromium, tablets with their own
+//! network link, waiting on the page.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::page::ScreenshotParams;
+use futures_util::StreamExt;
+use lianxin_server::demo;
+
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub async fn launch(profile: &std::path::Path) -> Browser {
+    let config = BrowserConfig::builder()
+        .chrome_executable("/usr/bin/chromium")
+        .no_sandbox()
+        .user_data_dir(profile)
+        .window_size(1024, 768)
+        .viewport(None)
+        .args([
+            "disable-gpu",
+            "disable-quic",
+            "no-first-run",
+            "disable-background-networking",
+            "disable-component-update",
+            "disable-sync",
+        ])
+        .build()
+        .unwrap();
+    let (browser, mut handler) = Browser::launch(config)
+        .await
+        .expect("Chromium starts (apt-get install chromium)");
+    tokio::spawn(async move { while handler.next().await.is_some() {} });
+    browser
+}
+
+/// Evaluates `js` every 100 ms until `done` accepts its value, for at most 30 s.
+pub async fn wait_for<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+    page: &chromiumoxide::Page,
+    js: &str,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    wait_for_within(page, js, done, Duration::from_secs(30)).await
+}
+
+/// Evaluates `js` every 50 ms until `done` accepts its value, for at most `limit`.
+pub async fn wait_for_within<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+    page: &chromiumoxide::Page,
+    js: &str,
+    done: impl Fn(&T) -> bool,
+    limit: Duration,
+) -> T {
+    let started = Instant::now();
+    loop {
+        let value = page
+            .evaluate(js)
+            .await
+            .ok()
+            .and_then(|v| v.into_value::<T>().ok());
+        if let Some(v) = value {
+            if done(&v) {
+                return v;
+            }
+            if started.elapsed() > limit {
+                panic!("gave up waiting on `{js}`; last value {v:?}");
+            }
+        } else if started.elapsed() > limit {
+            panic!("gave up waiting on `{js}`");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Saves what the tablet shows to target/screenshots/NAME.png.
+pub async fn screenshot(page: &chromiumoxide::Page, name: &str, full_page: bool) {
+    let shots = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    page.save_screenshot(
+        ScreenshotParams::builder().full_page(full_page).build(),
+        shots.join(format!("{name}.png")),
+    )
+    .await
+    .unwrap();
+}
+
+pub const SHOWN_IDS: &str =
+    "Array.from(document.querySelectorAll('li[data-case]')).map(e => e.dataset.case).sort()";
+
+/// A tablet's own path to the server: a TCP proxy the test can cut, closing open connections
+/// and refusing new ones, so the page *and* its service worker are truly offline.
+pub struct Link {
+    pub url: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Link {
+    pub async fn to(server: &str) -> Link {
+        use std::sync::atomic::Ordering;
+        let target = server.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (cut2, open2) = (cut.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if cut2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                open2.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Link { url, cut, open }
+    }
+
+    /// No signal: open connections are closed and new ones refused.
+    pub fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for task in self.open.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A tab that will not pause service workers for the debugger (FACTS.md).
+pub async fn tab(browser: &Browser, url: &str) -> chromiumoxide::Page {
+    tab_in(browser, url, None).await
+}
+
+/// A tab in its own browser context (separate storage and service workers): another tablet.
+pub async fn tablet(browser: &Browser, url: &str) -> chromiumoxide::Page {
+    use chromiumoxide::cdp::browser_protocol::target::CreateBrowserContextParams;
+    let context = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .unwrap();
+    tab_in(browser, url, Some(context)).await
+}
+
+pub async fn tab_in(
+    browser: &Browser,
+    url: &str,
+    context: Option<chromiumoxide::cdp::browser_protocol::browser::BrowserContextId>,
+) -> chromiumoxide::Page {
+    use chromiumoxide::cdp::browser_protocol::target::{CreateTargetParams, SetAutoAttachParams};
+    let mut params = CreateTargetParams::new("about:blank");
+    params.browser_context_id = context;
+    let page = browser.new_page(params).await.unwrap();
+    page.execute(
+        SetAutoAttachParams::builder()
+            .auto_attach(false)
+            .wait_for_debugger_on_start(false)
+            .flatten(true)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    page.goto(url).await.unwrap();
+    page
+}
+
+pub async fn sign_in(page: &chromiumoxide::Page, user: &str) {
+    wait_for::<bool>(
+        page,
+        "!!document.querySelector('input[name=username]')",
+        |ok| *ok,
+    )
+    .await;
+    page.find_element("input[name=username]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+        .type_str(user)
+        .await
+        .unwrap();
+    page.find_element("input[name=password]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+        .type_str(demo::PASSWORD)
+        .await
+        .unwrap();
+    page.find_element("button[type=submit]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+pub const CACHED_SHELL: &str = "(async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('lianxin-shell-')) || 'none'); return (await c.keys()).length; })()";
+pub const STORED_CASES: &str = "new Promise(ok => { const r = indexedDB.open('lianxin'); r.onsuccess = () => { try { const q = r.result.transaction('docs').objectStore('docs').count(); q.onsuccess = () => ok(q.result); } catch (e) { ok(0); } }; r.onerror = () => ok(0); })";
+
+pub async fn js(page: &chromiumoxide::Page, code: &str) {
+    page.evaluate(code)
+        .await
+        .unwrap_or_else(|e| panic!("{code}: {e}"));
+}
+
+/// Types text, Chinese included, as an input method would commit it.
+pub async fn type_into(page: &chromiumoxide::Page, selector: &str, text: &str) {
+    use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+    page.find_element(selector)
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    page.execute(InsertTextParams::new(text)).await.unwrap();
+}
