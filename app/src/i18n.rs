@@ -63,6 +63,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Please write the summary",
     ),
     ("register", "登记", "Register"),
+    ("all_states", "全部状态", "All states"),
+    ("all_units", "全部单位", "All units"),
+    ("all_channels", "全部渠道", "All channels"),
+    ("all_colours", "全部颜色", "All colours"),
+    ("showing_first", "显示前", "showing the first"),
 ];
 
 pub fn t(lang: Lang, key: &str) -> &'static str {

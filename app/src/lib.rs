@@ -69,8 +69,11 @@ struct Row {
     reference: String,
     summary: String,
     unit: String,
+    unit_id: String,
+    channel: String,
     colour: Colour,
     state: String,
+    state_code: String,
     due: Option<Date>,
 }
 
@@ -114,6 +117,7 @@ fn rows(engine: &Engine, units: &[Unit]) -> Vec<Row> {
             .responsible_unit
             .clone()
             .or_else(|| case.header.units.first().map(|u| u.to_string()));
+        let unit_id_of_row = unit_id.clone().unwrap_or_default();
         let unit = unit_id
             .map(|u| {
                 units
@@ -128,8 +132,14 @@ fn rows(engine: &Engine, units: &[Unit]) -> Vec<Row> {
             reference: case.reference.unwrap_or_default(),
             summary: case.summary,
             unit,
+            unit_id: unit_id_of_row,
+            channel: case.channel.clone().unwrap_or_default(),
             colour: rules::colour(&life, today, &limits),
             state: life.state.zh().to_string(),
+            state_code: serde_json::to_value(life.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
             due: life.deadline.map(|d| d.due),
         });
     }
@@ -165,12 +175,16 @@ fn App() -> impl IntoView {
                 ));
             }
             if changed || s == Status::Synced {
-                ENGINE.with(|e| {
-                    if let Some(engine) = e.borrow().as_ref() {
-                        caseload.set(rows(engine, &units));
-                        ctx.waiting.set(engine.waiting());
-                    }
-                });
+                // The caseload is rebuilt once a conversation settles (or offline), not after
+                // every frame of a first sync: that would cost frames × cases.
+                if s != Status::Syncing {
+                    ENGINE.with(|e| {
+                        if let Some(engine) = e.borrow().as_ref() {
+                            caseload.set(rows(engine, &units));
+                            ctx.waiting.set(engine.waiting());
+                        }
+                    });
+                }
                 ctx.version.update(|v| *v += 1);
             }
         });
@@ -306,29 +320,93 @@ fn Login(
 fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     let lang = ctx.lang;
     let query = RwSignal::new(String::new());
-    let shown = Memo::new(move |_| {
+    let (f_state, f_unit, f_channel, f_colour) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    // Every row that passes the search and the four filters, most urgent first.
+    let matching = Memo::new(move |_| {
         let q = query.get();
+        let (state, unit, channel, colour) =
+            (f_state.get(), f_unit.get(), f_channel.get(), f_colour.get());
         caseload.with(|rows| {
             rows.iter()
                 .filter(|r| {
-                    q.is_empty()
+                    (q.is_empty()
                         || r.summary.contains(&q)
                         || r.reference.contains(&q)
-                        || r.unit.contains(&q)
+                        || r.unit.contains(&q))
+                        && (state.is_empty() || r.state_code == state)
+                        && (unit.is_empty() || r.unit_id == unit)
+                        && (channel.is_empty() || r.channel == channel)
+                        && (colour.is_empty() || colour_class(r.colour) == colour)
                 })
-                .take(200)
                 .cloned()
                 .collect::<Vec<_>>()
         })
     });
+    // The screen lists the first 200; the count says how many match.
+    let shown = Memo::new(move |_| {
+        matching.with(|rows| rows.iter().take(SHOWN_ROWS).cloned().collect::<Vec<_>>())
+    });
+    let unit_options = Memo::new(move |_| {
+        let mut units: Vec<(String, String)> = caseload.with(|rows| {
+            rows.iter()
+                .map(|r| (r.unit_id.clone(), r.unit.clone()))
+                .collect()
+        });
+        units.sort();
+        units.dedup();
+        units
+    });
+    let states = [
+        "registered",
+        "assigned",
+        "handling",
+        "concluded",
+        "under_review",
+        "reviewed",
+        "under_re_review",
+        "final",
+        "not_accepted",
+    ];
     view! {
         <div class="tools">
             <input type="search" placeholder=move || t(lang.get(), "search")
                 prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
             <button data-testid="new-case-button" on:click=move |_| ctx.creating.set(true)>{move || t(lang.get(), "new_case")}</button>
         </div>
+        <div class="tools filters">
+            <select name="f-state" on:change=move |ev| f_state.set(event_target_value(&ev))>
+                <option value="">{move || t(lang.get(), "all_states")}</option>
+                {states.into_iter().map(|code| view! { <option value=code>{move || state_label(code, lang.get())}</option> }).collect_view()}
+            </select>
+            <select name="f-unit" on:change=move |ev| f_unit.set(event_target_value(&ev))>
+                <option value="">{move || t(lang.get(), "all_units")}</option>
+                {move || unit_options.get().into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+            </select>
+            <select name="f-channel" on:change=move |ev| f_channel.set(event_target_value(&ev))>
+                <option value="">{move || t(lang.get(), "all_channels")}</option>
+                {lianxin_shared::Channel::ALL.iter().map(|c| {
+                    let c = *c;
+                    view! { <option value=c.code()>{move || if lang.get() == Lang::Zh { c.zh() } else { c.en() }}</option> }
+                }).collect_view()}
+            </select>
+            <select name="f-colour" on:change=move |ev| f_colour.set(event_target_value(&ev))>
+                <option value="">{move || t(lang.get(), "all_colours")}</option>
+                {[Colour::Red, Colour::Yellow, Colour::Blue, Colour::Green].into_iter().map(|c| {
+                    view! { <option value=colour_class(c)>{colour_label(lang, c)}</option> }
+                }).collect_view()}
+            </select>
+        </div>
         <p class="count" data-testid="count">
-            {move || format!("{} {}", caseload.with(Vec::len), t(lang.get(), "cases"))}
+            {move || {
+                let n = matching.with(Vec::len);
+                let more = if n > SHOWN_ROWS { format!(" · {} {SHOWN_ROWS}", t(lang.get(), "showing_first")) } else { String::new() };
+                format!("{n} {}{more}", t(lang.get(), "cases"))
+            }}
         </p>
         <ul class="cases">
             <For each=move || shown.get() key=|r| r.id.clone() let:row>
@@ -345,6 +423,29 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                 </li>
             </For>
         </ul>
+    }
+}
+
+/// Rows on screen at most; search and filters narrow the rest.
+const SHOWN_ROWS: usize = 200;
+
+fn state_label(code: &str, lang: Lang) -> String {
+    let zh = match code {
+        "registered" => "已登记",
+        "assigned" => "已转送/交办",
+        "handling" => "办理中",
+        "concluded" => "已办结",
+        "under_review" => "复查中",
+        "reviewed" => "已复查",
+        "under_re_review" => "复核中",
+        "final" => "已复核（终结）",
+        "not_accepted" => "不予受理",
+        other => other,
+    };
+    if lang == Lang::Zh {
+        zh.to_string()
+    } else {
+        code.replace('_', " ")
     }
 }
 

@@ -163,6 +163,54 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
         "{colours:?}"
     );
 
+    // The filters narrow the list; each shows only what it says, and "all" brings it back.
+    let reds = colours.iter().filter(|c| c.contains("red")).count();
+    assert!(
+        reds > 0 && reds < colours.len(),
+        "the demo has red and other cases: {colours:?}"
+    );
+    let choose = |name: &str, value: &str| {
+        format!(
+            "(() => {{ const s = document.querySelector('select[name={name}]'); s.value = '{value}'; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }})()"
+        )
+    };
+    let shown_colours =
+        "Array.from(document.querySelectorAll('li[data-case] .colour')).map(e => e.className)";
+    js(&page, &choose("f-colour", "red")).await;
+    wait_for(&page, shown_colours, |c: &Vec<String>| {
+        c.len() == reds && c.iter().all(|k| k.contains("red"))
+    })
+    .await;
+    js(&page, &choose("f-state", "concluded")).await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.is_empty()).await; // a concluded case is never red
+    js(&page, &choose("f-colour", "")).await;
+    let concluded: Vec<String> =
+        wait_for(&page, shown_colours, |c: &Vec<String>| !c.is_empty()).await;
+    assert!(
+        concluded.iter().all(|c| c.contains("green")),
+        "{concluded:?}"
+    );
+    js(&page, &choose("f-state", "")).await;
+    js(&page, &choose("f-channel", "visit")).await;
+    let visits: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| {
+        ids.len() < expected.len()
+    })
+    .await;
+    let channel_of = |id: &String| {
+        mediator.export().unwrap()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .unwrap()["channel"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(visits.iter().all(|id| channel_of(id) == "visit"));
+    js(&page, &choose("f-channel", "")).await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == expected).await;
+
     screenshot(&page, "caseload", false).await;
 
     // A colleague registers a case on another device: it appears without a reload.
