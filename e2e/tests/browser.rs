@@ -12,13 +12,16 @@ use lianxin_server::{AppState, demo, device::Device, now_ms, store::Store};
 use support::*;
 
 async fn start_server(data: &std::path::Path) -> String {
+    start_server_with(data, workspace().join("dist")).await
+}
+
+async fn start_server_with(data: &std::path::Path, dist: PathBuf) -> String {
     // RUST_LOG=info shows the server's log when a test needs explaining.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .try_init();
     let store = Store::open(data).unwrap();
     demo::seed(&store, 80, now_ms()).unwrap();
-    let dist = workspace().join("dist");
     assert!(
         dist.join("index.html").is_file(),
         "no app bundle in {}: run `cargo run -p xtask -- bundle` first (scripts/test.sh does)",
@@ -550,4 +553,74 @@ async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() 
     assert_eq!(case["header"]["created_by"], "mediator");
     browser.close().await.unwrap();
     let _ = browser.wait().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_version_is_offered_not_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    // A copy of the bundle the test can replace with a "new version".
+    let dist = dir.path().join("dist");
+    copy_dir(&workspace().join("dist"), &dist);
+    let url = start_server_with(&dir.path().join("data"), dist.clone()).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &url).await;
+    sign_in(&page, "mediator").await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 7).await;
+    wait_for::<bool>(&page, "!!navigator.serviceWorker.controller", |ok| *ok).await;
+    let first: Vec<String> = wait_for(&page, "caches.keys()", |k: &Vec<String>| k.len() == 1).await;
+
+    // Someone is typing a note when the new version is published.
+    js(&page, "document.querySelector('li[data-case]').click()").await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('textarea[name=note]')",
+        |ok| *ok,
+    )
+    .await;
+    type_into(&page, "textarea[name=note]", "正在输入的记录").await;
+    let sw = std::fs::read_to_string(dist.join("sw.js")).unwrap();
+    let version = first[0].trim_start_matches("lianxin-shell-");
+    std::fs::write(dist.join("sw.js"), sw.replace(version, "0000000000000002")).unwrap();
+    std::fs::remove_file(dist.join("sw.js.gz")).unwrap();
+    js(
+        &page,
+        "navigator.serviceWorker.getRegistration().then(r => r.update())",
+    )
+    .await;
+
+    // Offered, not forced: the banner appears and what was typed is still there.
+    wait_for::<bool>(&page, "!!document.getElementById('update')", |ok| *ok).await;
+    let typed: String = wait_for(
+        &page,
+        "document.querySelector('textarea[name=note]').value",
+        |_: &String| true,
+    )
+    .await;
+    assert_eq!(typed, "正在输入的记录");
+    screenshot(&page, "update", false).await;
+
+    // Taking it reloads into the new version.
+    js(&page, "document.getElementById('update').click()").await;
+    let keys: Vec<String> = wait_for(&page, "caches.keys()", |k: &Vec<String>| {
+        k == &vec!["lianxin-shell-0000000000000002".to_string()]
+    })
+    .await;
+    assert_eq!(keys.len(), 1, "the old shell's cache is gone");
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
