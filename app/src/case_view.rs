@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 use lianxin_shared::vocab::{Category, Channel, Form, Level, Source};
-use lianxin_shared::{Case, CaseDoc, CaseDraft, DocId, Editor, Field, FollowUpDraft, UnitId};
+use lianxin_shared::{
+    Case, CaseDoc, CaseDraft, DocId, Editor, Field, FollowUpDraft, StepDraft, UnitId,
+};
 
 use crate::i18n::{Lang, t};
 use crate::{Ctx, with_engine};
@@ -155,6 +157,34 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
         }
     };
 
+    let step_kind = RwSignal::new("registered".to_string());
+    let step_on = RwSignal::new(crate::today().to_string());
+    let step_reason = RwSignal::new(String::new());
+    let step_outcome = RwSignal::new(String::new());
+    let add_step = {
+        let id = id.clone();
+        move |_| {
+            let ed = editor(ctx);
+            let draft = (|| -> Result<StepDraft, lianxin_shared::Error> {
+                let reason = step_reason.get_untracked();
+                let outcome = step_outcome.get_untracked();
+                Ok(StepDraft {
+                    kind: lianxin_shared::StepKind::parse(&step_kind.get_untracked())?,
+                    on: step_on.get_untracked().parse()?,
+                    reason: (!reason.trim().is_empty()).then_some(reason),
+                    outcome: (!outcome.is_empty()).then_some(outcome),
+                })
+            })();
+            match draft {
+                Ok(draft) => {
+                    if edit(&id, error, |c| c.add_step(&ed, &draft).map(|_| ())) {
+                        step_reason.set(String::new());
+                    }
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    };
     let select_fields: [&'static str; 5] = ["channel", "form", "level", "source", "category"];
     let text_fields: [&'static str; 4] = ["reference", "people", "handler", "leader"];
 
@@ -170,6 +200,7 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                 let conflicts = c.conflicts.clone();
                 view! {
                     <h2 data-testid="summary">{c.summary.clone()}</h2>
+                    <p class="lifecycle" data-testid="lifecycle">{lifecycle_line(&c, lang.get_untracked())}</p>
                     <section class="conflicts">
                         {conflicts.into_iter().map(|conflict| {
                             let field = conflict.field.clone();
@@ -213,6 +244,19 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                                 </label>
                             }
                         }).collect_view()}
+                        <label>
+                            <span>{move || t(lang.get(), "responsible_unit")}</span>
+                            <select name="responsible_unit" on:change={
+                                let set_field = set_field.clone();
+                                move |ev| set_field("responsible_unit", event_target_value(&ev))
+                            }>
+                                <option value="" prop:selected=c.responsible_unit.is_none() disabled=true>"—"</option>
+                                {ctx.directory.get_untracked().into_iter().map(|(uid, name)| {
+                                    let selected = c.responsible_unit.as_deref() == Some(uid.as_str());
+                                    view! { <option value=uid prop:selected=selected>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
                         {text_fields.into_iter().map(|field| {
                             let current = field_value(&c, field);
                             let set_field = set_field.clone();
@@ -232,11 +276,31 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                     </section>
                     <section>
                         <h3>{move || t(lang.get(), "steps")}</h3>
-                        <ul class="steps">
+                        <ul class="steps" data-testid="steps">
                             {c.steps.iter().map(|s| view! {
-                                <li>{format!("{} {} — {}", s.on, label_step(&s.kind, lang.get_untracked()), s.by)}</li>
+                                <li data-step=s.kind.clone()>{format!("{} {} — {}{}", s.on, label_step(&s.kind, lang.get_untracked()), s.by,
+                                    s.reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default())}</li>
                             }).collect_view()}
                         </ul>
+                        <div class="tools">
+                            <select name="step-kind" on:change=move |ev| step_kind.set(event_target_value(&ev))>
+                                {lianxin_shared::StepKind::ALL.iter().map(|k| {
+                                    let k = *k;
+                                    view! { <option value=k.code() prop:selected=move || step_kind.get() == k.code()>{move || if lang.get() == Lang::Zh { k.zh() } else { k.en() }}</option> }
+                                }).collect_view()}
+                            </select>
+                            <input name="step-on" type="date" prop:value=step_on on:input=move |ev| step_on.set(event_target_value(&ev))/>
+                            <input name="step-reason" placeholder=move || t(lang.get(), "reason") prop:value=step_reason
+                                on:input=move |ev| step_reason.set(event_target_value(&ev))/>
+                            <select name="step-outcome" on:change=move |ev| step_outcome.set(event_target_value(&ev))>
+                                <option value="">{move || t(lang.get(), "no_outcome")}</option>
+                                {lianxin_shared::Outcome::ALL.iter().map(|o| {
+                                    let o = *o;
+                                    view! { <option value=o.code()>{move || if lang.get() == Lang::Zh { o.zh() } else { o.en() }}</option> }
+                                }).collect_view()}
+                            </select>
+                            <button data-testid="add-step" on:click=add_step.clone()>{move || t(lang.get(), "add_step")}</button>
+                        </div>
                     </section>
                     <section>
                         <h3>{move || t(lang.get(), "follow_ups")}</h3>
@@ -253,6 +317,25 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// "办理中 · 期限 2027-01-22 · 黄牌", from the rules as of today.
+fn lifecycle_line(case: &Case, lang: Lang) -> String {
+    use lianxin_shared::rules::{self, Calendar, Limits};
+    let limits = Limits::default();
+    let received = lianxin_shared::Date::from_unix_ms_china(case.header.created_at);
+    let life = rules::lifecycle(&case.steps, received, &limits, &Calendar::default());
+    let colour = rules::colour(&life, crate::today(), &limits);
+    let deadline = life
+        .deadline
+        .map(|d| format!(" · {} {}", t(lang, "deadline"), d.due))
+        .unwrap_or_default();
+    let warnings = if life.irregularities.is_empty() {
+        String::new()
+    } else {
+        format!(" · ⚠ {}", life.irregularities.len())
+    };
+    format!("{}{deadline} · {}{warnings}", life.state.zh(), colour.zh())
 }
 
 fn label_step(kind: &str, lang: Lang) -> String {

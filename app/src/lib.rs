@@ -50,6 +50,8 @@ pub struct Ctx {
     pub username: RwSignal<String>,
     /// Units this user may record cases for: (id, name).
     pub units: RwSignal<Vec<(String, String)>>,
+    /// Every unit of the county: (id, name), for the responsible unit.
+    pub directory: RwSignal<Vec<(String, String)>>,
     /// Bumped whenever documents change, so open screens re-read.
     pub version: RwSignal<u64>,
     pub selected: RwSignal<Option<String>>,
@@ -100,7 +102,7 @@ fn device_actor() -> ActorId {
     actor
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     Date::from_unix_ms_china(js_sys::Date::now() as i64)
 }
 
@@ -155,6 +157,7 @@ fn App() -> impl IntoView {
         lang,
         username: RwSignal::new(String::new()),
         units: RwSignal::new(Vec::new()),
+        directory: RwSignal::new(Vec::new()),
         version: RwSignal::new(0),
         selected: RwSignal::new(None),
         creating: RwSignal::new(false),
@@ -220,6 +223,7 @@ fn App() -> impl IntoView {
                 .map(|u| (u.id.clone(), u.name.clone()))
                 .collect();
             ctx.username.set(login.username.clone());
+            ctx.directory.set(units.clone());
             let visible = &login.visible_units;
             ctx.units.set(
                 units

@@ -427,6 +427,59 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
     wait_for(&a, CASE_SHOWN, resolved).await;
     wait_for(&b, CASE_SHOWN, resolved).await;
 
+    // A lifecycle step and the responsible unit, recorded on A, reach B; a step the rules
+    // refuse is refused on screen with the reason.
+    let choose = |name: &str, value: &str| {
+        format!(
+            "(() => {{ const s = document.querySelector('[name={name}]'); s.value = '{value}'; s.dispatchEvent(new Event('{}', {{ bubbles: true }})); }})()",
+            if name == "step-on" { "input" } else { "change" }
+        )
+    };
+    js(&a, &choose("step-kind", "extended")).await;
+    js(
+        &a,
+        "document.querySelector('[data-testid=add-step]').click()",
+    )
+    .await;
+    let error: String = wait_for(
+        &a,
+        "document.querySelector('.error')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(error.contains("needs a reason"), "{error}");
+    js(&a, &choose("step-kind", "registered")).await;
+    js(&a, &choose("step-on", "2026-11-20")).await;
+    js(
+        &a,
+        "document.querySelector('[data-testid=add-step]').click()",
+    )
+    .await;
+    js(&a, &choose("responsible_unit", "hrss")).await;
+    let steps = "Array.from(document.querySelectorAll('[data-step]')).map(e => e.dataset.step + ' ' + e.textContent.slice(0, 10))";
+    for page in [&a, &b] {
+        wait_for(page, steps, |s: &Vec<String>| {
+            s == &vec!["registered 2026-11-20".to_string()]
+        })
+        .await;
+        wait_for(
+            page,
+            "document.querySelector('select[name=responsible_unit]').value",
+            |v: &String| v == "hrss",
+        )
+        .await;
+    }
+    let line: String = wait_for(
+        &b,
+        "document.querySelector('[data-testid=lifecycle]').textContent",
+        |t: &String| t.contains("已登记"),
+    )
+    .await;
+    assert!(
+        line.contains("2026-12-07"),
+        "registered on 11-20: due 15 days later, a Saturday moved to Monday: {line}"
+    );
+
     // The office's command-line device agrees.
     office.sync().await.unwrap();
     let case = office.export().unwrap()["cases"]
