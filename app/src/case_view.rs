@@ -185,6 +185,7 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
             }
         }
     };
+    let id_for_summary = id.clone();
     let select_fields: [&'static str; 5] = ["channel", "form", "level", "source", "category"];
     let text_fields: [&'static str; 4] = ["reference", "people", "handler", "leader"];
 
@@ -200,6 +201,17 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                 let conflicts = c.conflicts.clone();
                 view! {
                     <h2 data-testid="summary">{c.summary.clone()}</h2>
+                    <label class="summary-edit">
+                        <span>{move || t(lang.get(), "summary")}</span>
+                        <textarea name="summary-edit" prop:value=c.summary.clone() on:change={
+                            let id = id_for_summary.clone();
+                            move |ev| {
+                                let ed = editor(ctx);
+                                let text = event_target_value(&ev);
+                                edit(&id, error, |c| c.set_summary(&text, &ed));
+                            }
+                        }></textarea>
+                    </label>
                     <p class="lifecycle" data-testid="lifecycle">{lifecycle_line(&c, lang.get_untracked())}</p>
                     <section class="conflicts">
                         {conflicts.into_iter().map(|conflict| {

@@ -469,6 +469,13 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
         )
         .await;
     }
+    js(&a, "(() => { const t = document.querySelector('textarea[name=summary-edit]'); t.value = '张某反映宅基地界址纠纷（已现场测量）'; t.dispatchEvent(new Event('change', { bubbles: true })); })()").await;
+    wait_for(
+        &b,
+        "document.querySelector('[data-testid=summary]').textContent",
+        |t: &String| t.contains("已现场测量"),
+    )
+    .await;
     let line: String = wait_for(
         &b,
         "document.querySelector('[data-testid=lifecycle]').textContent",
