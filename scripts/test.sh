@@ -12,4 +12,4 @@ scripts/setup.sh test
 # The browser app, bundled into dist/ (the browser tests load it from there).
 cargo run --locked -q -p xtask -- bundle
 # One target directory; `cargo test` builds the binaries the tests run.
-cargo test --workspace --locked "$@"
+cargo test --workspace --exclude xtask --locked "$@"

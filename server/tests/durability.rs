@@ -188,17 +188,41 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
 
     // The devices reconnect and send what was not acknowledged; nothing anyone typed is lost.
     for w in &mut writers {
-        rt.block_on(w.device.sync())
+        let report = rt
+            .block_on(w.device.sync())
             .expect("the device recovers by reconnecting");
+        assert!(report.refused.is_empty(), "{:?}", report.refused);
     }
     for w in &mut writers {
-        rt.block_on(w.device.sync()).unwrap();
+        let report = rt.block_on(w.device.sync()).unwrap();
+        assert!(report.refused.is_empty(), "{:?}", report.refused);
+        let export = w.device.export().unwrap();
+        let unsynced: Vec<&serde_json::Value> = export["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["synced"] != true)
+            .collect();
+        assert!(
+            unsynced.is_empty(),
+            "after reconnecting, a device still holds unconfirmed cases: {unsynced:?}"
+        );
     }
     rt.block_on(observer.sync()).unwrap();
     let seen = notes(&observer);
     for w in &writers {
         for (_, text) in &w.written {
-            assert!(seen.contains(text.as_str()), "note {text} was lost");
+            if !seen.contains(text.as_str()) {
+                let mine = notes(&w.device);
+                panic!(
+                    "note {text} is not on the server; the device {} it",
+                    if mine.contains(text.as_str()) {
+                        "still holds"
+                    } else {
+                        "lost"
+                    }
+                );
+            }
         }
     }
     let shared_on = |d: &Device| {

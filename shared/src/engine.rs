@@ -143,6 +143,8 @@ pub struct DeviceSession {
     refused: Vec<(DocId, String)>,
     /// Sync messages sent per document in this session.
     rounds: std::collections::HashMap<DocId, u32>,
+    /// Sync messages sent per document and not answered yet.
+    awaiting: std::collections::HashMap<DocId, u32>,
 }
 
 /// Sync messages one document may take in one session. Automerge converges in a handful;
@@ -217,6 +219,11 @@ impl DeviceSession {
                     ));
                 }
                 self.outstanding -= replies.len();
+                for reply in &replies {
+                    if let Some(n) = self.awaiting.get_mut(&reply.doc) {
+                        *n = n.saturating_sub(1);
+                    }
+                }
                 replies
                     .into_iter()
                     .map(|r| match r.outcome {
@@ -247,8 +254,14 @@ impl DeviceSession {
                     }
                     return Ok(false);
                 }
-                // The server moved on (another device wrote). Start this document's
-                // conversation afresh: an earlier message of ours may still count as "in
+                if self.awaiting.get(doc).is_some_and(|n| *n > 0) {
+                    // A conversation about this document is under way; the server's answer
+                    // carries its new heads, and the conversation goes on from there. A
+                    // second, parallel conversation would only confuse both sides.
+                    return Ok(false);
+                }
+                // The server moved on (another device wrote) after our last conversation about
+                // this document ended. Start afresh: our last message may still count as "in
                 // flight" to Automerge, which would then stay silent.
                 replica.new_connection();
                 self.push(*doc, replica);
@@ -277,6 +290,9 @@ impl DeviceSession {
     pub fn take_frames(&mut self) -> Vec<Vec<u8>> {
         let items = std::mem::take(&mut self.outbox);
         self.outstanding += items.len();
+        for item in &items {
+            *self.awaiting.entry(item.doc).or_insert(0) += 1;
+        }
         protocol::batches(items, |i| i.data.len())
             .into_iter()
             .map(|batch| protocol::encode(&ClientMessage::Sync(batch)))
