@@ -15,9 +15,9 @@ use std::rc::Rc;
 
 use automerge::ActorId;
 use leptos::prelude::*;
-use lianxin_shared::rules::{self, Calendar, Colour, Limits};
+use lianxin_shared::protocol::{LoginRequest, LoginResponse, Unit};
+use lianxin_shared::rules::{self, Calendar, Colour, Limits, State};
 use lianxin_shared::{CaseDoc, Date};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -26,21 +26,6 @@ use sync::{Engine, Status};
 
 thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-struct Unit {
-    id: String,
-    name: String,
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-struct LoginResponse {
-    token: String,
-    username: String,
-    #[serde(default)]
-    visible_units: Vec<String>,
-    directory: Vec<Unit>,
 }
 
 /// The app's shared screen state; every field is a signal, so it is `Copy`.
@@ -74,8 +59,7 @@ struct Row {
     unit_id: String,
     channel: String,
     colour: Colour,
-    state: String,
-    state_code: String,
+    state: State,
     due: Option<Date>,
 }
 
@@ -137,11 +121,7 @@ fn rows(engine: &Engine, units: &[Unit]) -> Vec<Row> {
             unit_id: unit_id_of_row,
             channel: case.channel.clone().unwrap_or_default(),
             colour: rules::colour(&life, today, &limits),
-            state: life.state.zh().to_string(),
-            state_code: serde_json::to_value(life.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            state: life.state,
             due: life.deadline.map(|d| d.due),
         });
     }
@@ -342,10 +322,10 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                         || r.summary.contains(&q)
                         || r.reference.contains(&q)
                         || r.unit.contains(&q))
-                        && (state.is_empty() || r.state_code == state)
+                        && (state.is_empty() || r.state.code() == state)
                         && (unit.is_empty() || r.unit_id == unit)
                         && (channel.is_empty() || r.channel == channel)
-                        && (colour.is_empty() || colour_class(r.colour) == colour)
+                        && (colour.is_empty() || r.colour.code() == colour)
                 })
                 .cloned()
                 .collect::<Vec<_>>()
@@ -365,17 +345,6 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
         units.dedup();
         units
     });
-    let states = [
-        "registered",
-        "assigned",
-        "handling",
-        "concluded",
-        "under_review",
-        "reviewed",
-        "under_re_review",
-        "final",
-        "not_accepted",
-    ];
     view! {
         <div class="tools">
             <input type="search" placeholder=move || t(lang.get(), "search")
@@ -385,7 +354,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
         <div class="tools filters">
             <select name="f-state" on:change=move |ev| f_state.set(event_target_value(&ev))>
                 <option value="">{move || t(lang.get(), "all_states")}</option>
-                {states.into_iter().map(|code| view! { <option value=code>{move || state_label(code, lang.get())}</option> }).collect_view()}
+                {State::ALL.into_iter().map(|st| view! { <option value=st.code()>{move || if lang.get() == Lang::Zh { st.zh() } else { st.en() }}</option> }).collect_view()}
             </select>
             <select name="f-unit" on:change=move |ev| f_unit.set(event_target_value(&ev))>
                 <option value="">{move || t(lang.get(), "all_units")}</option>
@@ -400,8 +369,8 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             </select>
             <select name="f-colour" on:change=move |ev| f_colour.set(event_target_value(&ev))>
                 <option value="">{move || t(lang.get(), "all_colours")}</option>
-                {[Colour::Red, Colour::Yellow, Colour::Blue, Colour::Green].into_iter().map(|c| {
-                    view! { <option value=colour_class(c)>{colour_label(lang, c)}</option> }
+                {Colour::ALL.into_iter().map(|c| {
+                    view! { <option value=c.code()>{colour_label(lang, c)}</option> }
                 }).collect_view()}
             </select>
         </div>
@@ -418,10 +387,11 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                     let id = row.id.clone();
                     move |_| ctx.selected.set(Some(id.clone()))
                 }>
-                    <span class=format!("colour {}", colour_class(row.colour))>{colour_label(lang, row.colour)}</span>
+                    <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
                     <div>
                         <div class="summary">{row.summary.clone()}</div>
-                        <div class="meta">{format!("{} · {} · {}", row.reference, row.unit, row.state)}</div>
+                        <div class="meta">{move || format!("{} · {} · {}", row.reference, row.unit,
+                            if lang.get() == Lang::Zh { row.state.zh() } else { row.state.en() })}</div>
                     </div>
                     <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
                 </li>
@@ -433,53 +403,25 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
 /// Rows on screen at most; search and filters narrow the rest.
 const SHOWN_ROWS: usize = 200;
 
-fn state_label(code: &str, lang: Lang) -> String {
-    let zh = match code {
-        "registered" => "已登记",
-        "assigned" => "已转送/交办",
-        "handling" => "办理中",
-        "concluded" => "已办结",
-        "under_review" => "复查中",
-        "reviewed" => "已复查",
-        "under_re_review" => "复核中",
-        "final" => "已复核（终结）",
-        "not_accepted" => "不予受理",
-        other => other,
-    };
-    if lang == Lang::Zh {
-        zh.to_string()
-    } else {
-        code.replace('_', " ")
-    }
-}
-
-fn colour_class(c: Colour) -> &'static str {
-    match c {
-        Colour::Red => "red",
-        Colour::Yellow => "yellow",
-        Colour::Blue => "blue",
-        Colour::Green => "green",
-    }
-}
-
 fn colour_label(lang: RwSignal<Lang>, c: Colour) -> impl Fn() -> &'static str {
     move || match lang.get() {
         Lang::Zh => c.zh(),
-        Lang::En => colour_class(c),
+        Lang::En => c.code(),
     }
 }
 
 async fn login(username: &str, password: &str) -> Result<LoginResponse, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let body = serde_json::json!({
-        "username": username,
-        "password": password,
-        "actor": device_actor().to_hex_string(),
-        "device_name": window.navigator().user_agent().unwrap_or_default(),
-    });
+    let body = serde_json::to_string(&LoginRequest {
+        username: username.to_string(),
+        password: password.to_string(),
+        actor: device_actor().to_hex_string(),
+        device_name: window.navigator().user_agent().unwrap_or_default(),
+    })
+    .map_err(|e| e.to_string())?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&body.to_string().into());
+    init.set_body(&body.into());
     let headers = web_sys::Headers::new().map_err(|_| "headers")?;
     let _ = headers.set("content-type", "application/json");
     init.set_headers(&headers);

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use automerge::ActorId;
-use lianxin_shared::{DeviceSession, DocId, Replica};
+use lianxin_shared::{CaseDoc, DeviceSession, DocId, Replica};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
@@ -195,35 +195,26 @@ impl Engine {
     pub fn edit<T>(
         &self,
         id: DocId,
-        f: impl FnOnce(&mut Option<lianxin_shared::CaseDoc>) -> Result<T, lianxin_shared::Error>,
+        f: impl FnOnce(&mut Option<CaseDoc>) -> Result<T, lianxin_shared::Error>,
     ) -> Result<T, String> {
         let out = {
             let mut replicas = self.replicas.borrow_mut();
-            let mut case = match replicas.remove(&id) {
-                Some(r) => {
-                    let state = r.state;
-                    Some((
-                        lianxin_shared::CaseDoc::from_doc(r.doc).map_err(|e| e.to_string())?,
-                        state,
-                    ))
-                }
+            // The edit works on a copy, written back only if it succeeds: a refused edit
+            // leaves the stored case as it was.
+            let mut case = match replicas.get(&id) {
+                Some(r) => Some(CaseDoc::from_doc(r.doc.clone()).map_err(|e| e.to_string())?),
                 None => None,
             };
-            let (mut doc, state) = match case.take() {
-                Some((d, s)) => (Some(d), s),
-                None => (None, automerge::sync::State::new()),
-            };
-            let result = f(&mut doc);
-            if let Some(doc) = doc {
-                replicas.insert(
-                    id,
-                    Replica {
-                        doc: doc.into_doc(),
-                        state,
-                    },
-                );
+            let out = f(&mut case).map_err(|e| e.to_string())?;
+            if let Some(case) = case {
+                match replicas.get_mut(&id) {
+                    Some(r) => r.doc = case.into_doc(),
+                    None => {
+                        replicas.insert(id, Replica::new(case.into_doc()));
+                    }
+                }
             }
-            result.map_err(|e| e.to_string())?
+            out
         };
         self.dirty.borrow_mut().insert(id);
         self.persist(None);

@@ -89,30 +89,7 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
     assert!(title.contains("连心"), "{title}");
 
     // A wrong password is said so, in the form.
-    page.find_element("input[name=username]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap()
-        .type_str("mediator")
-        .await
-        .unwrap();
-    page.find_element("input[name=password]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap()
-        .type_str("wrong")
-        .await
-        .unwrap();
-    page.find_element("button[type=submit]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in_with(&page, "mediator", "wrong").await;
     let error: String = wait_for(
         &page,
         "document.querySelector('.error')?.textContent ?? ''",
@@ -121,16 +98,7 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
     .await;
     assert!(error.contains("wrong username or password"), "{error}");
 
-    let password = page.find_element("input[name=password]").await.unwrap();
-    password.click().await.unwrap();
-    page.evaluate("(() => { const p = document.querySelector('input[name=password]'); p.value=''; p.dispatchEvent(new Event('input', { bubbles: true })); })()").await.unwrap();
-    password.type_str(demo::PASSWORD).await.unwrap();
-    page.find_element("button[type=submit]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in(&page, "mediator").await;
 
     // The caseload arrives: exactly the township's cases, none of another township's.
     let shown: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| {
@@ -172,29 +140,24 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
         reds > 0 && reds < colours.len(),
         "the demo has red and other cases: {colours:?}"
     );
-    let choose = |name: &str, value: &str| {
-        format!(
-            "(() => {{ const s = document.querySelector('select[name={name}]'); s.value = '{value}'; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }})()"
-        )
-    };
     let shown_colours =
         "Array.from(document.querySelectorAll('li[data-case] .colour')).map(e => e.className)";
-    js(&page, &choose("f-colour", "red")).await;
+    set_value(&page, "f-colour", "red", "change").await;
     wait_for(&page, shown_colours, |c: &Vec<String>| {
         c.len() == reds && c.iter().all(|k| k.contains("red"))
     })
     .await;
-    js(&page, &choose("f-state", "concluded")).await;
+    set_value(&page, "f-state", "concluded", "change").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.is_empty()).await; // a concluded case is never red
-    js(&page, &choose("f-colour", "")).await;
+    set_value(&page, "f-colour", "", "change").await;
     let concluded: Vec<String> =
         wait_for(&page, shown_colours, |c: &Vec<String>| !c.is_empty()).await;
     assert!(
         concluded.iter().all(|c| c.contains("green")),
         "{concluded:?}"
     );
-    js(&page, &choose("f-state", "")).await;
-    js(&page, &choose("f-channel", "visit")).await;
+    set_value(&page, "f-state", "", "change").await;
+    set_value(&page, "f-channel", "visit", "change").await;
     let visits: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| {
         ids.len() < expected.len()
     })
@@ -211,7 +174,7 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
             .to_string()
     };
     assert!(visits.iter().all(|id| channel_of(id) == "visit"));
-    js(&page, &choose("f-channel", "")).await;
+    set_value(&page, "f-channel", "", "change").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == expected).await;
 
     screenshot(&page, "caseload", false).await;
@@ -378,7 +341,7 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
         )
         .await;
         wait_for(page, CASE_SHOWN, |s: &Shown| s.visits.len() == 1).await;
-        js(page, &format!("(() => {{ const s = document.querySelector('select[name=level]'); s.value = '{level}'; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }})()")).await;
+        set_value(page, "level", level, "change").await;
         // The edit went through when the re-rendered field shows the stored value.
         let stored = "document.querySelector('select[name=level]')?.value ?? ''";
         wait_for(page, stored, |v: &String| v == level).await;
@@ -429,13 +392,7 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
 
     // A lifecycle step and the responsible unit, recorded on A, reach B; a step the rules
     // refuse is refused on screen with the reason.
-    let choose = |name: &str, value: &str| {
-        format!(
-            "(() => {{ const s = document.querySelector('[name={name}]'); s.value = '{value}'; s.dispatchEvent(new Event('{}', {{ bubbles: true }})); }})()",
-            if name == "step-on" { "input" } else { "change" }
-        )
-    };
-    js(&a, &choose("step-kind", "extended")).await;
+    set_value(&a, "step-kind", "extended", "change").await;
     js(
         &a,
         "document.querySelector('[data-testid=add-step]').click()",
@@ -448,14 +405,14 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
     )
     .await;
     assert!(error.contains("needs a reason"), "{error}");
-    js(&a, &choose("step-kind", "registered")).await;
-    js(&a, &choose("step-on", "2026-11-20")).await;
+    set_value(&a, "step-kind", "registered", "change").await;
+    set_value(&a, "step-on", "2026-11-20", "input").await;
     js(
         &a,
         "document.querySelector('[data-testid=add-step]').click()",
     )
     .await;
-    js(&a, &choose("responsible_unit", "hrss")).await;
+    set_value(&a, "responsible_unit", "hrss", "change").await;
     let steps = "Array.from(document.querySelectorAll('[data-step]')).map(e => e.dataset.step + ' ' + e.textContent.slice(0, 10))";
     for page in [&a, &b] {
         wait_for(page, steps, |s: &Vec<String>| {
@@ -469,7 +426,13 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
         )
         .await;
     }
-    js(&a, "(() => { const t = document.querySelector('textarea[name=summary-edit]'); t.value = '张某反映宅基地界址纠纷（已现场测量）'; t.dispatchEvent(new Event('change', { bubbles: true })); })()").await;
+    set_value(
+        &a,
+        "summary-edit",
+        "张某反映宅基地界址纠纷（已现场测量）",
+        "change",
+    )
+    .await;
     wait_for(
         &b,
         "document.querySelector('[data-testid=summary]').textContent",

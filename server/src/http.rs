@@ -7,38 +7,16 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::store::{Unit, visible_units};
+use lianxin_shared::protocol::{LoginRequest, LoginResponse};
+
+use crate::store::visible_units;
 use crate::sync::{AppState, MAX_WS_MESSAGE};
 use crate::{auth, now_ms};
 
 /// How long a session token lives: a month, so a tablet can stay in the field.
 const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-    /// The device's Automerge actor id (hex); every change it makes must be signed with it.
-    pub actor: String,
-    #[serde(default)]
-    pub device_name: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub expires_at: i64,
-    pub username: String,
-    pub role: String,
-    /// The user's own units.
-    pub units: Vec<String>,
-    /// The units the user may see (own units and everything below them).
-    pub visible_units: Vec<String>,
-    /// The whole unit tree, for names and pickers.
-    pub directory: Vec<Unit>,
-}
 
 /// The one error type of the HTTP boundary: a status and a message for the person, never
 /// internals.

@@ -11,7 +11,8 @@ mod http;
 pub mod store;
 mod sync;
 
-pub use http::{LoginRequest, LoginResponse, app};
+pub use http::app;
+pub use lianxin_shared::protocol::{LoginRequest, LoginResponse};
 pub use sync::AppState;
 
 /// Milliseconds since the Unix epoch: the one clock the server reads.

@@ -57,12 +57,7 @@ impl Role {
     }
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct Unit {
-    pub id: String,
-    pub name: String,
-    pub parent: Option<String>,
-}
+pub use lianxin_shared::protocol::Unit;
 
 #[derive(Clone, Debug)]
 pub struct User {

@@ -43,6 +43,25 @@ fn fails(args: &[&str], expected: &str) {
     assert!(stderr.contains(expected), "{args:?}: {stderr}");
 }
 
+/// Starts `lianxin serve` and waits until it listens.
+fn serve(data: &str, addr: &str) -> std::process::Child {
+    let server = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .args(["serve", "--data", data, "--listen", addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -110,17 +129,7 @@ fn the_command_line_administers_works_offline_and_refuses_bad_input() {
         l.local_addr().unwrap().to_string()
     };
     let url = format!("http://{addr}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .args(["serve", "--data", data, "--listen", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut server = serve(data, &addr);
     fails(
         &["device", "--home", home, "login", &url, "liu"],
         "no password",
@@ -311,15 +320,7 @@ fn the_command_line_administers_works_offline_and_refuses_bad_input() {
     assert_eq!(again, export, "refused commands changed nothing");
 
     // The server is back: sync sends it, and a second device of the same user receives it.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .args(["serve", "--data", data, "--listen", &addr])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while std::net::TcpStream::connect(&addr).is_err() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut server = serve(data, &addr);
     assert!(ok(&["device", "--home", home, "sync"], None).starts_with("synced"));
     let other = dir.path().join("tablet2");
     ok(

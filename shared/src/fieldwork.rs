@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::Date;
 use crate::rules::Colour;
+pub use crate::vocab::Satisfaction;
 
 /// The evenings in a run.
 pub const EVENINGS: usize = 7;
@@ -150,34 +151,6 @@ pub fn repeats(cases: &[MatterKey]) -> BTreeMap<String, Vec<String>> {
         );
     }
     out
-}
-
-/// The petitioner's evaluation 评价, for the petition office and the responsible unit separately.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Satisfaction {
-    Satisfied,
-    BasicallySatisfied,
-    Unsatisfied,
-}
-
-impl Satisfaction {
-    pub fn parse(s: &str) -> Option<Satisfaction> {
-        match s {
-            "satisfied" => Some(Satisfaction::Satisfied),
-            "basically_satisfied" => Some(Satisfaction::BasicallySatisfied),
-            "unsatisfied" => Some(Satisfaction::Unsatisfied),
-            _ => None,
-        }
-    }
-
-    pub fn zh(self) -> &'static str {
-        match self {
-            Satisfaction::Satisfied => "满意",
-            Satisfaction::BasicallySatisfied => "基本满意",
-            Satisfaction::Unsatisfied => "不满意",
-        }
-    }
 }
 
 /// 满意率: satisfied and basically satisfied over evaluated, as a fraction; None with no

@@ -36,6 +36,42 @@ pub const BATCH_BYTES: usize = 1024 * 1024;
 /// A change hash, 32 bytes.
 pub type Heads = Vec<[u8; 32]>;
 
+// Login, over HTTP (JSON): the one request before the socket.
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// The device's Automerge actor id (hex); every change it makes must be signed with it.
+    pub actor: String,
+    #[serde(default)]
+    pub device_name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: i64,
+    pub username: String,
+    pub role: String,
+    /// The user's own units.
+    pub units: Vec<String>,
+    /// The units the user may see (own units and everything below them).
+    pub visible_units: Vec<String>,
+    /// The whole unit tree, for names and pickers.
+    pub directory: Vec<Unit>,
+}
+
+/// A unit of the unit tree, as the directory lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+// The sync socket (binary frames).
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ClientMessage {
     /// Opens a session. `cursor` is the server sequence number up to which this device has

@@ -121,6 +121,47 @@ pub enum State {
 }
 
 impl State {
+    pub const ALL: [State; 9] = [
+        State::Registered,
+        State::Assigned,
+        State::Handling,
+        State::Concluded,
+        State::UnderReview,
+        State::Reviewed,
+        State::UnderReReview,
+        State::Final,
+        State::NotAccepted,
+    ];
+
+    /// The code used in exports and filters (the serialised name).
+    pub fn code(self) -> &'static str {
+        match self {
+            State::Registered => "registered",
+            State::Assigned => "assigned",
+            State::Handling => "handling",
+            State::Concluded => "concluded",
+            State::UnderReview => "under_review",
+            State::Reviewed => "reviewed",
+            State::UnderReReview => "under_re_review",
+            State::Final => "final",
+            State::NotAccepted => "not_accepted",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            State::Registered => "registered",
+            State::Assigned => "forwarded / assigned",
+            State::Handling => "being handled",
+            State::Concluded => "concluded",
+            State::UnderReview => "under review",
+            State::Reviewed => "reviewed",
+            State::UnderReReview => "under re-review",
+            State::Final => "final",
+            State::NotAccepted => "not accepted",
+        }
+    }
+
     pub fn zh(self) -> &'static str {
         match self {
             State::Registered => "已登记",
@@ -176,6 +217,19 @@ pub enum Colour {
 }
 
 impl Colour {
+    /// Most urgent first.
+    pub const ALL: [Colour; 4] = [Colour::Red, Colour::Yellow, Colour::Blue, Colour::Green];
+
+    /// The code used in exports and filters (the serialised name).
+    pub fn code(self) -> &'static str {
+        match self {
+            Colour::Red => "red",
+            Colour::Yellow => "yellow",
+            Colour::Blue => "blue",
+            Colour::Green => "green",
+        }
+    }
+
     pub fn zh(self) -> &'static str {
         match self {
             Colour::Red => "红牌",
@@ -234,7 +288,7 @@ pub fn lifecycle(
             continue;
         };
         match (state, kind) {
-            (_, StepKind::Registered) if state == State::Registered => {
+            (State::Registered, StepKind::Registered) => {
                 deadline = Some(Deadline {
                     kind: DeadlineKind::Register,
                     due: calendar.deadline(on, limits.register),

@@ -118,3 +118,12 @@ vocabulary!(
     NotUpheld => "not_upheld", "不予支持", "not upheld";
     Agreement => "agreement", "达成调解/和解协议", "mediation or settlement agreement";
 });
+
+vocabulary!(
+    /// The petitioner's evaluation 评价, for the petition office and the responsible unit
+    /// separately.
+    Satisfaction, "satisfaction" {
+    Satisfied => "satisfied", "满意", "satisfied";
+    BasicallySatisfied => "basically_satisfied", "基本满意", "basically satisfied";
+    Unsatisfied => "unsatisfied", "不满意", "unsatisfied";
+});

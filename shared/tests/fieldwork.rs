@@ -205,10 +205,10 @@ fn satisfaction_rate_and_the_board() {
         Some(0.75)
     );
     assert_eq!(
-        Satisfaction::parse("basically_satisfied"),
+        Satisfaction::parse("basically_satisfied").ok(),
         Some(BasicallySatisfied)
     );
-    assert_eq!(Satisfaction::parse("ok"), None);
+    assert_eq!(Satisfaction::parse("ok").ok(), None);
 
     let board = fieldwork::board([
         ("longxi", Colour::Red),

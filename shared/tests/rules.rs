@@ -358,3 +358,13 @@ fn a_step_out_of_order_is_flagged_and_changes_nothing() {
     assert_eq!(life.irregularities.len(), 1);
     assert_eq!(life.irregularities[0].step, format!("{:016x}", 2));
 }
+
+#[test]
+fn codes_are_the_exported_names() {
+    for state in State::ALL {
+        assert_eq!(serde_json::to_value(state).unwrap(), state.code());
+    }
+    for colour in Colour::ALL {
+        assert_eq!(serde_json::to_value(colour).unwrap(), colour.code());
+    }
+}

@@ -181,36 +181,43 @@ pub async fn tab_in(
 }
 
 pub async fn sign_in(page: &chromiumoxide::Page, user: &str) {
+    sign_in_with(page, user, demo::PASSWORD).await;
+}
+
+/// Fills the login form afresh (whatever it held) and submits it.
+pub async fn sign_in_with(page: &chromiumoxide::Page, user: &str, password: &str) {
     wait_for::<bool>(
         page,
         "!!document.querySelector('input[name=username]')",
         |ok| *ok,
     )
     .await;
-    page.find_element("input[name=username]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap()
-        .type_str(user)
-        .await
-        .unwrap();
-    page.find_element("input[name=password]")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap()
-        .type_str(demo::PASSWORD)
-        .await
-        .unwrap();
+    for (field, text) in [("username", user), ("password", password)] {
+        set_value(page, field, "", "input").await;
+        let input = page
+            .find_element(format!("input[name={field}]"))
+            .await
+            .unwrap();
+        input.click().await.unwrap().type_str(text).await.unwrap();
+    }
     page.find_element("button[type=submit]")
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+}
+
+/// Sets the value of the form field named `name` as a person would, announcing it with a
+/// bubbling `event` (`change` for selects, `input` for text) so the app's handlers see it.
+pub async fn set_value(page: &chromiumoxide::Page, name: &str, value: &str, event: &str) {
+    js(
+        page,
+        &format!(
+            "(() => {{ const s = document.querySelector('[name={name}]'); s.value = '{value}'; s.dispatchEvent(new Event('{event}', {{ bubbles: true }})); }})()"
+        ),
+    )
+    .await;
 }
 
 pub const CACHED_SHELL: &str = "(async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('lianxin-shell-')) || 'none'); return (await c.keys()).length; })()";
