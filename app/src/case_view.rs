@@ -2,9 +2,11 @@
 //! conflicts with both values and who set them; and the new-case form.
 
 use leptos::prelude::*;
+use lianxin_shared::fieldwork;
 use lianxin_shared::vocab::{Category, Channel, Form, Level, Source};
 use lianxin_shared::{
-    Case, CaseDoc, CaseDraft, DocId, Editor, Field, FollowUpDraft, StepDraft, UnitId,
+    Case, CaseDoc, CaseDraft, DocId, Editor, EveningLogDraft, EveningOutcome, Field, FollowUpDraft,
+    Petitioner, Satisfaction, StepDraft, UnitId,
 };
 
 use crate::i18n::{Lang, t};
@@ -16,14 +18,7 @@ fn editor(ctx: Ctx) -> Editor {
 
 fn read_case(id: &str) -> Option<Case> {
     let id: DocId = id.parse().ok()?;
-    with_engine(|e| {
-        let replicas = e.replicas.borrow();
-        let replica = replicas.get(&id)?;
-        CaseDoc::from_doc(replica.doc.clone())
-            .and_then(|c| c.read())
-            .ok()
-    })
-    .flatten()
+    with_engine(|e| e.read(id)).flatten()
 }
 
 /// Applies an edit to the open case; the error, if any, is shown in `error`.
@@ -109,60 +104,105 @@ fn field_value(case: &Case, field: &str) -> String {
     .unwrap_or_default()
 }
 
+/// A part of the open case, as its own memo: a section re-renders only when its part
+/// changes, so a colleague's note arriving leaves a half-typed field elsewhere alone.
+fn part<T: Clone + PartialEq + Send + Sync + 'static>(
+    case: Memo<Option<Case>>,
+    f: impl Fn(&Case) -> T + Send + Sync + 'static,
+) -> Memo<Option<T>> {
+    Memo::new(move |_| case.with(|c| c.as_ref().map(&f)))
+}
+
+fn some_text(s: String) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
 #[component]
 pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
     let lang = ctx.lang;
     let error = RwSignal::new(None::<String>);
-    let case_id = id.clone();
+    // Copy, so every handler below is Copy and can live in re-rendered sections.
+    let id = StoredValue::new(id);
     let case = Memo::new(move |_| {
         ctx.version.get();
-        read_case(&case_id)
+        id.with_value(|id| read_case(id))
     });
-    let note = RwSignal::new(String::new());
-    let visit = RwSignal::new(String::new());
-    let place = RwSignal::new(String::new());
+    let select_fields: [&'static str; 5] = ["channel", "form", "level", "source", "category"];
+    let text_fields: [&'static str; 4] = ["reference", "people", "handler", "leader"];
+    let head = Memo::new(move |_| {
+        let l = lang.get();
+        case.with(|c| {
+            c.as_ref()
+                .map(|c| (c.summary.clone(), lifecycle_line(c, l)))
+        })
+    });
+    let conflicts = part(case, |c| c.conflicts.clone());
+    let fields = part(case, move |c| {
+        let values: Vec<String> = select_fields
+            .iter()
+            .chain(text_fields.iter())
+            .map(|f| field_value(c, f))
+            .collect();
+        (values, c.responsible_unit.clone())
+    });
+    let petitioners = part(case, |c| c.petitioners.clone());
+    let notes = part(case, |c| c.notes.clone());
+    let steps = part(case, |c| c.steps.clone());
+    let follow_ups = part(case, |c| c.follow_ups.clone());
+    let evenings = part(case, |c| {
+        (
+            c.evening_starts.clone(),
+            c.evening_logs.clone(),
+            c.evening_outcome.clone(),
+            c.evening_plan(),
+        )
+    });
+    let evaluations = part(case, |c| c.evaluations.clone());
 
     let set_field = {
-        let id = id.clone();
         move |field: &'static str, value: String| {
             let Ok(f) = Field::parse(field) else { return };
             let ed = editor(ctx);
-            edit(&id, error, |c| c.set(f, &value, &ed));
+            edit(&id.get_value(), error, |c| c.set(f, &value, &ed));
         }
     };
+
+    // Notes.
+    let note = RwSignal::new(String::new());
     let add_note = {
-        let id = id.clone();
         move |_| {
             let ed = editor(ctx);
             let text = note.get_untracked();
-            if edit(&id, error, |c| c.append_note(&ed, &text)) {
+            if edit(&id.get_value(), error, |c| c.append_note(&ed, &text)) {
                 note.set(String::new());
             }
         }
     };
+
+    // The follow-up visit form: every field DOMAIN.md lists.
+    let visit = VisitForm::new();
     let add_visit = {
-        let id = id.clone();
         move |_| {
             let ed = editor(ctx);
-            let place_text = place.get_untracked();
-            let draft = FollowUpDraft {
-                text: visit.get_untracked(),
-                place: (!place_text.trim().is_empty()).then_some(place_text),
-                ..Default::default()
+            let draft = match visit.draft() {
+                Ok(d) => d,
+                Err(e) => return error.set(Some(e)),
             };
-            if edit(&id, error, |c| c.add_follow_up(&ed, &draft).map(|_| ())) {
-                visit.set(String::new());
-                place.set(String::new());
+            if edit(&id.get_value(), error, |c| {
+                c.add_follow_up(&ed, &draft).map(|_| ())
+            }) {
+                visit.clear();
             }
         }
     };
 
+    // Lifecycle steps.
     let step_kind = RwSignal::new("registered".to_string());
     let step_on = RwSignal::new(crate::today().to_string());
     let step_reason = RwSignal::new(String::new());
     let step_outcome = RwSignal::new(String::new());
     let add_step = {
-        let id = id.clone();
         move |_| {
             let ed = editor(ctx);
             let draft = (|| -> Result<StepDraft, lianxin_shared::Error> {
@@ -177,7 +217,9 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
             })();
             match draft {
                 Ok(draft) => {
-                    if edit(&id, error, |c| c.add_step(&ed, &draft).map(|_| ())) {
+                    if edit(&id.get_value(), error, |c| {
+                        c.add_step(&ed, &draft).map(|_| ())
+                    }) {
                         step_reason.set(String::new());
                     }
                 }
@@ -185,9 +227,88 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
             }
         }
     };
-    let id_for_summary = id.clone();
-    let select_fields: [&'static str; 5] = ["channel", "form", "level", "source", "category"];
-    let text_fields: [&'static str; 4] = ["reference", "people", "handler", "leader"];
+
+    // Petitioners.
+    let new_p = [(); 4].map(|_| RwSignal::new(String::new()));
+    let add_petitioner = {
+        move |_| {
+            let ed = editor(ctx);
+            let [name, id_number, phone, address] = new_p.map(|s| s.get_untracked());
+            let p = Petitioner {
+                id: lianxin_shared::EntryId::random(),
+                name: name.trim().to_string(),
+                id_number: some_text(id_number),
+                phone: some_text(phone),
+                address: some_text(address),
+            };
+            if edit(&id.get_value(), error, |c| {
+                c.add_petitioner(&ed, &p).map(|_| ())
+            }) {
+                new_p.iter().for_each(|s| s.set(String::new()));
+            }
+        }
+    };
+    let set_petitioner = {
+        move |pid: lianxin_shared::EntryId, key: &'static str, value: String| {
+            let ed = editor(ctx);
+            edit(&id.get_value(), error, |c| {
+                c.set_petitioner(&ed, &pid, key, &value)
+            });
+        }
+    };
+
+    // Seven evenings.
+    let plan_on = RwSignal::new(crate::today().to_string());
+    let plan_visitors = RwSignal::new(String::new());
+    let start_plan = {
+        move |_| {
+            let ed = editor(ctx);
+            let on = match plan_on.get_untracked().parse::<lianxin_shared::Date>() {
+                Ok(on) => on,
+                Err(e) => return error.set(Some(e.to_string())),
+            };
+            let visitors = plan_visitors.get_untracked();
+            if edit(&id.get_value(), error, |c| {
+                c.start_evenings(&ed, on, &visitors).map(|_| ())
+            }) {
+                plan_visitors.set(String::new());
+            }
+        }
+    };
+    let evening = EveningForm::new();
+    let log_evening = {
+        move |_| {
+            let ed = editor(ctx);
+            let draft = match evening.draft() {
+                Ok(d) => d,
+                Err(e) => return error.set(Some(e)),
+            };
+            if edit(&id.get_value(), error, |c| {
+                c.log_evening(&ed, &draft).map(|_| ())
+            }) {
+                evening.clear();
+            }
+        }
+    };
+
+    // Evaluation.
+    let eval_office = RwSignal::new("satisfied".to_string());
+    let eval_unit = RwSignal::new("satisfied".to_string());
+    let evaluate = {
+        move |_| {
+            let ed = editor(ctx);
+            let parsed = Satisfaction::parse(&eval_office.get_untracked())
+                .and_then(|o| Ok((o, Satisfaction::parse(&eval_unit.get_untracked())?)));
+            match parsed {
+                Ok((office, unit)) => {
+                    edit(&id.get_value(), error, |c| {
+                        c.evaluate(&ed, crate::today(), office, unit).map(|_| ())
+                    });
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        }
+    };
 
     view! {
         <div class="case" data-testid="case">
@@ -195,54 +316,57 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>
-            {move || case.get().map(|c| {
-                let set_field = set_field.clone();
-                let set_field2 = set_field.clone();
-                let conflicts = c.conflicts.clone();
-                view! {
-                    <h2 data-testid="summary">{c.summary.clone()}</h2>
+            <Show when=move || case.with(Option::is_some) fallback=move || view! { <p>{move || t(lang.get(), "loading")}</p> }>
+            {
+                move || head.get().map(|(summary, line)| view! {
+                    <h2 data-testid="summary">{summary.clone()}</h2>
                     <label class="summary-edit">
                         <span>{move || t(lang.get(), "summary")}</span>
-                        <textarea name="summary-edit" prop:value=c.summary.clone() on:change={
-                            let id = id_for_summary.clone();
-                            move |ev| {
+                        <textarea name="summary-edit" prop:value=summary on:change={
+                                            move |ev| {
                                 let ed = editor(ctx);
                                 let text = event_target_value(&ev);
-                                edit(&id, error, |c| c.set_summary(&text, &ed));
+                                edit(&id.get_value(), error, |c| c.set_summary(&text, &ed));
                             }
                         }></textarea>
                     </label>
-                    <p class="lifecycle" data-testid="lifecycle">{lifecycle_line(&c, lang.get_untracked())}</p>
-                    <section class="conflicts">
-                        {conflicts.into_iter().map(|conflict| {
-                            let field = conflict.field.clone();
-                            let testid = format!("conflict-{field}");
-                            view! {
-                                <div class="conflict" data-testid=testid>
-                                    <strong>{move || format!("{}：{}", t(lang.get(), &field), t(lang.get(), "conflict"))}</strong>
-                                    <ul>
-                                    {conflict.values.into_iter().enumerate().map(|(i, v)| {
-                                        let value = v.value.as_str().map(str::to_string).unwrap_or_else(|| v.value.to_string());
-                                        let shown = label(&conflict.field, &value, lang.get_untracked());
-                                        let f: &'static str = Field::parse(&conflict.field).map(|f| f.name()).unwrap_or("level");
-                                        let set_field = set_field2.clone();
-                                        let shown_value = value.clone();
-                                        view! {
-                                            <li data-testid=format!("conflict-{}-{i}", conflict.field) data-value=shown_value>
-                                                <span>{format!("{shown} — {} · {}", v.by, time_of(v.at))}</span>
-                                                <button on:click=move |_| set_field(f, value.clone())>{move || t(lang.get(), "choose")}</button>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                    </ul>
-                                </div>
-                            }
-                        }).collect_view()}
-                    </section>
+                    <p class="lifecycle" data-testid="lifecycle">{line}</p>
+                })
+            }
+            <section class="conflicts">
+            {
+
+                move || conflicts.get().unwrap_or_default().into_iter().map(|conflict| {
+                    let field = conflict.field.clone();
+                    let testid = format!("conflict-{field}");
+                    view! {
+                        <div class="conflict" data-testid=testid>
+                            <strong>{move || format!("{}：{}", t(lang.get(), &field), t(lang.get(), "conflict"))}</strong>
+                            <ul>
+                            {conflict.values.into_iter().enumerate().map(|(i, v)| {
+                                let value = v.value.as_str().map(str::to_string).unwrap_or_else(|| v.value.to_string());
+                                let shown = label(&conflict.field, &value, lang.get_untracked());
+                                let f: &'static str = Field::parse(&conflict.field).map(|f| f.name()).unwrap_or("level");
+                                let shown_value = value.clone();
+                                view! {
+                                    <li data-testid=format!("conflict-{}-{i}", conflict.field) data-value=shown_value>
+                                        <span>{format!("{shown} — {} · {}", v.by, time_of(v.at))}</span>
+                                        <button on:click=move |_| set_field(f, value.clone())>{move || t(lang.get(), "choose")}</button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                            </ul>
+                        </div>
+                    }
+                }).collect_view()
+            }
+            </section>
+            {
+                move || fields.get().map(|(values, responsible)| {
+                    view! {
                     <section class="fields">
-                        {select_fields.into_iter().map(|field| {
-                            let current = field_value(&c, field);
-                            let set_field = set_field.clone();
+                        {select_fields.into_iter().enumerate().map(|(i, field)| {
+                            let current = values[i].clone();
                             view! {
                                 <label>
                                     <span>{move || t(lang.get(), field)}</span>
@@ -259,19 +383,17 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                         <label>
                             <span>{move || t(lang.get(), "responsible_unit")}</span>
                             <select name="responsible_unit" on:change={
-                                let set_field = set_field.clone();
                                 move |ev| set_field("responsible_unit", event_target_value(&ev))
                             }>
-                                <option value="" prop:selected=c.responsible_unit.is_none() disabled=true>"—"</option>
+                                <option value="" prop:selected=responsible.is_none() disabled=true>"—"</option>
                                 {ctx.directory.get_untracked().into_iter().map(|(uid, name)| {
-                                    let selected = c.responsible_unit.as_deref() == Some(uid.as_str());
+                                    let selected = responsible.as_deref() == Some(uid.as_str());
                                     view! { <option value=uid prop:selected=selected>{name}</option> }
                                 }).collect_view()}
                             </select>
                         </label>
-                        {text_fields.into_iter().map(|field| {
-                            let current = field_value(&c, field);
-                            let set_field = set_field.clone();
+                        {text_fields.into_iter().enumerate().map(|(i, field)| {
+                            let current = values[select_fields.len() + i].clone();
                             view! {
                                 <label>
                                     <span>{move || t(lang.get(), field)}</span>
@@ -280,54 +402,345 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                             }
                         }).collect_view()}
                     </section>
-                    <section>
-                        <h3>{move || t(lang.get(), "notes")}</h3>
-                        <pre class="notes" data-testid="notes">{c.notes.clone()}</pre>
-                        <textarea name="note" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
-                        <button data-testid="add-note" on:click=add_note.clone()>{move || t(lang.get(), "add_note")}</button>
-                    </section>
-                    <section>
-                        <h3>{move || t(lang.get(), "steps")}</h3>
-                        <ul class="steps" data-testid="steps">
-                            {c.steps.iter().map(|s| view! {
-                                <li data-step=s.kind.clone()>{format!("{} {} — {}{}", s.on, label_step(&s.kind, lang.get_untracked()), s.by,
-                                    s.reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default())}</li>
-                            }).collect_view()}
-                        </ul>
-                        <div class="tools">
-                            <select name="step-kind" on:change=move |ev| step_kind.set(event_target_value(&ev))>
-                                {lianxin_shared::StepKind::ALL.iter().map(|k| {
-                                    let k = *k;
-                                    view! { <option value=k.code() prop:selected=move || step_kind.get() == k.code()>{move || if lang.get() == Lang::Zh { k.zh() } else { k.en() }}</option> }
-                                }).collect_view()}
-                            </select>
-                            <input name="step-on" type="date" prop:value=step_on on:input=move |ev| step_on.set(event_target_value(&ev))/>
-                            <input name="step-reason" placeholder=move || t(lang.get(), "reason") prop:value=step_reason
-                                on:input=move |ev| step_reason.set(event_target_value(&ev))/>
-                            <select name="step-outcome" on:change=move |ev| step_outcome.set(event_target_value(&ev))>
-                                <option value="">{move || t(lang.get(), "no_outcome")}</option>
-                                {lianxin_shared::Outcome::ALL.iter().map(|o| {
-                                    let o = *o;
-                                    view! { <option value=o.code()>{move || if lang.get() == Lang::Zh { o.zh() } else { o.en() }}</option> }
-                                }).collect_view()}
-                            </select>
-                            <button data-testid="add-step" on:click=add_step.clone()>{move || t(lang.get(), "add_step")}</button>
-                        </div>
-                    </section>
-                    <section>
-                        <h3>{move || t(lang.get(), "follow_ups")}</h3>
-                        <ul class="follow-ups" data-testid="follow-ups">
-                            {c.follow_ups.iter().map(|f| view! {
-                                <li data-follow-up=f.id.to_string()>{format!("{} {} — {} {}", f.on, f.text, f.by, f.place.clone().unwrap_or_default())}</li>
-                            }).collect_view()}
-                        </ul>
-                        <textarea name="visit" prop:value=visit on:input=move |ev| visit.set(event_target_value(&ev))></textarea>
-                        <input name="place" placeholder=move || t(lang.get(), "place") prop:value=place on:input=move |ev| place.set(event_target_value(&ev))/>
-                        <button data-testid="add-follow-up" on:click=add_visit.clone()>{move || t(lang.get(), "add_follow_up")}</button>
-                    </section>
+                }})
+            }
+            <section data-testid="petitioners">
+                <h3>{move || t(lang.get(), "petitioners")}</h3>
+                {
+                    move || petitioners.get().unwrap_or_default().into_iter().enumerate().map(|(i, p)| {
+                        view! {
+                            <div class="fields petitioner" data-testid=format!("petitioner-{i}")>
+                                {[("name", Some(p.name.clone())), ("id_number", p.id_number.clone()), ("phone", p.phone.clone()), ("address", p.address.clone())]
+                                    .into_iter().map(|(key, value)| {
+                                        let pid = p.id.clone();
+                                        view! {
+                                            <label>
+                                                <span>{move || t(lang.get(), key)}</span>
+                                                <input name=format!("p-{key}") value=value.unwrap_or_default()
+                                                    on:change=move |ev| set_petitioner(pid.clone(), key, event_target_value(&ev))/>
+                                            </label>
+                                        }
+                                    }).collect_view()}
+                            </div>
+                        }
+                    }).collect_view()
                 }
-            })}
+                <div class="fields new-petitioner">
+                    {["name", "id_number", "phone", "address"].into_iter().zip(new_p).map(|(key, sig)| view! {
+                        <label>
+                            <span>{move || t(lang.get(), key)}</span>
+                            <input name=format!("new-p-{key}") prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev))/>
+                        </label>
+                    }).collect_view()}
+                </div>
+                <button data-testid="add-petitioner" on:click=add_petitioner>{move || t(lang.get(), "add_petitioner")}</button>
+            </section>
+            <section>
+                <h3>{move || t(lang.get(), "notes")}</h3>
+                <pre class="notes" data-testid="notes">{move || notes.get().unwrap_or_default()}</pre>
+                <textarea name="note" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                <button data-testid="add-note" on:click=add_note>{move || t(lang.get(), "add_note")}</button>
+            </section>
+            <section>
+                <h3>{move || t(lang.get(), "steps")}</h3>
+                <ul class="steps" data-testid="steps">
+                    {move || steps.get().unwrap_or_default().into_iter().map(|s| view! {
+                        <li data-step=s.kind.clone()>{format!("{} {} — {}{}", s.on, label_step(&s.kind, lang.get()), s.by,
+                            s.reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default())}</li>
+                    }).collect_view()}
+                </ul>
+                <div class="tools">
+                    <select name="step-kind" on:change=move |ev| step_kind.set(event_target_value(&ev))>
+                        {lianxin_shared::StepKind::ALL.iter().map(|k| {
+                            let k = *k;
+                            view! { <option value=k.code() prop:selected=move || step_kind.get() == k.code()>{move || if lang.get() == Lang::Zh { k.zh() } else { k.en() }}</option> }
+                        }).collect_view()}
+                    </select>
+                    <input name="step-on" type="date" prop:value=step_on on:input=move |ev| step_on.set(event_target_value(&ev))/>
+                    <input name="step-reason" placeholder=move || t(lang.get(), "reason") prop:value=step_reason
+                        on:input=move |ev| step_reason.set(event_target_value(&ev))/>
+                    <select name="step-outcome" on:change=move |ev| step_outcome.set(event_target_value(&ev))>
+                        <option value="">{move || t(lang.get(), "no_outcome")}</option>
+                        {lianxin_shared::Outcome::ALL.iter().map(|o| {
+                            let o = *o;
+                            view! { <option value=o.code()>{move || if lang.get() == Lang::Zh { o.zh() } else { o.en() }}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button data-testid="add-step" on:click=add_step>{move || t(lang.get(), "add_step")}</button>
+                </div>
+            </section>
+            <section>
+                <h3>{move || t(lang.get(), "follow_ups")}</h3>
+                <ul class="follow-ups" data-testid="follow-ups">
+                    {move || follow_ups.get().unwrap_or_default().into_iter().map(|f| {
+                        let l = lang.get();
+                        let extra: Vec<String> = [("visitors", &f.visitors), ("met", &f.met), ("attitude", &f.attitude), ("visit_outcome", &f.outcome), ("next_step", &f.next_step)]
+                            .into_iter()
+                            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{}：{v}", t(l, k))))
+                            .collect();
+                        view! {
+                            <li data-follow-up=f.id.to_string()>
+                                <div>{format!("{} {} — {} {}", f.on, f.text, f.by, f.place.clone().unwrap_or_default())}</div>
+                                <div class="meta">{extra.join(" · ")}</div>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <VisitFields lang form=visit/>
+                <button data-testid="add-follow-up" on:click=add_visit>{move || t(lang.get(), "add_follow_up")}</button>
+            </section>
+            <section class="evenings" data-testid="evenings">
+                <h3>{move || t(lang.get(), "seven_evenings")}</h3>
+                {
+
+                    move || evenings.get().and_then(|(starts, logs, outcome, plan)| {
+                        let plan = plan?;
+                        let run = fieldwork::evening_run(&plan, crate::today())?;
+                        let visitors = starts.last().map(|s| s.visitors.clone()).unwrap_or_default();
+                        let l = lang.get();
+                        Some(view! {
+                            <p class="run-head">
+                                <strong data-testid="evening-progress">{format!("{}/{}", run.progress, fieldwork::EVENINGS)}</strong>
+                                {format!(" · {} {} · {}", t(l, "start"), run.start, visitors)}
+                                {(run.restarts > 0).then(|| format!(" · {} {}", t(l, "restarts"), run.restarts))}
+                            </p>
+                            {run.broken_on.map(|d| view! { <p class="broken" data-testid="evening-broken">{format!("{} {d}", t(l, "run_broken"))}</p> })}
+                            {run.complete.then(|| view! { <p class="complete">{t(l, "run_complete")}</p> })}
+                            <ol class="run" data-testid="evening-run">
+                                {run.evenings.iter().enumerate().map(|(i, e)| {
+                                    let day = run.start.add_days(i as i32);
+                                    let (class, word) = match e {
+                                        fieldwork::Evening::Held => ("held", "held"),
+                                        fieldwork::Evening::Missed => ("missed", "missed"),
+                                        fieldwork::Evening::Tonight => ("tonight", "tonight"),
+                                        fieldwork::Evening::Ahead => ("ahead", "ahead"),
+                                    };
+                                    let (_, m, d) = day.ymd();
+                                    view! {
+                                        <li class=class data-evening=class>
+                                            <span class="n">{format!("{}", i + 1)}</span>
+                                            <span class="day">{format!("{m}/{d}")}</span>
+                                            <span class="word">{t(l, word)}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                            <ul class="evening-logs" data-testid="evening-logs">
+                                {logs.into_iter().rev().map(|g| {
+                                    let extra: Vec<String> = [("time", &g.time), ("attitude", &g.attitude), ("agreement", &g.agreement)]
+                                        .into_iter()
+                                        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{}：{v}", t(l, k))))
+                                        .collect();
+                                    view! {
+                                        <li>
+                                            <div>{format!("{} {} — {} {}", g.on, t(l, if g.held { "held" } else { "missed" }), g.by, g.talk)}</div>
+                                            <div class="meta">{extra.join(" · ")}</div>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <label class="outcome">
+                                <span>{t(l, "evening_outcome")}</span>
+                                <select name="evening-outcome" on:change=move |ev| set_field("evening_outcome", event_target_value(&ev))>
+                                    <option value="" prop:selected=outcome.is_none() disabled=true>"—"</option>
+                                    {EveningOutcome::ALL.iter().map(|o| {
+                                        let selected = outcome.as_deref() == Some(o.code());
+                                        view! { <option value=o.code() prop:selected=selected>{if l == Lang::Zh { o.zh() } else { o.en() }}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        })
+                    })
+                }
+                <Show when=move || evenings.with(|e| e.as_ref().is_some_and(|e| e.3.is_some()))>
+                    <EveningFields lang form=evening/>
+                    <button data-testid="log-evening" on:click=log_evening>{move || t(lang.get(), "log_evening")}</button>
+                </Show>
+                <div class="tools">
+                    <input name="plan-on" type="date" prop:value=plan_on on:input=move |ev| plan_on.set(event_target_value(&ev))/>
+                    <input name="plan-visitors" placeholder=move || t(lang.get(), "visitors") prop:value=plan_visitors
+                        on:input=move |ev| plan_visitors.set(event_target_value(&ev))/>
+                    <button data-testid="start-evenings" on:click=start_plan>
+                        {move || t(lang.get(), if evenings.with(|e| e.as_ref().is_some_and(|e| e.3.is_some())) { "restart_evenings" } else { "start_evenings" })}
+                    </button>
+                </div>
+            </section>
+            <section data-testid="evaluation">
+                <h3>{move || t(lang.get(), "evaluation")}</h3>
+                <p data-testid="evaluation-latest">{move || {
+                    let l = lang.get();
+                    evaluations.get().unwrap_or_default().last().map(|e| {
+                        format!("{} {}：{} · {}：{} — {}", e.on, t(l, "eval_office"), sat_label(&e.office, l), t(l, "eval_unit"), sat_label(&e.unit, l), e.by)
+                    }).unwrap_or_else(|| t(l, "not_evaluated").to_string())
+                }}</p>
+                <div class="tools">
+                    {[("eval-office", "eval_office", eval_office), ("eval-unit", "eval_unit", eval_unit)].into_iter().map(|(name, word, sig)| view! {
+                        <label class="inline">
+                            <span>{move || t(lang.get(), word)}</span>
+                            <select name=name on:change=move |ev| sig.set(event_target_value(&ev))>
+                                {Satisfaction::ALL.iter().map(|s| {
+                                    let s = *s;
+                                    view! { <option value=s.code() prop:selected=move || sig.get() == s.code()>{move || if lang.get() == Lang::Zh { s.zh() } else { s.en() }}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }).collect_view()}
+                    <button data-testid="evaluate" on:click=evaluate>{move || t(lang.get(), "record_evaluation")}</button>
+                </div>
+            </section>
+            </Show>
         </div>
+    }
+}
+
+fn sat_label(code: &str, lang: Lang) -> String {
+    Satisfaction::parse(code)
+        .map(|s| if lang == Lang::Zh { s.zh() } else { s.en() }.to_string())
+        .unwrap_or_else(|_| code.to_string())
+}
+
+/// The follow-up visit form's fields, kept while the case re-renders.
+#[derive(Clone, Copy)]
+struct VisitForm {
+    on: RwSignal<String>,
+    text: RwSignal<String>,
+    /// place, time, visitors, met, attitude, outcome, next step
+    rest: [RwSignal<String>; 7],
+}
+
+const VISIT_FIELDS: [&str; 7] = [
+    "place",
+    "time",
+    "visitors",
+    "met",
+    "attitude",
+    "visit_outcome",
+    "next_step",
+];
+
+impl VisitForm {
+    fn new() -> Self {
+        VisitForm {
+            on: RwSignal::new(crate::today().to_string()),
+            text: RwSignal::new(String::new()),
+            rest: [(); 7].map(|_| RwSignal::new(String::new())),
+        }
+    }
+
+    fn draft(&self) -> Result<FollowUpDraft, String> {
+        let on: lianxin_shared::Date = self
+            .on
+            .get_untracked()
+            .parse()
+            .map_err(|e: lianxin_shared::Error| e.to_string())?;
+        let [place, time, visitors, met, attitude, outcome, next_step] =
+            self.rest.map(|s| some_text(s.get_untracked()));
+        // The time of the visit is kept with the place ("14:30 · 王庄村"): the entry has no
+        // separate time of day.
+        let place = match (time, place) {
+            (Some(t), Some(p)) => Some(format!("{t} · {p}")),
+            (t, p) => t.or(p),
+        };
+        Ok(FollowUpDraft {
+            on: Some(on),
+            text: self.text.get_untracked(),
+            place,
+            visitors,
+            met,
+            attitude,
+            outcome,
+            next_step,
+        })
+    }
+
+    fn clear(&self) {
+        self.text.set(String::new());
+        self.rest.iter().for_each(|s| s.set(String::new()));
+    }
+}
+
+#[component]
+fn VisitFields(lang: RwSignal<Lang>, form: VisitForm) -> impl IntoView {
+    view! {
+        <div class="fields visit-form">
+            <label><span>{move || t(lang.get(), "date")}</span>
+                <input name="visit-on" type="date" prop:value=form.on on:input=move |ev| form.on.set(event_target_value(&ev))/>
+            </label>
+            {VISIT_FIELDS.into_iter().zip(form.rest).map(|(key, sig)| view! {
+                <label><span>{move || t(lang.get(), key)}</span>
+                    <input name=format!("visit-{key}") prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev))/>
+                </label>
+            }).collect_view()}
+        </div>
+        <textarea name="visit" placeholder=move || t(lang.get(), "visit_text") prop:value=form.text on:input=move |ev| form.text.set(event_target_value(&ev))></textarea>
+    }
+}
+
+/// The evening log form.
+#[derive(Clone, Copy)]
+struct EveningForm {
+    on: RwSignal<String>,
+    held: RwSignal<bool>,
+    talk: RwSignal<String>,
+    /// time, attitude, agreement
+    rest: [RwSignal<String>; 3],
+}
+
+const EVENING_FIELDS: [&str; 3] = ["time", "attitude", "agreement"];
+
+impl EveningForm {
+    fn new() -> Self {
+        EveningForm {
+            on: RwSignal::new(crate::today().to_string()),
+            held: RwSignal::new(true),
+            talk: RwSignal::new(String::new()),
+            rest: [(); 3].map(|_| RwSignal::new(String::new())),
+        }
+    }
+
+    fn draft(&self) -> Result<EveningLogDraft, String> {
+        let on: lianxin_shared::Date = self
+            .on
+            .get_untracked()
+            .parse()
+            .map_err(|e: lianxin_shared::Error| e.to_string())?;
+        let [time, attitude, agreement] = self.rest.map(|s| some_text(s.get_untracked()));
+        Ok(EveningLogDraft {
+            on: Some(on),
+            held: self.held.get_untracked(),
+            time,
+            talk: self.talk.get_untracked(),
+            attitude,
+            agreement,
+        })
+    }
+
+    fn clear(&self) {
+        self.talk.set(String::new());
+        self.rest.iter().for_each(|s| s.set(String::new()));
+    }
+}
+
+#[component]
+fn EveningFields(lang: RwSignal<Lang>, form: EveningForm) -> impl IntoView {
+    view! {
+        <div class="fields evening-form">
+            <label><span>{move || t(lang.get(), "date")}</span>
+                <input name="evening-on" type="date" prop:value=form.on on:input=move |ev| form.on.set(event_target_value(&ev))/>
+            </label>
+            <label><span>{move || t(lang.get(), "held_or_missed")}</span>
+                <select name="evening-held" on:change=move |ev| form.held.set(event_target_value(&ev) == "held")>
+                    <option value="held" prop:selected=move || form.held.get()>{move || t(lang.get(), "held")}</option>
+                    <option value="missed" prop:selected=move || !form.held.get()>{move || t(lang.get(), "missed")}</option>
+                </select>
+            </label>
+            {EVENING_FIELDS.into_iter().zip(form.rest).map(|(key, sig)| view! {
+                <label><span>{move || t(lang.get(), key)}</span>
+                    <input name=format!("evening-{key}") prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev))/>
+                </label>
+            }).collect_view()}
+        </div>
+        <textarea name="evening-talk" placeholder=move || t(lang.get(), "talk") prop:value=form.talk on:input=move |ev| form.talk.set(event_target_value(&ev))></textarea>
     }
 }
 

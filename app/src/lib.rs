@@ -11,13 +11,15 @@ mod store;
 mod sync;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use automerge::ActorId;
 use leptos::prelude::*;
 use lianxin_shared::protocol::{LoginRequest, LoginResponse, Unit};
-use lianxin_shared::rules::{self, Calendar, Colour, Limits, State};
-use lianxin_shared::{CaseDoc, Date};
+use lianxin_shared::row::CaseRow;
+use lianxin_shared::rules::{Colour, Limits, State};
+use lianxin_shared::{Date, DocId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -41,6 +43,8 @@ pub struct Ctx {
     pub version: RwSignal<u64>,
     pub selected: RwSignal<Option<String>>,
     pub creating: RwSignal<bool>,
+    /// The four-colour board is open instead of the list.
+    pub board: RwSignal<bool>,
     pub waiting: RwSignal<usize>,
 }
 
@@ -90,41 +94,26 @@ pub(crate) fn today() -> Date {
     Date::from_unix_ms_china(js_sys::Date::now() as i64)
 }
 
-fn rows(engine: &Engine, units: &[Unit]) -> Vec<Row> {
-    let (limits, calendar, today) = (Limits::default(), Calendar::default(), today());
-    let mut out = Vec::new();
-    for (id, replica) in engine.replicas.borrow().iter() {
-        let Ok(case) = CaseDoc::from_doc(replica.doc.clone()).and_then(|c| c.read()) else {
-            continue;
-        };
-        let received = Date::from_unix_ms_china(case.header.created_at);
-        let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
-        let unit_id = case
-            .responsible_unit
-            .clone()
-            .or_else(|| case.header.units.first().map(|u| u.to_string()));
-        let unit_id_of_row = unit_id.clone().unwrap_or_default();
-        let unit = unit_id
-            .map(|u| {
-                units
-                    .iter()
-                    .find(|x| x.id == u)
-                    .map(|x| x.name.clone())
-                    .unwrap_or(u)
-            })
-            .unwrap_or_default();
-        out.push(Row {
+/// The caseload, most urgent first, from the stored rows: no document is loaded for it.
+fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a CaseRow)>, units: &[Unit]) -> Vec<Row> {
+    let (limits, today) = (Limits::default(), today());
+    let mut out: Vec<Row> = index
+        .map(|(id, row)| Row {
             id: id.to_string(),
-            reference: case.reference.unwrap_or_default(),
-            summary: case.summary,
-            unit,
-            unit_id: unit_id_of_row,
-            channel: case.channel.clone().unwrap_or_default(),
-            colour: rules::colour(&life, today, &limits),
-            state: life.state,
-            due: life.deadline.map(|d| d.due),
-        });
-    }
+            reference: row.reference.clone(),
+            summary: row.summary.clone(),
+            unit: units
+                .iter()
+                .find(|x| x.id == row.unit)
+                .map(|x| x.name.clone())
+                .unwrap_or_else(|| row.unit.clone()),
+            unit_id: row.unit.clone(),
+            channel: row.channel.clone(),
+            colour: row.colour(today, &limits),
+            state: row.state,
+            due: row.deadline.map(|d| d.due),
+        })
+        .collect();
     // Most urgent first: red, yellow, blue, green; then the nearest deadline.
     out.sort_by(|a, b| (a.colour, a.due, &a.id).cmp(&(b.colour, b.due, &b.id)));
     out
@@ -141,6 +130,7 @@ fn App() -> impl IntoView {
         version: RwSignal::new(0),
         selected: RwSignal::new(None),
         creating: RwSignal::new(false),
+        board: RwSignal::new(false),
         waiting: RwSignal::new(0),
     };
     let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
@@ -163,7 +153,7 @@ fn App() -> impl IntoView {
                 if s != Status::Syncing {
                     ENGINE.with(|e| {
                         if let Some(engine) = e.borrow().as_ref() {
-                            caseload.set(rows(engine, &units));
+                            caseload.set(rows(engine.rows.borrow().iter(), &units));
                             ctx.waiting.set(engine.waiting());
                         }
                     });
@@ -180,23 +170,6 @@ fn App() -> impl IntoView {
                     None
                 }
             };
-            let (stored, cursor) = match &db {
-                Some(db) => (
-                    db.load_docs().await.unwrap_or_default(),
-                    db.cursor().await.unwrap_or(0),
-                ),
-                None => (Vec::new(), 0),
-            };
-            store::request_persistence();
-            let engine = Engine::new(
-                device_actor(),
-                login.token.clone(),
-                listener.clone(),
-                db,
-                stored,
-                cursor,
-            );
-            ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
             let units: Vec<(String, String)> = login
                 .directory
                 .iter()
@@ -212,7 +185,39 @@ fn App() -> impl IntoView {
                     .cloned()
                     .collect(),
             );
+            // The caseload shows from the stored rows first; the documents come after.
+            let index: HashMap<DocId, CaseRow> = match &db {
+                Some(db) => db
+                    .load_rows()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(id, json)| {
+                        Some((id.parse().ok()?, serde_json::from_str(&json).ok()?))
+                    })
+                    .collect(),
+                None => HashMap::new(),
+            };
+            caseload.set(rows(index.iter(), &login.directory));
             session.set(Some((login.username.clone(), units)));
+            let (stored, cursor) = match &db {
+                Some(db) => (
+                    db.load_docs().await.unwrap_or_default(),
+                    db.cursor().await.unwrap_or(0),
+                ),
+                None => (Vec::new(), 0),
+            };
+            store::request_persistence();
+            let engine = Engine::new(
+                device_actor(),
+                login.token.clone(),
+                listener.clone(),
+                db,
+                stored,
+                index,
+                cursor,
+            );
+            ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
             listener(Status::Offline, true);
             engine.connect();
         });
@@ -249,6 +254,8 @@ fn App() -> impl IntoView {
                         view! { <case_view::NewCase ctx/> }.into_any()
                     } else if let Some(id) = ctx.selected.get() {
                         view! { <case_view::CaseView ctx id/> }.into_any()
+                    } else if ctx.board.get() {
+                        view! { <Board ctx caseload/> }.into_any()
                     } else {
                         view! { <Caseload ctx caseload/> }.into_any()
                     }
@@ -350,6 +357,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             <input type="search" placeholder=move || t(lang.get(), "search")
                 prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
             <button data-testid="new-case-button" on:click=move |_| ctx.creating.set(true)>{move || t(lang.get(), "new_case")}</button>
+            <button class="plain" data-testid="board-button" on:click=move |_| ctx.board.set(true)>{move || t(lang.get(), "board")}</button>
         </div>
         <div class="tools filters">
             <select name="f-state" on:change=move |ev| f_state.set(event_target_value(&ev))>
@@ -392,6 +400,116 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                         <div class="summary">{row.summary.clone()}</div>
                         <div class="meta">{move || format!("{} · {} · {}", row.reference, row.unit,
                             if lang.get() == Lang::Zh { row.state.zh() } else { row.state.en() })}</div>
+                    </div>
+                    <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
+                </li>
+            </For>
+        </ul>
+    }
+}
+
+/// 四色督办: per unit, how many cases are red, yellow, blue and green today, and the cases
+/// behind a count when it is tapped (the red ones of every unit at first).
+#[component]
+fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
+    let lang = ctx.lang;
+    // (unit id or "" for every unit, colour)
+    let chosen = RwSignal::new((String::new(), Colour::Red));
+    let table = Memo::new(move |_| {
+        caseload.with(|rows| {
+            let names: HashMap<&str, &str> = rows
+                .iter()
+                .map(|r| (r.unit_id.as_str(), r.unit.as_str()))
+                .collect();
+            let counts = lianxin_shared::fieldwork::board(
+                rows.iter().map(|r| (r.unit_id.as_str(), r.colour)),
+            );
+            let mut out: Vec<(String, String, [usize; 4])> = counts
+                .into_iter()
+                .map(|(id, c)| {
+                    (
+                        id.to_string(),
+                        names.get(id).copied().unwrap_or(id).to_string(),
+                        c,
+                    )
+                })
+                .collect();
+            // Units with the most red cases first, then yellow.
+            out.sort_by(|a, b| (b.2[0], b.2[1], &a.1).cmp(&(a.2[0], a.2[1], &b.1)));
+            out
+        })
+    });
+    let totals = Memo::new(move |_| {
+        table.with(|t| {
+            t.iter().fold([0usize; 4], |mut acc, (_, _, c)| {
+                (0..4).for_each(|i| acc[i] += c[i]);
+                acc
+            })
+        })
+    });
+    let listed = Memo::new(move |_| {
+        let (unit, colour) = chosen.get();
+        caseload.with(|rows| {
+            rows.iter()
+                .filter(|r| r.colour == colour && (unit.is_empty() || r.unit_id == unit))
+                .take(SHOWN_ROWS)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let cell = move |unit: String, colour: Colour, n: usize| {
+        let unit2 = unit.clone();
+        view! {
+            <td>
+                <button class=move || {
+                    let on = chosen.with(|(u, c)| *u == unit2 && *c == colour);
+                    format!("count {}{}", colour.code(), if on { " chosen" } else { "" })
+                } data-unit=unit.clone() data-colour=colour.code()
+                    on:click=move |_| chosen.set((unit.clone(), colour))>{n}</button>
+            </td>
+        }
+    };
+    view! {
+        <div class="tools">
+            <button class="plain back" on:click=move |_| ctx.board.set(false)>{move || t(lang.get(), "back")}</button>
+            <h2 class="board-title">{move || format!("{} · {}", t(lang.get(), "board"), today())}</h2>
+        </div>
+        <table class="board" data-testid="board">
+            <thead>
+                <tr>
+                    <th>{move || t(lang.get(), "unit")}</th>
+                    {Colour::ALL.into_iter().map(|c| view! { <th><span class=format!("colour {}", c.code())>{colour_label(lang, c)}</span></th> }).collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {move || table.get().into_iter().map(|(id, name, counts)| view! {
+                    <tr data-board-unit=id.clone()>
+                        <th>{name}</th>
+                        {Colour::ALL.into_iter().map(|c| cell(id.clone(), c, counts[c as usize])).collect_view()}
+                    </tr>
+                }).collect_view()}
+                <tr class="total" data-board-unit="">
+                    <th>{move || t(lang.get(), "total")}</th>
+                    {move || Colour::ALL.into_iter().map(|c| cell(String::new(), c, totals.get()[c as usize])).collect_view()}
+                </tr>
+            </tbody>
+        </table>
+        <h3 data-testid="board-list-title">{move || {
+            let (unit, colour) = chosen.get();
+            let name = table.with(|t| t.iter().find(|r| r.0 == unit).map(|r| r.1.clone()))
+                .unwrap_or_else(|| t(lang.get(), "total").to_string());
+            format!("{name} · {}", colour_label(lang, colour)())
+        }}</h3>
+        <ul class="cases" data-testid="board-list">
+            <For each=move || listed.get() key=|r| r.id.clone() let:row>
+                <li data-case=row.id.clone() on:click={
+                    let id = row.id.clone();
+                    move |_| ctx.selected.set(Some(id.clone()))
+                }>
+                    <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
+                    <div>
+                        <div class="summary">{row.summary.clone()}</div>
+                        <div class="meta">{format!("{} · {}", row.reference, row.unit)}</div>
                     </div>
                     <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
                 </li>

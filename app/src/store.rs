@@ -1,7 +1,8 @@
-//! The browser's local store: IndexedDB database `lianxin` with two object stores,
-//! `docs` (case id → [saved Automerge bytes, sync state]) and `meta` (the sync cursor).
-//! Documents are written one by one as they change, in one transaction per batch, and the
-//! cursor only in the same transaction as the documents it covers.
+//! The browser's local store: IndexedDB database `lianxin` with three object stores,
+//! `docs` (case id → [saved Automerge bytes, sync state]), `rows` (case id → the caseload line,
+//! JSON, so the list shows before any document is loaded) and `meta` (the sync cursor).
+//! Documents are written one by one as they change, each with its row, in one transaction per
+//! batch, and the cursor only in the same transaction as the documents it covers.
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -10,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 const NAME: &str = "lianxin";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 fn js_error(context: &str, e: JsValue) -> String {
     format!(
@@ -81,7 +82,7 @@ impl Db {
                 .map(|r| r.unchecked_into::<IdbDatabase>())
             {
                 let names = db.object_store_names();
-                for store in ["docs", "meta"] {
+                for store in ["docs", "rows", "meta"] {
                     if !names.contains(store) {
                         let _ = db.create_object_store(store);
                     }
@@ -93,9 +94,15 @@ impl Db {
         Ok(Db(db.unchecked_into()))
     }
 
-    /// Writes documents (and, if given, the cursor that covers them) in one transaction.
-    pub async fn put_docs(&self, docs: &[StoredDoc], cursor: Option<u64>) -> Result<(), String> {
-        let stores = Array::of2(&"docs".into(), &"meta".into());
+    /// Writes documents with their caseload rows (and, if given, the cursor that covers them)
+    /// in one transaction.
+    pub async fn put_docs(
+        &self,
+        docs: &[StoredDoc],
+        rows: &[(String, String)],
+        cursor: Option<u64>,
+    ) -> Result<(), String> {
+        let stores = Array::of3(&"docs".into(), &"rows".into(), &"meta".into());
         let tx = self
             .0
             .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readwrite)
@@ -105,6 +112,12 @@ impl Db {
             let value = Array::of2(&Uint8Array::from(&doc[..]), &Uint8Array::from(&state[..]));
             store
                 .put_with_key(&value, &JsValue::from_str(id))
+                .map_err(|e| js_error("put", e))?;
+        }
+        let row_store = tx.object_store("rows").map_err(|e| js_error("rows", e))?;
+        for (id, row) in rows {
+            row_store
+                .put_with_key(&JsValue::from_str(row), &JsValue::from_str(id))
                 .map_err(|e| js_error("put", e))?;
         }
         if let Some(cursor) = cursor {
@@ -141,6 +154,26 @@ impl Db {
         Ok(out)
     }
 
+    /// Every stored caseload row: (case id, JSON).
+    pub async fn load_rows(&self) -> Result<Vec<(String, String)>, String> {
+        let tx = self
+            .0
+            .transaction_with_str("rows")
+            .map_err(|e| js_error("transaction", e))?;
+        let store = tx.object_store("rows").map_err(|e| js_error("rows", e))?;
+        let keys: Array = request(&store.get_all_keys().map_err(|e| js_error("keys", e))?)
+            .await?
+            .unchecked_into();
+        let values: Array = request(&store.get_all().map_err(|e| js_error("values", e))?)
+            .await?
+            .unchecked_into();
+        Ok(keys
+            .iter()
+            .zip(values.iter())
+            .filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?)))
+            .collect())
+    }
+
     pub async fn cursor(&self) -> Result<u64, String> {
         let tx = self
             .0
@@ -159,11 +192,11 @@ impl Db {
 
 /// Asks the browser not to evict the caseload under storage pressure.
 pub fn request_persistence() {
-    if let Some(window) = web_sys::window() {
-        if let Ok(promise) = window.navigator().storage().persist() {
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(promise).await;
-            });
-        }
+    if let Some(window) = web_sys::window()
+        && let Ok(promise) = window.navigator().storage().persist()
+    {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(promise).await;
+        });
     }
 }

@@ -2,14 +2,20 @@
 //! [`DeviceSession`], reconnecting with backoff when the network goes.
 //!
 //! Every document that changes is written to IndexedDB ([`crate::store`]) after each frame,
-//! with the cursor once the session has settled.
+//! with its caseload row, and with the cursor once the session has settled.
+//!
+//! Documents restored from the store are loaded lazily: at start-up only the rows are needed
+//! to show the caseload, and a document's bytes are turned into an Automerge document when it
+//! is opened, edited or synced (or at once, if it holds edits the server has not confirmed).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use automerge::ActorId;
-use lianxin_shared::{CaseDoc, DeviceSession, DocId, Replica};
+use lianxin_shared::row::CaseRow;
+use lianxin_shared::rules::{Calendar, Limits};
+use lianxin_shared::{Case, CaseDoc, DeviceSession, DocId, Replica};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
@@ -31,7 +37,11 @@ pub struct Engine {
     pub actor: ActorId,
     db: Option<Db>,
     dirty: RefCell<HashSet<DocId>>,
-    pub replicas: RefCell<HashMap<DocId, Replica>>,
+    replicas: RefCell<HashMap<DocId, Replica>>,
+    /// Stored documents not loaded yet: saved bytes and sync state.
+    unloaded: RefCell<HashMap<DocId, (Vec<u8>, Vec<u8>)>>,
+    /// The caseload line of every case this device holds.
+    pub rows: RefCell<HashMap<DocId, CaseRow>>,
     cursor: RefCell<u64>,
     token: String,
     listener: Listener,
@@ -42,41 +52,84 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine holding the documents restored from the local store.
+    /// An engine holding the documents and rows restored from the local store. A document
+    /// with a row that says it is confirmed stays as bytes until needed; one without a row
+    /// (stored by an older version) or with unconfirmed edits is loaded now, and a missing row
+    /// is written.
     pub fn new(
         actor: ActorId,
         token: String,
         listener: Listener,
         db: Option<Db>,
         stored: Vec<StoredDoc>,
+        rows: HashMap<DocId, CaseRow>,
         cursor: u64,
     ) -> Rc<Engine> {
-        let mut replicas = HashMap::new();
+        let mut unloaded = HashMap::new();
+        let mut dirty = HashSet::new();
         for (id, doc, state) in stored {
             let Ok(id) = id.parse::<DocId>() else {
                 continue;
             };
-            match Replica::restore(&doc, Some(&state), actor.clone()) {
-                Ok(r) => {
-                    replicas.insert(id, r);
-                }
-                Err(e) => web_sys::console::warn_1(
-                    &format!("stored case {} unreadable: {e}", id.short()).into(),
-                ),
+            if rows.get(&id).is_none_or(|r| r.pending) {
+                dirty.insert(id);
             }
+            unloaded.insert(id, (doc, state));
         }
-        Rc::new(Engine {
+        let engine = Rc::new(Engine {
             actor,
             db,
             dirty: RefCell::new(HashSet::new()),
-            replicas: RefCell::new(replicas),
+            replicas: RefCell::new(HashMap::new()),
+            unloaded: RefCell::new(unloaded),
+            rows: RefCell::new(rows),
             cursor: RefCell::new(cursor),
             token,
             listener,
             socket: RefCell::new(None),
             live: RefCell::new(None),
             backoff_ms: RefCell::new(1000),
-        })
+        });
+        {
+            let mut replicas = engine.replicas.borrow_mut();
+            for id in &dirty {
+                engine.load(&mut replicas, *id);
+            }
+        }
+        engine.dirty.borrow_mut().extend(dirty);
+        engine.persist(None);
+        engine
+    }
+
+    /// Turns a stored document into a replica, if it is not one yet.
+    fn load(&self, replicas: &mut HashMap<DocId, Replica>, id: DocId) {
+        if replicas.contains_key(&id) {
+            return;
+        }
+        let Some((doc, state)) = self.unloaded.borrow_mut().remove(&id) else {
+            return;
+        };
+        match Replica::restore(&doc, Some(&state), self.actor.clone()) {
+            Ok(r) => {
+                replicas.insert(id, r);
+            }
+            Err(e) => {
+                web_sys::console::warn_1(
+                    &format!("stored case {} unreadable: {e}", id.short()).into(),
+                );
+                self.rows.borrow_mut().remove(&id);
+            }
+        }
+    }
+
+    /// One case, hydrated, loading it first if needed.
+    pub fn read(&self, id: DocId) -> Option<Case> {
+        let mut replicas = self.replicas.borrow_mut();
+        self.load(&mut replicas, id);
+        let replica = replicas.get(&id)?;
+        CaseDoc::from_doc(replica.doc.clone())
+            .and_then(|c| c.read())
+            .ok()
     }
 
     /// Opens the socket; on close, tries again later (1 s, doubling to 60 s).
@@ -142,13 +195,19 @@ impl Engine {
                 let mut replicas = engine.replicas.borrow_mut();
                 for task in tasks {
                     let id = task.doc();
+                    engine.load(&mut replicas, id);
                     let replica = replicas
                         .entry(id)
                         .or_insert_with(|| Replica::empty(engine.actor.clone()));
+                    let was_confirmed = replica.is_confirmed();
                     match session.handle(&task, replica) {
                         Ok(stored) => {
                             if stored {
                                 changed = true;
+                            }
+                            // A confirmation changes the kept sync state and the row's
+                            // "waiting" mark, so it is stored too.
+                            if stored || replica.is_confirmed() != was_confirmed {
                                 engine.dirty.borrow_mut().insert(id);
                             }
                         }
@@ -199,6 +258,7 @@ impl Engine {
     ) -> Result<T, String> {
         let out = {
             let mut replicas = self.replicas.borrow_mut();
+            self.load(&mut replicas, id);
             // The edit works on a copy, written back only if it succeeds: a refused edit
             // leaves the stored case as it was.
             let mut case = match replicas.get(&id) {
@@ -237,35 +297,44 @@ impl Engine {
 
     /// How many cases hold edits the server has not confirmed.
     pub fn waiting(&self) -> usize {
-        self.replicas
-            .borrow_mut()
-            .values_mut()
-            .map(|r| !r.is_confirmed())
-            .filter(|w| *w)
-            .count()
+        self.rows.borrow().values().filter(|r| r.pending).count()
     }
 
-    /// Writes the documents changed since the last write (and the cursor, if given) to the
-    /// local store, in one transaction.
+    /// Brings the rows of the documents changed since the last write up to date and writes
+    /// documents and rows (and the cursor, if given) to the local store, in one transaction.
     fn persist(&self, cursor: Option<u64>) {
-        let Some(db) = self.db.clone() else { return };
         let dirty: Vec<DocId> = self.dirty.borrow_mut().drain().collect();
         if dirty.is_empty() && cursor.is_none() {
             return;
         }
-        let docs: Vec<StoredDoc> = {
+        let (limits, calendar) = (Limits::default(), Calendar::default());
+        let mut docs: Vec<StoredDoc> = Vec::with_capacity(dirty.len());
+        let mut rows = Vec::with_capacity(dirty.len());
+        {
             let mut replicas = self.replicas.borrow_mut();
-            dirty
-                .iter()
-                .filter_map(|id| {
-                    replicas
-                        .get_mut(id)
-                        .map(|r| (id.to_string(), r.doc.save(), r.state_bytes()))
-                })
-                .collect()
-        };
+            let mut index = self.rows.borrow_mut();
+            for id in &dirty {
+                let Some(r) = replicas.get_mut(id) else {
+                    continue;
+                };
+                let pending = !r.is_confirmed();
+                if self.db.is_some() {
+                    docs.push((id.to_string(), r.doc.save(), r.state_bytes()));
+                }
+                // A document still arriving (no header yet) has no row.
+                if let Ok(case) = CaseDoc::from_doc(r.doc.clone()).and_then(|c| c.read()) {
+                    let mut row = CaseRow::of(&case, &limits, &calendar);
+                    row.pending = pending;
+                    if let Ok(json) = serde_json::to_string(&row) {
+                        rows.push((id.to_string(), json));
+                    }
+                    index.insert(*id, row);
+                }
+            }
+        }
+        let Some(db) = self.db.clone() else { return };
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = db.put_docs(&docs, cursor).await {
+            if let Err(e) = db.put_docs(&docs, &rows, cursor).await {
                 web_sys::console::error_1(
                     &format!("could not store {} cases: {e}", docs.len()).into(),
                 );

@@ -647,3 +647,235 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Field work on a tablet with no signal: a petitioner's details, a follow-up visit with every
+/// field, a seven-evenings plan logged evening by evening and an evaluation; signal back, the
+/// office has all of it. Then the four-colour board of the township's cases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let id = office
+        .new_case("longxi", "visit", "李某反映土地流转款未兑付", now_ms())
+        .unwrap()
+        .to_string();
+    office.sync().await.unwrap();
+    let link = Link::to(&url).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tablet(&browser, &link.url).await;
+    sign_in(&page, "mediator").await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
+    wait_for(&page, STORED_CASES, |n: &usize| *n > 0).await;
+    let ids: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+
+    // The four-colour board: every case of the township counted once, by unit and colour.
+    js(
+        &page,
+        "document.querySelector('[data-testid=board-button]').click()",
+    )
+    .await;
+    let counts = "Array.from(document.querySelectorAll('tr[data-board-unit] button.count')).map(b => [b.closest('tr').dataset.boardUnit, b.dataset.colour, parseInt(b.textContent)])";
+    let cells: Vec<(String, String, usize)> =
+        wait_for(&page, counts, |c: &Vec<(String, String, usize)>| {
+            !c.is_empty()
+        })
+        .await;
+    let total: usize = cells.iter().filter(|c| c.0.is_empty()).map(|c| c.2).sum();
+    let by_unit: usize = cells.iter().filter(|c| !c.0.is_empty()).map(|c| c.2).sum();
+    assert_eq!((total, by_unit), (ids.len(), ids.len()), "{cells:?}");
+    let busiest = cells
+        .iter()
+        .filter(|c| !c.0.is_empty() && c.2 > 0)
+        .max_by_key(|c| c.2)
+        .cloned()
+        .unwrap();
+    js(
+        &page,
+        &format!(
+            "document.querySelector('tr[data-board-unit=\"{}\"] button[data-colour={}]').click()",
+            busiest.0, busiest.1
+        ),
+    )
+    .await;
+    let badges = format!(
+        "Array.from(document.querySelectorAll('[data-testid=board-list] li .colour')).map(e => e.className)"
+    );
+    let listed: Vec<String> =
+        wait_for(&page, &badges, |b: &Vec<String>| b.len() == busiest.2).await;
+    assert!(listed.iter().all(|c| c.ends_with(&busiest.1)), "{listed:?}");
+    screenshot(&page, "board", true).await;
+    js(&page, "document.querySelector('.back').click()").await;
+
+    // No signal from here on.
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{id}\"]').click()"),
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=evenings]')",
+        |ok| *ok,
+    )
+    .await;
+    link.cut();
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("离线"),
+    )
+    .await;
+
+    // A petitioner, then a detail changed.
+    type_into(&page, "input[name=new-p-name]", "李桂芳").await;
+    type_into(&page, "input[name=new-p-id_number]", "431281196505051234").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-petitioner]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=petitioner-0]')",
+        |ok| *ok,
+    )
+    .await;
+    set_value(&page, "p-phone", "13907451234", "change").await;
+
+    // A follow-up visit with who went, who was met, attitude, outcome and next step.
+    for (name, text) in [
+        ("visit-visitors", "王书记、村支书"),
+        ("visit-met", "李桂芳及其儿子"),
+        ("visit-attitude", "情绪平稳"),
+        ("visit-visit_outcome", "同意等待核算结果"),
+        ("visit-next_step", "三日内反馈核算"),
+    ] {
+        type_into(&page, &format!("input[name={name}]"), text).await;
+    }
+    type_into(&page, "textarea[name=visit]", "入户了解土地流转款兑付情况").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-follow-up]').click()",
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=follow-ups]').textContent",
+        |t: &String| t.contains("三日内反馈核算") && t.contains("李桂芳及其儿子"),
+    )
+    .await;
+
+    // A seven-evenings plan that began three evenings ago; the three evenings logged.
+    let today = lianxin_shared::Date::from_unix_ms_china(now_ms());
+    set_value(&page, "plan-on", &today.add_days(-3).to_string(), "input").await;
+    type_into(&page, "input[name=plan-visitors]", "王书记、乡贤李大爷").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=start-evenings]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=log-evening]')",
+        |ok| *ok,
+    )
+    .await;
+    for (back, talk) in [
+        (3, "听取诉求"),
+        (2, "讲解土地流转政策"),
+        (1, "与村委会对账"),
+    ] {
+        set_value(
+            &page,
+            "evening-on",
+            &today.add_days(-back).to_string(),
+            "input",
+        )
+        .await;
+        type_into(&page, "input[name=evening-time]", "19:30–22:00").await;
+        type_into(&page, "textarea[name=evening-talk]", talk).await;
+        js(
+            &page,
+            "document.querySelector('[data-testid=log-evening]').click()",
+        )
+        .await;
+        wait_for(
+            &page,
+            "document.querySelector('[data-testid=evening-logs]').textContent",
+            |t: &String| t.contains(talk),
+        )
+        .await;
+    }
+    let run = "Array.from(document.querySelectorAll('[data-evening]')).map(e => e.dataset.evening)";
+    let cells: Vec<String> = wait_for(&page, run, |c: &Vec<String>| c.len() == 7).await;
+    assert_eq!(
+        cells,
+        ["held", "held", "held", "tonight", "ahead", "ahead", "ahead"].map(String::from)
+    );
+    let progress: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=evening-progress]').textContent",
+        |t: &String| t == "3/7",
+    )
+    .await;
+    assert_eq!(progress, "3/7");
+    // The evaluation.
+    set_value(&page, "eval-unit", "basically_satisfied", "change").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=evaluate]').click()",
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=evaluation-latest]').textContent",
+        |t: &String| t.contains("基本满意"),
+    )
+    .await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=evenings]').scrollIntoView()",
+    )
+    .await;
+    screenshot(&page, "evenings", false).await;
+
+    // Signal back: the office's device has every record.
+    link.restore();
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步") && !t.contains("待上传"),
+    )
+    .await;
+    office.sync().await.unwrap();
+    let case = office.export().unwrap()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    let p = &case["petitioners"][0];
+    assert_eq!(
+        (
+            p["name"].as_str(),
+            p["id_number"].as_str(),
+            p["phone"].as_str()
+        ),
+        (
+            Some("李桂芳"),
+            Some("431281196505051234"),
+            Some("13907451234")
+        )
+    );
+    let visit = &case["follow_ups"][0];
+    assert_eq!(visit["met"], "李桂芳及其儿子");
+    assert_eq!(visit["next_step"], "三日内反馈核算");
+    assert_eq!(case["evening_starts"][0]["visitors"], "王书记、乡贤李大爷");
+    assert_eq!(case["evening_logs"].as_array().unwrap().len(), 3);
+    assert_eq!(case["evaluations"][0]["unit"], "basically_satisfied");
+    assert_eq!(case["evaluations"][0]["office"], "satisfied");
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

@@ -43,8 +43,75 @@ pub struct Case {
     pub steps: Vec<Step>,
     /// Follow-up visits, ordered by date, then by when they were recorded.
     pub follow_ups: Vec<FollowUp>,
+    /// Seven-evenings plan: its start and restarts, ordered by date.
+    pub evening_starts: Vec<EveningStart>,
+    /// One entry per evening logged (two visitors may log the same evening), ordered by date.
+    pub evening_logs: Vec<EveningEntry>,
+    /// How the seven-evenings plan ended (`resolved` or `continue`), once it has.
+    pub evening_outcome: Option<String>,
+    /// The petitioner's evaluations, oldest first; the latest counts.
+    pub evaluations: Vec<Evaluation>,
     /// Single-value fields set differently on several devices and not yet chosen between.
     pub conflicts: Vec<Conflict>,
+}
+
+impl Case {
+    /// The seven-evenings plan, for [`crate::fieldwork::evening_run`]; None without one.
+    pub fn evening_plan(&self) -> Option<crate::fieldwork::EveningPlan> {
+        if self.evening_starts.is_empty() {
+            return None;
+        }
+        Some(crate::fieldwork::EveningPlan {
+            starts: self.evening_starts.iter().map(|s| s.on).collect(),
+            logs: self
+                .evening_logs
+                .iter()
+                .map(|l| crate::fieldwork::EveningLog {
+                    on: l.on,
+                    held: l.held,
+                })
+                .collect(),
+        })
+    }
+
+    /// The evaluation that counts: the latest by date, then by when it was recorded.
+    pub fn evaluation(&self) -> Option<&Evaluation> {
+        self.evaluations.last()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EveningStart {
+    pub id: EntryId,
+    pub on: Date,
+    pub visitors: String,
+    pub by: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EveningEntry {
+    pub id: EntryId,
+    pub on: Date,
+    pub held: bool,
+    pub time: Option<String>,
+    pub talk: String,
+    pub attitude: Option<String>,
+    pub agreement: Option<String>,
+    pub by: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub id: EntryId,
+    pub on: Date,
+    /// Satisfaction code for the petition office.
+    pub office: String,
+    /// Satisfaction code for the responsible unit.
+    pub unit: String,
+    pub by: String,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

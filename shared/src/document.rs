@@ -21,7 +21,10 @@ use automerge::{
     transaction::{CommitOptions, Transactable},
 };
 
-use crate::case::{Case, Conflict, ConflictValue, FollowUp, Header, Petitioner, Step};
+use crate::case::{
+    Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
+    Petitioner, Step,
+};
 use crate::vocab::{Category, Channel, Form, Level, Source, StepKind};
 use crate::{Date, DocId, EntryId, Error, UnitId};
 
@@ -80,6 +83,8 @@ pub enum Field {
     Handler,
     Leader,
     Archived,
+    /// How the seven-evenings plan ended.
+    EveningOutcome,
 }
 
 impl Field {
@@ -95,6 +100,7 @@ impl Field {
         Field::Handler,
         Field::Leader,
         Field::Archived,
+        Field::EveningOutcome,
     ];
 
     pub fn name(self) -> &'static str {
@@ -110,6 +116,7 @@ impl Field {
             Field::Handler => "handler",
             Field::Leader => "leader",
             Field::Archived => "archived",
+            Field::EveningOutcome => "evening_outcome",
         }
     }
 
@@ -137,6 +144,7 @@ impl Field {
             Field::Level => Level::parse(text)?.code().into(),
             Field::Source => Source::parse(text)?.code().into(),
             Field::Category => Category::parse(text)?.code().into(),
+            Field::EveningOutcome => crate::vocab::EveningOutcome::parse(text)?.code().into(),
             Field::ResponsibleUnit => UnitId::new(text)?.as_str().into(),
             Field::People => match text.parse::<i64>() {
                 Ok(n) if (1..=100_000).contains(&n) => ScalarValue::Int(n),
@@ -169,6 +177,18 @@ pub struct FollowUpDraft {
     pub attitude: Option<String>,
     pub outcome: Option<String>,
     pub next_step: Option<String>,
+}
+
+/// One evening of a seven-evenings plan as logged by a visitor.
+#[derive(Clone, Debug, Default)]
+pub struct EveningLogDraft {
+    pub on: Option<Date>,
+    pub held: bool,
+    /// When the talk ran, as written ("19:10–22:40").
+    pub time: Option<String>,
+    pub talk: String,
+    pub attitude: Option<String>,
+    pub agreement: Option<String>,
 }
 
 /// A lifecycle step to record.
@@ -240,6 +260,9 @@ impl CaseDoc {
             doc.put_object(ROOT, "petitioners", ObjType::List)?;
             doc.put_object(ROOT, "steps", ObjType::List)?;
             doc.put_object(ROOT, "follow_ups", ObjType::List)?;
+            for list in LATER_LISTS {
+                doc.put_object(ROOT, *list, ObjType::List)?;
+            }
             Ok(())
         };
         // Writing into a fresh document cannot fail; if it ever did, the error surfaces on read.
@@ -388,7 +411,135 @@ impl CaseDoc {
         Ok(id)
     }
 
+    /// Starts (or restarts) a seven-evenings plan: the first evening and who visits.
+    pub fn start_evenings(
+        &mut self,
+        editor: &Editor,
+        on: Date,
+        visitors: &str,
+    ) -> Result<EntryId, Error> {
+        let visitors = visitors.trim();
+        if visitors.is_empty() {
+            return Err(Error::InvalidValue {
+                field: "visitors".into(),
+                value: String::new(),
+                reason: "a seven-evenings plan names who visits".into(),
+            });
+        }
+        let entry = self.append_entry("evening_starts")?;
+        let id = EntryId::random();
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "on", on.to_string())?;
+        self.doc.put(&entry, "visitors", visitors)?;
+        self.put_by(&entry, editor)?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    /// Logs one evening of the plan, held or missed. Two visitors may log the same evening.
+    pub fn log_evening(
+        &mut self,
+        editor: &Editor,
+        draft: &EveningLogDraft,
+    ) -> Result<EntryId, Error> {
+        if draft.held && draft.talk.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                field: "talk".into(),
+                value: String::new(),
+                reason: "a held evening says what was talked about".into(),
+            });
+        }
+        if entries(&self.doc, "evening_starts").next().is_none() {
+            return Err(Error::InvalidValue {
+                field: "evening".into(),
+                value: String::new(),
+                reason: "start a seven-evenings plan before logging an evening".into(),
+            });
+        }
+        let entry = self.append_entry("evening_logs")?;
+        let id = EntryId::random();
+        let on = draft
+            .on
+            .unwrap_or_else(|| Date::from_unix_ms_china(editor.now));
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "on", on.to_string())?;
+        self.doc.put(&entry, "held", draft.held)?;
+        self.doc.put(&entry, "talk", draft.talk.trim())?;
+        for (key, value) in [
+            ("time", &draft.time),
+            ("attitude", &draft.attitude),
+            ("agreement", &draft.agreement),
+        ] {
+            if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                self.doc.put(&entry, key, v)?;
+            }
+        }
+        self.put_by(&entry, editor)?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    /// Records the petitioner's evaluation 评价 of the petition office and of the responsible
+    /// unit. Every evaluation is kept; the latest counts.
+    pub fn evaluate(
+        &mut self,
+        editor: &Editor,
+        on: Date,
+        office: crate::Satisfaction,
+        unit: crate::Satisfaction,
+    ) -> Result<EntryId, Error> {
+        let entry = self.append_entry("evaluations")?;
+        let id = EntryId::random();
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "on", on.to_string())?;
+        self.doc.put(&entry, "office", office.code())?;
+        self.doc.put(&entry, "unit", unit.code())?;
+        self.put_by(&entry, editor)?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    /// Changes one detail of a petitioner (name, id_number, phone or address); an empty value
+    /// clears it (the name cannot be cleared). Concurrent changes of different details merge.
+    pub fn set_petitioner(
+        &mut self,
+        editor: &Editor,
+        id: &EntryId,
+        key: &str,
+        value: &str,
+    ) -> Result<(), Error> {
+        let invalid = |reason: &str| Error::InvalidValue {
+            field: key.into(),
+            value: value.into(),
+            reason: reason.into(),
+        };
+        if !["name", "id_number", "phone", "address"].contains(&key) {
+            return Err(invalid("expected name, id_number, phone or address"));
+        }
+        let value = value.trim();
+        if value.chars().count() > 200 {
+            return Err(invalid("expected at most 200 characters"));
+        }
+        let entry = entries(&self.doc, "petitioners")
+            .find(|e| str_at(&self.doc, e, "id").as_deref() == Some(id.as_str()))
+            .ok_or_else(|| invalid("no such petitioner on this case"))?;
+        match (key, value.is_empty()) {
+            ("name", true) => return Err(invalid("a petitioner has a name")),
+            (_, true) => self.doc.delete(&entry, key)?,
+            (_, false) => self.doc.put(&entry, key, value)?,
+        }
+        self.commit(editor);
+        Ok(())
+    }
+
     pub fn add_petitioner(&mut self, editor: &Editor, p: &Petitioner) -> Result<EntryId, Error> {
+        if p.name.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                field: "name".into(),
+                value: String::new(),
+                reason: "a petitioner has a name".into(),
+            });
+        }
         let list = self.obj(&ROOT, "petitioners")?;
         let entry = self
             .doc
@@ -480,6 +631,49 @@ impl CaseDoc {
             .collect();
         follow_ups.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
 
+        let mut evening_starts: Vec<EveningStart> = entries(doc, "evening_starts")
+            .filter_map(|e| {
+                Some(EveningStart {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    on: str_at(doc, &e, "on")?.parse().ok()?,
+                    visitors: str_at(doc, &e, "visitors").unwrap_or_default(),
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                })
+            })
+            .collect();
+        evening_starts.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let mut evening_logs: Vec<EveningEntry> = entries(doc, "evening_logs")
+            .filter_map(|e| {
+                Some(EveningEntry {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    on: str_at(doc, &e, "on")?.parse().ok()?,
+                    held: matches!(doc.get(&e, "held"), Ok(Some((Value::Scalar(v), _))) if v.as_ref() == &ScalarValue::Boolean(true)),
+                    time: str_at(doc, &e, "time"),
+                    talk: str_at(doc, &e, "talk").unwrap_or_default(),
+                    attitude: str_at(doc, &e, "attitude"),
+                    agreement: str_at(doc, &e, "agreement"),
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                })
+            })
+            .collect();
+        evening_logs.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let mut evaluations: Vec<Evaluation> = entries(doc, "evaluations")
+            .filter_map(|e| {
+                Some(Evaluation {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    on: str_at(doc, &e, "on")?.parse().ok()?,
+                    office: str_at(doc, &e, "office")?,
+                    unit: str_at(doc, &e, "unit")?,
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                })
+            })
+            .collect();
+        evaluations.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let evening_outcome = as_string(single(Field::EveningOutcome));
+
         let petitioners = entries(doc, "petitioners")
             .filter_map(|e| {
                 Some(Petitioner {
@@ -512,6 +706,10 @@ impl CaseDoc {
             petitioners,
             steps,
             follow_ups,
+            evening_starts,
+            evening_logs,
+            evening_outcome,
+            evaluations,
             conflicts,
         })
     }
@@ -531,6 +729,27 @@ impl CaseDoc {
         self.doc.put(&cell, "by", editor.user.as_str())?;
         self.doc
             .put(&cell, "at", ScalarValue::Timestamp(editor.now))?;
+        Ok(())
+    }
+
+    /// A new entry at the end of a root list. A list added to the schema after a document
+    /// was made is created on first use; if two devices create it at once, both lists are
+    /// kept by Automerge and [`entries`] reads them all, so no entry is lost.
+    fn append_entry(&mut self, key: &str) -> Result<ObjId, Error> {
+        let list = match self.doc.get(ROOT, key)? {
+            Some((Value::Object(ObjType::List), id)) => id,
+            Some(_) => return Err(Error::NotACase(format!("{key} is not a list"))),
+            None => self.doc.put_object(ROOT, key, ObjType::List)?,
+        };
+        Ok(self
+            .doc
+            .insert_object(&list, self.doc.length(&list), ObjType::Map)?)
+    }
+
+    fn put_by(&mut self, entry: &ObjId, editor: &Editor) -> Result<(), Error> {
+        self.doc.put(entry, "by", editor.user.as_str())?;
+        self.doc
+            .put(entry, "at", ScalarValue::Timestamp(editor.now))?;
         Ok(())
     }
 
@@ -621,17 +840,26 @@ fn text_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> String {
     }
 }
 
+/// The entries of a root list. Every list under the key counts: two devices that created a
+/// list added to the schema later each made one, and both lists' entries are kept.
 fn entries<'a, D: ReadDoc>(doc: &'a D, key: &str) -> impl Iterator<Item = ObjId> + 'a {
-    let list = match doc.get(ROOT, key) {
-        Ok(Some((Value::Object(ObjType::List), id))) => Some(id),
-        _ => None,
-    };
-    let len = list.as_ref().map(|l| doc.length(l)).unwrap_or(0);
-    (0..len).filter_map(move |i| match doc.get(list.as_ref()?, i) {
-        Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
-        _ => None,
+    let lists: Vec<ObjId> = doc
+        .get_all(ROOT, key)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::List)).then_some(id))
+        .collect();
+    lists.into_iter().flat_map(move |list| {
+        (0..doc.length(&list)).filter_map(move |i| match doc.get(&list, i) {
+            Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+            _ => None,
+        })
     })
 }
+
+/// Lists added to the case after its first schema; made at creation, or on first use in a
+/// case made before them.
+const LATER_LISTS: &[&str] = &["evening_starts", "evening_logs", "evaluations"];
 
 fn actor_of(id: &ObjId) -> String {
     match id {

@@ -22,15 +22,23 @@ mod error;
 pub mod fieldwork;
 mod ids;
 pub mod protocol;
+pub mod row;
 pub mod rules;
 mod validate;
 pub mod vocab;
 
-pub use case::{Case, Conflict, ConflictValue, FollowUp, Header, Petitioner, Step};
+pub use case::{
+    Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
+    Petitioner, Step,
+};
 pub use date::Date;
-pub use document::{CaseDoc, CaseDraft, Editor, Field, FollowUpDraft, SCHEMA_VERSION, StepDraft};
+pub use document::{
+    CaseDoc, CaseDraft, Editor, EveningLogDraft, Field, FollowUpDraft, SCHEMA_VERSION, StepDraft,
+};
 pub use engine::{DeviceSession, Replica, Task};
 pub use error::Error;
 pub use ids::{DocId, EntryId, UnitId};
 pub use validate::{Refusal, check_incoming};
-pub use vocab::{Category, Channel, Form, Level, Outcome, Source, StepKind};
+pub use vocab::{
+    Category, Channel, EveningOutcome, Form, Level, Outcome, Satisfaction, Source, StepKind,
+};

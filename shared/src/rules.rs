@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Date, Step, StepKind};
 
@@ -97,7 +97,7 @@ impl Default for Limits {
 }
 
 /// Where a case stands, derived from its steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Received and registered; to be forwarded or assigned.
@@ -190,7 +190,7 @@ impl State {
 }
 
 /// What the current deadline is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineKind {
     Register,
@@ -200,7 +200,7 @@ pub enum DeadlineKind {
     ReReview,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {
     pub kind: DeadlineKind,
     pub due: Date,

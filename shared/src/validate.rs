@@ -146,12 +146,20 @@ fn check_shape(doc: &AutoCommit) -> Result<(), Refusal> {
         ("petitioners", ObjType::List),
         ("steps", ObjType::List),
         ("follow_ups", ObjType::List),
+        ("evening_starts", ObjType::List),
+        ("evening_logs", ObjType::List),
+        ("evaluations", ObjType::List),
     ];
     for (key, kind) in expected {
-        match doc.get(ROOT, key) {
-            Ok(None) => {}
-            Ok(Some((Value::Object(k), _))) if k == kind => {}
-            _ => return Err(Refusal::Schema(format!("{key} must be a {kind:?}"))),
+        // Every value under the key counts, conflicting ones included.
+        let all = doc
+            .get_all(ROOT, key)
+            .map_err(|e| Refusal::Schema(format!("{key}: {e}")))?;
+        if !all
+            .iter()
+            .all(|(v, _)| matches!(v, Value::Object(k) if *k == kind))
+        {
+            return Err(Refusal::Schema(format!("{key} must be a {kind:?}")));
         }
     }
     Ok(())

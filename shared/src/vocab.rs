@@ -127,3 +127,10 @@ vocabulary!(
     BasicallySatisfied => "basically_satisfied", "基本满意", "basically satisfied";
     Unsatisfied => "unsatisfied", "不满意", "unsatisfied";
 });
+
+vocabulary!(
+    /// How a seven-evenings plan ended.
+    EveningOutcome, "evening_outcome" {
+    Resolved => "resolved", "事心双解/停访息诉", "resolved";
+    Continue => "continue", "转其他措施继续化解", "continue with another measure";
+});

@@ -368,3 +368,43 @@ fn codes_are_the_exported_names() {
         assert_eq!(serde_json::to_value(colour).unwrap(), colour.code());
     }
 }
+
+/// The caseload row kept beside each document gives the same state, deadline and colour as the
+/// whole case, on every day around its deadline, after a trip through its stored JSON form.
+#[test]
+fn caseload_row_agrees_with_the_whole_case() {
+    use lianxin_shared::demo;
+    use lianxin_shared::row::{CaseRow, SUMMARY_CHARS};
+    let (limits, calendar) = (Limits::default(), holidays());
+    let now = 1_790_000_000_000; // 2026-09-21
+    let mut rng = demo::Rng::new(11);
+    let mut colours = std::collections::BTreeSet::new();
+    for i in 0..300 {
+        let case = demo::case(&mut rng, i, now, automerge::ActorId::random())
+            .read()
+            .unwrap();
+        let row = CaseRow::of(&case, &limits, &calendar);
+        let row: CaseRow = serde_json::from_str(&serde_json::to_string(&row).unwrap()).unwrap();
+        let received = Date::from_unix_ms_china(case.header.created_at);
+        let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
+        assert_eq!((row.state, row.deadline), (life.state, life.deadline));
+        assert!(row.summary.chars().count() <= SUMMARY_CHARS);
+        assert!(case.summary.starts_with(&row.summary));
+        let due = life.deadline.map(|d| d.due).unwrap_or(received);
+        for offset in -7..=2 {
+            let today = due.add_days(offset);
+            let colour = row.colour(today, &limits);
+            assert_eq!(
+                colour,
+                rules::colour(&life, today, &limits),
+                "case {i} on {today}"
+            );
+            colours.insert(colour);
+        }
+    }
+    assert_eq!(
+        colours.len(),
+        4,
+        "the demo cases cover every colour: {colours:?}"
+    );
+}

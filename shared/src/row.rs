@@ -1,0 +1,59 @@
+//! The caseload line of a case: what the list shows, small enough to keep for every case
+//! beside the document so that a tablet holding 10,000 cases shows its list without loading
+//! a single document.
+//!
+//! A row holds what does not depend on the day (state and deadline); the colour is worked out
+//! from it for the day the list is shown, with [`CaseRow::colour`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{self, Calendar, Colour, Deadline, Lifecycle, Limits, State};
+use crate::{Case, Date};
+
+/// Longest summary a row keeps, in characters; the case screen shows the whole text.
+pub const SUMMARY_CHARS: usize = 80;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseRow {
+    pub reference: String,
+    pub summary: String,
+    /// The responsible unit, or else the unit that registered the case.
+    pub unit: String,
+    pub channel: String,
+    pub state: State,
+    pub deadline: Option<Deadline>,
+    /// The device holds edits the server has not confirmed.
+    #[serde(default)]
+    pub pending: bool,
+}
+
+impl CaseRow {
+    pub fn of(case: &Case, limits: &Limits, calendar: &Calendar) -> CaseRow {
+        let received = Date::from_unix_ms_china(case.header.created_at);
+        let life = rules::lifecycle(&case.steps, received, limits, calendar);
+        CaseRow {
+            reference: case.reference.clone().unwrap_or_default(),
+            summary: case.summary.chars().take(SUMMARY_CHARS).collect(),
+            unit: case
+                .responsible_unit
+                .clone()
+                .or_else(|| case.header.units.first().map(|u| u.to_string()))
+                .unwrap_or_default(),
+            channel: case.channel.clone().unwrap_or_default(),
+            state: life.state,
+            deadline: life.deadline,
+            pending: false,
+        }
+    }
+
+    /// The row's colour as of `today`: the same as [`rules::colour`] on the whole case.
+    pub fn colour(&self, today: Date, limits: &Limits) -> Colour {
+        let life = Lifecycle {
+            state: self.state,
+            deadline: self.deadline,
+            extended: false,
+            irregularities: Vec::new(),
+        };
+        rules::colour(&life, today, limits)
+    }
+}

@@ -1,0 +1,216 @@
+//! Field-work records in the case document, edited on two devices offline and merged:
+//! seven-evenings plans and their logs, evaluations, petitioners' details.
+
+use automerge::{ActorId, AutoCommit, ROOT, transaction::Transactable};
+use lianxin_shared::fieldwork::{Evening, evening_run};
+use lianxin_shared::{
+    CaseDoc, CaseDraft, Channel, Editor, EveningLogDraft, Field, Petitioner, Satisfaction, UnitId,
+};
+use lianxin_shared::{Date, EntryId};
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn new_case() -> CaseDoc {
+    let draft = CaseDraft::new(UnitId::new("t01").unwrap(), Channel::Visit, "宅基地纠纷");
+    CaseDoc::create(&draft, &Editor::new("registrar", 1_000), ActorId::random())
+}
+
+/// A second device's copy of the case, signing with its own actor.
+fn fork(case: &CaseDoc) -> CaseDoc {
+    CaseDoc::from_doc(case.doc().clone().with_actor(ActorId::random())).unwrap()
+}
+
+fn merge(a: &mut CaseDoc, b: &mut CaseDoc) {
+    let mut x = a.doc().clone();
+    let mut y = b.doc().clone();
+    x.merge(&mut y).unwrap();
+    y.merge(&mut x.clone()).unwrap();
+    *a = CaseDoc::from_doc(x).unwrap();
+    *b = CaseDoc::from_doc(y).unwrap();
+}
+
+fn evening(on: &str, held: bool, talk: &str) -> EveningLogDraft {
+    EveningLogDraft {
+        on: Some(d(on)),
+        held,
+        time: held.then(|| "19:30–22:10".to_string()),
+        talk: talk.into(),
+        attitude: Some("情绪平稳".into()),
+        agreement: None,
+    }
+}
+
+#[test]
+fn two_visitors_log_the_same_plan_offline_and_nothing_is_lost() {
+    let (wang, li) = (Editor::new("wang", 2_000), Editor::new("li", 2_001));
+    let mut case = new_case();
+    case.start_evenings(&wang, d("2026-11-28"), "王书记、乡贤李大爷")
+        .unwrap();
+    let mut a = fork(&case);
+    let mut b = fork(&case);
+    a.log_evening(&wang, &evening("2026-11-28", true, "听取诉求，讲解政策"))
+        .unwrap();
+    a.log_evening(&wang, &evening("2026-11-29", true, "核对宅基地面积"))
+        .unwrap();
+    // Li logs the first evening too, and the third, on another tablet.
+    b.log_evening(&li, &evening("2026-11-28", true, "拉家常，了解家庭困难"))
+        .unwrap();
+    b.log_evening(&li, &evening("2026-11-30", true, "邀请村干部一起谈"))
+        .unwrap();
+    merge(&mut a, &mut b);
+    let (ra, rb) = (a.read().unwrap(), b.read().unwrap());
+    assert_eq!(ra, rb);
+    let talks: Vec<&str> = ra.evening_logs.iter().map(|l| l.talk.as_str()).collect();
+    for t in [
+        "听取诉求，讲解政策",
+        "核对宅基地面积",
+        "拉家常，了解家庭困难",
+        "邀请村干部一起谈",
+    ] {
+        assert!(talks.contains(&t), "{t} lost: {talks:?}");
+    }
+    let run = evening_run(&ra.evening_plan().unwrap(), d("2026-12-01")).unwrap();
+    assert_eq!(run.progress, 3, "three evenings held over a month end");
+    assert_eq!(run.evenings[3], Evening::Tonight);
+    assert_eq!(run.broken_on, None);
+    assert_eq!(ra.evening_starts[0].visitors, "王书记、乡贤李大爷");
+
+    // A missed evening breaks the run; a restart begins a new one.
+    a.log_evening(&wang, &evening("2026-12-01", false, ""))
+        .unwrap();
+    let run = evening_run(&a.read().unwrap().evening_plan().unwrap(), d("2026-12-02")).unwrap();
+    assert_eq!((run.progress, run.broken_on), (3, Some(d("2026-12-01"))));
+    a.start_evenings(&wang, d("2026-12-05"), "王书记").unwrap();
+    let run = evening_run(&a.read().unwrap().evening_plan().unwrap(), d("2026-12-05")).unwrap();
+    assert_eq!((run.progress, run.restarts, run.broken_on), (0, 1, None));
+
+    // The plan's outcome is a single value like any other field.
+    a.set(Field::EveningOutcome, "resolved", &wang).unwrap();
+    assert_eq!(
+        a.read().unwrap().evening_outcome.as_deref(),
+        Some("resolved")
+    );
+    assert!(a.set(Field::EveningOutcome, "maybe", &wang).is_err());
+}
+
+#[test]
+fn evening_logs_need_a_plan_and_held_evenings_need_the_talk() {
+    let wang = Editor::new("wang", 2_000);
+    let mut case = new_case();
+    let before = case.read().unwrap();
+    let err = case
+        .log_evening(&wang, &evening("2026-11-28", true, "谈话"))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("start a seven-evenings plan"),
+        "{err}"
+    );
+    assert!(case.start_evenings(&wang, d("2026-11-28"), "  ").is_err());
+    case.start_evenings(&wang, d("2026-11-28"), "王书记")
+        .unwrap();
+    let err = case
+        .log_evening(&wang, &evening("2026-11-28", true, " "))
+        .unwrap_err();
+    assert!(err.to_string().contains("talked about"), "{err}");
+    let after = case.read().unwrap();
+    assert_eq!(
+        after.evening_logs, before.evening_logs,
+        "a refused log leaves nothing"
+    );
+}
+
+#[test]
+fn a_list_made_on_two_devices_for_an_older_case_keeps_both_entries() {
+    let wang = Editor::new("wang", 2_000);
+    // A case made before evaluations existed: no list under the key.
+    let mut old = new_case();
+    let mut doc: AutoCommit = old.doc().clone();
+    doc.delete(ROOT, "evaluations").unwrap();
+    old = CaseDoc::from_doc(doc).unwrap();
+    let mut a = fork(&old);
+    let mut b = fork(&old);
+    a.evaluate(
+        &wang,
+        d("2026-12-01"),
+        Satisfaction::Satisfied,
+        Satisfaction::BasicallySatisfied,
+    )
+    .unwrap();
+    b.evaluate(
+        &Editor::new("li", 3_000),
+        d("2026-12-02"),
+        Satisfaction::Unsatisfied,
+        Satisfaction::Unsatisfied,
+    )
+    .unwrap();
+    merge(&mut a, &mut b);
+    let case = a.read().unwrap();
+    assert_eq!(case.evaluations.len(), 2, "both devices' evaluations kept");
+    let latest = case.evaluation().unwrap();
+    assert_eq!(
+        (latest.office.as_str(), latest.by.as_str()),
+        ("unsatisfied", "li")
+    );
+    assert_eq!(b.read().unwrap(), case);
+}
+
+#[test]
+fn petitioner_details_edited_on_two_devices_merge_detail_by_detail() {
+    let wang = Editor::new("wang", 2_000);
+    let mut case = new_case();
+    let id = EntryId::random();
+    case.add_petitioner(
+        &wang,
+        &Petitioner {
+            id: id.clone(),
+            name: "张桂兰".into(),
+            id_number: Some("410102195601011234".into()),
+            phone: None,
+            address: Some("城关镇东街".into()),
+        },
+    )
+    .unwrap();
+    let mut a = fork(&case);
+    let mut b = fork(&case);
+    a.set_petitioner(&wang, &id, "phone", "13800001111")
+        .unwrap();
+    b.set_petitioner(&Editor::new("li", 3_000), &id, "address", "城关镇东街12号")
+        .unwrap();
+    merge(&mut a, &mut b);
+    let p = &a.read().unwrap().petitioners[0];
+    assert_eq!(p.phone.as_deref(), Some("13800001111"));
+    assert_eq!(p.address.as_deref(), Some("城关镇东街12号"));
+    assert_eq!(p.id_number.as_deref(), Some("410102195601011234"));
+
+    a.set_petitioner(&wang, &id, "phone", "").unwrap();
+    assert_eq!(a.read().unwrap().petitioners[0].phone, None);
+    for (key, value, why) in [
+        ("name", "", "has a name"),
+        ("email", "x", "expected name"),
+        ("phone", &"1".repeat(201), "at most 200"),
+    ] {
+        let err = a.set_petitioner(&wang, &id, key, value).unwrap_err();
+        assert!(err.to_string().contains(why), "{key}: {err}");
+    }
+    assert!(
+        a.set_petitioner(&wang, &EntryId::random(), "phone", "1")
+            .unwrap_err()
+            .to_string()
+            .contains("no such petitioner")
+    );
+    assert!(
+        a.add_petitioner(
+            &wang,
+            &Petitioner {
+                id: EntryId::random(),
+                name: " ".into(),
+                id_number: None,
+                phone: None,
+                address: None
+            }
+        )
+        .is_err()
+    );
+}
