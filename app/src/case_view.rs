@@ -1,12 +1,16 @@
-//! A case on screen: every core field editable, the notes, lifecycle steps, follow-up visits,
-//! conflicts with both values and who set them; and the new-case form.
+//! A case on screen: every core field editable, conflicts with both values and who set them,
+//! petitioners, notes, lifecycle steps, follow-up visits, the seven-evenings plan, the leader's
+//! package and 四定四包 with progress notes, joint handling, hardship aid, hearings and the
+//! evaluation; and the new-case form. Each section re-renders only when its part of the case
+//! changes.
 
 use leptos::prelude::*;
 use lianxin_shared::fieldwork;
 use lianxin_shared::vocab::{Category, Channel, Form, Level, Source};
 use lianxin_shared::{
-    Case, CaseDoc, CaseDraft, DocId, Editor, EveningLogDraft, EveningOutcome, Field, FollowUpDraft,
-    Petitioner, Satisfaction, StepDraft, UnitId,
+    AidDraft, Case, CaseDoc, CaseDraft, Commitment, DocId, Editor, EveningLogDraft, EveningOutcome,
+    Field, FollowUpDraft, FourRole, HearingDraft, PackageTask, Petitioner, Satisfaction, StepDraft,
+    UnitId,
 };
 
 use crate::i18n::{Lang, t};
@@ -159,6 +163,111 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
         )
     });
     let evaluations = part(case, |c| c.evaluations.clone());
+    let duty = part(case, |c| {
+        (
+            c.package_due,
+            c.four_people.clone(),
+            c.progress.clone(),
+            c.assisting.clone(),
+            c.responsible_unit.clone(),
+        )
+    });
+    let aid = part(case, |c| c.aid.clone());
+    let hearings = part(case, |c| c.hearings.clone());
+
+    // Responsibility: progress notes, joint handling.
+    let track = RwSignal::new(PackageTask::Investigate.code().to_string());
+    let track_text = RwSignal::new(String::new());
+    let track_done = RwSignal::new(false);
+    let add_progress = move |_| {
+        let ed = editor(ctx);
+        let text = track_text.get_untracked();
+        let ok = edit(&id.get_value(), error, |c| {
+            c.add_progress(
+                &ed,
+                &track.get_untracked(),
+                crate::today(),
+                &text,
+                track_done.get_untracked(),
+            )
+            .map(|_| ())
+        });
+        if ok {
+            track_text.set(String::new());
+            track_done.set(false);
+        }
+    };
+    let set_assisting = move |unit: String, on: bool| {
+        let ed = editor(ctx);
+        match UnitId::new(&unit) {
+            Ok(u) => {
+                edit(&id.get_value(), error, |c| c.set_assisting(&ed, &u, on));
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    };
+
+    // Hardship aid and hearings.
+    let aid_form = [(); 5].map(|_| RwSignal::new(String::new()));
+    let add_aid = move |_| {
+        let ed = editor(ctx);
+        let [amount, reason, approved_by, approved_on, paid_on] =
+            aid_form.map(|s| s.get_untracked());
+        let date = |t: String| -> Result<Option<lianxin_shared::Date>, String> {
+            some_text(t)
+                .map(|t| t.parse().map_err(|e: lianxin_shared::Error| e.to_string()))
+                .transpose()
+        };
+        let draft = (|| -> Result<AidDraft, String> {
+            Ok(AidDraft {
+                amount: amount
+                    .trim()
+                    .parse()
+                    .map_err(|_| t(lang.get_untracked(), "amount_needed").to_string())?,
+                reason,
+                approved_by,
+                approved_on: date(approved_on)?,
+                paid_on: date(paid_on)?,
+            })
+        })();
+        match draft {
+            Ok(draft) => {
+                if edit(&id.get_value(), error, |c| {
+                    c.add_aid(&ed, &draft).map(|_| ())
+                }) {
+                    aid_form.iter().for_each(|s| s.set(String::new()));
+                }
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let mark_paid = move |aid_id: lianxin_shared::EntryId| {
+        let ed = editor(ctx);
+        edit(&id.get_value(), error, |c| {
+            c.set_aid_paid(&ed, &aid_id, crate::today())
+        });
+    };
+    let hearing_form = [(); 3].map(|_| RwSignal::new(String::new()));
+    hearing_form[0].set(crate::today().to_string());
+    let add_hearing = move |_| {
+        let ed = editor(ctx);
+        let [on, participants, conclusion] = hearing_form.map(|s| s.get_untracked());
+        let on = match on.parse::<lianxin_shared::Date>() {
+            Ok(on) => on,
+            Err(e) => return error.set(Some(e.to_string())),
+        };
+        let draft = HearingDraft {
+            on: Some(on),
+            participants,
+            conclusion,
+        };
+        if edit(&id.get_value(), error, |c| {
+            c.add_hearing(&ed, &draft).map(|_| ())
+        }) {
+            hearing_form[1].set(String::new());
+            hearing_form[2].set(String::new());
+        }
+    };
 
     let set_field = {
         move |field: &'static str, value: String| {
@@ -564,6 +673,154 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                         {move || t(lang.get(), if evenings.with(|e| e.as_ref().is_some_and(|e| e.3.is_some())) { "restart_evenings" } else { "start_evenings" })}
                     </button>
                 </div>
+            </section>
+            <section class="duty" data-testid="responsibility">
+                <h3>{move || t(lang.get(), "responsibility")}</h3>
+                {move || duty.get().map(|(due, four, progress, assisting, lead)| {
+                    let l = lang.get();
+                    let notes_of = |code: &str| -> (usize, bool, String) {
+                        let notes: Vec<&lianxin_shared::Progress> = progress.iter().filter(|p| p.track == code).collect();
+                        let last = notes.last().map(|p| format!("{} {} — {}", p.on, p.text, p.by)).unwrap_or_default();
+                        (notes.len(), notes.last().is_some_and(|p| p.done), last)
+                    };
+                    let row = |code: &'static str, name: &'static str| {
+                        let (n, done, last) = notes_of(code);
+                        view! {
+                            <li data-track=code class=if done { "done" } else { "" }>
+                                <strong>{name}</strong>
+                                <span class="status">{if done { format!("✓ {}", t(l, "done")) } else if n > 0 { format!("{n} {}", t(l, "notes_count")) } else { "—".to_string() }}</span>
+                                <span class="meta">{last}</span>
+                            </li>
+                        }
+                    };
+                    let directory = ctx.directory.get_untracked();
+                    let name_of = move |u: &str| directory.iter().find(|d| d.0 == u).map(|d| d.1.clone()).unwrap_or_else(|| u.to_string());
+                    view! {
+                        <div class="fields">
+                            <label>
+                                <span>{t(l, "package_due")}</span>
+                                <input name="package_due" type="date" value=due.map(|d| d.to_string()).unwrap_or_default()
+                                    on:change=move |ev| set_field("package_due", event_target_value(&ev))/>
+                            </label>
+                        </div>
+                        <h4>{t(l, "package_tasks")}</h4>
+                        <ul class="tracks">{PackageTask::ALL.iter().map(|k| row(k.code(), if l == Lang::Zh { k.zh() } else { k.en() })).collect_view()}</ul>
+                        <h4>{t(l, "four_packages")}</h4>
+                        <div class="fields">
+                            {FourRole::ALL.iter().enumerate().map(|(i, r)| {
+                                let code = r.code();
+                                let (n, _, last) = notes_of(code);
+                                view! {
+                                    <label data-role=code>
+                                        <span>{if l == Lang::Zh { r.zh() } else { r.en() }}</span>
+                                        <input name=code value=four[i].clone().unwrap_or_default() on:change=move |ev| set_field(code, event_target_value(&ev))/>
+                                        <span class="meta">{if n > 0 { last } else { String::new() }}</span>
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </div>
+                        <ul class="tracks">{Commitment::ALL.iter().map(|k| row(k.code(), if l == Lang::Zh { k.zh() } else { k.en() })).collect_view()}</ul>
+                        <h4>{t(l, "joint_handling")}</h4>
+                        <p data-testid="joint">
+                            {format!("{}：{}", t(l, "lead_unit"), lead.as_deref().map(&name_of).unwrap_or_else(|| "—".into()))}
+                        </p>
+                        <ul class="assisting" data-testid="assisting">
+                            {assisting.iter().map(|u| {
+                                let unit = u.clone();
+                                view! {
+                                    <li data-unit=u.clone()>
+                                        {name_of(u)}
+                                        <button class="plain" on:click=move |_| set_assisting(unit.clone(), false)>{t(l, "remove")}</button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <select name="add-assisting" on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if !v.is_empty() { set_assisting(v, true); }
+                        }>
+                            <option value="" selected=true>{t(l, "add_assisting")}</option>
+                            {ctx.directory.get_untracked().into_iter()
+                                .filter(|(u, _)| lead.as_deref() != Some(u.as_str()) && !assisting.contains(u))
+                                .map(|(u, name)| view! { <option value=u>{name}</option> }).collect_view()}
+                        </select>
+                    }
+                })}
+                <div class="tools">
+                    <select name="track" on:change=move |ev| track.set(event_target_value(&ev))>
+                        {move || {
+                            let l = lang.get();
+                            let word = |zh: &'static str, en: &'static str| if l == Lang::Zh { zh } else { en };
+                            PackageTask::ALL.iter().map(|k| (k.code(), word(k.zh(), k.en())))
+                                .chain(Commitment::ALL.iter().map(|k| (k.code(), word(k.zh(), k.en()))))
+                                .chain(FourRole::ALL.iter().map(|k| (k.code(), word(k.zh(), k.en()))))
+                                .map(|(code, name)| view! { <option value=code prop:selected=move || track.get_untracked() == code>{name}</option> })
+                                .collect_view()
+                        }}
+                    </select>
+                    <input name="track-text" placeholder=move || t(lang.get(), "progress_note") prop:value=track_text
+                        on:input=move |ev| track_text.set(event_target_value(&ev))/>
+                    <label class="inline">
+                        <input name="track-done" type="checkbox" prop:checked=track_done on:change=move |ev| track_done.set(event_target_checked(&ev))/>
+                        <span>{move || t(lang.get(), "done")}</span>
+                    </label>
+                    <button data-testid="add-progress" on:click=add_progress>{move || t(lang.get(), "add_progress")}</button>
+                </div>
+            </section>
+            <section data-testid="aid">
+                <h3>{move || t(lang.get(), "aid")}</h3>
+                <ul class="aid-list">
+                    {move || aid.get().unwrap_or_default().into_iter().map(|a| {
+                        let l = lang.get();
+                        let aid_id = a.id.clone();
+                        view! {
+                            <li data-aid=a.id.to_string()>
+                                {format!("{} {} — {} · {} {}", a.amount, t(l, "yuan"), a.reason, t(l, "approved_by"), a.approved_by)}
+                                {a.approved_on.map(|d| format!(" · {} {d}", t(l, "approved_on")))}
+                                {match a.paid_on {
+                                    Some(d) => view! { <span class="paid">{format!(" · {} {d}", t(l, "paid_on"))}</span> }.into_any(),
+                                    None => view! { <button class="plain" on:click=move |_| mark_paid(aid_id.clone())>{t(l, "mark_paid")}</button> }.into_any(),
+                                }}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <div class="fields">
+                    {["amount", "aid_reason", "approved_by", "approved_on", "paid_on"].into_iter().zip(aid_form).map(|(key, sig)| {
+                        let kind = match key { "amount" => "number", "approved_on" | "paid_on" => "date", _ => "text" };
+                        view! {
+                            <label><span>{move || t(lang.get(), key)}</span>
+                                <input name=format!("aid-{key}") type=kind prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev))/>
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+                <button data-testid="add-aid" on:click=add_aid>{move || t(lang.get(), "add_aid")}</button>
+            </section>
+            <section data-testid="hearings">
+                <h3>{move || t(lang.get(), "hearings")}</h3>
+                <ul>
+                    {move || hearings.get().unwrap_or_default().into_iter().map(|h| {
+                        let l = lang.get();
+                        view! {
+                            <li>
+                                <div>{format!("{} {}：{}", h.on, t(l, "conclusion"), h.conclusion)}</div>
+                                <div class="meta">{format!("{}：{} — {}", t(l, "participants"), h.participants, h.by)}</div>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <div class="fields">
+                    {["date", "participants", "conclusion"].into_iter().zip(hearing_form).map(|(key, sig)| {
+                        let kind = if key == "date" { "date" } else { "text" };
+                        view! {
+                            <label><span>{move || t(lang.get(), key)}</span>
+                                <input name=format!("hearing-{key}") type=kind prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev))/>
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+                <button data-testid="add-hearing" on:click=add_hearing>{move || t(lang.get(), "add_hearing")}</button>
             </section>
             <section data-testid="evaluation">
                 <h3>{move || t(lang.get(), "evaluation")}</h3>

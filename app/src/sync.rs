@@ -22,6 +22,9 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use crate::store::{Db, StoredDoc};
 
+/// A stored document not loaded yet: its saved bytes and sync state.
+type Saved = (Vec<u8>, Vec<u8>);
+
 /// What the sync indicator shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -39,7 +42,7 @@ pub struct Engine {
     dirty: RefCell<HashSet<DocId>>,
     replicas: RefCell<HashMap<DocId, Replica>>,
     /// Stored documents not loaded yet: saved bytes and sync state.
-    unloaded: RefCell<HashMap<DocId, (Vec<u8>, Vec<u8>)>>,
+    unloaded: RefCell<HashMap<DocId, Saved>>,
     /// The caseload line of every case this device holds.
     pub rows: RefCell<HashMap<DocId, CaseRow>>,
     cursor: RefCell<u64>,

@@ -820,6 +820,35 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     )
     .await;
     assert_eq!(progress, "3/7");
+    // The leader's package: a task done; joint handling with the housing bureau; hardship aid.
+    set_value(&page, "track", "investigate", "change").await;
+    type_into(&page, "input[name=track-text]", "调阅流转合同，核对应付款项").await;
+    js(&page, "document.querySelector('input[name=track-done]').click()").await;
+    js(&page, "document.querySelector('[data-testid=add-progress]').click()").await;
+    wait_for(
+        &page,
+        "document.querySelector('li[data-track=investigate]')?.className ?? ''",
+        |c: &String| c == "done",
+    )
+    .await;
+    set_value(&page, "add-assisting", "housing", "change").await;
+    wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('[data-testid=assisting] li')).map(e => e.dataset.unit)",
+        |u: &Vec<String>| u == &vec!["housing".to_string()],
+    )
+    .await;
+    for (name, text) in [
+        ("aid-amount", "2000"),
+        ("aid-aid_reason", "家庭困难，临时救助"),
+        ("aid-approved_by", "县信访局"),
+    ] {
+        type_into(&page, &format!("input[name={name}]"), text).await;
+    }
+    js(&page, "document.querySelector('[data-testid=add-aid]').click()").await;
+    wait_for::<bool>(&page, "!!document.querySelector('li[data-aid] button')", |ok| *ok).await;
+    js(&page, "document.querySelector('li[data-aid] button').click()").await;
+    wait_for::<bool>(&page, "!!document.querySelector('li[data-aid] .paid')", |ok| *ok).await;
     // The evaluation.
     set_value(&page, "eval-unit", "basically_satisfied", "change").await;
     js(
@@ -876,6 +905,11 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     assert_eq!(case["evening_logs"].as_array().unwrap().len(), 3);
     assert_eq!(case["evaluations"][0]["unit"], "basically_satisfied");
     assert_eq!(case["evaluations"][0]["office"], "satisfied");
+    assert_eq!(case["progress"][0]["track"], "investigate");
+    assert_eq!(case["progress"][0]["done"], true);
+    assert_eq!(case["assisting"], serde_json::json!(["housing"]));
+    assert_eq!(case["aid"][0]["amount"], 2000);
+    assert!(case["aid"][0]["paid_on"].is_string());
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

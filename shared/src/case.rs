@@ -51,6 +51,18 @@ pub struct Case {
     pub evening_outcome: Option<String>,
     /// The petitioner's evaluations, oldest first; the latest counts.
     pub evaluations: Vec<Evaluation>,
+    /// The leader's case package: the day it is to be resolved by (the leader is `leader`).
+    pub package_due: Option<Date>,
+    /// 四定四包's four people, in [`crate::FourRole::ALL`] order.
+    pub four_people: [Option<String>; 4],
+    /// Progress notes on package tasks, commitments and the four people, ordered by date.
+    pub progress: Vec<Progress>,
+    /// Units assisting in joint handling; the responsible unit leads.
+    pub assisting: Vec<String>,
+    /// Hardship aid, in the order recorded.
+    pub aid: Vec<Aid>,
+    /// Public evaluation hearings, ordered by date.
+    pub hearings: Vec<Hearing>,
     /// Single-value fields set differently on several devices and not yet chosen between.
     pub conflicts: Vec<Conflict>,
 }
@@ -78,6 +90,48 @@ impl Case {
     pub fn evaluation(&self) -> Option<&Evaluation> {
         self.evaluations.last()
     }
+
+    /// A task's or commitment's notes so far and whether the latest says it is done.
+    pub fn track(&self, track: &str) -> (Vec<&Progress>, bool) {
+        let notes: Vec<&Progress> = self.progress.iter().filter(|p| p.track == track).collect();
+        let done = notes.last().is_some_and(|p| p.done);
+        (notes, done)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Progress {
+    pub id: EntryId,
+    /// A package task, commitment or four-people role code.
+    pub track: String,
+    pub on: Date,
+    pub text: String,
+    pub done: bool,
+    pub by: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Aid {
+    pub id: EntryId,
+    /// Yuan.
+    pub amount: i64,
+    pub reason: String,
+    pub approved_by: String,
+    pub approved_on: Option<Date>,
+    pub paid_on: Option<Date>,
+    pub by: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hearing {
+    pub id: EntryId,
+    pub on: Date,
+    pub participants: String,
+    pub conclusion: String,
+    pub by: String,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

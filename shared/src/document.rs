@@ -22,8 +22,8 @@ use automerge::{
 };
 
 use crate::case::{
-    Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
-    Petitioner, Step,
+    Aid, Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
+    Hearing, Petitioner, Progress, Step,
 };
 use crate::vocab::{Category, Channel, Form, Level, Source, StepKind};
 use crate::{Date, DocId, EntryId, Error, UnitId};
@@ -85,6 +85,13 @@ pub enum Field {
     Archived,
     /// How the seven-evenings plan ended.
     EveningOutcome,
+    /// The leader's case package: the day it is to be resolved by.
+    PackageDue,
+    /// The four people of 四定四包.
+    FourCountyLeader,
+    FourDeptLeader,
+    FourTownshipLeader,
+    FourOfficer,
 }
 
 impl Field {
@@ -101,6 +108,11 @@ impl Field {
         Field::Leader,
         Field::Archived,
         Field::EveningOutcome,
+        Field::PackageDue,
+        Field::FourCountyLeader,
+        Field::FourDeptLeader,
+        Field::FourTownshipLeader,
+        Field::FourOfficer,
     ];
 
     pub fn name(self) -> &'static str {
@@ -117,6 +129,11 @@ impl Field {
             Field::Leader => "leader",
             Field::Archived => "archived",
             Field::EveningOutcome => "evening_outcome",
+            Field::PackageDue => "package_due",
+            Field::FourCountyLeader => "four_county_leader",
+            Field::FourDeptLeader => "four_dept_leader",
+            Field::FourTownshipLeader => "four_township_leader",
+            Field::FourOfficer => "four_officer",
         }
     }
 
@@ -145,6 +162,7 @@ impl Field {
             Field::Source => Source::parse(text)?.code().into(),
             Field::Category => Category::parse(text)?.code().into(),
             Field::EveningOutcome => crate::vocab::EveningOutcome::parse(text)?.code().into(),
+            Field::PackageDue => text.trim().parse::<Date>()?.to_string().into(),
             Field::ResponsibleUnit => UnitId::new(text)?.as_str().into(),
             Field::People => match text.parse::<i64>() {
                 Ok(n) if (1..=100_000).contains(&n) => ScalarValue::Int(n),
@@ -155,7 +173,13 @@ impl Field {
                 "false" => ScalarValue::Boolean(false),
                 _ => return Err(invalid("expected true or false")),
             },
-            Field::Reference | Field::Handler | Field::Leader => {
+            Field::Reference
+            | Field::Handler
+            | Field::Leader
+            | Field::FourCountyLeader
+            | Field::FourDeptLeader
+            | Field::FourTownshipLeader
+            | Field::FourOfficer => {
                 let t = text.trim();
                 if t.is_empty() || t.chars().count() > 200 {
                     return Err(invalid("expected 1 to 200 characters"));
@@ -189,6 +213,26 @@ pub struct EveningLogDraft {
     pub talk: String,
     pub attitude: Option<String>,
     pub agreement: Option<String>,
+}
+
+/// Hardship aid 信访救助 as recorded.
+#[derive(Clone, Debug, Default)]
+pub struct AidDraft {
+    /// In yuan.
+    pub amount: i64,
+    pub reason: String,
+    pub approved_by: String,
+    pub approved_on: Option<Date>,
+    pub paid_on: Option<Date>,
+}
+
+/// A public evaluation hearing 群众评议/听证.
+#[derive(Clone, Debug, Default)]
+pub struct HearingDraft {
+    pub on: Option<Date>,
+    /// Who took part: deputies, lawyers, village representatives, relatives.
+    pub participants: String,
+    pub conclusion: String,
 }
 
 /// A lifecycle step to record.
@@ -263,6 +307,7 @@ impl CaseDoc {
             for list in LATER_LISTS {
                 doc.put_object(ROOT, *list, ObjType::List)?;
             }
+            doc.put_object(ROOT, "assisting", ObjType::Map)?;
             Ok(())
         };
         // Writing into a fresh document cannot fail; if it ever did, the error surfaces on read.
@@ -499,6 +544,151 @@ impl CaseDoc {
         Ok(id)
     }
 
+    /// A progress note on a package task, a 四定四包 commitment or one of its four people
+    /// (`track` is a [`crate::PackageTask`], [`crate::Commitment`] or [`crate::FourRole`] code);
+    /// `done` marks a task or commitment fulfilled (the latest note says whether it is).
+    pub fn add_progress(
+        &mut self,
+        editor: &Editor,
+        track: &str,
+        on: Date,
+        text: &str,
+        done: bool,
+    ) -> Result<EntryId, Error> {
+        let known = crate::PackageTask::parse(track).is_ok()
+            || crate::Commitment::parse(track).is_ok()
+            || crate::FourRole::parse(track).is_ok();
+        if !known {
+            return Err(Error::InvalidValue {
+                field: "track".into(),
+                value: track.into(),
+                reason: "expected a package task, a commitment or one of the four people".into(),
+            });
+        }
+        if text.trim().is_empty() {
+            return Err(Error::InvalidValue {
+                field: "progress".into(),
+                value: String::new(),
+                reason: "a progress note needs some text".into(),
+            });
+        }
+        let entry = self.append_entry("progress")?;
+        let id = EntryId::random();
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "track", track)?;
+        self.doc.put(&entry, "on", on.to_string())?;
+        self.doc.put(&entry, "text", text.trim())?;
+        self.doc.put(&entry, "done", done)?;
+        self.put_by(&entry, editor)?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    /// Names a unit as assisting in joint handling (the responsible unit leads), or stops it
+    /// assisting. An assisting unit can see the case from then on.
+    pub fn set_assisting(
+        &mut self,
+        editor: &Editor,
+        unit: &UnitId,
+        assisting: bool,
+    ) -> Result<(), Error> {
+        let map = match self.doc.get(ROOT, "assisting")? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            Some(_) => return Err(Error::NotACase("assisting is not a map".into())),
+            None => self.doc.put_object(ROOT, "assisting", ObjType::Map)?,
+        };
+        if assisting {
+            let units = self.obj(&self.header_obj()?, "units")?;
+            self.doc.put(&units, unit.as_str(), true)?;
+        }
+        self.doc.put(&map, unit.as_str(), assisting)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Records hardship aid: amount in yuan, reason, who approved it and when, and when it
+    /// was paid, if it has been.
+    pub fn add_aid(&mut self, editor: &Editor, draft: &AidDraft) -> Result<EntryId, Error> {
+        let invalid = |field: &str, value: String, reason: &str| Error::InvalidValue {
+            field: field.into(),
+            value,
+            reason: reason.into(),
+        };
+        if !(1..=10_000_000).contains(&draft.amount) {
+            return Err(invalid(
+                "amount",
+                draft.amount.to_string(),
+                "expected an amount from 1 to 10000000 yuan",
+            ));
+        }
+        if draft.reason.trim().is_empty() {
+            return Err(invalid("reason", String::new(), "aid needs a reason"));
+        }
+        if draft.approved_by.trim().is_empty() {
+            return Err(invalid(
+                "approved_by",
+                String::new(),
+                "aid needs who approved it",
+            ));
+        }
+        let entry = self.append_entry("aid")?;
+        let id = EntryId::random();
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "amount", draft.amount)?;
+        self.doc.put(&entry, "reason", draft.reason.trim())?;
+        self.doc
+            .put(&entry, "approved_by", draft.approved_by.trim())?;
+        if let Some(d) = draft.approved_on {
+            self.doc.put(&entry, "approved_on", d.to_string())?;
+        }
+        if let Some(d) = draft.paid_on {
+            self.doc.put(&entry, "paid_on", d.to_string())?;
+        }
+        self.put_by(&entry, editor)?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    /// Marks recorded aid as paid on a day.
+    pub fn set_aid_paid(&mut self, editor: &Editor, id: &EntryId, on: Date) -> Result<(), Error> {
+        let entry = entries(&self.doc, "aid")
+            .find(|e| str_at(&self.doc, e, "id").as_deref() == Some(id.as_str()))
+            .ok_or_else(|| Error::NoSuchEntry(id.to_string()))?;
+        self.doc.put(&entry, "paid_on", on.to_string())?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Records a public evaluation hearing: who took part and what it concluded.
+    pub fn add_hearing(&mut self, editor: &Editor, draft: &HearingDraft) -> Result<EntryId, Error> {
+        for (field, value) in [
+            ("participants", &draft.participants),
+            ("conclusion", &draft.conclusion),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::InvalidValue {
+                    field: field.into(),
+                    value: String::new(),
+                    reason: format!("a hearing records its {field}"),
+                });
+            }
+        }
+        let entry = self.append_entry("hearings")?;
+        let id = EntryId::random();
+        let on = draft
+            .on
+            .unwrap_or_else(|| Date::from_unix_ms_china(editor.now));
+        self.doc.put(&entry, "id", id.as_str())?;
+        self.doc.put(&entry, "on", on.to_string())?;
+        self.doc
+            .put(&entry, "participants", draft.participants.trim())?;
+        self.doc
+            .put(&entry, "conclusion", draft.conclusion.trim())?;
+        self.put_by(&entry, editor)?;
+        self.commit(editor);
+        Ok(id)
+    }
+
     /// Changes one detail of a petitioner (name, id_number, phone or address); an empty value
     /// clears it (the name cannot be cleared). Concurrent changes of different details merge.
     pub fn set_petitioner(
@@ -648,7 +838,7 @@ impl CaseDoc {
                 Some(EveningEntry {
                     id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
                     on: str_at(doc, &e, "on")?.parse().ok()?,
-                    held: matches!(doc.get(&e, "held"), Ok(Some((Value::Scalar(v), _))) if v.as_ref() == &ScalarValue::Boolean(true)),
+                    held: bool_at(doc, &e, "held"),
                     time: str_at(doc, &e, "time"),
                     talk: str_at(doc, &e, "talk").unwrap_or_default(),
                     attitude: str_at(doc, &e, "attitude"),
@@ -673,6 +863,72 @@ impl CaseDoc {
             .collect();
         evaluations.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
         let evening_outcome = as_string(single(Field::EveningOutcome));
+        let package_due = as_string(single(Field::PackageDue)).and_then(|d| d.parse().ok());
+        let four_people = [
+            Field::FourCountyLeader,
+            Field::FourDeptLeader,
+            Field::FourTownshipLeader,
+            Field::FourOfficer,
+        ]
+        .map(|f| as_string(single(f)));
+        let mut progress: Vec<Progress> = entries(doc, "progress")
+            .filter_map(|e| {
+                Some(Progress {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    track: str_at(doc, &e, "track")?,
+                    on: str_at(doc, &e, "on")?.parse().ok()?,
+                    text: str_at(doc, &e, "text").unwrap_or_default(),
+                    done: bool_at(doc, &e, "done"),
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                })
+            })
+            .collect();
+        progress.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let mut assisting: Vec<String> = doc
+            .get_all(ROOT, "assisting")
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
+            .flat_map(|(_, map)| {
+                doc.keys(&map)
+                    .filter(|k| bool_at(doc, &map, k))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assisting.sort();
+        assisting.dedup();
+        let mut aid: Vec<Aid> = entries(doc, "aid")
+            .filter_map(|e| {
+                Some(Aid {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    amount: match doc.get(&e, "amount") {
+                        Ok(Some((Value::Scalar(v), _))) => v.as_i64()?,
+                        _ => return None,
+                    },
+                    reason: str_at(doc, &e, "reason").unwrap_or_default(),
+                    approved_by: str_at(doc, &e, "approved_by").unwrap_or_default(),
+                    approved_on: str_at(doc, &e, "approved_on").and_then(|d| d.parse().ok()),
+                    paid_on: str_at(doc, &e, "paid_on").and_then(|d| d.parse().ok()),
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                })
+            })
+            .collect();
+        aid.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        let mut hearings: Vec<Hearing> = entries(doc, "hearings")
+            .filter_map(|e| {
+                Some(Hearing {
+                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
+                    on: str_at(doc, &e, "on")?.parse().ok()?,
+                    participants: str_at(doc, &e, "participants").unwrap_or_default(),
+                    conclusion: str_at(doc, &e, "conclusion").unwrap_or_default(),
+                    by: str_at(doc, &e, "by").unwrap_or_default(),
+                    at: time_at(doc, &e, "at"),
+                })
+            })
+            .collect();
+        hearings.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
 
         let petitioners = entries(doc, "petitioners")
             .filter_map(|e| {
@@ -710,6 +966,12 @@ impl CaseDoc {
             evening_logs,
             evening_outcome,
             evaluations,
+            package_due,
+            four_people,
+            progress,
+            assisting,
+            aid,
+            hearings,
             conflicts,
         })
     }
@@ -813,6 +1075,10 @@ fn map_obj<D: ReadDoc>(doc: &D, parent: &ObjId, key: &str) -> Option<ObjId> {
     }
 }
 
+fn bool_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> bool {
+    matches!(doc.get(obj, key), Ok(Some((Value::Scalar(v), _))) if v.as_ref() == &ScalarValue::Boolean(true))
+}
+
 fn str_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<String> {
     match doc.get(obj, key) {
         Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
@@ -859,7 +1125,14 @@ fn entries<'a, D: ReadDoc>(doc: &'a D, key: &str) -> impl Iterator<Item = ObjId>
 
 /// Lists added to the case after its first schema; made at creation, or on first use in a
 /// case made before them.
-const LATER_LISTS: &[&str] = &["evening_starts", "evening_logs", "evaluations"];
+const LATER_LISTS: &[&str] = &[
+    "evening_starts",
+    "evening_logs",
+    "evaluations",
+    "progress",
+    "aid",
+    "hearings",
+];
 
 fn actor_of(id: &ObjId) -> String {
     match id {

@@ -15,7 +15,7 @@ pub enum Error {
     },
     #[error("invalid id {0:?}: {1}")]
     InvalidId(String, &'static str),
-    #[error("no follow-up {0} in this case")]
+    #[error("no entry {0} in this case")]
     NoSuchEntry(String),
     #[error("automerge: {0}")]
     Automerge(String),

@@ -28,17 +28,19 @@ mod validate;
 pub mod vocab;
 
 pub use case::{
-    Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
-    Petitioner, Step,
+    Aid, Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
+    Hearing, Petitioner, Progress, Step,
 };
 pub use date::Date;
 pub use document::{
-    CaseDoc, CaseDraft, Editor, EveningLogDraft, Field, FollowUpDraft, SCHEMA_VERSION, StepDraft,
+    AidDraft, CaseDoc, CaseDraft, Editor, EveningLogDraft, Field, FollowUpDraft, HearingDraft,
+    SCHEMA_VERSION, StepDraft,
 };
 pub use engine::{DeviceSession, Replica, Task};
 pub use error::Error;
 pub use ids::{DocId, EntryId, UnitId};
 pub use validate::{Refusal, check_incoming};
 pub use vocab::{
-    Category, Channel, EveningOutcome, Form, Level, Outcome, Satisfaction, Source, StepKind,
+    Category, Channel, Commitment, EveningOutcome, Form, FourRole, Level, Outcome, PackageTask,
+    Satisfaction, Source, StepKind,
 };

@@ -149,6 +149,10 @@ fn check_shape(doc: &AutoCommit) -> Result<(), Refusal> {
         ("evening_starts", ObjType::List),
         ("evening_logs", ObjType::List),
         ("evaluations", ObjType::List),
+        ("progress", ObjType::List),
+        ("aid", ObjType::List),
+        ("hearings", ObjType::List),
+        ("assisting", ObjType::Map),
     ];
     for (key, kind) in expected {
         // Every value under the key counts, conflicting ones included.

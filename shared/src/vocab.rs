@@ -134,3 +134,32 @@ vocabulary!(
     Resolved => "resolved", "事心双解/停访息诉", "resolved";
     Continue => "continue", "转其他措施继续化解", "continue with another measure";
 });
+
+vocabulary!(
+    /// The tasks of a leader's case package 包案.
+    PackageTask, "task" {
+    Investigate => "investigate", "包调研", "investigate";
+    Mediate => "mediate", "包调处", "mediate";
+    Deliver => "deliver", "包兑现", "deliver what was promised";
+    Relief => "relief", "包救济", "hardship aid";
+    Resolve => "resolve", "包化解", "resolve";
+    Stop => "stop", "包息访", "until the petitioner stops";
+});
+
+vocabulary!(
+    /// The four commitments of 四定四包.
+    Commitment, "commitment" {
+    Policy => "policy", "包政策落实", "policy implementation";
+    Hardship => "hardship", "包困难帮扶", "hardship assistance";
+    Education => "education", "包教育转化", "explanation and education";
+    Settlement => "settlement", "包化解", "resolution";
+});
+
+vocabulary!(
+    /// The four named people of 四定四包; each is a single-value field of the case.
+    FourRole, "role" {
+    CountyLeader => "four_county_leader", "县级领导", "county-level leader";
+    DeptLeader => "four_dept_leader", "牵头部门领导", "lead department's leader";
+    TownshipLeader => "four_township_leader", "乡镇（街道）领导", "township or street leader";
+    Officer => "four_officer", "社区（村）干部", "community officer";
+});

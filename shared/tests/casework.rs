@@ -214,3 +214,146 @@ fn petitioner_details_edited_on_two_devices_merge_detail_by_detail() {
         .is_err()
     );
 }
+
+#[test]
+fn responsibility_joint_handling_aid_and_hearings_merge_and_refuse_bad_input() {
+    use lianxin_shared::{AidDraft, Commitment, FourRole, HearingDraft, PackageTask};
+    let (wang, li) = (Editor::new("wang", 2_000), Editor::new("li", 3_000));
+    let mut case = new_case();
+    case.set(Field::Leader, "刘副县长", &wang).unwrap();
+    case.set(Field::PackageDue, "2027-01-31", &wang).unwrap();
+    case.set(Field::FourCountyLeader, "刘副县长", &wang)
+        .unwrap();
+    case.set(Field::FourOfficer, "村支书唐某", &wang).unwrap();
+    assert!(case.set(Field::PackageDue, "2027-02-30", &wang).is_err());
+
+    let mut a = fork(&case);
+    let mut b = fork(&case);
+    let task = PackageTask::Investigate.code();
+    a.add_progress(&wang, task, d("2026-12-01"), "调阅征地档案", false)
+        .unwrap();
+    b.add_progress(&li, task, d("2026-12-03"), "现场核实面积，调研完成", true)
+        .unwrap();
+    b.add_progress(
+        &li,
+        Commitment::Hardship.code(),
+        d("2026-12-03"),
+        "申请临时救助",
+        false,
+    )
+    .unwrap();
+    a.add_progress(
+        &wang,
+        FourRole::CountyLeader.code(),
+        d("2026-12-02"),
+        "召开专题协调会",
+        false,
+    )
+    .unwrap();
+    // Joint handling: the housing bureau assists on one tablet, the HRSS on the other.
+    let housing = UnitId::new("housing").unwrap();
+    a.set_assisting(&wang, &housing, true).unwrap();
+    b.set_assisting(&li, &UnitId::new("hrss").unwrap(), true)
+        .unwrap();
+    a.add_aid(
+        &wang,
+        &AidDraft {
+            amount: 3000,
+            reason: "家庭困难，子女就学".into(),
+            approved_by: "县信访联席会议".into(),
+            approved_on: Some(d("2026-12-05")),
+            paid_on: None,
+        },
+    )
+    .unwrap();
+    b.add_hearing(
+        &li,
+        &HearingDraft {
+            on: Some(d("2026-12-06")),
+            participants: "人大代表2名、律师1名、村民代表3名".into(),
+            conclusion: "诉求部分合理，建议按政策补足青苗费".into(),
+        },
+    )
+    .unwrap();
+    merge(&mut a, &mut b);
+    let c = a.read().unwrap();
+    assert_eq!(c, b.read().unwrap());
+    let (notes, done) = c.track(task);
+    assert_eq!(
+        (notes.len(), done),
+        (2, true),
+        "both notes, the latest says done"
+    );
+    assert!(!c.track(Commitment::Hardship.code()).1);
+    assert_eq!(c.track(FourRole::CountyLeader.code()).0.len(), 1);
+    assert_eq!(c.package_due, Some(d("2027-01-31")));
+    assert_eq!(c.four_people[0].as_deref(), Some("刘副县长"));
+    assert_eq!(c.four_people[3].as_deref(), Some("村支书唐某"));
+    assert_eq!(c.assisting, vec!["housing".to_string(), "hrss".to_string()]);
+    let units: Vec<String> = c.header.units.iter().map(|u| u.to_string()).collect();
+    assert!(
+        units.contains(&"housing".into()) && units.contains(&"hrss".into()),
+        "assisting units can see the case: {units:?}"
+    );
+    assert_eq!(
+        c.hearings[0].conclusion,
+        "诉求部分合理，建议按政策补足青苗费"
+    );
+    let aid_id = c.aid[0].id.clone();
+    assert_eq!((c.aid[0].amount, c.aid[0].paid_on), (3000, None));
+    a.set_aid_paid(&wang, &aid_id, d("2026-12-10")).unwrap();
+    assert_eq!(a.read().unwrap().aid[0].paid_on, Some(d("2026-12-10")));
+    a.set_assisting(&wang, &housing, false).unwrap();
+    assert_eq!(a.read().unwrap().assisting, vec!["hrss".to_string()]);
+
+    // Bad input is refused with the reason and changes nothing.
+    let before = a.read().unwrap();
+    let refusals = [
+        a.add_progress(&wang, "golf", d("2026-12-01"), "x", false)
+            .unwrap_err(),
+        a.add_progress(&wang, task, d("2026-12-01"), " ", false)
+            .unwrap_err(),
+        a.add_aid(
+            &wang,
+            &AidDraft {
+                amount: 0,
+                reason: "r".into(),
+                approved_by: "a".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
+        a.add_aid(
+            &wang,
+            &AidDraft {
+                amount: 10,
+                reason: " ".into(),
+                approved_by: "a".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err(),
+        a.add_hearing(
+            &wang,
+            &HearingDraft {
+                on: None,
+                participants: "代表".into(),
+                conclusion: "".into(),
+            },
+        )
+        .unwrap_err(),
+        a.set_aid_paid(&wang, &EntryId::random(), d("2026-12-10"))
+            .unwrap_err(),
+    ];
+    for (err, why) in refusals.iter().zip([
+        "package task",
+        "needs some text",
+        "amount",
+        "needs a reason",
+        "conclusion",
+        "no entry",
+    ]) {
+        assert!(err.to_string().contains(why), "{err}");
+    }
+    assert_eq!(a.read().unwrap(), before);
+}
