@@ -117,6 +117,30 @@ fn part<T: Clone + PartialEq + Send + Sync + 'static>(
     Memo::new(move |_| case.with(|c| c.as_ref().map(&f)))
 }
 
+/// A long free text being typed (a note, what a visit discussed, an evening's talk), kept in
+/// localStorage as it is typed, so a closed tab or a flat battery loses nothing not yet added.
+/// Adding the entry clears it.
+fn kept(key: String) -> RwSignal<String> {
+    let key = format!("lianxin.draft.{key}");
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    let start = storage
+        .as_ref()
+        .and_then(|s| s.get_item(&key).ok().flatten())
+        .unwrap_or_default();
+    let signal = RwSignal::new(start);
+    Effect::new(move |_| {
+        let text = signal.get();
+        if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = if text.is_empty() {
+                s.remove_item(&key)
+            } else {
+                s.set_item(&key, &text)
+            };
+        }
+    });
+    signal
+}
+
 fn some_text(s: String) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
@@ -278,7 +302,7 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
     };
 
     // Notes.
-    let note = RwSignal::new(String::new());
+    let note = kept(format!("{}.note", id.get_value()));
     let add_note = {
         move |_| {
             let ed = editor(ctx);
@@ -290,7 +314,7 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
     };
 
     // The follow-up visit form: every field DOMAIN.md lists.
-    let visit = VisitForm::new();
+    let visit = VisitForm::new(&id.get_value());
     let add_visit = {
         move |_| {
             let ed = editor(ctx);
@@ -384,7 +408,7 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
             }
         }
     };
-    let evening = EveningForm::new();
+    let evening = EveningForm::new(&id.get_value());
     let log_evening = {
         move |_| {
             let ed = editor(ctx);
@@ -876,10 +900,10 @@ const VISIT_FIELDS: [&str; 7] = [
 ];
 
 impl VisitForm {
-    fn new() -> Self {
+    fn new(case: &str) -> Self {
         VisitForm {
             on: RwSignal::new(crate::today().to_string()),
-            text: RwSignal::new(String::new()),
+            text: kept(format!("{case}.visit")),
             rest: [(); 7].map(|_| RwSignal::new(String::new())),
         }
     }
@@ -946,11 +970,11 @@ struct EveningForm {
 const EVENING_FIELDS: [&str; 3] = ["time", "attitude", "agreement"];
 
 impl EveningForm {
-    fn new() -> Self {
+    fn new(case: &str) -> Self {
         EveningForm {
             on: RwSignal::new(crate::today().to_string()),
             held: RwSignal::new(true),
-            talk: RwSignal::new(String::new()),
+            talk: kept(format!("{case}.evening")),
             rest: [(); 3].map(|_| RwSignal::new(String::new())),
         }
     }

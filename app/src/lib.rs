@@ -199,7 +199,8 @@ fn App() -> impl IntoView {
                 None => HashMap::new(),
             };
             caseload.set(rows(index.iter(), &login.directory));
-            ctx.waiting.set(index.values().filter(|r| r.pending).count());
+            ctx.waiting
+                .set(index.values().filter(|r| r.pending).count());
             session.set(Some((login.username.clone(), units)));
             let (stored, cursor) = match &db {
                 Some(db) => (

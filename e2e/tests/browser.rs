@@ -822,9 +822,22 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     assert_eq!(progress, "3/7");
     // The leader's package: a task done; joint handling with the housing bureau; hardship aid.
     set_value(&page, "track", "investigate", "change").await;
-    type_into(&page, "input[name=track-text]", "调阅流转合同，核对应付款项").await;
-    js(&page, "document.querySelector('input[name=track-done]').click()").await;
-    js(&page, "document.querySelector('[data-testid=add-progress]').click()").await;
+    type_into(
+        &page,
+        "input[name=track-text]",
+        "调阅流转合同，核对应付款项",
+    )
+    .await;
+    js(
+        &page,
+        "document.querySelector('input[name=track-done]').click()",
+    )
+    .await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-progress]').click()",
+    )
+    .await;
     wait_for(
         &page,
         "document.querySelector('li[data-track=investigate]')?.className ?? ''",
@@ -845,10 +858,28 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     ] {
         type_into(&page, &format!("input[name={name}]"), text).await;
     }
-    js(&page, "document.querySelector('[data-testid=add-aid]').click()").await;
-    wait_for::<bool>(&page, "!!document.querySelector('li[data-aid] button')", |ok| *ok).await;
-    js(&page, "document.querySelector('li[data-aid] button').click()").await;
-    wait_for::<bool>(&page, "!!document.querySelector('li[data-aid] .paid')", |ok| *ok).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-aid]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('li[data-aid] button')",
+        |ok| *ok,
+    )
+    .await;
+    js(
+        &page,
+        "document.querySelector('li[data-aid] button').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('li[data-aid] .paid')",
+        |ok| *ok,
+    )
+    .await;
     // The evaluation.
     set_value(&page, "eval-unit", "basically_satisfied", "change").await;
     js(
@@ -868,6 +899,49 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     )
     .await;
     screenshot(&page, "evenings", false).await;
+
+    // Half a note typed, then the tab reloads, still with no signal: the words are still there.
+    type_into(&page, "textarea[name=note]", "第四晚拟邀请村干部参加").await;
+    page.reload().await.unwrap();
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{id}\"]').click()"),
+    )
+    .await;
+    let kept: String = wait_for(
+        &page,
+        "document.querySelector('textarea[name=note]')?.value ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(kept, "第四晚拟邀请村干部参加");
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-note]').click()",
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=notes]').textContent",
+        |t: &String| t.contains("第四晚拟邀请村干部参加"),
+    )
+    .await;
+
+    // The case on a portrait tablet, 768 px wide.
+    {
+        use chromiumoxide::cdp::browser_protocol::emulation::{
+            ClearDeviceMetricsOverrideParams, SetDeviceMetricsOverrideParams,
+        };
+        page.execute(SetDeviceMetricsOverrideParams::new(768, 1024, 1.0, false))
+            .await
+            .unwrap();
+        js(&page, "window.scrollTo(0, 0)").await;
+        screenshot(&page, "case-portrait", true).await;
+        page.execute(ClearDeviceMetricsOverrideParams::default())
+            .await
+            .unwrap();
+    }
 
     // Signal back: the office's device has every record.
     link.restore();
@@ -909,6 +983,12 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     assert_eq!(case["progress"][0]["done"], true);
     assert_eq!(case["assisting"], serde_json::json!(["housing"]));
     assert_eq!(case["aid"][0]["amount"], 2000);
+    assert!(
+        case["notes"]
+            .as_str()
+            .unwrap()
+            .contains("第四晚拟邀请村干部参加")
+    );
     assert!(case["aid"][0]["paid_on"].is_string());
     browser.close().await.unwrap();
     let _ = browser.wait().await;
