@@ -1027,10 +1027,11 @@ fn EveningFields(lang: RwSignal<Lang>, form: EveningForm) -> impl IntoView {
 
 /// "办理中 · 期限 2027-01-22 · 黄牌", from the rules as of today.
 fn lifecycle_line(case: &Case, lang: Lang) -> String {
-    use lianxin_shared::rules::{self, Calendar, Limits};
+    use lianxin_shared::rules::{self, Limits};
     let limits = Limits::default();
     let received = lianxin_shared::Date::from_unix_ms_china(case.header.created_at);
-    let life = rules::lifecycle(&case.steps, received, &limits, &Calendar::default());
+    let calendar = with_engine(|e| e.calendar.clone()).unwrap_or_default();
+    let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
     let colour = rules::colour(&life, crate::today(), &limits);
     let deadline = life
         .deadline

@@ -210,6 +210,15 @@ fn App() -> impl IntoView {
                 None => (Vec::new(), 0),
             };
             store::request_persistence();
+            // The rows were worked out with the calendar of the last start-up; if the office
+            // has changed it since, every row is redone once.
+            let calendar_json = serde_json::to_string(&login.calendar).unwrap_or_default();
+            let calendar_changed = storage()
+                .and_then(|s| s.get_item("lianxin.calendar").ok().flatten())
+                .is_none_or(|before| before != calendar_json);
+            if let Some(s) = storage() {
+                let _ = s.set_item("lianxin.calendar", &calendar_json);
+            }
             let engine = Engine::new(
                 device_actor(),
                 login.token.clone(),
@@ -218,6 +227,8 @@ fn App() -> impl IntoView {
                 stored,
                 index,
                 cursor,
+                login.calendar.clone(),
+                calendar_changed,
             );
             ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
             listener(Status::Offline, true);
@@ -400,8 +411,8 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                     <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
                     <div>
                         <div class="summary">{row.summary.clone()}</div>
-                        <div class="meta">{move || format!("{} · {} · {}", row.reference, row.unit,
-                            if lang.get() == Lang::Zh { row.state.zh() } else { row.state.en() })}</div>
+                        <div class="meta">{move || meta(&[&row.reference, &row.unit,
+                            if lang.get() == Lang::Zh { row.state.zh() } else { row.state.en() }])}</div>
                     </div>
                     <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
                 </li>
@@ -511,13 +522,23 @@ fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                     <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
                     <div>
                         <div class="summary">{row.summary.clone()}</div>
-                        <div class="meta">{format!("{} · {}", row.reference, row.unit)}</div>
+                        <div class="meta">{meta(&[&row.reference, &row.unit])}</div>
                     </div>
                     <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
                 </li>
             </For>
         </ul>
     }
+}
+
+/// A row's second line: its parts that are not empty, joined by " · ".
+fn meta(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Rows on screen at most; search and filters narrow the rest.

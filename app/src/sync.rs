@@ -38,6 +38,8 @@ pub type Listener = Rc<dyn Fn(Status, bool)>;
 
 pub struct Engine {
     pub actor: ActorId,
+    /// The holiday calendar from the last login, for deadlines.
+    pub calendar: Calendar,
     db: Option<Db>,
     dirty: RefCell<HashSet<DocId>>,
     replicas: RefCell<HashMap<DocId, Replica>>,
@@ -67,6 +69,8 @@ impl Engine {
         stored: Vec<StoredDoc>,
         rows: HashMap<DocId, CaseRow>,
         cursor: u64,
+        calendar: Calendar,
+        calendar_changed: bool,
     ) -> Rc<Engine> {
         let mut unloaded = HashMap::new();
         let mut dirty = HashSet::new();
@@ -74,13 +78,15 @@ impl Engine {
             let Ok(id) = id.parse::<DocId>() else {
                 continue;
             };
-            if rows.get(&id).is_none_or(|r| r.pending) {
+            // Rows hold deadlines, which a changed holiday calendar moves: all are redone.
+            if calendar_changed || rows.get(&id).is_none_or(|r| r.pending) {
                 dirty.insert(id);
             }
             unloaded.insert(id, (doc, state));
         }
         let engine = Rc::new(Engine {
             actor,
+            calendar,
             db,
             dirty: RefCell::new(HashSet::new()),
             replicas: RefCell::new(HashMap::new()),
@@ -310,7 +316,7 @@ impl Engine {
         if dirty.is_empty() && cursor.is_none() {
             return;
         }
-        let (limits, calendar) = (Limits::default(), Calendar::default());
+        let (limits, calendar) = (Limits::default(), &self.calendar);
         let mut docs: Vec<StoredDoc> = Vec::with_capacity(dirty.len());
         let mut rows = Vec::with_capacity(dirty.len());
         {
@@ -326,7 +332,7 @@ impl Engine {
                 }
                 // A document still arriving (no header yet) has no row.
                 if let Ok(case) = CaseDoc::from_doc(r.doc.clone()).and_then(|c| c.read()) {
-                    let mut row = CaseRow::of(&case, &limits, &calendar);
+                    let mut row = CaseRow::of(&case, &limits, calendar);
                     row.pending = pending;
                     if let Ok(json) = serde_json::to_string(&row) {
                         rows.push((id.to_string(), json));

@@ -22,6 +22,10 @@ async fn start_server_with(data: &std::path::Path, dist: PathBuf) -> String {
         .try_init();
     let store = Store::open(data).unwrap();
     demo::seed(&store, 80, now_ms()).unwrap();
+    // A make-up working Saturday in the office's calendar (tablets get it at login).
+    store
+        .set_calendar_day("2026-12-05".parse().unwrap(), true)
+        .unwrap();
     assert!(
         dist.join("index.html").is_file(),
         "no app bundle in {}: run `cargo run -p xtask -- bundle` first (scripts/test.sh does)",
@@ -64,7 +68,27 @@ fn case_ids(d: &Device) -> Vec<String> {
 async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arrive() {
     let dir = tempfile::tempdir().unwrap();
     let url = start_server(&dir.path().join("data")).await;
-    let mediator = cli_device(dir.path().join("cli-mediator"), &url, "mediator").await;
+    let mut mediator = cli_device(dir.path().join("cli-mediator"), &url, "mediator").await;
+    // A matter registered 40 days ago and never assigned: past its 15-day limit, so red,
+    // whatever the demo cases' ages make of today.
+    let overdue = mediator
+        .new_case("longxi", "letter", "反映村道硬化工程占地未补偿", now_ms())
+        .unwrap()
+        .to_string();
+    let forty_days_ago = lianxin_shared::Date::from_unix_ms_china(now_ms()).add_days(-40);
+    mediator
+        .step(
+            &overdue,
+            &lianxin_shared::StepDraft {
+                kind: lianxin_shared::StepKind::Registered,
+                on: forty_days_ago,
+                reason: None,
+                outcome: None,
+            },
+            now_ms(),
+        )
+        .unwrap();
+    mediator.sync().await.unwrap();
     let shitang = cli_device(dir.path().join("cli-shitang"), &url, "shitang").await;
     let expected = case_ids(&mediator);
     let other_unit = case_ids(&shitang);
@@ -446,8 +470,8 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
     )
     .await;
     assert!(
-        line.contains("2026-12-07"),
-        "registered on 11-20: due 15 days later, a Saturday moved to Monday: {line}"
+        line.contains("2026-12-05"),
+        "registered on 11-20: due 15 days later, Saturday 12-05, a working day in the office's calendar: {line}"
     );
 
     // The office's command-line device agrees.

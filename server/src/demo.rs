@@ -37,6 +37,19 @@ pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError
     for (username, role, unit_id) in USERS {
         store.add_user(username, &hash, *role, &unit(unit_id)?)?;
     }
+    // A demo calendar: the fixed-date holidays only (National Day week, New Year's Day). For
+    // real use the administrator enters the State Council's notice for the year, make-up
+    // working days included (`lianxin admin calendar`).
+    for day in 1..=7 {
+        store.set_calendar_day(
+            lianxin_shared::Date::from_ymd(2026, 10, day).expect("a date"),
+            false,
+        )?;
+    }
+    store.set_calendar_day(
+        lianxin_shared::Date::from_ymd(2027, 1, 1).expect("a date"),
+        false,
+    )?;
     store_cases(store, cases, 2026, now_ms)?;
     Ok(true)
 }

@@ -218,6 +218,10 @@ impl Device {
             "directory",
             &serde_json::to_string(&login.directory).unwrap_or_default(),
         )?;
+        self.set_config(
+            "calendar",
+            &serde_json::to_string(&login.calendar).unwrap_or_default(),
+        )?;
         Ok(login)
     }
 
@@ -373,13 +377,17 @@ impl Device {
     }
 
     /// The caseload with each case's derived state, current deadline and colour as of `today`
-    /// (default limits, weekends as the only rest days).
+    /// (default limits; the holiday calendar the server gave at the last login).
     pub fn export_as_of(&self, today: Date) -> Result<serde_json::Value> {
         self.export_inner(Some(today))
     }
 
     fn export_inner(&self, today: Option<Date>) -> Result<serde_json::Value> {
-        let (limits, calendar) = (rules::Limits::default(), rules::Calendar::default());
+        let limits = rules::Limits::default();
+        let calendar: rules::Calendar = self
+            .config("calendar")?
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default();
         let mut cases = Vec::new();
         for id in self.doc_ids()? {
             let Some(mut replica) = self.replica(&id)? else {

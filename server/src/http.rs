@@ -134,6 +134,7 @@ async fn login(
             .create_session(&hash, &user.username, &actor.to_hex_string(), expires_at)
             .map_err(internal)?;
         let directory = store.units().map_err(internal)?;
+        let calendar = store.calendar().map_err(internal)?;
         let visible = visible_units(&directory, &user.units);
         Ok(LoginResponse {
             token,
@@ -143,6 +144,7 @@ async fn login(
             units: user.units.iter().map(|u| u.to_string()).collect(),
             visible_units: visible.iter().map(|u| u.to_string()).collect(),
             directory,
+            calendar,
         })
     })
     .await

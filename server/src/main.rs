@@ -65,6 +65,26 @@ enum Admin {
     User(UserCommand),
     /// Lists the changes refused and kept aside.
     Quarantine,
+    /// The holiday calendar: `calendar holiday DATE...`, `calendar workday DATE...` (a make-up
+    /// working day), `calendar remove DATE...`, `calendar list`. Devices get it at login.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Public holidays (rest days that are not weekends).
+    Holiday {
+        days: Vec<String>,
+    },
+    /// Make-up working days 调休上班 (weekends that are working days).
+    Workday {
+        days: Vec<String>,
+    },
+    Remove {
+        days: Vec<String>,
+    },
+    List,
 }
 
 #[derive(Subcommand)]
@@ -257,6 +277,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Admin::User(UserCommand::Enable { username }) => {
                     store.set_disabled(&username, false)?
+                }
+                Admin::Calendar(command) => {
+                    let parse = |days: &[String]| -> anyhow::Result<Vec<Date>> {
+                        anyhow::ensure!(!days.is_empty(), "give one or more dates (YYYY-MM-DD)");
+                        // Every date is checked before any is written.
+                        days.iter()
+                            .map(|d| d.parse::<Date>().map_err(anyhow::Error::from))
+                            .collect()
+                    };
+                    match command {
+                        CalendarCommand::Holiday { days } => {
+                            for d in parse(&days)? {
+                                store.set_calendar_day(d, false)?;
+                            }
+                        }
+                        CalendarCommand::Workday { days } => {
+                            for d in parse(&days)? {
+                                store.set_calendar_day(d, true)?;
+                            }
+                        }
+                        CalendarCommand::Remove { days } => {
+                            for d in parse(&days)? {
+                                store.remove_calendar_day(d)?;
+                            }
+                        }
+                        CalendarCommand::List => {
+                            let cal = store.calendar()?;
+                            let mut all: Vec<(Date, &str)> = cal
+                                .holidays
+                                .iter()
+                                .map(|d| (*d, "holiday"))
+                                .chain(cal.workdays.iter().map(|d| (*d, "workday")))
+                                .collect();
+                            all.sort();
+                            for (d, kind) in all {
+                                println!("{d}\t{kind}");
+                            }
+                        }
+                    }
                 }
                 Admin::Quarantine => {
                     for (id, at, user, doc, reason, size) in store.quarantined()? {

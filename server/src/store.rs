@@ -109,6 +109,8 @@ CREATE TABLE IF NOT EXISTS doc_units (doc BLOB NOT NULL, unit TEXT NOT NULL, PRI
 CREATE INDEX IF NOT EXISTS doc_units_unit ON doc_units(unit);
 CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY AUTOINCREMENT, doc BLOB NOT NULL, bytes BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_doc ON changes(doc);
+CREATE TABLE IF NOT EXISTS calendar (day TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')));
 CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
   username TEXT NOT NULL, actor TEXT NOT NULL, doc TEXT NOT NULL, reason TEXT NOT NULL, bytes BLOB NOT NULL);
 ";
@@ -157,6 +159,51 @@ impl Store {
                 return Err(StoreError::Invalid(format!("unit {id} already exists")));
             }
             Ok(())
+        })
+    }
+
+    // The holiday calendar.
+
+    /// Marks a day as a public holiday, or (`workday`) as a make-up working day; a day is one
+    /// or the other.
+    pub fn set_calendar_day(&self, day: lianxin_shared::Date, workday: bool) -> Result<()> {
+        let kind = if workday { "workday" } else { "holiday" };
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO calendar (day, kind) VALUES (?1, ?2) ON CONFLICT(day) DO UPDATE SET kind = ?2",
+                params![day.to_string(), kind],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Forgets a day; an error if it was not in the calendar.
+    pub fn remove_calendar_day(&self, day: lianxin_shared::Date) -> Result<()> {
+        self.with(|c| {
+            let n = c.execute("DELETE FROM calendar WHERE day = ?1", [day.to_string()])?;
+            if n == 0 {
+                return Err(StoreError::Invalid(format!("{day} is not in the calendar")));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn calendar(&self) -> Result<lianxin_shared::rules::Calendar> {
+        self.with(|c| {
+            let mut cal = lianxin_shared::rules::Calendar::default();
+            let mut stmt = c.prepare("SELECT day, kind FROM calendar ORDER BY day")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (day, kind) = row?;
+                let Ok(day) = day.parse() else { continue };
+                if kind == "workday" {
+                    cal.workdays.insert(day);
+                } else {
+                    cal.holidays.insert(day);
+                }
+            }
+            Ok(cal)
         })
     }
 

@@ -123,6 +123,25 @@ fn the_command_line_administers_works_offline_and_refuses_bad_input() {
     );
     assert_eq!(out.status.code(), Some(1), "an unknown role is refused");
 
+    // The holiday calendar: Saturday 2026-12-05 made a working day, New Year's Day a holiday.
+    fn cal<'a>(data: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+        [&["admin", "--data", data, "calendar"], args].concat()
+    }
+    ok(&cal(data, &["workday", "2026-12-05"]), None);
+    ok(&cal(data, &["holiday", "2027-01-01", "2027-01-02"]), None);
+    ok(&cal(data, &["remove", "2027-01-02"]), None);
+    fails(
+        &cal(data, &["holiday", "2027-01-03", "2027-13-01"]),
+        "2027-13-01",
+    );
+    fails(&cal(data, &["remove", "2026-01-01"]), "not in the calendar");
+    fails(&cal(data, &["holiday"]), "one or more dates");
+    assert_eq!(
+        ok(&cal(data, &["list"]), None),
+        "2026-12-05\tworkday\n2027-01-01\tholiday",
+        "a bad date writes none of the dates given with it"
+    );
+
     // A server on a free port.
     let addr = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -221,7 +240,9 @@ fn the_command_line_administers_works_offline_and_refuses_bad_input() {
     assert_eq!(case["follow_ups"][0]["id"], visit.as_str());
     assert_eq!(case["synced"], false);
     assert_eq!(case["lifecycle"]["state"], "registered");
-    assert_eq!(case["lifecycle"]["deadline"]["due"], "2026-12-07");
+    // Registered on Friday 11-20: 15 days later is Saturday 12-05, a working day in the
+    // calendar the device got at login (else it would move to Monday 12-07).
+    assert_eq!(case["lifecycle"]["deadline"]["due"], "2026-12-05");
     assert_eq!(export["today"], "2026-11-22");
 
     // Unknown fields, ids and values: a clear error and exit 1, and nothing changed.

@@ -60,6 +60,9 @@ pub struct LoginResponse {
     pub visible_units: Vec<String>,
     /// The whole unit tree, for names and pickers.
     pub directory: Vec<Unit>,
+    /// Public holidays and make-up working days, for deadlines.
+    #[serde(default)]
+    pub calendar: crate::rules::Calendar,
 }
 
 /// A unit of the unit tree, as the directory lists it.

@@ -14,10 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Date, Step, StepKind};
 
-/// Rest days beyond weekends (public holidays) and make-up working days 调休上班.
-#[derive(Clone, Debug, Default)]
+/// Rest days beyond weekends (public holidays) and make-up working days 调休上班: the State
+/// Council's notice for the year, entered by the bureau's administrator
+/// (`lianxin admin calendar`) and handed to every device at login.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Calendar {
+    #[serde(default)]
     pub holidays: BTreeSet<Date>,
+    #[serde(default)]
     pub workdays: BTreeSet<Date>,
 }
 
