@@ -5,6 +5,7 @@
 //! changes.
 
 use leptos::prelude::*;
+use lianxin_shared::dispute::DisputeDoc;
 use lianxin_shared::fieldwork;
 use lianxin_shared::vocab::{Category, Channel, Form, Level, Source};
 use lianxin_shared::{
@@ -197,6 +198,37 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
         )
     });
     let aid = part(case, |c| c.aid.clone());
+    let linked_dispute = part(case, |c| c.dispute.clone());
+    let to_mediation = move |_| {
+        let ed = editor(ctx);
+        let Ok(case_id) = id.get_value().parse::<DocId>() else {
+            return;
+        };
+        let made = with_engine(|e| {
+            let actor = e.actor.clone();
+            let dispute = e.edit(case_id, |c| match c {
+                Some(c) => DisputeDoc::from_case(c, &ed, actor, lianxin_shared::Committee::Local),
+                None => Err(lianxin_shared::Error::Protocol(
+                    "no such case on this device".into(),
+                )),
+            })?;
+            let dispute_id = dispute.read().map_err(|e| e.to_string())?.header.id;
+            e.edit_dispute(dispute_id, |d| {
+                *d = Some(dispute);
+                Ok(())
+            })?;
+            Ok::<_, String>(dispute_id)
+        });
+        match made {
+            Some(Ok(dispute_id)) => {
+                ctx.selected.set(None);
+                ctx.ledger.set(true);
+                ctx.dispute.set(Some(dispute_id.to_string()));
+            }
+            Some(Err(e)) => error.set(Some(e)),
+            None => {}
+        }
+    };
     let hearings = part(case, |c| c.hearings.clone());
 
     // Responsibility: progress notes, joint handling.
@@ -697,6 +729,21 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                         {move || t(lang.get(), if evenings.with(|e| e.as_ref().is_some_and(|e| e.3.is_some())) { "restart_evenings" } else { "start_evenings" })}
                     </button>
                 </div>
+            </section>
+            <section data-testid="mediation">
+                <h3>{move || t(lang.get(), "ledger")}</h3>
+                {move || match linked_dispute.get().flatten() {
+                    Some(d) => view! {
+                        <button class="plain" data-testid="open-dispute" on:click=move |_| {
+                            ctx.selected.set(None);
+                            ctx.ledger.set(true);
+                            ctx.dispute.set(Some(d.clone()));
+                        }>{t(lang.get(), "open_dispute")}</button>
+                    }.into_any(),
+                    None => view! {
+                        <button class="plain" data-testid="to-mediation" on:click=to_mediation>{t(lang.get(), "to_mediation")}</button>
+                    }.into_any(),
+                }}
             </section>
             <section class="duty" data-testid="responsibility">
                 <h3>{move || t(lang.get(), "responsibility")}</h3>

@@ -7,6 +7,7 @@
 
 mod case_view;
 mod i18n;
+mod mediation;
 mod store;
 mod sync;
 
@@ -17,7 +18,7 @@ use std::rc::Rc;
 use automerge::ActorId;
 use leptos::prelude::*;
 use lianxin_shared::protocol::{LoginRequest, LoginResponse, Unit};
-use lianxin_shared::row::CaseRow;
+use lianxin_shared::row::StoredRow;
 use lianxin_shared::rules::{Colour, Limits, State};
 use lianxin_shared::{Date, DocId};
 use wasm_bindgen::JsCast;
@@ -45,6 +46,11 @@ pub struct Ctx {
     pub creating: RwSignal<bool>,
     /// The four-colour board is open instead of the list.
     pub board: RwSignal<bool>,
+    /// The mediation ledger is open instead of the list.
+    pub ledger: RwSignal<bool>,
+    /// The dispute on screen, if any.
+    pub dispute: RwSignal<Option<String>>,
+    pub creating_dispute: RwSignal<bool>,
     pub waiting: RwSignal<usize>,
 }
 
@@ -95,9 +101,13 @@ pub(crate) fn today() -> Date {
 }
 
 /// The caseload, most urgent first, from the stored rows: no document is loaded for it.
-fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a CaseRow)>, units: &[Unit]) -> Vec<Row> {
+fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Unit]) -> Vec<Row> {
     let (limits, today) = (Limits::default(), today());
     let mut out: Vec<Row> = index
+        .filter_map(|(id, row)| match row {
+            StoredRow::Case(row) => Some((id, row)),
+            StoredRow::Dispute(_) => None,
+        })
         .map(|(id, row)| Row {
             id: id.to_string(),
             reference: row.reference.clone(),
@@ -119,6 +129,34 @@ fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a CaseRow)>, units: &[Unit
     out
 }
 
+/// The mediation ledger from the stored rows: disputes still in mediation first.
+fn ledger<'a>(
+    index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>,
+    units: &[Unit],
+) -> Vec<mediation::LedgerRow> {
+    let mut out: Vec<mediation::LedgerRow> = index
+        .filter_map(|(id, row)| match row {
+            StoredRow::Dispute(d) => Some(mediation::LedgerRow {
+                id: id.to_string(),
+                summary: d.summary.clone(),
+                unit: units
+                    .iter()
+                    .find(|u| u.id == d.unit)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_else(|| d.unit.clone()),
+                committee: d.committee.clone(),
+                level: d.level.clone(),
+                result: d.result.clone(),
+                sessions: d.sessions,
+                case: d.case.clone(),
+            }),
+            StoredRow::Case(_) => None,
+        })
+        .collect();
+    out.sort_by(|a, b| (a.result == "settled", &a.id).cmp(&(b.result == "settled", &b.id)));
+    out
+}
+
 #[component]
 fn App() -> impl IntoView {
     let lang = RwSignal::new(Lang::Zh);
@@ -131,11 +169,15 @@ fn App() -> impl IntoView {
         selected: RwSignal::new(None),
         creating: RwSignal::new(false),
         board: RwSignal::new(false),
+        ledger: RwSignal::new(false),
+        dispute: RwSignal::new(None),
+        creating_dispute: RwSignal::new(false),
         waiting: RwSignal::new(0),
     };
     let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
     let status = RwSignal::new(Status::Offline);
     let caseload = RwSignal::new(Vec::<Row>::new());
+    let disputes = RwSignal::new(Vec::<mediation::LedgerRow>::new());
     let last_sync = RwSignal::new(None::<String>);
 
     let start_sync = move |login: LoginResponse| {
@@ -154,6 +196,7 @@ fn App() -> impl IntoView {
                     ENGINE.with(|e| {
                         if let Some(engine) = e.borrow().as_ref() {
                             caseload.set(rows(engine.rows.borrow().iter(), &units));
+                            disputes.set(ledger(engine.rows.borrow().iter(), &units));
                             ctx.waiting.set(engine.waiting());
                         }
                     });
@@ -186,7 +229,7 @@ fn App() -> impl IntoView {
                     .collect(),
             );
             // The caseload shows from the stored rows first; the documents come after.
-            let index: HashMap<DocId, CaseRow> = match &db {
+            let index: HashMap<DocId, StoredRow> = match &db {
                 Some(db) => db
                     .load_rows()
                     .await
@@ -199,8 +242,9 @@ fn App() -> impl IntoView {
                 None => HashMap::new(),
             };
             caseload.set(rows(index.iter(), &login.directory));
+            disputes.set(ledger(index.iter(), &login.directory));
             ctx.waiting
-                .set(index.values().filter(|r| r.pending).count());
+                .set(index.values().filter(|r| r.pending()).count());
             session.set(Some((login.username.clone(), units)));
             let (stored, cursor) = match &db {
                 Some(db) => (
@@ -224,11 +268,13 @@ fn App() -> impl IntoView {
                 login.token.clone(),
                 listener.clone(),
                 db,
-                stored,
-                index,
-                cursor,
+                sync::Restored {
+                    docs: stored,
+                    rows: index,
+                    cursor,
+                    calendar_changed,
+                },
                 login.calendar.clone(),
-                calendar_changed,
             );
             ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
             listener(Status::Offline, true);
@@ -267,6 +313,12 @@ fn App() -> impl IntoView {
                         view! { <case_view::NewCase ctx/> }.into_any()
                     } else if let Some(id) = ctx.selected.get() {
                         view! { <case_view::CaseView ctx id/> }.into_any()
+                    } else if ctx.creating_dispute.get() {
+                        view! { <mediation::NewDispute ctx/> }.into_any()
+                    } else if let Some(id) = ctx.dispute.get() {
+                        view! { <mediation::DisputeView ctx id/> }.into_any()
+                    } else if ctx.ledger.get() {
+                        view! { <mediation::Ledger ctx disputes/> }.into_any()
                     } else if ctx.board.get() {
                         view! { <Board ctx caseload/> }.into_any()
                     } else {
@@ -371,6 +423,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                 prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
             <button data-testid="new-case-button" on:click=move |_| ctx.creating.set(true)>{move || t(lang.get(), "new_case")}</button>
             <button class="plain" data-testid="board-button" on:click=move |_| ctx.board.set(true)>{move || t(lang.get(), "board")}</button>
+            <button class="plain" data-testid="ledger-button" on:click=move |_| ctx.ledger.set(true)>{move || t(lang.get(), "ledger")}</button>
         </div>
         <div class="tools filters">
             <select name="f-state" on:change=move |ev| f_state.set(event_target_value(&ev))>

@@ -13,7 +13,8 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use automerge::ActorId;
-use lianxin_shared::row::CaseRow;
+use lianxin_shared::dispute::{Dispute, DisputeDoc};
+use lianxin_shared::row::{CaseRow, DisputeRow, StoredRow};
 use lianxin_shared::rules::{Calendar, Limits};
 use lianxin_shared::{Case, CaseDoc, DeviceSession, DocId, Replica};
 use wasm_bindgen::JsCast;
@@ -21,6 +22,15 @@ use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use crate::store::{Db, StoredDoc};
+
+/// What the local store held at start-up.
+pub struct Restored {
+    pub docs: Vec<StoredDoc>,
+    pub rows: HashMap<DocId, StoredRow>,
+    pub cursor: u64,
+    /// The holiday calendar differs from the one the rows were worked out with.
+    pub calendar_changed: bool,
+}
 
 /// A stored document not loaded yet: its saved bytes and sync state.
 type Saved = (Vec<u8>, Vec<u8>);
@@ -46,7 +56,7 @@ pub struct Engine {
     /// Stored documents not loaded yet: saved bytes and sync state.
     unloaded: RefCell<HashMap<DocId, Saved>>,
     /// The caseload line of every case this device holds.
-    pub rows: RefCell<HashMap<DocId, CaseRow>>,
+    pub rows: RefCell<HashMap<DocId, StoredRow>>,
     cursor: RefCell<u64>,
     token: String,
     listener: Listener,
@@ -66,12 +76,15 @@ impl Engine {
         token: String,
         listener: Listener,
         db: Option<Db>,
-        stored: Vec<StoredDoc>,
-        rows: HashMap<DocId, CaseRow>,
-        cursor: u64,
+        restored: Restored,
         calendar: Calendar,
-        calendar_changed: bool,
     ) -> Rc<Engine> {
+        let Restored {
+            docs: stored,
+            rows,
+            cursor,
+            calendar_changed,
+        } = restored;
         let mut unloaded = HashMap::new();
         let mut dirty = HashSet::new();
         for (id, doc, state) in stored {
@@ -79,7 +92,7 @@ impl Engine {
                 continue;
             };
             // Rows hold deadlines, which a changed holiday calendar moves: all are redone.
-            if calendar_changed || rows.get(&id).is_none_or(|r| r.pending) {
+            if calendar_changed || rows.get(&id).is_none_or(|r| r.pending()) {
                 dirty.insert(id);
             }
             unloaded.insert(id, (doc, state));
@@ -265,21 +278,50 @@ impl Engine {
         id: DocId,
         f: impl FnOnce(&mut Option<CaseDoc>) -> Result<T, lianxin_shared::Error>,
     ) -> Result<T, String> {
+        self.edit_doc(id, CaseDoc::from_doc, CaseDoc::into_doc, f)
+    }
+
+    /// [`Engine::edit`] for a mediation dispute.
+    pub fn edit_dispute<T>(
+        &self,
+        id: DocId,
+        f: impl FnOnce(&mut Option<DisputeDoc>) -> Result<T, lianxin_shared::Error>,
+    ) -> Result<T, String> {
+        self.edit_doc(id, DisputeDoc::from_doc, DisputeDoc::into_doc, f)
+    }
+
+    /// One dispute, hydrated, loading it first if needed.
+    pub fn read_dispute(&self, id: DocId) -> Option<Dispute> {
+        let mut replicas = self.replicas.borrow_mut();
+        self.load(&mut replicas, id);
+        let replica = replicas.get(&id)?;
+        DisputeDoc::from_doc(replica.doc.clone())
+            .and_then(|d| d.read())
+            .ok()
+    }
+
+    fn edit_doc<W, T>(
+        &self,
+        id: DocId,
+        wrap: impl Fn(automerge::AutoCommit) -> Result<W, lianxin_shared::Error>,
+        unwrap: impl Fn(W) -> automerge::AutoCommit,
+        f: impl FnOnce(&mut Option<W>) -> Result<T, lianxin_shared::Error>,
+    ) -> Result<T, String> {
         let out = {
             let mut replicas = self.replicas.borrow_mut();
             self.load(&mut replicas, id);
             // The edit works on a copy, written back only if it succeeds: a refused edit
-            // leaves the stored case as it was.
-            let mut case = match replicas.get(&id) {
-                Some(r) => Some(CaseDoc::from_doc(r.doc.clone()).map_err(|e| e.to_string())?),
+            // leaves the stored document as it was.
+            let mut doc = match replicas.get(&id) {
+                Some(r) => Some(wrap(r.doc.clone()).map_err(|e| e.to_string())?),
                 None => None,
             };
-            let out = f(&mut case).map_err(|e| e.to_string())?;
-            if let Some(case) = case {
+            let out = f(&mut doc).map_err(|e| e.to_string())?;
+            if let Some(doc) = doc {
                 match replicas.get_mut(&id) {
-                    Some(r) => r.doc = case.into_doc(),
+                    Some(r) => r.doc = unwrap(doc),
                     None => {
-                        replicas.insert(id, Replica::new(case.into_doc()));
+                        replicas.insert(id, Replica::new(unwrap(doc)));
                     }
                 }
             }
@@ -306,7 +348,7 @@ impl Engine {
 
     /// How many cases hold edits the server has not confirmed.
     pub fn waiting(&self) -> usize {
-        self.rows.borrow().values().filter(|r| r.pending).count()
+        self.rows.borrow().values().filter(|r| r.pending()).count()
     }
 
     /// Brings the rows of the documents changed since the last write up to date and writes
@@ -331,9 +373,16 @@ impl Engine {
                     docs.push((id.to_string(), r.doc.save(), r.state_bytes()));
                 }
                 // A document still arriving (no header yet) has no row.
-                if let Ok(case) = CaseDoc::from_doc(r.doc.clone()).and_then(|c| c.read()) {
-                    let mut row = CaseRow::of(&case, &limits, calendar);
-                    row.pending = pending;
+                let row = if let Ok(case) = CaseDoc::from_doc(r.doc.clone()).and_then(|c| c.read())
+                {
+                    Some(StoredRow::Case(CaseRow::of(&case, &limits, calendar)))
+                } else if let Ok(d) = DisputeDoc::from_doc(r.doc.clone()).and_then(|d| d.read()) {
+                    Some(StoredRow::Dispute(DisputeRow::of(&d)))
+                } else {
+                    None
+                };
+                if let Some(mut row) = row {
+                    row.set_pending(pending);
                     if let Ok(json) = serde_json::to_string(&row) {
                         rows.push((id.to_string(), json));
                     }

@@ -1017,3 +1017,168 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+/// Mediation on two tablets: a dispute registered from screening, sessions from both, one
+/// level up with the reason, then turned into a case the office receives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispute_is_mediated_on_two_tablets_escalated_and_becomes_a_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let a = tablet(&browser, &url).await;
+    let b = tablet(&browser, &url).await;
+    sign_in(&a, "mediator").await;
+    sign_in(&b, "mediator2").await;
+    for page in [&a, &b] {
+        wait_for(page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+        js(
+            page,
+            "document.querySelector('[data-testid=ledger-button]').click()",
+        )
+        .await;
+        wait_for::<bool>(
+            page,
+            "!!document.querySelector('[data-testid=ledger]')",
+            |ok| *ok,
+        )
+        .await;
+    }
+    js(
+        &a,
+        "document.querySelector('[data-testid=new-dispute-button]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &a,
+        "!!document.querySelector('textarea[name=dispute-summary]')",
+        |ok| *ok,
+    )
+    .await;
+    set_value(&a, "dispute-committee", "land", "change").await;
+    type_into(
+        &a,
+        "textarea[name=dispute-summary]",
+        "两户因承包地边界发生争执",
+    )
+    .await;
+    js(
+        &a,
+        "document.querySelector('[data-testid=create-dispute]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &a,
+        "!!document.querySelector('[data-testid=dispute]')",
+        |ok| *ok,
+    )
+    .await;
+    type_into(&a, "input[name=party-name]", "张某").await;
+    js(
+        &a,
+        "document.querySelector('[data-testid=add-party]').click()",
+    )
+    .await;
+    type_into(&a, "input[name=session-mediator]", "王调解员").await;
+    type_into(
+        &a,
+        "textarea[name=session-text]",
+        "现场丈量边界，双方各执一词",
+    )
+    .await;
+    js(
+        &a,
+        "document.querySelector('[data-testid=add-session]').click()",
+    )
+    .await;
+
+    // Tablet B finds it in the ledger and records its own session.
+    let ledger =
+        "Array.from(document.querySelectorAll('li[data-dispute]')).map(e => e.dataset.dispute)";
+    let ids: Vec<String> = wait_for(&b, ledger, |ids: &Vec<String>| ids.len() == 1).await;
+    js(
+        &b,
+        &format!(
+            "document.querySelector('li[data-dispute=\"{}\"]').click()",
+            ids[0]
+        ),
+    )
+    .await;
+    wait_for(
+        &b,
+        "document.querySelector('[data-testid=sessions]')?.textContent ?? ''",
+        |t: &String| t.contains("现场丈量边界"),
+    )
+    .await;
+    type_into(&b, "input[name=session-mediator]", "李调解员").await;
+    type_into(&b, "textarea[name=session-text]", "约双方到村调委会面谈").await;
+    js(
+        &b,
+        "document.querySelector('[data-testid=add-session]').click()",
+    )
+    .await;
+    let sessions = "document.querySelectorAll('[data-testid=sessions] li').length";
+    wait_for(&a, sessions, |n: &usize| *n == 2).await;
+
+    // Not settled at the village group: one level up, with the reason.
+    type_into(&a, "input[name=escalate-reason]", "村民小组调解不成").await;
+    js(
+        &a,
+        "document.querySelector('[data-testid=escalate]').click()",
+    )
+    .await;
+    for page in [&a, &b] {
+        wait_for(
+            page,
+            "document.querySelector('[data-testid=dispute-status]')?.textContent ?? ''",
+            |t: &String| t.contains("村（社区）") && t.contains("上报"),
+        )
+        .await;
+        wait_for(
+            page,
+            "document.querySelector('[data-testid=escalations]')?.textContent ?? ''",
+            |t: &String| t.contains("村民小组 → 村（社区） — mediator：村民小组调解不成"),
+        )
+        .await;
+    }
+    screenshot(&a, "dispute", true).await;
+
+    // It becomes a case: the case screen opens with the party as petitioner.
+    js(
+        &a,
+        "document.querySelector('[data-testid=to-case]').click()",
+    )
+    .await;
+    wait_for(
+        &a,
+        "document.querySelector('[data-testid=summary]')?.textContent ?? ''",
+        |t: &String| t.contains("承包地边界"),
+    )
+    .await;
+    wait_for(
+        &a,
+        "document.querySelector('input[name=p-name]')?.value ?? ''",
+        |t: &String| t == "张某",
+    )
+    .await;
+    wait_for(
+        &a,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步") && !t.contains("待上传"),
+    )
+    .await;
+    let office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let export = office.export().unwrap();
+    let dispute = &export["disputes"][0];
+    assert_eq!(dispute["level"], "village");
+    assert_eq!(dispute["sessions"].as_array().unwrap().len(), 2);
+    let case_id = dispute["case"].as_str().unwrap();
+    let case = export["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == case_id)
+        .unwrap();
+    assert_eq!(case["dispute"], dispute["id"]);
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

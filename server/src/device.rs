@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use automerge::ActorId;
 use futures_util::{SinkExt, StreamExt};
+use lianxin_shared::dispute::{DisputeDoc, DisputeDraft};
 use lianxin_shared::{
-    CaseDoc, CaseDraft, Channel, Date, DeviceSession, DocId, Editor, Field, FollowUpDraft, Replica,
-    StepDraft, UnitId, rules,
+    CaseDoc, CaseDraft, Channel, Committee, Date, DeviceSession, DocId, Editor, Field,
+    FollowUpDraft, MediationKind, MediationLevel, Replica, StepDraft, UnitId, rules,
 };
 use std::collections::{HashMap, HashSet, hash_map::Entry};
 
@@ -365,6 +366,77 @@ impl Device {
         self.edit(id, |c| Ok(c.add_follow_up(&editor, &draft)?.to_string()))
     }
 
+    // Mediation disputes.
+
+    /// Registers a dispute found by screening, at the village group level.
+    pub fn new_dispute(
+        &mut self,
+        unit: &str,
+        committee: &str,
+        summary: &str,
+        now: i64,
+    ) -> Result<DocId> {
+        let login = self.login_info()?;
+        let unit = UnitId::new(unit)?;
+        if !login.visible.iter().any(|u| u == unit.as_str()) {
+            return Err(DeviceError::UnitNotYours(
+                unit.to_string(),
+                login.visible.join(", "),
+            ));
+        }
+        if summary.trim().is_empty() {
+            return Err(lianxin_shared::Error::InvalidValue {
+                field: "summary".into(),
+                value: summary.into(),
+                reason: "a dispute needs a summary".into(),
+            }
+            .into());
+        }
+        let draft = DisputeDraft {
+            id: DocId::random(),
+            unit,
+            summary: summary.trim().to_string(),
+            kind: MediationKind::People,
+            committee: Committee::parse(committee)?,
+            level: MediationLevel::Group,
+        };
+        let dispute = DisputeDoc::create(&draft, &self.editor(now)?, self.actor.clone());
+        let mut replica = Replica::new(dispute.into_doc());
+        self.store_replica(&draft.id, &mut replica)?;
+        Ok(draft.id)
+    }
+
+    /// Edits a dispute with `f` (set, session, escalate, party, agreement), stored at once.
+    pub fn edit_dispute<T>(
+        &mut self,
+        id: &str,
+        now: i64,
+        f: impl FnOnce(&mut DisputeDoc, &Editor) -> std::result::Result<T, lianxin_shared::Error>,
+    ) -> Result<T> {
+        let editor = self.editor(now)?;
+        let doc_id: DocId = id
+            .parse()
+            .map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
+        let mut replica = self
+            .replica(&doc_id)?
+            .ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
+        let mut dispute = DisputeDoc::from_doc(replica.doc)?;
+        let out = f(&mut dispute, &editor)?;
+        replica.doc = dispute.into_doc();
+        self.store_replica(&doc_id, &mut replica)?;
+        Ok(out)
+    }
+
+    /// Turns a dispute into a case (both then name each other); returns the case's id.
+    pub fn dispute_to_case(&mut self, id: &str, now: i64) -> Result<DocId> {
+        let actor = self.actor.clone();
+        let case = self.edit_dispute(id, now, |d, ed| d.make_case(ed, actor))?;
+        let case_id = case.id()?;
+        let mut replica = Replica::new(case.into_doc());
+        self.store_replica(&case_id, &mut replica)?;
+        Ok(case_id)
+    }
+
     pub fn step(&mut self, id: &str, draft: &StepDraft, now: i64) -> Result<String> {
         let editor = self.editor(now)?;
         self.edit(id, |c| Ok(c.add_step(&editor, draft)?.to_string()))
@@ -388,12 +460,19 @@ impl Device {
             .config("calendar")?
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or_default();
-        let mut cases = Vec::new();
+        let (mut cases, mut disputes) = (Vec::new(), Vec::new());
         for id in self.doc_ids()? {
             let Some(mut replica) = self.replica(&id)? else {
                 continue;
             };
             let synced = replica.is_confirmed();
+            if let Ok(dispute) = DisputeDoc::from_doc(replica.doc.clone()) {
+                let mut value = serde_json::to_value(dispute.read()?).unwrap_or_default();
+                value["id"] = id.to_string().into();
+                value["synced"] = synced.into();
+                disputes.push(value);
+                continue;
+            }
             let case = CaseDoc::from_doc(replica.doc)?.read()?;
             let mut value = serde_json::to_value(&case).unwrap_or_default();
             if let Some(today) = today {
@@ -422,6 +501,7 @@ impl Device {
             "cursor": self.cursor()?,
             "today": today,
             "cases": cases,
+            "disputes": disputes,
         }))
     }
 

@@ -126,6 +126,9 @@ enum DeviceCommand {
     Sync,
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Mediation disputes 矛盾纠纷: their own documents, synced like cases.
+    #[command(subcommand)]
+    Dispute(DisputeCommand),
     /// Prints the whole local caseload as JSON (docs/export-format.md), with each case's
     /// derived state, deadline and colour as of --today (default: today, China time).
     Export {
@@ -169,6 +172,54 @@ enum CaseCommand {
         #[arg(long)]
         outcome: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum DisputeCommand {
+    /// Registers a dispute found by screening (at the village group level); prints its id.
+    New {
+        #[arg(long)]
+        unit: String,
+        /// local, traffic, medical, environmental, land, education, consumer, labour, property.
+        #[arg(long, default_value = "local")]
+        committee: String,
+        #[arg(long)]
+        summary: String,
+    },
+    /// Sets kind, committee, level, mediator or result (or the agreement text).
+    Set {
+        id: String,
+        field: String,
+        value: String,
+    },
+    /// Adds a party; prints its id.
+    Party {
+        id: String,
+        name: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Records a mediation session; prints its id.
+    Session {
+        id: String,
+        text: String,
+        #[arg(long)]
+        mediator: String,
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Sends the dispute one level up; prints the new level.
+    Escalate {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Turns the dispute into a case; prints the case's id.
+    ToCase { id: String },
 }
 
 fn main() -> ExitCode {
@@ -394,6 +445,65 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         outcome,
                     };
                     println!("{}", device.step(&id, &draft, now)?);
+                }
+                DeviceCommand::Dispute(command) => {
+                    let day = |on: Option<String>| -> anyhow::Result<Date> {
+                        Ok(match on {
+                            Some(text) => text.parse()?,
+                            None => Date::from_unix_ms_china(now),
+                        })
+                    };
+                    match command {
+                        DisputeCommand::New {
+                            unit,
+                            committee,
+                            summary,
+                        } => println!("{}", device.new_dispute(&unit, &committee, &summary, now)?),
+                        DisputeCommand::Set { id, field, value } => {
+                            device.edit_dispute(&id, now, |d, ed| {
+                                if field == "agreement" {
+                                    d.set_agreement(&value, ed)
+                                } else {
+                                    d.set(&field, &value, ed)
+                                }
+                            })?
+                        }
+                        DisputeCommand::Party {
+                            id,
+                            name,
+                            role,
+                            phone,
+                        } => println!(
+                            "{}",
+                            device.edit_dispute(&id, now, |d, ed| {
+                                d.add_party(ed, &name, role.as_deref(), phone.as_deref())
+                            })?
+                        ),
+                        DisputeCommand::Session {
+                            id,
+                            text,
+                            mediator,
+                            on,
+                        } => {
+                            let on = day(on)?;
+                            println!(
+                                "{}",
+                                device.edit_dispute(&id, now, |d, ed| d
+                                    .add_session(ed, on, &mediator, &text))?
+                            )
+                        }
+                        DisputeCommand::Escalate { id, reason, on } => {
+                            let on = day(on)?;
+                            println!(
+                                "{}",
+                                device
+                                    .edit_dispute(&id, now, |d, ed| d.escalate(ed, on, &reason))?
+                            )
+                        }
+                        DisputeCommand::ToCase { id } => {
+                            println!("{}", device.dispute_to_case(&id, now)?)
+                        }
+                    }
                 }
                 DeviceCommand::Export { today } => {
                     let today: Date = match today {

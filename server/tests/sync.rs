@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use lianxin_server::device::DeviceError;
+use lianxin_shared::Date;
 
 const NOW: i64 = 1_790_000_000_000;
 
@@ -372,4 +373,78 @@ async fn steps_recorded_offline_on_two_devices_merge_into_the_derived_state() {
             .to_string()
             .contains("upheld")
     );
+}
+
+/// A mediation dispute is its own document: two mediators of the township work on it offline,
+/// it climbs a level, the other township never sees it, and it becomes a case the county
+/// bureau receives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disputes_sync_like_cases_escalate_and_become_cases() {
+    let server = TestServer::start().await;
+    let mut a = device(&server.url, "mediator").await;
+    let mut b = device(&server.url, "mediator2").await;
+    let mut shitang = device(&server.url, "shitang").await;
+    let id = a
+        .new_dispute("longxi", "land", "两户因承包地边界发生争执", NOW)
+        .unwrap()
+        .to_string();
+    a.edit_dispute(&id, NOW, |d, ed| {
+        d.add_party(ed, "张某", Some("申请人"), None)
+    })
+    .unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    // Offline on both tablets: a session each; A escalates to the village.
+    let day: Date = "2026-11-20".parse().unwrap();
+    a.edit_dispute(&id, NOW, |d, ed| {
+        d.add_session(ed, day, "王", "现场丈量边界")
+    })
+    .unwrap();
+    a.edit_dispute(&id, NOW, |d, ed| d.escalate(ed, day, "村民小组调解不成"))
+        .unwrap();
+    b.edit_dispute(&id, NOW + 1, |d, ed| {
+        d.add_session(ed, day.add_days(1), "李", "约双方面谈")
+    })
+    .unwrap();
+    for _ in 0..2 {
+        a.sync().await.unwrap();
+        b.sync().await.unwrap();
+    }
+    let (ea, eb) = (a.export().unwrap(), b.export().unwrap());
+    assert_eq!(ea["disputes"], eb["disputes"]);
+    let d = &ea["disputes"][0];
+    assert_eq!(d["sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(d["level"], "village");
+    assert_eq!(d["escalations"][0]["by"], "mediator");
+    assert!(
+        ea["cases"].as_array().unwrap().is_empty(),
+        "a dispute is not a case"
+    );
+
+    // The other township never receives it.
+    shitang.sync().await.unwrap();
+    assert!(
+        shitang.export().unwrap()["disputes"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // It becomes a case; the county bureau gets both, linked.
+    let case = b.dispute_to_case(&id, NOW + 2).unwrap().to_string();
+    let report = b.sync().await.unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    let mut county = device(&server.url, "registrar").await;
+    county.sync().await.unwrap();
+    let export = county.export().unwrap();
+    let c = export["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == case.as_str())
+        .cloned()
+        .expect("the case reached the county bureau");
+    assert_eq!(c["dispute"], id.as_str());
+    assert_eq!(c["petitioners"][0]["name"], "张某");
+    assert_eq!(export["disputes"][0]["case"], case.as_str());
 }

@@ -63,6 +63,8 @@ pub struct Case {
     pub aid: Vec<Aid>,
     /// Public evaluation hearings, ordered by date.
     pub hearings: Vec<Hearing>,
+    /// The mediation dispute this case became, or came from.
+    pub dispute: Option<String>,
     /// Single-value fields set differently on several devices and not yet chosen between.
     pub conflicts: Vec<Conflict>,
 }

@@ -114,7 +114,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -122,7 +122,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
@@ -135,7 +135,8 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
     let age_days = rng.below(90) as i64;
     let created = now_ms - age_days * DAY - rng.below(8 * 3_600_000) as i64;
     let registrar = Editor::new("registrar", created);
-    let unit = UnitId::new(*rng.pick(TOWNSHIPS)).expect("demo unit ids are valid");
+    let township: &&str = rng.pick(TOWNSHIPS);
+    let unit = UnitId::new(township).expect("demo unit ids are valid");
     let category = *rng.pick(&[
         Category::Land,
         Category::Land,
@@ -173,8 +174,8 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
         .replace("{v}", village)
         .replace("{n}", &people.to_string());
     let mut id = [0u8; 16];
-    id[..8].copy_from_slice(&rng.next().to_be_bytes());
-    id[8..].copy_from_slice(&rng.next().to_be_bytes());
+    id[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+    id[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
     let draft = CaseDraft {
         id: DocId::from_bytes(id),
         unit,

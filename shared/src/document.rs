@@ -92,6 +92,8 @@ pub enum Field {
     FourDeptLeader,
     FourTownshipLeader,
     FourOfficer,
+    /// The mediation dispute this case became, or came from (a document id).
+    Dispute,
 }
 
 impl Field {
@@ -113,6 +115,7 @@ impl Field {
         Field::FourDeptLeader,
         Field::FourTownshipLeader,
         Field::FourOfficer,
+        Field::Dispute,
     ];
 
     pub fn name(self) -> &'static str {
@@ -134,6 +137,7 @@ impl Field {
             Field::FourDeptLeader => "four_dept_leader",
             Field::FourTownshipLeader => "four_township_leader",
             Field::FourOfficer => "four_officer",
+            Field::Dispute => "dispute",
         }
     }
 
@@ -163,6 +167,12 @@ impl Field {
             Field::Category => Category::parse(text)?.code().into(),
             Field::EveningOutcome => crate::vocab::EveningOutcome::parse(text)?.code().into(),
             Field::PackageDue => text.trim().parse::<Date>()?.to_string().into(),
+            Field::Dispute => text
+                .trim()
+                .parse::<DocId>()
+                .map_err(|_| invalid("expected a document id (32 hex digits)"))?
+                .to_string()
+                .into(),
             Field::ResponsibleUnit => UnitId::new(text)?.as_str().into(),
             Field::People => match text.parse::<i64>() {
                 Ok(n) if (1..=100_000).contains(&n) => ScalarValue::Int(n),
@@ -322,7 +332,10 @@ impl CaseDoc {
     /// Wraps a document, checking that it is a case. Edits are signed with the document's actor.
     pub fn from_doc(doc: AutoCommit) -> Result<CaseDoc, Error> {
         let case = CaseDoc { doc };
-        case.header()?;
+        let header = case.header()?;
+        if header.kind != KIND_CASE {
+            return Err(Error::NotACase(format!("a {} is not a case", header.kind)));
+        }
         Ok(case)
     }
 
@@ -863,6 +876,7 @@ impl CaseDoc {
             .collect();
         evaluations.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
         let evening_outcome = as_string(single(Field::EveningOutcome));
+        let dispute = as_string(single(Field::Dispute));
         let package_due = as_string(single(Field::PackageDue)).and_then(|d| d.parse().ok());
         let four_people = [
             Field::FourCountyLeader,
@@ -972,6 +986,7 @@ impl CaseDoc {
             assisting,
             aid,
             hearings,
+            dispute,
             conflicts,
         })
     }
@@ -1068,18 +1083,18 @@ pub(crate) fn read_header<D: ReadDoc>(doc: &D) -> Result<Header, Error> {
     })
 }
 
-fn map_obj<D: ReadDoc>(doc: &D, parent: &ObjId, key: &str) -> Option<ObjId> {
+pub(crate) fn map_obj<D: ReadDoc>(doc: &D, parent: &ObjId, key: &str) -> Option<ObjId> {
     match doc.get(parent, key) {
         Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
         _ => None,
     }
 }
 
-fn bool_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> bool {
+pub(crate) fn bool_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> bool {
     matches!(doc.get(obj, key), Ok(Some((Value::Scalar(v), _))) if v.as_ref() == &ScalarValue::Boolean(true))
 }
 
-fn str_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<String> {
+pub(crate) fn str_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<String> {
     match doc.get(obj, key) {
         Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
             ScalarValue::Str(s) => Some(s.to_string()),
@@ -1089,7 +1104,7 @@ fn str_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<String> {
     }
 }
 
-fn time_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> i64 {
+pub(crate) fn time_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> i64 {
     match doc.get(obj, key) {
         Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
             ScalarValue::Timestamp(t) | ScalarValue::Int(t) => *t,
@@ -1099,7 +1114,7 @@ fn time_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> i64 {
     }
 }
 
-fn text_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> String {
+pub(crate) fn text_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> String {
     match doc.get(obj, key) {
         Ok(Some((Value::Object(ObjType::Text), id))) => doc.text(&id).unwrap_or_default(),
         _ => String::new(),
@@ -1108,7 +1123,7 @@ fn text_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> String {
 
 /// The entries of a root list. Every list under the key counts: two devices that created a
 /// list added to the schema later each made one, and both lists' entries are kept.
-fn entries<'a, D: ReadDoc>(doc: &'a D, key: &str) -> impl Iterator<Item = ObjId> + 'a {
+pub(crate) fn entries<'a, D: ReadDoc>(doc: &'a D, key: &str) -> impl Iterator<Item = ObjId> + 'a {
     let lists: Vec<ObjId> = doc
         .get_all(ROOT, key)
         .unwrap_or_default()
@@ -1155,7 +1170,7 @@ fn scalar_json(s: &ScalarValue) -> serde_json::Value {
 
 /// The winning value of a single-value field, and every competing value with who set it.
 /// The winner comes first in the list.
-fn read_single<D: ReadDoc>(
+pub(crate) fn read_single<D: ReadDoc>(
     doc: &D,
     fields: &ObjId,
     name: &str,

@@ -16,6 +16,7 @@
 mod case;
 mod date;
 pub mod demo;
+pub mod dispute;
 mod document;
 mod engine;
 mod error;
@@ -41,6 +42,6 @@ pub use error::Error;
 pub use ids::{DocId, EntryId, UnitId};
 pub use validate::{Refusal, check_incoming};
 pub use vocab::{
-    Category, Channel, Commitment, EveningOutcome, Form, FourRole, Level, Outcome, PackageTask,
-    Satisfaction, Source, StepKind,
+    Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MediationKind,
+    MediationLevel, MediationResult, Outcome, PackageTask, Satisfaction, Source, StepKind,
 };

@@ -57,3 +57,63 @@ impl CaseRow {
         rules::colour(&life, today, limits)
     }
 }
+
+/// The ledger line of a mediation dispute.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisputeRow {
+    pub summary: String,
+    pub unit: String,
+    pub committee: String,
+    pub level: String,
+    /// `settled`, `not_settled`, `escalated`, or empty while in mediation.
+    pub result: String,
+    pub sessions: usize,
+    /// The case it became or came from.
+    pub case: Option<String>,
+    #[serde(default)]
+    pub pending: bool,
+}
+
+impl DisputeRow {
+    pub fn of(d: &crate::dispute::Dispute) -> DisputeRow {
+        DisputeRow {
+            summary: d.summary.chars().take(SUMMARY_CHARS).collect(),
+            unit: d
+                .header
+                .units
+                .first()
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            committee: d.committee.clone().unwrap_or_default(),
+            level: d.level.clone().unwrap_or_default(),
+            result: d.result.clone().unwrap_or_default(),
+            sessions: d.sessions.len(),
+            case: d.case.clone(),
+            pending: false,
+        }
+    }
+}
+
+/// What the app stores per document beside it, so lists show without loading documents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StoredRow {
+    Case(CaseRow),
+    Dispute(DisputeRow),
+}
+
+impl StoredRow {
+    pub fn pending(&self) -> bool {
+        match self {
+            StoredRow::Case(r) => r.pending,
+            StoredRow::Dispute(r) => r.pending,
+        }
+    }
+
+    pub fn set_pending(&mut self, pending: bool) {
+        match self {
+            StoredRow::Case(r) => r.pending = pending,
+            StoredRow::Dispute(r) => r.pending = pending,
+        }
+    }
+}

@@ -357,10 +357,10 @@ pub fn lifecycle(
             (State::Concluded, StepKind::Evaluated)
             | (State::Reviewed | State::Final, StepKind::Evaluated) => {}
             (State::Concluded, StepKind::Review) => {
-                if let Some(c) = concluded_on {
-                    if on > calendar.deadline(c, limits.review_request) {
-                        flag(step, "review asked for after the 30-day window");
-                    }
+                if let Some(c) = concluded_on
+                    && on > calendar.deadline(c, limits.review_request)
+                {
+                    flag(step, "review asked for after the 30-day window");
                 }
                 state = State::UnderReview;
                 deadline = Some(Deadline {
@@ -374,10 +374,10 @@ pub fn lifecycle(
                 deadline = None;
             }
             (State::Reviewed, StepKind::ReReview) => {
-                if let Some(c) = concluded_on {
-                    if on > calendar.deadline(c, limits.re_review_request) {
-                        flag(step, "re-review asked for after the 30-day window");
-                    }
+                if let Some(c) = concluded_on
+                    && on > calendar.deadline(c, limits.re_review_request)
+                {
+                    flag(step, "re-review asked for after the 30-day window");
                 }
                 state = State::UnderReReview;
                 deadline = Some(Deadline {

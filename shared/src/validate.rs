@@ -7,6 +7,7 @@
 
 use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, Value, sync, sync::SyncDoc};
 
+use crate::dispute::KIND_DISPUTE;
 use crate::document::{KIND_CASE, SCHEMA_VERSION, read_header};
 use crate::{DocId, Header};
 
@@ -91,7 +92,7 @@ pub fn check_incoming(
             after.id.short()
         )));
     }
-    if after.kind != KIND_CASE {
+    if after.kind != KIND_CASE && after.kind != KIND_DISPUTE {
         return Err(Refusal::Schema(format!(
             "unknown document kind {:?}",
             after.kind
@@ -127,7 +128,7 @@ pub fn check_incoming(
             )));
         }
     }
-    check_shape(&doc)?;
+    check_shape(&doc, &after.kind)?;
     Ok(Checked {
         doc,
         state,
@@ -138,8 +139,16 @@ pub fn check_incoming(
 }
 
 /// The root keys a case must keep with their types, when present.
-fn check_shape(doc: &AutoCommit) -> Result<(), Refusal> {
-    let expected = [
+fn check_shape(doc: &AutoCommit, kind: &str) -> Result<(), Refusal> {
+    let dispute = [
+        ("fields", ObjType::Map),
+        ("summary", ObjType::Text),
+        ("agreement", ObjType::Text),
+        ("parties", ObjType::List),
+        ("sessions", ObjType::List),
+        ("escalations", ObjType::List),
+    ];
+    let case = [
         ("fields", ObjType::Map),
         ("summary", ObjType::Text),
         ("notes", ObjType::Text),
@@ -154,7 +163,12 @@ fn check_shape(doc: &AutoCommit) -> Result<(), Refusal> {
         ("hearings", ObjType::List),
         ("assisting", ObjType::Map),
     ];
-    for (key, kind) in expected {
+    let expected: &[(&str, ObjType)] = if kind == KIND_DISPUTE {
+        &dispute
+    } else {
+        &case
+    };
+    for &(key, kind) in expected {
         // Every value under the key counts, conflicting ones included.
         let all = doc
             .get_all(ROOT, key)
@@ -249,5 +263,41 @@ mod tests {
         let r =
             check_incoming(&server, &sync::State::new(), b"\x42garbage", id, &actor).unwrap_err();
         assert!(matches!(r, Refusal::Undecodable(_)), "{r}");
+    }
+
+    #[test]
+    fn a_dispute_is_checked_like_a_case_with_its_own_shape() {
+        use crate::dispute::{DisputeDoc, DisputeDraft};
+        use crate::{Committee, MediationKind, MediationLevel};
+        let actor = ActorId::random();
+        let draft = DisputeDraft {
+            id: DocId::random(),
+            unit: UnitId::new("a").unwrap(),
+            summary: "邻里排水纠纷".into(),
+            kind: MediationKind::People,
+            committee: Committee::Local,
+            level: MediationLevel::Group,
+        };
+        let ed = Editor::new("u", 1);
+        let mut dispute = DisputeDoc::create(&draft, &ed, actor.clone());
+        let mut server = AutoCommit::new();
+        let mut device = dispute.doc().clone();
+        let msg = message_with_changes(&mut server, &mut device);
+        let checked = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor)
+            .unwrap_or_else(|r| panic!("refused: {r:?}"));
+        assert_eq!(checked.after.unwrap().kind, "dispute");
+
+        // Its own shape: parties must stay a list.
+        let mut server = checked.doc;
+        dispute.add_party(&ed, "甲", None, None).unwrap();
+        let mut bad = dispute.into_doc();
+        bad.put(ROOT, "parties", "none").unwrap();
+        bad.commit();
+        let msg = message_with_changes(&mut server, &mut bad);
+        let refused = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor);
+        assert!(
+            matches!(&refused, Err(Refusal::Schema(r)) if r.contains("parties")),
+            "{refused:?}"
+        );
     }
 }

@@ -163,3 +163,44 @@ vocabulary!(
     TownshipLeader => "four_township_leader", "乡镇（街道）领导", "township or street leader";
     Officer => "four_officer", "社区（村）干部", "community officer";
 });
+
+vocabulary!(
+    /// The kind of mediation 调解类型.
+    MediationKind, "mediation_kind" {
+    People => "people", "人民调解", "people's mediation";
+    Administrative => "administrative", "行政调解", "administrative mediation";
+    Judicial => "judicial", "司法调解", "judicial mediation";
+});
+
+vocabulary!(
+    /// The mediation committee 调解委员会: the village or township's own, or a specialist one.
+    Committee, "committee" {
+    Local => "local", "村（居）、乡镇调委会", "village or township committee";
+    Traffic => "traffic", "交通事故", "traffic";
+    Medical => "medical", "医疗纠纷", "medical";
+    Environmental => "environmental", "环境污染", "environmental";
+    Land => "land", "土地", "land";
+    Education => "education", "教育", "education";
+    Consumer => "consumer", "消费", "consumer";
+    Labour => "labour", "劳动争议", "labour";
+    Property => "property", "物业", "property management";
+});
+
+vocabulary!(
+    /// Where a dispute is being mediated, lowest first: the four-level analysis 四级研判 above
+    /// the village group.
+    MediationLevel, "mediation_level" {
+    Group => "group", "村民小组", "village group";
+    Village => "village", "村（社区）", "village";
+    Township => "township", "乡镇（街道）", "township";
+    City => "city", "市联席会议", "city joint conference";
+    Standing => "standing", "党委常委会", "party standing committee";
+});
+
+vocabulary!(
+    /// How a mediation ended.
+    MediationResult, "result" {
+    Settled => "settled", "调解成功", "settled";
+    NotSettled => "not_settled", "调解不成", "not settled";
+    Escalated => "escalated", "上报", "escalated";
+});
