@@ -8,14 +8,12 @@
 //! A dispute can become a case ([`DisputeDoc::make_case`]) and a case can go to mediation
 //! ([`DisputeDoc::from_case`]); each then names the other.
 
-use automerge::{
-    ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value,
-    transaction::{CommitOptions, Transactable},
-};
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, Value, transaction::Transactable};
 use serde::Serialize;
 
 use crate::document::{
-    SCHEMA_VERSION, entries, map_obj, read_header, read_single, str_at, text_at, time_at,
+    append_entry, commit, entries, map_obj, new_document, put_by, put_cell, read_header,
+    read_single, str_at, text_at, time_at,
 };
 use crate::vocab::{Committee, MediationKind, MediationLevel, MediationResult};
 use crate::{
@@ -96,27 +94,21 @@ pub struct DisputeDoc {
 
 impl DisputeDoc {
     pub fn create(draft: &DisputeDraft, editor: &Editor, actor: ActorId) -> DisputeDoc {
-        let mut doc = AutoCommit::new().with_actor(actor);
-        let build = |doc: &mut AutoCommit| -> Result<(), automerge::AutomergeError> {
-            let header = doc.put_object(ROOT, "header", ObjType::Map)?;
-            doc.put(&header, "id", draft.id.to_string())?;
-            doc.put(&header, "schema", SCHEMA_VERSION)?;
-            doc.put(&header, "kind", KIND_DISPUTE)?;
-            doc.put(&header, "created_by", editor.user.as_str())?;
-            doc.put(&header, "created_at", ScalarValue::Timestamp(editor.now))?;
-            let units = doc.put_object(&header, "units", ObjType::Map)?;
-            doc.put(&units, draft.unit.as_str(), true)?;
-            doc.put_object(ROOT, "fields", ObjType::Map)?;
-            let summary = doc.put_object(ROOT, "summary", ObjType::Text)?;
-            doc.splice_text(&summary, 0, 0, &draft.summary)?;
-            doc.put_object(ROOT, "agreement", ObjType::Text)?;
-            for list in ["parties", "sessions", "escalations"] {
-                doc.put_object(ROOT, list, ObjType::List)?;
-            }
-            Ok(())
-        };
-        // Writing into a fresh document cannot fail; if it ever did, the error surfaces on read.
-        let _ = build(&mut doc);
+        let doc = new_document(
+            KIND_DISPUTE,
+            draft.id,
+            &draft.unit,
+            &draft.summary,
+            editor,
+            actor,
+            |doc| {
+                doc.put_object(ROOT, "agreement", ObjType::Text)?;
+                for list in ["parties", "sessions", "escalations"] {
+                    doc.put_object(ROOT, list, ObjType::List)?;
+                }
+                Ok(())
+            },
+        );
         let mut d = DisputeDoc { doc };
         for (field, value) in [
             ("kind", draft.kind.code()),
@@ -427,37 +419,18 @@ impl DisputeDoc {
     }
 
     fn put_single(&mut self, field: &str, value: &str, editor: &Editor) -> Result<(), Error> {
-        let fields = match map_obj(&self.doc, &ROOT, "fields") {
-            Some(f) => f,
-            None => self.doc.put_object(ROOT, "fields", ObjType::Map)?,
-        };
-        let cell = self.doc.put_object(&fields, field, ObjType::Map)?;
-        self.doc.put(&cell, "v", value)?;
-        self.doc.put(&cell, "by", editor.user.as_str())?;
-        self.doc
-            .put(&cell, "at", ScalarValue::Timestamp(editor.now))?;
-        Ok(())
+        put_cell(&mut self.doc, field, value, editor)
     }
 
     fn append(&mut self, key: &str) -> Result<automerge::ObjId, Error> {
-        let list = match self.doc.get(ROOT, key)? {
-            Some((Value::Object(ObjType::List), id)) => id,
-            _ => return Err(Error::NotACase(format!("no {key} list"))),
-        };
-        Ok(self
-            .doc
-            .insert_object(&list, self.doc.length(&list), ObjType::Map)?)
+        append_entry(&mut self.doc, key)
     }
 
     fn put_by(&mut self, entry: &automerge::ObjId, editor: &Editor) -> Result<(), Error> {
-        self.doc.put(entry, "by", editor.user.as_str())?;
-        self.doc
-            .put(entry, "at", ScalarValue::Timestamp(editor.now))?;
-        Ok(())
+        put_by(&mut self.doc, entry, editor)
     }
 
     fn commit(&mut self, editor: &Editor) {
-        self.doc
-            .commit_with(CommitOptions::default().with_time(editor.now / 1000));
+        commit(&mut self.doc, editor)
     }
 }

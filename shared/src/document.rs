@@ -297,31 +297,25 @@ pub struct CaseDoc {
 impl CaseDoc {
     /// Makes a new case document. Every change it records is signed with `actor`.
     pub fn create(draft: &CaseDraft, editor: &Editor, actor: ActorId) -> CaseDoc {
-        let mut doc = AutoCommit::new().with_actor(actor);
-        let build = |doc: &mut AutoCommit| -> Result<(), automerge::AutomergeError> {
-            let header = doc.put_object(ROOT, "header", ObjType::Map)?;
-            doc.put(&header, "id", draft.id.to_string())?;
-            doc.put(&header, "schema", SCHEMA_VERSION)?;
-            doc.put(&header, "kind", KIND_CASE)?;
-            doc.put(&header, "created_by", editor.user.as_str())?;
-            doc.put(&header, "created_at", ScalarValue::Timestamp(editor.now))?;
-            let units = doc.put_object(&header, "units", ObjType::Map)?;
-            doc.put(&units, draft.unit.as_str(), true)?;
-            doc.put_object(ROOT, "fields", ObjType::Map)?;
-            let summary = doc.put_object(ROOT, "summary", ObjType::Text)?;
-            doc.splice_text(&summary, 0, 0, &draft.summary)?;
-            doc.put_object(ROOT, "notes", ObjType::Text)?;
-            doc.put_object(ROOT, "petitioners", ObjType::List)?;
-            doc.put_object(ROOT, "steps", ObjType::List)?;
-            doc.put_object(ROOT, "follow_ups", ObjType::List)?;
-            for list in LATER_LISTS {
-                doc.put_object(ROOT, *list, ObjType::List)?;
-            }
-            doc.put_object(ROOT, "assisting", ObjType::Map)?;
-            Ok(())
-        };
-        // Writing into a fresh document cannot fail; if it ever did, the error surfaces on read.
-        let _ = build(&mut doc);
+        let doc = new_document(
+            KIND_CASE,
+            draft.id,
+            &draft.unit,
+            &draft.summary,
+            editor,
+            actor,
+            |doc| {
+                doc.put_object(ROOT, "notes", ObjType::Text)?;
+                doc.put_object(ROOT, "petitioners", ObjType::List)?;
+                doc.put_object(ROOT, "steps", ObjType::List)?;
+                doc.put_object(ROOT, "follow_ups", ObjType::List)?;
+                for list in LATER_LISTS {
+                    doc.put_object(ROOT, *list, ObjType::List)?;
+                }
+                doc.put_object(ROOT, "assisting", ObjType::Map)?;
+                Ok(())
+            },
+        );
         let mut case = CaseDoc { doc };
         let channel = draft.channel.code().into();
         let _ = case.put_single(Field::Channel, channel, editor);
@@ -997,42 +991,19 @@ impl CaseDoc {
         value: ScalarValue,
         editor: &Editor,
     ) -> Result<(), Error> {
-        let fields = match map_obj(&self.doc, &ROOT, "fields") {
-            Some(f) => f,
-            None => self.doc.put_object(ROOT, "fields", ObjType::Map)?,
-        };
-        let cell = self.doc.put_object(&fields, field.name(), ObjType::Map)?;
-        self.doc.put(&cell, "v", value)?;
-        self.doc.put(&cell, "by", editor.user.as_str())?;
-        self.doc
-            .put(&cell, "at", ScalarValue::Timestamp(editor.now))?;
-        Ok(())
+        put_cell(&mut self.doc, field.name(), value, editor)
     }
 
-    /// A new entry at the end of a root list. A list added to the schema after a document
-    /// was made is created on first use; if two devices create it at once, both lists are
-    /// kept by Automerge and [`entries`] reads them all, so no entry is lost.
     fn append_entry(&mut self, key: &str) -> Result<ObjId, Error> {
-        let list = match self.doc.get(ROOT, key)? {
-            Some((Value::Object(ObjType::List), id)) => id,
-            Some(_) => return Err(Error::NotACase(format!("{key} is not a list"))),
-            None => self.doc.put_object(ROOT, key, ObjType::List)?,
-        };
-        Ok(self
-            .doc
-            .insert_object(&list, self.doc.length(&list), ObjType::Map)?)
+        append_entry(&mut self.doc, key)
     }
 
     fn put_by(&mut self, entry: &ObjId, editor: &Editor) -> Result<(), Error> {
-        self.doc.put(entry, "by", editor.user.as_str())?;
-        self.doc
-            .put(entry, "at", ScalarValue::Timestamp(editor.now))?;
-        Ok(())
+        put_by(&mut self.doc, entry, editor)
     }
 
     fn commit(&mut self, editor: &Editor) {
-        self.doc
-            .commit_with(CommitOptions::default().with_time(editor.now / 1000));
+        commit(&mut self.doc, editor)
     }
 
     fn header_obj(&self) -> Result<ObjId, Error> {
@@ -1045,6 +1016,80 @@ impl CaseDoc {
             _ => Err(Error::NotACase(format!("no {key} in the document"))),
         }
     }
+}
+
+/// A new document of `kind`: its header (id, schema, kind, creator, the one unit it belongs
+/// to), a `fields` map and the `summary` text, then whatever `build` adds. Every change is
+/// signed with `actor`; the first commit is left to the caller.
+pub(crate) fn new_document(
+    kind: &str,
+    id: DocId,
+    unit: &UnitId,
+    summary: &str,
+    editor: &Editor,
+    actor: ActorId,
+    build: impl FnOnce(&mut AutoCommit) -> Result<(), automerge::AutomergeError>,
+) -> AutoCommit {
+    let mut doc = AutoCommit::new().with_actor(actor);
+    let header = |doc: &mut AutoCommit| -> Result<(), automerge::AutomergeError> {
+        let header = doc.put_object(ROOT, "header", ObjType::Map)?;
+        doc.put(&header, "id", id.to_string())?;
+        doc.put(&header, "schema", SCHEMA_VERSION)?;
+        doc.put(&header, "kind", kind)?;
+        doc.put(&header, "created_by", editor.user.as_str())?;
+        doc.put(&header, "created_at", ScalarValue::Timestamp(editor.now))?;
+        let units = doc.put_object(&header, "units", ObjType::Map)?;
+        doc.put(&units, unit.as_str(), true)?;
+        doc.put_object(ROOT, "fields", ObjType::Map)?;
+        let text = doc.put_object(ROOT, "summary", ObjType::Text)?;
+        doc.splice_text(&text, 0, 0, summary)?;
+        build(doc)
+    };
+    // Writing into a fresh document cannot fail; if it ever did, the error surfaces on read.
+    let _ = header(&mut doc);
+    doc
+}
+
+/// Sets a single-value field: a fresh cell {v, by, at} under `fields`, so concurrent sets
+/// on two devices are kept side by side as a conflict ([`read_single`]).
+pub(crate) fn put_cell(
+    doc: &mut AutoCommit,
+    field: &str,
+    value: impl Into<ScalarValue>,
+    editor: &Editor,
+) -> Result<(), Error> {
+    let fields = match map_obj(doc, &ROOT, "fields") {
+        Some(f) => f,
+        None => doc.put_object(ROOT, "fields", ObjType::Map)?,
+    };
+    let cell = doc.put_object(&fields, field, ObjType::Map)?;
+    doc.put(&cell, "v", value.into())?;
+    doc.put(&cell, "by", editor.user.as_str())?;
+    doc.put(&cell, "at", ScalarValue::Timestamp(editor.now))?;
+    Ok(())
+}
+
+/// A new entry at the end of a root list. A list added to the schema after a document was
+/// made is created on first use; if two devices create it at once, both lists are kept by
+/// Automerge and [`entries`] reads them all, so no entry is lost.
+pub(crate) fn append_entry(doc: &mut AutoCommit, key: &str) -> Result<ObjId, Error> {
+    let list = match doc.get(ROOT, key)? {
+        Some((Value::Object(ObjType::List), id)) => id,
+        Some(_) => return Err(Error::NotACase(format!("{key} is not a list"))),
+        None => doc.put_object(ROOT, key, ObjType::List)?,
+    };
+    Ok(doc.insert_object(&list, doc.length(&list), ObjType::Map)?)
+}
+
+/// Who recorded an entry, and when.
+pub(crate) fn put_by(doc: &mut AutoCommit, entry: &ObjId, editor: &Editor) -> Result<(), Error> {
+    doc.put(entry, "by", editor.user.as_str())?;
+    doc.put(entry, "at", ScalarValue::Timestamp(editor.now))?;
+    Ok(())
+}
+
+pub(crate) fn commit(doc: &mut AutoCommit, editor: &Editor) {
+    doc.commit_with(CommitOptions::default().with_time(editor.now / 1000));
 }
 
 /// Reads a document's header; shared by the device and the server's validation.
