@@ -181,6 +181,25 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("to_case", "转为信访案件", "Turn into a petition case"),
     ("to_mediation", "转人民调解", "Send to mediation"),
     ("open_dispute", "查看调解记录", "Open the mediation"),
+    ("reception_days", "领导接访", "Leader reception days"),
+    ("new_reception", "安排接访日", "Schedule a reception day"),
+    ("matters", "件", "matters"),
+    ("people_received", "人", "people"),
+    ("on_the_spot", "件现场化解", "resolved on the spot"),
+    ("given_deadline", "件限期化解", "given a deadline"),
+    ("became_cases", "件登记为案件", "registered as cases"),
+    ("matters_received", "接待事项", "Matters received"),
+    ("appointments", "预约接访", "Appointments"),
+    ("receive_matter", "登记接待事项", "Record a matter received"),
+    ("matter_summary", "反映事项", "What was asked"),
+    ("due", "化解期限", "Resolve by"),
+    ("receive", "登记事项", "Record matter"),
+    ("book", "预约", "Book"),
+    (
+        "people_needed",
+        "请填写人数",
+        "Please give the number of people",
+    ),
 ];
 
 pub fn t(lang: Lang, key: &str) -> &'static str {

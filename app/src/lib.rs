@@ -8,6 +8,7 @@
 mod case_view;
 mod i18n;
 mod mediation;
+mod reception_view;
 mod store;
 mod sync;
 
@@ -51,6 +52,10 @@ pub struct Ctx {
     /// The dispute on screen, if any.
     pub dispute: RwSignal<Option<String>>,
     pub creating_dispute: RwSignal<bool>,
+    /// The list of leader reception days is open.
+    pub receptions: RwSignal<bool>,
+    /// The reception day on screen, if any.
+    pub reception: RwSignal<Option<String>>,
     pub waiting: RwSignal<usize>,
 }
 
@@ -106,7 +111,7 @@ fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Un
     let mut out: Vec<Row> = index
         .filter_map(|(id, row)| match row {
             StoredRow::Case(row) => Some((id, row)),
-            StoredRow::Dispute(_) => None,
+            _ => None,
         })
         .map(|(id, row)| Row {
             id: id.to_string(),
@@ -126,6 +131,32 @@ fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Un
         .collect();
     // Most urgent first: red, yellow, blue, green; then the nearest deadline.
     out.sort_by(|a, b| (a.colour, a.due, &a.id).cmp(&(b.colour, b.due, &b.id)));
+    out
+}
+
+/// The leader reception days from the stored rows, latest first.
+fn reception_days<'a>(
+    index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>,
+    units: &[Unit],
+) -> Vec<reception_view::DayRow> {
+    let mut out: Vec<reception_view::DayRow> = index
+        .filter_map(|(id, row)| match row {
+            StoredRow::Reception(r) => Some(reception_view::DayRow {
+                id: id.to_string(),
+                on: r.on.map(|d| d.to_string()).unwrap_or_default(),
+                leader: r.leader.clone(),
+                place: r.place.clone(),
+                unit: units
+                    .iter()
+                    .find(|u| u.id == r.unit)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_else(|| r.unit.clone()),
+                tally: r.tally,
+            }),
+            _ => None,
+        })
+        .collect();
+    out.sort_by(|a, b| (&b.on, &a.id).cmp(&(&a.on, &b.id)));
     out
 }
 
@@ -150,7 +181,7 @@ fn ledger<'a>(
                 sessions: d.sessions,
                 case: d.case.clone(),
             }),
-            StoredRow::Case(_) => None,
+            _ => None,
         })
         .collect();
     out.sort_by(|a, b| (a.result == "settled", &a.id).cmp(&(b.result == "settled", &b.id)));
@@ -172,12 +203,15 @@ fn App() -> impl IntoView {
         ledger: RwSignal::new(false),
         dispute: RwSignal::new(None),
         creating_dispute: RwSignal::new(false),
+        receptions: RwSignal::new(false),
+        reception: RwSignal::new(None),
         waiting: RwSignal::new(0),
     };
     let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
     let status = RwSignal::new(Status::Offline);
     let caseload = RwSignal::new(Vec::<Row>::new());
     let disputes = RwSignal::new(Vec::<mediation::LedgerRow>::new());
+    let days = RwSignal::new(Vec::<reception_view::DayRow>::new());
     let last_sync = RwSignal::new(None::<String>);
 
     let start_sync = move |login: LoginResponse| {
@@ -197,6 +231,7 @@ fn App() -> impl IntoView {
                         if let Some(engine) = e.borrow().as_ref() {
                             caseload.set(rows(engine.rows.borrow().iter(), &units));
                             disputes.set(ledger(engine.rows.borrow().iter(), &units));
+                            days.set(reception_days(engine.rows.borrow().iter(), &units));
                             ctx.waiting.set(engine.waiting());
                         }
                     });
@@ -243,6 +278,7 @@ fn App() -> impl IntoView {
             };
             caseload.set(rows(index.iter(), &login.directory));
             disputes.set(ledger(index.iter(), &login.directory));
+            days.set(reception_days(index.iter(), &login.directory));
             ctx.waiting
                 .set(index.values().filter(|r| r.pending()).count());
             session.set(Some((login.username.clone(), units)));
@@ -313,6 +349,10 @@ fn App() -> impl IntoView {
                         view! { <case_view::NewCase ctx/> }.into_any()
                     } else if let Some(id) = ctx.selected.get() {
                         view! { <case_view::CaseView ctx id/> }.into_any()
+                    } else if let Some(id) = ctx.reception.get() {
+                        view! { <reception_view::Day ctx id/> }.into_any()
+                    } else if ctx.receptions.get() {
+                        view! { <reception_view::Days ctx days/> }.into_any()
                     } else if ctx.creating_dispute.get() {
                         view! { <mediation::NewDispute ctx/> }.into_any()
                     } else if let Some(id) = ctx.dispute.get() {
@@ -424,6 +464,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             <button data-testid="new-case-button" on:click=move |_| ctx.creating.set(true)>{move || t(lang.get(), "new_case")}</button>
             <button class="plain" data-testid="board-button" on:click=move |_| ctx.board.set(true)>{move || t(lang.get(), "board")}</button>
             <button class="plain" data-testid="ledger-button" on:click=move |_| ctx.ledger.set(true)>{move || t(lang.get(), "ledger")}</button>
+            <button class="plain" data-testid="receptions-button" on:click=move |_| ctx.receptions.set(true)>{move || t(lang.get(), "reception_days")}</button>
         </div>
         <div class="tools filters">
             <select name="f-state" on:change=move |ev| f_state.set(event_target_value(&ev))>

@@ -14,7 +14,8 @@ use std::rc::Rc;
 
 use automerge::ActorId;
 use lianxin_shared::dispute::{Dispute, DisputeDoc};
-use lianxin_shared::row::{CaseRow, DisputeRow, StoredRow};
+use lianxin_shared::reception::{Reception, ReceptionDoc};
+use lianxin_shared::row::{CaseRow, DisputeRow, ReceptionRow, StoredRow};
 use lianxin_shared::rules::{Calendar, Limits};
 use lianxin_shared::{Case, CaseDoc, DeviceSession, DocId, Replica};
 use wasm_bindgen::JsCast;
@@ -290,6 +291,25 @@ impl Engine {
         self.edit_doc(id, DisputeDoc::from_doc, DisputeDoc::into_doc, f)
     }
 
+    /// [`Engine::edit`] for a leader's reception day.
+    pub fn edit_reception<T>(
+        &self,
+        id: DocId,
+        f: impl FnOnce(&mut Option<ReceptionDoc>) -> Result<T, lianxin_shared::Error>,
+    ) -> Result<T, String> {
+        self.edit_doc(id, ReceptionDoc::from_doc, ReceptionDoc::into_doc, f)
+    }
+
+    /// One reception day, hydrated, loading it first if needed.
+    pub fn read_reception(&self, id: DocId) -> Option<Reception> {
+        let mut replicas = self.replicas.borrow_mut();
+        self.load(&mut replicas, id);
+        let replica = replicas.get(&id)?;
+        ReceptionDoc::from_doc(replica.doc.clone())
+            .and_then(|r| r.read())
+            .ok()
+    }
+
     /// One dispute, hydrated, loading it first if needed.
     pub fn read_dispute(&self, id: DocId) -> Option<Dispute> {
         let mut replicas = self.replicas.borrow_mut();
@@ -378,6 +398,8 @@ impl Engine {
                     Some(StoredRow::Case(CaseRow::of(&case, &limits, calendar)))
                 } else if let Ok(d) = DisputeDoc::from_doc(r.doc.clone()).and_then(|d| d.read()) {
                     Some(StoredRow::Dispute(DisputeRow::of(&d)))
+                } else if let Ok(d) = ReceptionDoc::from_doc(r.doc.clone()).and_then(|d| d.read()) {
+                    Some(StoredRow::Reception(ReceptionRow::of(&d)))
                 } else {
                     None
                 };

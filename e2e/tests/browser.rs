@@ -1182,3 +1182,123 @@ async fn a_dispute_is_mediated_on_two_tablets_escalated_and_becomes_a_case() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+/// A leader's reception day at the township: matters received, the day's tally, an
+/// appointment, and a received matter made a case in one tap, which reaches the office.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reception_day_logs_matters_and_one_becomes_a_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tablet(&browser, &url).await;
+    sign_in(&page, "mediator").await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=receptions-button]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('input[name=reception-leader]')",
+        |ok| *ok,
+    )
+    .await;
+    type_into(&page, "input[name=reception-leader]", "刘副县长").await;
+    type_into(&page, "input[name=reception-place]", "龙溪镇群众接待室").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=create-reception]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=reception]')",
+        |ok| *ok,
+    )
+    .await;
+    let matters = "document.querySelectorAll('li[data-matter]').length";
+    for (n, (summary, people, who, outcome, due)) in [
+        ("反映低保被取消", "1", "王某", "on_the_spot", ""),
+        (
+            "反映工程款拖欠八个月",
+            "8",
+            "李某",
+            "deadline",
+            "2027-01-15",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        type_into(&page, "input[name=matter-summary]", summary).await;
+        set_value(&page, "matter-people", people, "input").await;
+        type_into(&page, "input[name=matter-petitioner]", who).await;
+        set_value(&page, "matter-outcome", outcome, "change").await;
+        set_value(&page, "matter-due", due, "input").await;
+        js(
+            &page,
+            "document.querySelector('[data-testid=receive]').click()",
+        )
+        .await;
+        wait_for(&page, matters, |m: &usize| *m == n + 1).await;
+    }
+    type_into(&page, "input[name=booking-name]", "张某").await;
+    type_into(&page, "input[name=booking-matter]", "征地补偿").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=book]').click()",
+    )
+    .await;
+    let tally: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=tally]').textContent",
+        |t: &String| t.starts_with("2 件 · 9 人 · 1 件现场化解 · 1 件限期化解"),
+    )
+    .await;
+    assert!(tally.contains("0 件登记为案件"), "{tally}");
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=appointments]').textContent",
+        |t: &String| t.contains("张某"),
+    )
+    .await;
+    screenshot(&page, "reception", true).await;
+
+    // The second matter becomes a case in one tap; the case screen opens.
+    js(
+        &page,
+        "document.querySelectorAll('li[data-matter] button')[1].click()",
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=summary]')?.textContent ?? ''",
+        |t: &String| t.contains("工程款拖欠"),
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步") && !t.contains("待上传"),
+    )
+    .await;
+    let office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let export = office.export().unwrap();
+    let day = &export["receptions"][0];
+    assert_eq!(day["tally"]["cases"], 1);
+    assert_eq!(day["tally"]["people"], 9);
+    let case_id = day["matters"][1]["case"].as_str().unwrap();
+    let case = export["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == case_id)
+        .unwrap();
+    assert_eq!(case["people"], 8);
+    assert_eq!(case["form"], "collective");
+    assert_eq!(case["leader"], "刘副县长");
+    assert_eq!(case["steps"][0]["kind"], "registered");
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

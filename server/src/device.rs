@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use automerge::ActorId;
 use futures_util::{SinkExt, StreamExt};
 use lianxin_shared::dispute::{DisputeDoc, DisputeDraft};
+use lianxin_shared::reception::ReceptionDoc;
 use lianxin_shared::{
     CaseDoc, CaseDraft, Channel, Committee, Date, DeviceSession, DocId, Editor, Field,
     FollowUpDraft, MediationKind, MediationLevel, Replica, StepDraft, UnitId, rules,
@@ -460,12 +461,19 @@ impl Device {
             .config("calendar")?
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or_default();
-        let (mut cases, mut disputes) = (Vec::new(), Vec::new());
+        let (mut cases, mut disputes, mut receptions) = (Vec::new(), Vec::new(), Vec::new());
         for id in self.doc_ids()? {
             let Some(mut replica) = self.replica(&id)? else {
                 continue;
             };
             let synced = replica.is_confirmed();
+            if let Ok(reception) = ReceptionDoc::from_doc(replica.doc.clone()) {
+                let mut value = serde_json::to_value(reception.read()?).unwrap_or_default();
+                value["id"] = id.to_string().into();
+                value["synced"] = synced.into();
+                receptions.push(value);
+                continue;
+            }
             if let Ok(dispute) = DisputeDoc::from_doc(replica.doc.clone()) {
                 let mut value = serde_json::to_value(dispute.read()?).unwrap_or_default();
                 value["id"] = id.to_string().into();
@@ -502,6 +510,7 @@ impl Device {
             "today": today,
             "cases": cases,
             "disputes": disputes,
+            "receptions": receptions,
         }))
     }
 

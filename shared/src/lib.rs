@@ -23,6 +23,7 @@ mod error;
 pub mod fieldwork;
 mod ids;
 pub mod protocol;
+pub mod reception;
 pub mod row;
 pub mod rules;
 mod validate;
@@ -43,5 +44,6 @@ pub use ids::{DocId, EntryId, UnitId};
 pub use validate::{Refusal, check_incoming};
 pub use vocab::{
     Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MediationKind,
-    MediationLevel, MediationResult, Outcome, PackageTask, Satisfaction, Source, StepKind,
+    MediationLevel, MediationResult, Outcome, PackageTask, ReceivedOutcome, Satisfaction, Source,
+    StepKind,
 };

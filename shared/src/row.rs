@@ -94,12 +94,43 @@ impl DisputeRow {
     }
 }
 
+/// The line of a leader's reception day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReceptionRow {
+    pub on: Option<Date>,
+    pub leader: String,
+    pub place: String,
+    pub unit: String,
+    pub tally: crate::reception::Tally,
+    #[serde(default)]
+    pub pending: bool,
+}
+
+impl ReceptionRow {
+    pub fn of(r: &crate::reception::Reception) -> ReceptionRow {
+        ReceptionRow {
+            on: r.on,
+            leader: r.leader.clone().unwrap_or_default(),
+            place: r.place.clone().unwrap_or_default(),
+            unit: r
+                .header
+                .units
+                .first()
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            tally: r.tally,
+            pending: false,
+        }
+    }
+}
+
 /// What the app stores per document beside it, so lists show without loading documents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StoredRow {
     Case(CaseRow),
     Dispute(DisputeRow),
+    Reception(ReceptionRow),
 }
 
 impl StoredRow {
@@ -107,6 +138,7 @@ impl StoredRow {
         match self {
             StoredRow::Case(r) => r.pending,
             StoredRow::Dispute(r) => r.pending,
+            StoredRow::Reception(r) => r.pending,
         }
     }
 
@@ -114,6 +146,7 @@ impl StoredRow {
         match self {
             StoredRow::Case(r) => r.pending = pending,
             StoredRow::Dispute(r) => r.pending = pending,
+            StoredRow::Reception(r) => r.pending = pending,
         }
     }
 }

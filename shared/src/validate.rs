@@ -9,6 +9,7 @@ use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, Value, sync
 
 use crate::dispute::KIND_DISPUTE;
 use crate::document::{KIND_CASE, SCHEMA_VERSION, read_header};
+use crate::reception::KIND_RECEPTION;
 use crate::{DocId, Header};
 
 /// Why a device's changes were not accepted. The message is shown to the device's user.
@@ -92,7 +93,7 @@ pub fn check_incoming(
             after.id.short()
         )));
     }
-    if after.kind != KIND_CASE && after.kind != KIND_DISPUTE {
+    if ![KIND_CASE, KIND_DISPUTE, KIND_RECEPTION].contains(&after.kind.as_str()) {
         return Err(Refusal::Schema(format!(
             "unknown document kind {:?}",
             after.kind
@@ -148,6 +149,12 @@ fn check_shape(doc: &AutoCommit, kind: &str) -> Result<(), Refusal> {
         ("sessions", ObjType::List),
         ("escalations", ObjType::List),
     ];
+    let reception = [
+        ("fields", ObjType::Map),
+        ("summary", ObjType::Text),
+        ("matters", ObjType::List),
+        ("appointments", ObjType::List),
+    ];
     let case = [
         ("fields", ObjType::Map),
         ("summary", ObjType::Text),
@@ -163,10 +170,10 @@ fn check_shape(doc: &AutoCommit, kind: &str) -> Result<(), Refusal> {
         ("hearings", ObjType::List),
         ("assisting", ObjType::Map),
     ];
-    let expected: &[(&str, ObjType)] = if kind == KIND_DISPUTE {
-        &dispute
-    } else {
-        &case
+    let expected: &[(&str, ObjType)] = match kind {
+        KIND_DISPUTE => &dispute,
+        KIND_RECEPTION => &reception,
+        _ => &case,
     };
     for &(key, kind) in expected {
         // Every value under the key counts, conflicting ones included.
@@ -297,6 +304,36 @@ mod tests {
         let refused = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor);
         assert!(
             matches!(&refused, Err(Refusal::Schema(r)) if r.contains("parties")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_reception_day_is_accepted_with_its_shape() {
+        use crate::reception::{ReceptionDoc, ReceptionDraft};
+        let actor = ActorId::random();
+        let draft = ReceptionDraft {
+            id: DocId::random(),
+            unit: UnitId::new("a").unwrap(),
+            on: "2026-11-25".parse().unwrap(),
+            leader: "刘副县长".into(),
+            place: "接待室".into(),
+        };
+        let day = ReceptionDoc::create(&draft, &Editor::new("u", 1), actor.clone()).unwrap();
+        let mut server = AutoCommit::new();
+        let mut device = day.doc().clone();
+        let msg = message_with_changes(&mut server, &mut device);
+        let checked = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor)
+            .unwrap_or_else(|r| panic!("refused: {r:?}"));
+        assert_eq!(checked.after.unwrap().kind, "reception");
+        let mut server = checked.doc;
+        let mut bad = day.into_doc();
+        bad.put(ROOT, "matters", 3).unwrap();
+        bad.commit();
+        let msg = message_with_changes(&mut server, &mut bad);
+        let refused = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor);
+        assert!(
+            matches!(&refused, Err(Refusal::Schema(r)) if r.contains("matters")),
             "{refused:?}"
         );
     }

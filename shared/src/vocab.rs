@@ -204,3 +204,11 @@ vocabulary!(
     NotSettled => "not_settled", "调解不成", "not settled";
     Escalated => "escalated", "上报", "escalated";
 });
+
+vocabulary!(
+    /// What became of a matter received at a leader's reception day.
+    ReceivedOutcome, "outcome" {
+    OnTheSpot => "on_the_spot", "现场化解", "resolved on the spot";
+    Deadline => "deadline", "限期化解", "given a deadline";
+    Case => "case", "登记为信访案件", "registered as a case";
+});
