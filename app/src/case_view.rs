@@ -72,6 +72,7 @@ fn label(field: &str, code: &str, lang: Lang) -> String {
         "level" => find!(Level),
         "source" => find!(Source),
         "category" => find!(Category),
+        "matter_kind" => find!(lianxin_shared::MatterKind),
         _ => None,
     };
     found.unwrap_or_else(|| code.to_string())
@@ -84,6 +85,10 @@ fn options(field: &str) -> Vec<&'static str> {
         "level" => Level::ALL.iter().map(|v| v.code()).collect(),
         "source" => Source::ALL.iter().map(|v| v.code()).collect(),
         "category" => Category::ALL.iter().map(|v| v.code()).collect(),
+        "matter_kind" => lianxin_shared::MatterKind::ALL
+            .iter()
+            .map(|v| v.code())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -102,6 +107,7 @@ fn field_value(case: &Case, field: &str) -> String {
         "level" => case.level.clone(),
         "source" => case.source.clone(),
         "category" => case.category.clone(),
+        "matter_kind" => case.matter_kind.clone(),
         "handler" => case.handler.clone(),
         "leader" => case.leader.clone(),
         _ => None,
@@ -157,7 +163,14 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
         ctx.version.get();
         id.with_value(|id| read_case(id))
     });
-    let select_fields: [&'static str; 5] = ["channel", "form", "level", "source", "category"];
+    let select_fields: [&'static str; 6] = [
+        "channel",
+        "form",
+        "level",
+        "source",
+        "category",
+        "matter_kind",
+    ];
     let text_fields: [&'static str; 4] = ["reference", "people", "handler", "leader"];
     let head = Memo::new(move |_| {
         let l = lang.get();
@@ -1089,7 +1102,14 @@ fn lifecycle_line(case: &Case, lang: Lang) -> String {
     } else {
         format!(" · ⚠ {}", life.irregularities.len())
     };
-    format!("{}{deadline} · {}{warnings}", life.state.zh(), colour.zh())
+    let route = rules::route(case.matter_kind.as_deref(), case.category.as_deref())
+        .map(|r| format!(" · → {}", if lang == Lang::Zh { r.zh() } else { r.en() }))
+        .unwrap_or_default();
+    format!(
+        "{}{deadline} · {}{warnings}{route}",
+        life.state.zh(),
+        colour.zh()
+    )
 }
 
 fn label_step(kind: &str, lang: Lang) -> String {

@@ -53,6 +53,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("level", "去向层级", "Lodged at"),
     ("source", "来源", "Source"),
     ("category", "问题类别", "Category"),
+    ("matter_kind", "信访事项类型", "Kind of matter"),
     ("reference", "编号", "Reference"),
     ("handler", "经办人", "Handler"),
     ("leader", "包案领导", "Leader in charge"),

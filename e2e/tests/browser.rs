@@ -766,6 +766,14 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     )
     .await;
     set_value(&page, "p-phone", "13907451234", "change").await;
+    // A law-related matter is routed out of the petition channel (诉访分离).
+    set_value(&page, "category", "law", "change").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=lifecycle]').textContent",
+        |t: &String| t.contains("转政法机关"),
+    )
+    .await;
 
     // A follow-up visit with who went, who was met, attitude, outcome and next step.
     for (name, text) in [

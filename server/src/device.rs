@@ -496,6 +496,7 @@ impl Device {
                     "extended": life.extended,
                     "same_day": rules::same_day(&case.steps, case.channel.as_deref(), case.level.as_deref()),
                     "irregularities": life.irregularities,
+                    "route": rules::route(case.matter_kind.as_deref(), case.category.as_deref()),
                 });
             }
             value["id"] = id.to_string().into();

@@ -32,6 +32,8 @@ pub struct Case {
     pub level: Option<String>,
     pub source: Option<String>,
     pub category: Option<String>,
+    /// `suggestion`, `accusation` or `request` (see [`crate::rules::route`]).
+    pub matter_kind: Option<String>,
     pub responsible_unit: Option<String>,
     pub handler: Option<String>,
     pub leader: Option<String>,

@@ -94,6 +94,8 @@ pub enum Field {
     FourOfficer,
     /// The mediation dispute this case became, or came from (a document id).
     Dispute,
+    /// Suggestion, accusation, or complaint and request.
+    MatterKind,
 }
 
 impl Field {
@@ -116,6 +118,7 @@ impl Field {
         Field::FourTownshipLeader,
         Field::FourOfficer,
         Field::Dispute,
+        Field::MatterKind,
     ];
 
     pub fn name(self) -> &'static str {
@@ -138,6 +141,7 @@ impl Field {
             Field::FourTownshipLeader => "four_township_leader",
             Field::FourOfficer => "four_officer",
             Field::Dispute => "dispute",
+            Field::MatterKind => "matter_kind",
         }
     }
 
@@ -165,6 +169,7 @@ impl Field {
             Field::Level => Level::parse(text)?.code().into(),
             Field::Source => Source::parse(text)?.code().into(),
             Field::Category => Category::parse(text)?.code().into(),
+            Field::MatterKind => crate::vocab::MatterKind::parse(text)?.code().into(),
             Field::EveningOutcome => crate::vocab::EveningOutcome::parse(text)?.code().into(),
             Field::PackageDue => text.trim().parse::<Date>()?.to_string().into(),
             Field::Dispute => text
@@ -786,6 +791,7 @@ impl CaseDoc {
         let level = as_string(single(Field::Level));
         let source = as_string(single(Field::Source));
         let category = as_string(single(Field::Category));
+        let matter_kind = as_string(single(Field::MatterKind));
         let responsible_unit = as_string(single(Field::ResponsibleUnit));
         let handler = as_string(single(Field::Handler));
         let leader = as_string(single(Field::Leader));
@@ -959,6 +965,7 @@ impl CaseDoc {
             level,
             source,
             category,
+            matter_kind,
             responsible_unit,
             handler,
             leader,

@@ -43,7 +43,7 @@ pub use error::Error;
 pub use ids::{DocId, EntryId, UnitId};
 pub use validate::{Refusal, check_incoming};
 pub use vocab::{
-    Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MediationKind,
-    MediationLevel, MediationResult, Outcome, PackageTask, ReceivedOutcome, Satisfaction, Source,
-    StepKind,
+    Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MatterKind,
+    MediationKind, MediationLevel, MediationResult, Outcome, PackageTask, ReceivedOutcome,
+    Satisfaction, Source, StepKind,
 };

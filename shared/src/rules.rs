@@ -400,6 +400,43 @@ pub fn lifecycle(
     }
 }
 
+/// Where a matter belongs outside the petition channel (articles 29–31, 诉访分离).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// Law- and litigation-related: into litigation, arbitration or administrative review,
+    /// through the political-legal organs.
+    PoliticalLegal,
+    /// An accusation against officials: to the discipline inspection and supervision bodies.
+    Discipline,
+}
+
+impl Route {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Route::PoliticalLegal => "导入法律程序，转政法机关（诉访分离）",
+            Route::Discipline => "转纪检监察机关",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Route::PoliticalLegal => "into legal procedure, to the political-legal organs",
+            Route::Discipline => "to the discipline inspection bodies",
+        }
+    }
+}
+
+/// Where a matter is to be routed, from its kind and category; None when the petition system
+/// handles it itself. An accusation goes to the discipline bodies whatever its category.
+pub fn route(matter_kind: Option<&str>, category: Option<&str>) -> Option<Route> {
+    match (matter_kind, category) {
+        (Some("accusation"), _) => Some(Route::Discipline),
+        (_, Some("law")) => Some(Route::PoliticalLegal),
+        _ => None,
+    }
+}
+
 /// The colour of a case as of `today`.
 pub fn colour(life: &Lifecycle, today: Date, limits: &Limits) -> Colour {
     if !life.state.is_open() {

@@ -212,3 +212,11 @@ vocabulary!(
     Deadline => "deadline", "限期化解", "given a deadline";
     Case => "case", "登记为信访案件", "registered as a case";
 });
+
+vocabulary!(
+    /// The kind of matter (articles 29–31 of the 2022 regulation).
+    MatterKind, "matter_kind" {
+    Suggestion => "suggestion", "建议意见", "suggestion";
+    Accusation => "accusation", "检举控告", "accusation";
+    Request => "request", "申诉求决", "complaint or request";
+});

@@ -411,3 +411,48 @@ fn caseload_row_agrees_with_the_whole_case() {
         "the demo cases cover every colour: {colours:?}"
     );
 }
+
+/// 诉访分离: law-related matters leave the petition channel for the political-legal organs,
+/// accusations go to the discipline bodies, the rest stay.
+#[test]
+fn matters_are_routed_by_kind_and_category() {
+    use rules::Route;
+    let table: &[(Option<&str>, Option<&str>, Option<Route>)] = &[
+        (Some("request"), Some("law"), Some(Route::PoliticalLegal)),
+        (None, Some("law"), Some(Route::PoliticalLegal)),
+        (Some("accusation"), Some("land"), Some(Route::Discipline)),
+        (Some("accusation"), Some("law"), Some(Route::Discipline)),
+        (Some("request"), Some("wages"), None),
+        (Some("suggestion"), Some("environment"), None),
+        (None, None, None),
+    ];
+    for (kind, category, want) in table {
+        assert_eq!(
+            rules::route(*kind, *category),
+            *want,
+            "{kind:?} {category:?}"
+        );
+    }
+    // The kind is a checked single-value field of the case.
+    let mut case = lianxin_shared::CaseDoc::create(
+        &lianxin_shared::CaseDraft::new(
+            lianxin_shared::UnitId::new("t").unwrap(),
+            lianxin_shared::Channel::Letter,
+            "举报村干部侵占集体资金",
+        ),
+        &lianxin_shared::Editor::new("u", 1),
+        automerge::ActorId::random(),
+    );
+    let ed = lianxin_shared::Editor::new("u", 2);
+    case.set(lianxin_shared::Field::MatterKind, "accusation", &ed)
+        .unwrap();
+    assert!(
+        case.set(lianxin_shared::Field::MatterKind, "rumour", &ed)
+            .is_err()
+    );
+    let c = case.read().unwrap();
+    assert_eq!(
+        rules::route(c.matter_kind.as_deref(), c.category.as_deref()),
+        Some(Route::Discipline)
+    );
+}
