@@ -105,6 +105,15 @@ pub(crate) fn today() -> Date {
     Date::from_unix_ms_china(js_sys::Date::now() as i64)
 }
 
+/// A unit's name from the directory, or its id if the directory does not know it.
+fn unit_name(units: &[Unit], id: &str) -> String {
+    units
+        .iter()
+        .find(|u| u.id == id)
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
 /// The caseload, most urgent first, from the stored rows: no document is loaded for it.
 fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Unit]) -> Vec<Row> {
     let (limits, today) = (Limits::default(), today());
@@ -117,11 +126,7 @@ fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Un
             id: id.to_string(),
             reference: row.reference.clone(),
             summary: row.summary.clone(),
-            unit: units
-                .iter()
-                .find(|x| x.id == row.unit)
-                .map(|x| x.name.clone())
-                .unwrap_or_else(|| row.unit.clone()),
+            unit: unit_name(units, &row.unit),
             unit_id: row.unit.clone(),
             channel: row.channel.clone(),
             colour: row.colour(today, &limits),
@@ -146,11 +151,7 @@ fn reception_days<'a>(
                 on: r.on.map(|d| d.to_string()).unwrap_or_default(),
                 leader: r.leader.clone(),
                 place: r.place.clone(),
-                unit: units
-                    .iter()
-                    .find(|u| u.id == r.unit)
-                    .map(|u| u.name.clone())
-                    .unwrap_or_else(|| r.unit.clone()),
+                unit: unit_name(units, &r.unit),
                 tally: r.tally,
             }),
             _ => None,
@@ -170,11 +171,7 @@ fn ledger<'a>(
             StoredRow::Dispute(d) => Some(mediation::LedgerRow {
                 id: id.to_string(),
                 summary: d.summary.clone(),
-                unit: units
-                    .iter()
-                    .find(|u| u.id == d.unit)
-                    .map(|u| u.name.clone())
-                    .unwrap_or_else(|| d.unit.clone()),
+                unit: unit_name(units, &d.unit),
                 committee: d.committee.clone(),
                 level: d.level.clone(),
                 result: d.result.clone(),

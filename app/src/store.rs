@@ -128,18 +128,24 @@ impl Db {
         committed(&tx).await
     }
 
-    pub async fn load_docs(&self) -> Result<Vec<StoredDoc>, String> {
+    /// Every key and value of an object store, in key order, in one read transaction.
+    async fn everything(&self, name: &str) -> Result<(Array, Array), String> {
         let tx = self
             .0
-            .transaction_with_str("docs")
+            .transaction_with_str(name)
             .map_err(|e| js_error("transaction", e))?;
-        let store = tx.object_store("docs").map_err(|e| js_error("docs", e))?;
+        let store = tx.object_store(name).map_err(|e| js_error(name, e))?;
         let keys: Array = request(&store.get_all_keys().map_err(|e| js_error("keys", e))?)
             .await?
             .unchecked_into();
         let values: Array = request(&store.get_all().map_err(|e| js_error("values", e))?)
             .await?
             .unchecked_into();
+        Ok((keys, values))
+    }
+
+    pub async fn load_docs(&self) -> Result<Vec<StoredDoc>, String> {
+        let (keys, values) = self.everything("docs").await?;
         let mut out = Vec::with_capacity(keys.length() as usize);
         for (key, value) in keys.iter().zip(values.iter()) {
             let pair: Array = value.unchecked_into();
@@ -156,17 +162,7 @@ impl Db {
 
     /// Every stored caseload row: (case id, JSON).
     pub async fn load_rows(&self) -> Result<Vec<(String, String)>, String> {
-        let tx = self
-            .0
-            .transaction_with_str("rows")
-            .map_err(|e| js_error("transaction", e))?;
-        let store = tx.object_store("rows").map_err(|e| js_error("rows", e))?;
-        let keys: Array = request(&store.get_all_keys().map_err(|e| js_error("keys", e))?)
-            .await?
-            .unchecked_into();
-        let values: Array = request(&store.get_all().map_err(|e| js_error("values", e))?)
-            .await?
-            .unchecked_into();
+        let (keys, values) = self.everything("rows").await?;
         Ok(keys
             .iter()
             .zip(values.iter())

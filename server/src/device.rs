@@ -287,17 +287,41 @@ impl Device {
     }
 
     fn edit<T>(&mut self, id: &str, f: impl FnOnce(&mut CaseDoc) -> Result<T>) -> Result<T> {
+        self.edit_doc(id, CaseDoc::from_doc, CaseDoc::into_doc, f)
+    }
+
+    /// Loads a stored document as `W` (a case or a dispute), applies `f`, stores it back.
+    fn edit_doc<W, T>(
+        &mut self,
+        id: &str,
+        wrap: impl FnOnce(automerge::AutoCommit) -> std::result::Result<W, lianxin_shared::Error>,
+        unwrap: impl FnOnce(W) -> automerge::AutoCommit,
+        f: impl FnOnce(&mut W) -> Result<T>,
+    ) -> Result<T> {
         let doc_id: DocId = id
             .parse()
             .map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
         let mut replica = self
             .replica(&doc_id)?
             .ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
-        let mut case = CaseDoc::from_doc(replica.doc)?;
-        let out = f(&mut case)?;
-        replica.doc = case.into_doc();
+        let mut doc = wrap(replica.doc)?;
+        let out = f(&mut doc)?;
+        replica.doc = unwrap(doc);
         self.store_replica(&doc_id, &mut replica)?;
         Ok(out)
+    }
+
+    /// A unit this device's user may record documents for.
+    fn own_unit(&self, unit: &str) -> Result<UnitId> {
+        let login = self.login_info()?;
+        let unit = UnitId::new(unit)?;
+        if !login.visible.iter().any(|u| u == unit.as_str()) {
+            return Err(DeviceError::UnitNotYours(
+                unit.to_string(),
+                login.visible.join(", "),
+            ));
+        }
+        Ok(unit)
     }
 
     pub fn new_case(
@@ -307,14 +331,7 @@ impl Device {
         summary: &str,
         now: i64,
     ) -> Result<DocId> {
-        let login = self.login_info()?;
-        let unit = UnitId::new(unit)?;
-        if !login.visible.iter().any(|u| u == unit.as_str()) {
-            return Err(DeviceError::UnitNotYours(
-                unit.to_string(),
-                login.visible.join(", "),
-            ));
-        }
+        let unit = self.own_unit(unit)?;
         let channel = Channel::parse(channel)?;
         if summary.trim().is_empty() {
             return Err(lianxin_shared::Error::InvalidValue {
@@ -377,14 +394,7 @@ impl Device {
         summary: &str,
         now: i64,
     ) -> Result<DocId> {
-        let login = self.login_info()?;
-        let unit = UnitId::new(unit)?;
-        if !login.visible.iter().any(|u| u == unit.as_str()) {
-            return Err(DeviceError::UnitNotYours(
-                unit.to_string(),
-                login.visible.join(", "),
-            ));
-        }
+        let unit = self.own_unit(unit)?;
         if summary.trim().is_empty() {
             return Err(lianxin_shared::Error::InvalidValue {
                 field: "summary".into(),
@@ -415,17 +425,9 @@ impl Device {
         f: impl FnOnce(&mut DisputeDoc, &Editor) -> std::result::Result<T, lianxin_shared::Error>,
     ) -> Result<T> {
         let editor = self.editor(now)?;
-        let doc_id: DocId = id
-            .parse()
-            .map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
-        let mut replica = self
-            .replica(&doc_id)?
-            .ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
-        let mut dispute = DisputeDoc::from_doc(replica.doc)?;
-        let out = f(&mut dispute, &editor)?;
-        replica.doc = dispute.into_doc();
-        self.store_replica(&doc_id, &mut replica)?;
-        Ok(out)
+        self.edit_doc(id, DisputeDoc::from_doc, DisputeDoc::into_doc, |d| {
+            Ok(f(d, &editor)?)
+        })
     }
 
     /// Turns a dispute into a case (both then name each other); returns the case's id.

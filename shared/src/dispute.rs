@@ -12,8 +12,8 @@ use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, Value, transaction:
 use serde::Serialize;
 
 use crate::document::{
-    append_entry, commit, entries, map_obj, new_document, put_by, put_cell, read_header,
-    read_single, str_at, text_at, time_at,
+    Singles, append_entry, commit, entries, new_document, put_by, put_cell, read_header, str_at,
+    text_at, time_at,
 };
 use crate::vocab::{Committee, MediationKind, MediationLevel, MediationResult};
 use crate::{
@@ -349,19 +349,8 @@ impl DisputeDoc {
     pub fn read(&self) -> Result<Dispute, Error> {
         let doc = &self.doc;
         let header = read_header(doc)?;
-        let fields = map_obj(doc, &ROOT, "fields");
-        let mut conflicts = Vec::new();
-        let mut single = |name: &str| -> Option<String> {
-            let fields = fields.as_ref()?;
-            let (winner, all) = read_single(doc, fields, name);
-            if all.len() > 1 {
-                conflicts.push(Conflict {
-                    field: name.to_string(),
-                    values: all,
-                });
-            }
-            winner.and_then(|v| v.as_str().map(str::to_string))
-        };
+        let mut singles = Singles::new(doc);
+        let mut single = |name: &str| singles.text(name);
         let [kind, committee, level, mediator, result, case] =
             [0, 1, 2, 3, 4, 5].map(|i| single(FIELDS[i]));
         let parties = entries(doc, "parties")
@@ -414,7 +403,7 @@ impl DisputeDoc {
             parties,
             sessions,
             escalations,
-            conflicts,
+            conflicts: singles.conflicts,
         })
     }
 

@@ -769,19 +769,8 @@ impl CaseDoc {
     pub fn read(&self) -> Result<Case, Error> {
         let doc = &self.doc;
         let header = read_header(doc)?;
-        let fields = map_obj(doc, &ROOT, "fields");
-        let mut conflicts = Vec::new();
-        let mut single = |field: Field| -> Option<serde_json::Value> {
-            let fields = fields.as_ref()?;
-            let (winner, all) = read_single(doc, fields, field.name());
-            if all.len() > 1 {
-                conflicts.push(Conflict {
-                    field: field.name().to_string(),
-                    values: all,
-                });
-            }
-            winner
-        };
+        let mut singles = Singles::new(doc);
+        let mut single = |field: Field| singles.value(field.name());
         let as_string =
             |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_string));
         let reference = as_string(single(Field::Reference));
@@ -988,7 +977,7 @@ impl CaseDoc {
             aid,
             hearings,
             dispute,
-            conflicts,
+            conflicts: singles.conflicts,
         })
     }
 
@@ -1217,6 +1206,42 @@ fn scalar_json(s: &ScalarValue) -> serde_json::Value {
         ScalarValue::Boolean(b) => (*b).into(),
         ScalarValue::Null => serde_json::Value::Null,
         other => serde_json::Value::String(other.to_string()),
+    }
+}
+
+/// Reads a document's single-value fields, keeping aside those set differently on several
+/// devices as conflicts.
+pub(crate) struct Singles<'a, D> {
+    doc: &'a D,
+    fields: Option<ObjId>,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl<'a, D: ReadDoc> Singles<'a, D> {
+    pub(crate) fn new(doc: &'a D) -> Self {
+        Singles {
+            doc,
+            fields: map_obj(doc, &ROOT, "fields"),
+            conflicts: Vec::new(),
+        }
+    }
+
+    /// The value shown (the winner), recording a conflict if there are several.
+    pub(crate) fn value(&mut self, name: &str) -> Option<serde_json::Value> {
+        let fields = self.fields.as_ref()?;
+        let (winner, all) = read_single(self.doc, fields, name);
+        if all.len() > 1 {
+            self.conflicts.push(Conflict {
+                field: name.to_string(),
+                values: all,
+            });
+        }
+        winner
+    }
+
+    pub(crate) fn text(&mut self, name: &str) -> Option<String> {
+        self.value(name)
+            .and_then(|v| v.as_str().map(str::to_string))
     }
 }
 

@@ -9,8 +9,8 @@ use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transa
 use serde::Serialize;
 
 use crate::document::{
-    append_entry, commit, entries, map_obj, new_document, put_by, put_cell, read_header,
-    read_single, str_at, time_at,
+    Singles, append_entry, commit, entries, new_document, put_by, put_cell, read_header, str_at,
+    time_at,
 };
 use crate::vocab::ReceivedOutcome;
 use crate::{
@@ -313,19 +313,8 @@ impl ReceptionDoc {
     pub fn read(&self) -> Result<Reception, Error> {
         let doc = &self.doc;
         let header = read_header(doc)?;
-        let fields = map_obj(doc, &ROOT, "fields");
-        let mut conflicts = Vec::new();
-        let mut single = |name: &str| -> Option<String> {
-            let fields = fields.as_ref()?;
-            let (winner, all) = read_single(doc, fields, name);
-            if all.len() > 1 {
-                conflicts.push(Conflict {
-                    field: name.to_string(),
-                    values: all,
-                });
-            }
-            winner.and_then(|v| v.as_str().map(str::to_string))
-        };
+        let mut singles = Singles::new(doc);
+        let mut single = |name: &str| singles.text(name);
         let on = single("on").and_then(|d| d.parse().ok());
         let leader = single("leader");
         let place = single("place");
@@ -380,7 +369,7 @@ impl ReceptionDoc {
             matters,
             appointments,
             tally,
-            conflicts,
+            conflicts: singles.conflicts,
         })
     }
 }
