@@ -15,7 +15,7 @@ use lianxin_shared::{
 };
 
 use crate::i18n::{Lang, t};
-use crate::{Ctx, with_engine};
+use crate::{Ctx, Row, with_engine};
 
 fn editor(ctx: Ctx) -> Editor {
     Editor::new(&ctx.username.get_untracked(), js_sys::Date::now() as i64)
@@ -154,7 +154,7 @@ fn some_text(s: String) -> Option<String> {
 }
 
 #[component]
-pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
+pub fn CaseView(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     let lang = ctx.lang;
     let error = RwSignal::new(None::<String>);
     // Copy, so every handler below is Copy and can live in re-rendered sections.
@@ -511,6 +511,7 @@ pub fn CaseView(ctx: Ctx, id: String) -> impl IntoView {
                     <p class="lifecycle" data-testid="lifecycle">{line}</p>
                 })
             }
+            <Repeats ctx id=id.get_value() caseload/>
             <section class="conflicts">
             {
 
@@ -1211,5 +1212,62 @@ pub fn NewCase(ctx: Ctx) -> impl IntoView {
                 on:input=move |ev| summary.set(event_target_value(&ev))></textarea>
             <button data-testid="create" on:click=create>{move || t(lang.get(), "register")}</button>
         </div>
+    }
+}
+
+/// 重复信访: the earlier petitions of the same petitioner on the same matter (this one's
+/// number among them) and the later ones, each a link; nothing for a first and only petition.
+/// Worked out from the caseload rows, so it needs no other document.
+#[component]
+fn Repeats(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
+    let lang = ctx.lang;
+    let links = Memo::new(move |_| {
+        caseload.with(|rows| {
+            let linked = lianxin_shared::fieldwork::linked(rows.iter().map(|r| &r.matter), &id);
+            let row = |id: &String| rows.iter().find(|r| r.id == *id).cloned();
+            (
+                linked.nth(),
+                linked.earlier.iter().filter_map(row).collect::<Vec<Row>>(),
+                linked.later.iter().filter_map(row).collect::<Vec<Row>>(),
+            )
+        })
+    });
+    let list = move |rows: Vec<Row>, testid: &'static str| {
+        view! {
+            <ul class="cases" data-testid=testid>
+                {rows.into_iter().map(|r| {
+                    let id = r.id.clone();
+                    view! {
+                        <li data-case=r.id.clone() on:click=move |_| ctx.selected.set(Some(id.clone()))>
+                            <span class=format!("colour {}", r.colour.code())>{move || if lang.get() == Lang::Zh { r.state.zh() } else { r.state.en() }}</span>
+                            <div>
+                                <div class="summary">{r.summary.clone()}</div>
+                                <div class="meta">{crate::meta(&[&r.matter.registered.to_string(), &r.reference])}</div>
+                            </div>
+                            <div class="meta">{r.unit.clone()}</div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+    };
+    move || {
+        let (nth, earlier, later) = links.get();
+        (!earlier.is_empty() || !later.is_empty()).then(|| {
+            let l = lang.get();
+            view! {
+                <section class="repeats" data-testid="repeats" data-nth=nth.to_string()>
+                    <h3>{if earlier.is_empty() { t(l, "repeat_petitions").to_string() } else { t(l, "repeat_nth").replace("{}", &nth.to_string()) }}</h3>
+                    {(!earlier.is_empty()).then(|| view! {
+                        <p class="meta">{t(l, "earlier_petitions")}</p>
+                        {list(earlier, "repeats-earlier")}
+                    })}
+                    {(!later.is_empty()).then(|| view! {
+                        <p class="meta">{t(l, "later_petitions")}</p>
+                        {list(later, "repeats-later")}
+                    })}
+                </section>
+            }
+        })
     }
 }

@@ -18,8 +18,9 @@ use std::rc::Rc;
 
 use automerge::ActorId;
 use leptos::prelude::*;
+use lianxin_shared::fieldwork::{self, MatterKey, Satisfaction};
 use lianxin_shared::protocol::{LoginRequest, LoginResponse, Unit};
-use lianxin_shared::row::StoredRow;
+use lianxin_shared::row::{Evaluated, StoredRow};
 use lianxin_shared::rules::{Colour, Limits, State};
 use lianxin_shared::{Date, DocId};
 use wasm_bindgen::JsCast;
@@ -66,16 +67,19 @@ pub fn with_engine<T>(f: impl FnOnce(&Rc<Engine>) -> T) -> Option<T> {
 
 /// One line of the caseload.
 #[derive(Clone, Debug, PartialEq)]
-struct Row {
-    id: String,
-    reference: String,
-    summary: String,
-    unit: String,
-    unit_id: String,
-    channel: String,
-    colour: Colour,
-    state: State,
-    due: Option<Date>,
+pub(crate) struct Row {
+    pub(crate) id: String,
+    pub(crate) reference: String,
+    pub(crate) summary: String,
+    pub(crate) unit: String,
+    pub(crate) unit_id: String,
+    pub(crate) channel: String,
+    pub(crate) colour: Colour,
+    pub(crate) state: State,
+    pub(crate) due: Option<Date>,
+    /// What repeat linking compares: day received, category, petitioners' digests.
+    pub(crate) matter: MatterKey,
+    pub(crate) evaluation: Option<Evaluated>,
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
@@ -132,6 +136,8 @@ fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Un
             colour: row.colour(today, &limits),
             state: row.state,
             due: row.deadline.map(|d| d.due),
+            matter: row.matter(&id.to_string()),
+            evaluation: row.evaluation,
         })
         .collect();
     // Most urgent first: red, yellow, blue, green; then the nearest deadline.
@@ -345,7 +351,7 @@ fn App() -> impl IntoView {
                     if ctx.creating.get() {
                         view! { <case_view::NewCase ctx/> }.into_any()
                     } else if let Some(id) = ctx.selected.get() {
-                        view! { <case_view::CaseView ctx id/> }.into_any()
+                        view! { <case_view::CaseView ctx id caseload/> }.into_any()
                     } else if let Some(id) = ctx.reception.get() {
                         view! { <reception_view::Day ctx id/> }.into_any()
                     } else if ctx.receptions.get() {
@@ -512,65 +518,147 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     }
 }
 
-/// 四色督办: per unit, how many cases are red, yellow, blue and green today, and the cases
-/// behind a count when it is tapped (the red ones of every unit at first).
+/// What a tapped count on the board stands for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pick {
+    Colour(Colour),
+    /// The repeat petitions 重复信访.
+    Repeats,
+}
+
+/// One unit's line on the board (or the total's, with an empty id).
+#[derive(Clone, Debug, PartialEq)]
+struct BoardLine {
+    id: String,
+    name: String,
+    colours: [usize; 4],
+    repeats: usize,
+    /// The latest evaluations of the unit's cases: of the petition office, of the unit.
+    office: Vec<Satisfaction>,
+    unit: Vec<Satisfaction>,
+}
+
+impl BoardLine {
+    fn new(id: String, name: String) -> BoardLine {
+        BoardLine {
+            id,
+            name,
+            colours: [0; 4],
+            repeats: 0,
+            office: Vec::new(),
+            unit: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, row: &Row, repeat: bool) {
+        self.colours[row.colour as usize] += 1;
+        self.repeats += usize::from(repeat);
+        if let Some(e) = row.evaluation {
+            self.office.push(e.office);
+            self.unit.push(e.unit);
+        }
+    }
+}
+
+/// 四色督办: per unit, how many cases are red, yellow, blue and green today, how many are
+/// repeat petitions, and the satisfaction rates 满意率 with the petition office and with the
+/// unit; the cases behind a count when it is tapped (the red ones of every unit at first).
 #[component]
 fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     let lang = ctx.lang;
-    // (unit id or "" for every unit, colour)
-    let chosen = RwSignal::new((String::new(), Colour::Red));
-    let table = Memo::new(move |_| {
+    // (unit id or "" for every unit, what was tapped)
+    let chosen = RwSignal::new((String::new(), Pick::Colour(Colour::Red)));
+    // The cases that repeat an earlier petition of the same person on the same matter.
+    let repeated = Memo::new(move |_| {
         caseload.with(|rows| {
-            let names: HashMap<&str, &str> = rows
-                .iter()
-                .map(|r| (r.unit_id.as_str(), r.unit.as_str()))
-                .collect();
-            let counts = lianxin_shared::fieldwork::board(
-                rows.iter().map(|r| (r.unit_id.as_str(), r.colour)),
-            );
-            let mut out: Vec<(String, String, [usize; 4])> = counts
+            let keys: Vec<MatterKey> = rows.iter().map(|r| r.matter.clone()).collect();
+            fieldwork::repeats(&keys)
                 .into_iter()
-                .map(|(id, c)| {
-                    (
-                        id.to_string(),
-                        names.get(id).copied().unwrap_or(id).to_string(),
-                        c,
-                    )
-                })
-                .collect();
-            // Units with the most red cases first, then yellow.
-            out.sort_by(|a, b| (b.2[0], b.2[1], &a.1).cmp(&(a.2[0], a.2[1], &b.1)));
-            out
+                .filter(|(_, earlier)| !earlier.is_empty())
+                .map(|(id, _)| id)
+                .collect::<std::collections::HashSet<String>>()
         })
     });
-    let totals = Memo::new(move |_| {
-        table.with(|t| {
-            t.iter().fold([0usize; 4], |mut acc, (_, _, c)| {
-                (0..4).for_each(|i| acc[i] += c[i]);
-                acc
+    let lines = Memo::new(move |_| {
+        repeated.with(|repeated| {
+            caseload.with(|rows| {
+                let mut units: HashMap<&str, BoardLine> = HashMap::new();
+                let mut total = BoardLine::new(String::new(), String::new());
+                for row in rows {
+                    let repeat = repeated.contains(&row.id);
+                    units
+                        .entry(row.unit_id.as_str())
+                        .or_insert_with(|| BoardLine::new(row.unit_id.clone(), row.unit.clone()))
+                        .add(row, repeat);
+                    total.add(row, repeat);
+                }
+                let mut out: Vec<BoardLine> = units.into_values().collect();
+                // Units with the most red cases first, then yellow.
+                out.sort_by(|a, b| {
+                    (b.colours[0], b.colours[1], &a.name).cmp(&(
+                        a.colours[0],
+                        a.colours[1],
+                        &b.name,
+                    ))
+                });
+                (out, total)
             })
         })
     });
     let listed = Memo::new(move |_| {
-        let (unit, colour) = chosen.get();
-        caseload.with(|rows| {
-            rows.iter()
-                .filter(|r| r.colour == colour && (unit.is_empty() || r.unit_id == unit))
-                .take(SHOWN_ROWS)
-                .cloned()
-                .collect::<Vec<_>>()
+        let (unit, pick) = chosen.get();
+        repeated.with(|repeated| {
+            caseload.with(|rows| {
+                rows.iter()
+                    .filter(|r| unit.is_empty() || r.unit_id == unit)
+                    .filter(|r| match pick {
+                        Pick::Colour(c) => r.colour == c,
+                        Pick::Repeats => repeated.contains(&r.id),
+                    })
+                    .take(SHOWN_ROWS)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
         })
     });
-    let cell = move |unit: String, colour: Colour, n: usize| {
+    let cell = move |unit: String, pick: Pick, n: usize| {
         let unit2 = unit.clone();
+        let (class, code) = match pick {
+            Pick::Colour(c) => ("count", c.code()),
+            Pick::Repeats => ("count repeats", "repeats"),
+        };
         view! {
             <td>
                 <button class=move || {
-                    let on = chosen.with(|(u, c)| *u == unit2 && *c == colour);
-                    format!("count {}{}", colour.code(), if on { " chosen" } else { "" })
-                } data-unit=unit.clone() data-colour=colour.code()
-                    on:click=move |_| chosen.set((unit.clone(), colour))>{n}</button>
+                    let on = chosen.with(|(u, p)| *u == unit2 && *p == pick);
+                    format!("{class} {code}{}", if on { " chosen" } else { "" })
+                } data-unit=unit.clone() data-colour=code
+                    on:click=move |_| chosen.set((unit.clone(), pick))>{n}</button>
             </td>
+        }
+    };
+    let rate = move |evaluations: &[Satisfaction]| {
+        let n = evaluations.len();
+        let (shown, data) = match fieldwork::satisfaction_rate(evaluations) {
+            Some(r) => (format!("{:.1}%", r * 100.0), format!("{r:.4}")),
+            None => ("—".to_string(), String::new()),
+        };
+        view! {
+            <td class="rate" data-rate=data data-evaluated=n.to_string()>
+                {shown}
+                <small>{move || format!("{n} {}", t(lang.get(), "evaluated"))}</small>
+            </td>
+        }
+    };
+    let line = move |l: BoardLine, name: String| {
+        view! {
+            <tr data-board-unit=l.id.clone() class:total=l.id.is_empty()>
+                <th>{name}</th>
+                {Colour::ALL.into_iter().map(|c| cell(l.id.clone(), Pick::Colour(c), l.colours[c as usize])).collect_view()}
+                {cell(l.id.clone(), Pick::Repeats, l.repeats)}
+                {rate(&l.office)}
+                {rate(&l.unit)}
+            </tr>
         }
     };
     view! {
@@ -578,31 +666,39 @@ fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             <button class="plain back" on:click=move |_| ctx.board.set(false)>{move || t(lang.get(), "back")}</button>
             <h2 class="board-title">{move || format!("{} · {}", t(lang.get(), "board"), today())}</h2>
         </div>
+        <div class="board-scroll">
         <table class="board" data-testid="board">
             <thead>
                 <tr>
                     <th>{move || t(lang.get(), "unit")}</th>
                     {Colour::ALL.into_iter().map(|c| view! { <th><span class=format!("colour {}", c.code())>{colour_label(lang, c)}</span></th> }).collect_view()}
+                    <th>{move || t(lang.get(), "repeat_petitions")}</th>
+                    <th>{move || t(lang.get(), "office_rate")}</th>
+                    <th>{move || t(lang.get(), "unit_rate")}</th>
                 </tr>
             </thead>
             <tbody>
-                {move || table.get().into_iter().map(|(id, name, counts)| view! {
-                    <tr data-board-unit=id.clone()>
-                        <th>{name}</th>
-                        {Colour::ALL.into_iter().map(|c| cell(id.clone(), c, counts[c as usize])).collect_view()}
-                    </tr>
-                }).collect_view()}
-                <tr class="total" data-board-unit="">
-                    <th>{move || t(lang.get(), "total")}</th>
-                    {move || Colour::ALL.into_iter().map(|c| cell(String::new(), c, totals.get()[c as usize])).collect_view()}
-                </tr>
+                {move || {
+                    let (units, total) = lines.get();
+                    let total_name = t(lang.get(), "total").to_string();
+                    units
+                        .into_iter()
+                        .map(|l| { let name = l.name.clone(); line(l, name) })
+                        .chain(std::iter::once(line(total, total_name)))
+                        .collect_view()
+                }}
             </tbody>
         </table>
+        </div>
         <h3 data-testid="board-list-title">{move || {
-            let (unit, colour) = chosen.get();
-            let name = table.with(|t| t.iter().find(|r| r.0 == unit).map(|r| r.1.clone()))
+            let (unit, pick) = chosen.get();
+            let name = lines.with(|(units, _)| units.iter().find(|l| l.id == unit).map(|l| l.name.clone()))
                 .unwrap_or_else(|| t(lang.get(), "total").to_string());
-            format!("{name} · {}", colour_label(lang, colour)())
+            let what = match pick {
+                Pick::Colour(c) => colour_label(lang, c)(),
+                Pick::Repeats => t(lang.get(), "repeat_petitions"),
+            };
+            format!("{name} · {what}")
         }}</h3>
         <ul class="cases" data-testid="board-list">
             <For each=move || listed.get() key=|r| r.id.clone() let:row>
@@ -623,7 +719,7 @@ fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
 }
 
 /// A row's second line: its parts that are not empty, joined by " · ".
-fn meta(parts: &[&str]) -> String {
+pub(crate) fn meta(parts: &[&str]) -> String {
     parts
         .iter()
         .filter(|p| !p.is_empty())

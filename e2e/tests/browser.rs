@@ -9,6 +9,7 @@ use std::path::PathBuf;
 mod support;
 
 use lianxin_server::{AppState, demo, device::Device, now_ms, store::Store};
+use lianxin_shared::Satisfaction;
 use support::*;
 
 async fn start_server(data: &std::path::Path) -> String {
@@ -51,6 +52,68 @@ async fn cli_device(home: PathBuf, url: &str, user: &str) -> Device {
     .unwrap();
     device.sync().await.unwrap();
     device
+}
+
+/// What the four-colour board should show per unit ("" for the total), worked out from a
+/// device's export: the number of repeat petitions, the satisfaction rates with the petition
+/// office and with the unit (as 0.0000 fractions, empty with no evaluation).
+fn board_figures(
+    export: &serde_json::Value,
+) -> std::collections::BTreeMap<String, (usize, String, String)> {
+    use lianxin_shared::fieldwork::{self, Identity, MatterKey, PersonKey};
+    let cases = export["cases"].as_array().unwrap();
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let keys: Vec<MatterKey> = cases
+        .iter()
+        .map(|c| MatterKey {
+            case: text(&c["id"]).unwrap(),
+            registered: lianxin_shared::Date::from_unix_ms_china(
+                c["header"]["created_at"].as_i64().unwrap(),
+            ),
+            category: text(&c["category"]),
+            petitioners: c["petitioners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    PersonKey::of(&Identity {
+                        name: text(&p["name"]).unwrap_or_default(),
+                        id_number: text(&p["id_number"]),
+                        phone: text(&p["phone"]),
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    let repeats = fieldwork::repeats(&keys);
+    let mut figures: std::collections::BTreeMap<
+        String,
+        (usize, Vec<Satisfaction>, Vec<Satisfaction>),
+    > = Default::default();
+    for c in cases {
+        let unit = text(&c["responsible_unit"])
+            .or_else(|| text(&c["header"]["units"][0]))
+            .unwrap();
+        let repeat = usize::from(!repeats[c["id"].as_str().unwrap()].is_empty());
+        let latest = c["evaluations"].as_array().unwrap().last();
+        for key in [unit, String::new()] {
+            let f = figures.entry(key).or_default();
+            f.0 += repeat;
+            if let Some(e) = latest {
+                f.1.push(Satisfaction::parse(e["office"].as_str().unwrap()).unwrap());
+                f.2.push(Satisfaction::parse(e["unit"].as_str().unwrap()).unwrap());
+            }
+        }
+    }
+    let rate = |v: &[Satisfaction]| {
+        fieldwork::satisfaction_rate(v)
+            .map(|r| format!("{r:.4}"))
+            .unwrap_or_default()
+    };
+    figures
+        .into_iter()
+        .map(|(unit, (n, office, by_unit))| (unit, (n, rate(&office), rate(&by_unit))))
+        .collect()
 }
 
 fn case_ids(d: &Device) -> Vec<String> {
@@ -684,7 +747,43 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
         .new_case("longxi", "visit", "李某反映土地流转款未兑付", now_ms())
         .unwrap()
         .to_string();
+    // Two months ago the same woman came about the same matter (her ID number written with
+    // spaces then); that petition was evaluated. The tablet links the two once it knows who
+    // she is and what the matter is.
+    let day = 86_400_000;
+    let earlier = office
+        .new_case(
+            "longxi",
+            "visit",
+            "李桂芳反映土地流转款纠纷，要求依法处理",
+            now_ms() - 60 * day,
+        )
+        .unwrap()
+        .to_string();
+    office.set(&earlier, "category", "law", now_ms()).unwrap();
+    office
+        .edit_case(&earlier, now_ms(), |c, ed| {
+            c.add_petitioner(
+                ed,
+                &lianxin_shared::Petitioner {
+                    id: lianxin_shared::EntryId::random(),
+                    name: "李桂芳".into(),
+                    id_number: Some("431281 19650505 1234".into()),
+                    phone: None,
+                    address: None,
+                },
+            )?;
+            c.evaluate(
+                ed,
+                lianxin_shared::Date::from_unix_ms_china(now_ms() - 20 * day),
+                Satisfaction::Satisfied,
+                Satisfaction::Unsatisfied,
+            )
+        })
+        .unwrap();
     office.sync().await.unwrap();
+    // The same user on a command-line device: what the tablet's board should add up to.
+    let mediator = cli_device(dir.path().join("cli-mediator"), &url, "mediator").await;
     let link = Link::to(&url).await;
     let mut browser = launch(&dir.path().join("chromium")).await;
     let page = tablet(&browser, &link.url).await;
@@ -699,7 +798,7 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
         "document.querySelector('[data-testid=board-button]').click()",
     )
     .await;
-    let counts = "Array.from(document.querySelectorAll('tr[data-board-unit] button.count')).map(b => [b.closest('tr').dataset.boardUnit, b.dataset.colour, parseInt(b.textContent)])";
+    let counts = "Array.from(document.querySelectorAll('tr[data-board-unit] button.count:not(.repeats)')).map(b => [b.closest('tr').dataset.boardUnit, b.dataset.colour, parseInt(b.textContent)])";
     let cells: Vec<(String, String, usize)> =
         wait_for(&page, counts, |c: &Vec<(String, String, usize)>| {
             !c.is_empty()
@@ -708,6 +807,31 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     let total: usize = cells.iter().filter(|c| c.0.is_empty()).map(|c| c.2).sum();
     let by_unit: usize = cells.iter().filter(|c| !c.0.is_empty()).map(|c| c.2).sum();
     assert_eq!((total, by_unit), (ids.len(), ids.len()), "{cells:?}");
+    let mut shown = ids.clone();
+    shown.sort();
+    assert_eq!(
+        shown,
+        case_ids(&mediator),
+        "the tablet holds what the user may see"
+    );
+
+    // Repeat petitions and the satisfaction rates per unit and in total, as the cases give.
+    let lines: Vec<(String, usize, String, String)> = wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('tr[data-board-unit]')).map(tr => [tr.dataset.boardUnit, parseInt(tr.querySelector('button.repeats').textContent), tr.querySelectorAll('td.rate')[0].dataset.rate, tr.querySelectorAll('td.rate')[1].dataset.rate])",
+        |l: &Vec<(String, usize, String, String)>| !l.is_empty(),
+    )
+    .await;
+    let want = board_figures(&mediator.export().unwrap());
+    let lines: std::collections::BTreeMap<String, (usize, String, String)> = lines
+        .into_iter()
+        .map(|(unit, n, office, by_unit)| (unit, (n, office, by_unit)))
+        .collect();
+    assert_eq!(lines, want);
+    assert!(
+        !lines[""].1.is_empty(),
+        "some cases of the township are evaluated: {lines:?}"
+    );
     let busiest = cells
         .iter()
         .filter(|c| !c.0.is_empty() && c.2 > 0)
@@ -772,6 +896,54 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
         &page,
         "document.querySelector('[data-testid=lifecycle]').textContent",
         |t: &String| t.contains("转政法机关"),
+    )
+    .await;
+    // Her ID number and the matter now match the petition of two months ago: still offline,
+    // the case says it is her second, and links to the first, which links back.
+    let repeats = |list: &str| {
+        format!(
+            "(() => {{ const s = document.querySelector('[data-testid=repeats]'); return s ? [s.dataset.nth, s.querySelector('h3').textContent, Array.from(s.querySelectorAll('[data-testid={list}] li')).map(l => l.dataset.case)] : ['', '', []]; }})()"
+        )
+    };
+    let (_, title, linked): (String, String, Vec<String>) = wait_for(
+        &page,
+        &repeats("repeats-earlier"),
+        |r: &(String, String, Vec<String>)| r.0 == "2",
+    )
+    .await;
+    assert_eq!(
+        (title.as_str(), linked),
+        ("重复信访 · 第 2 次", vec![earlier.clone()])
+    );
+    js(
+        &page,
+        "document.querySelector('[data-testid=repeats]').scrollIntoView({block: 'center'})",
+    )
+    .await;
+    screenshot(&page, "repeat", false).await;
+    js(
+        &page,
+        &format!("document.querySelector('[data-testid=repeats-earlier] li[data-case=\"{earlier}\"]').click()"),
+    )
+    .await;
+    let (nth, _, later): (String, String, Vec<String>) = wait_for(
+        &page,
+        &repeats("repeats-later"),
+        |r: &(String, String, Vec<String>)| !r.2.is_empty(),
+    )
+    .await;
+    assert_eq!((nth.as_str(), later), ("1", vec![id.clone()]));
+    js(
+        &page,
+        &format!(
+            "document.querySelector('[data-testid=repeats-later] li[data-case=\"{id}\"]').click()"
+        ),
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=summary]').textContent",
+        |t: &String| t.contains("李某反映土地流转款未兑付"),
     )
     .await;
 

@@ -417,6 +417,18 @@ impl Device {
         Ok(draft.id)
     }
 
+    /// Edits a case with `f` (any [`CaseDoc`] edit: petitioners, evaluations, plans), stored
+    /// at once.
+    pub fn edit_case<T>(
+        &mut self,
+        id: &str,
+        now: i64,
+        f: impl FnOnce(&mut CaseDoc, &Editor) -> std::result::Result<T, lianxin_shared::Error>,
+    ) -> Result<T> {
+        let editor = self.editor(now)?;
+        self.edit(id, |c| Ok(f(c, &editor)?))
+    }
+
     /// Edits a dispute with `f` (set, session, escalate, party, agreement), stored at once.
     pub fn edit_dispute<T>(
         &mut self,

@@ -190,7 +190,7 @@ fn sigkill_during_many_syncs_loses_no_acknowledged_change() {
     for w in &mut writers {
         let report = rt
             .block_on(w.device.sync())
-            .expect("the device recovers by reconnecting");
+            .unwrap_or_else(|e| panic!("the device recovers by reconnecting: {e:#}"));
         assert!(report.refused.is_empty(), "{:?}", report.refused);
     }
     for w in &mut writers {

@@ -95,6 +95,31 @@ impl Case {
         self.evaluations.last()
     }
 
+    /// The day the matter was received (the day the document was made, in China).
+    pub fn received(&self) -> Date {
+        Date::from_unix_ms_china(self.header.created_at)
+    }
+
+    /// What repeat linking compares of this case (see [`crate::fieldwork::repeats`]).
+    pub fn matter_key(&self) -> crate::fieldwork::MatterKey {
+        crate::fieldwork::MatterKey {
+            case: self.header.id.to_string(),
+            registered: self.received(),
+            category: self.category.clone(),
+            petitioners: self
+                .petitioners
+                .iter()
+                .map(|p| {
+                    crate::fieldwork::PersonKey::of(&crate::fieldwork::Identity {
+                        name: p.name.clone(),
+                        id_number: p.id_number.clone(),
+                        phone: p.phone.clone(),
+                    })
+                })
+                .collect(),
+        }
+    }
+
     /// A task's or commitment's notes so far and whether the latest says it is done.
     pub fn track(&self, track: &str) -> (Vec<&Progress>, bool) {
         let notes: Vec<&Progress> = self.progress.iter().filter(|p| p.track == track).collect();

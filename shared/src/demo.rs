@@ -136,7 +136,6 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
     let created = now_ms - age_days * DAY - rng.below(8 * 3_600_000) as i64;
     let registrar = Editor::new("registrar", created);
     let township: &&str = rng.pick(TOWNSHIPS);
-    let unit = UnitId::new(township).expect("demo unit ids are valid");
     let category = *rng.pick(&[
         Category::Land,
         Category::Land,
@@ -149,6 +148,22 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
         Category::Environment,
         Category::Other,
     ]);
+    // About one case in twelve is a returning petitioner's: one of a few people per matter
+    // (more as the caseload grows), who keep their township. Drawn from its own generator so
+    // the rest of the case is what it would be otherwise.
+    let returning = {
+        let mut again = Rng::new(index as u64 ^ 0x7E7E_A7ED_0000_0000);
+        (again.below(100) < 8).then(|| again.below(4 + index / 50))
+    };
+    let matter = Category::ALL
+        .iter()
+        .position(|c| *c == category)
+        .unwrap_or(0);
+    let township = match returning {
+        Some(k) => &TOWNSHIPS[(matter * 7 + k) % TOWNSHIPS.len()],
+        None => township,
+    };
+    let unit = UnitId::new(township).expect("demo unit ids are valid");
     let channel = if rng.below(100) < 58 {
         Channel::Visit
     } else {
@@ -237,6 +252,26 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
             crate::demo::unit_name(draft.unit.as_str()),
             village
         )),
+    };
+    let petitioner = match returning {
+        Some(k) => Petitioner {
+            name: format!(
+                "{}{}",
+                SURNAMES[(matter * 3 + k) % SURNAMES.len()],
+                GIVEN[(k * 5 + matter) % GIVEN.len()]
+            ),
+            id_number: (k % 2 == 0).then(|| {
+                format!(
+                    "4312811970{:02}{:02}{:04}",
+                    1 + k % 12,
+                    1 + matter,
+                    k % 10_000
+                )
+            }),
+            phone: Some(format!("1370{matter:03}{:04}", k % 10_000)),
+            ..petitioner
+        },
+        None => petitioner,
     };
     let _ = doc.add_petitioner(&registrar, &petitioner);
     let step = |kind, on, outcome: Option<&str>| StepDraft {

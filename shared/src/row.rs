@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fieldwork::{MatterKey, PersonKey, Satisfaction};
 use crate::rules::{self, Calendar, Colour, Deadline, Lifecycle, Limits, State};
 use crate::{Case, Date};
 
@@ -22,14 +23,29 @@ pub struct CaseRow {
     pub channel: String,
     pub state: State,
     pub deadline: Option<Deadline>,
+    /// The day received, the category and the petitioners' digests: what repeat linking
+    /// compares (see [`CaseRow::matter`]). Rows stored before these existed do not read, and
+    /// are worked out again from their documents.
+    pub registered: Date,
+    pub category: Option<String>,
+    pub petitioners: Vec<PersonKey>,
+    /// The evaluation that counts, if the petitioner has given one.
+    pub evaluation: Option<Evaluated>,
     /// The device holds edits the server has not confirmed.
     #[serde(default)]
     pub pending: bool,
 }
 
+/// The petitioner's satisfaction with the petition office and with the responsible unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluated {
+    pub office: Satisfaction,
+    pub unit: Satisfaction,
+}
+
 impl CaseRow {
     pub fn of(case: &Case, limits: &Limits, calendar: &Calendar) -> CaseRow {
-        let received = Date::from_unix_ms_china(case.header.created_at);
+        let received = case.received();
         let life = rules::lifecycle(&case.steps, received, limits, calendar);
         CaseRow {
             reference: case.reference.clone().unwrap_or_default(),
@@ -42,7 +58,26 @@ impl CaseRow {
             channel: case.channel.clone().unwrap_or_default(),
             state: life.state,
             deadline: life.deadline,
+            registered: received,
+            category: case.category.clone(),
+            petitioners: case.matter_key().petitioners,
+            evaluation: case.evaluation().and_then(|e| {
+                Some(Evaluated {
+                    office: Satisfaction::parse(&e.office).ok()?,
+                    unit: Satisfaction::parse(&e.unit).ok()?,
+                })
+            }),
             pending: false,
+        }
+    }
+
+    /// What repeat linking compares, for the case `id` this row belongs to.
+    pub fn matter(&self, id: &str) -> MatterKey {
+        MatterKey {
+            case: id.to_string(),
+            registered: self.registered,
+            category: self.category.clone(),
+            petitioners: self.petitioners.clone(),
         }
     }
 

@@ -32,6 +32,20 @@ macro_rules! vocabulary {
                 f.write_str(self.code())
             }
         }
+
+        /// Written as its code, as in documents.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&code).map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 

@@ -179,7 +179,7 @@ fn repeat_petitions_link_the_same_person_and_matter() {
         case: case.into(),
         registered: d(on),
         category: Some(category.into()),
-        petitioners: who,
+        petitioners: who.iter().map(fieldwork::PersonKey::of).collect(),
     };
     let cases = vec![
         key("c3", "2026-09-01", "land", vec![wang.clone()]),
@@ -194,6 +194,35 @@ fn repeat_petitions_link_the_same_person_and_matter() {
     assert_eq!(linked["c3"], vec!["c1"]);
     assert_eq!(linked["c4"], vec!["c1", "c3"]);
     assert_eq!(linked["c5"], vec!["c4"]);
+    // One case's links, looked up one by one, agree; and name the later petitions too.
+    for case in &cases {
+        let one = fieldwork::linked(&cases, &case.case);
+        assert_eq!(one.earlier, linked[&case.case], "{}", case.case);
+        assert_eq!(one.nth(), linked[&case.case].len() + 1);
+    }
+    assert_eq!(fieldwork::linked(&cases, "c1").later, vec!["c3", "c4"]);
+    assert_eq!(fieldwork::linked(&cases, "c4").later, vec!["c5"]);
+    assert_eq!(fieldwork::linked(&cases, "c5").later, Vec::<String>::new());
+    assert_eq!(
+        fieldwork::linked(&cases, "none"),
+        fieldwork::Linked::default()
+    );
+
+    // No category, no links: the matter is unknown.
+    let mut open = cases.clone();
+    open[0].category = None; // c3
+    let linked = fieldwork::repeats(&open);
+    assert_eq!(linked["c3"], Vec::<String>::new());
+    assert_eq!(linked["c4"], vec!["c1"]);
+
+    // The digests: no ID number or phone in clear, and blank details are no details.
+    let key = fieldwork::PersonKey::of(&wang);
+    let json = serde_json::to_string(&key).unwrap();
+    assert!(!json.contains("430581"), "{json}");
+    assert_eq!(
+        fieldwork::PersonKey::of(&person("王建国", Some("  "), Some(" "))),
+        fieldwork::PersonKey::default()
+    );
 }
 
 #[test]

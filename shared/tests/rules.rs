@@ -412,6 +412,102 @@ fn caseload_row_agrees_with_the_whole_case() {
     );
 }
 
+/// Repeat linking and the satisfaction rates from the rows alone are what the whole cases
+/// give: the links by comparing every pair of petitioners' own details, the rates from the
+/// latest evaluations.
+#[test]
+fn rows_link_repeats_and_rate_satisfaction_as_the_cases_do() {
+    use lianxin_shared::demo;
+    use lianxin_shared::fieldwork::{self, Identity, Satisfaction};
+    use lianxin_shared::row::{CaseRow, StoredRow};
+    let (limits, calendar) = (Limits::default(), holidays());
+    let now = 1_790_000_000_000;
+    let mut rng = demo::Rng::new(5);
+    let cases: Vec<_> = (0..400)
+        .map(|i| {
+            demo::case(&mut rng, i, now, automerge::ActorId::random())
+                .read()
+                .unwrap()
+        })
+        .collect();
+    let rows: Vec<CaseRow> = cases
+        .iter()
+        .map(|c| {
+            let json = serde_json::to_string(&StoredRow::Case(CaseRow::of(c, &limits, &calendar)));
+            match serde_json::from_str(&json.unwrap()).unwrap() {
+                StoredRow::Case(row) => row,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    let keys: Vec<_> = cases
+        .iter()
+        .zip(&rows)
+        .map(|(c, r)| r.matter(&c.header.id.to_string()))
+        .collect();
+    assert_eq!(
+        keys,
+        cases.iter().map(|c| c.matter_key()).collect::<Vec<_>>()
+    );
+    let linked = fieldwork::repeats(&keys);
+    let identity = |p: &lianxin_shared::Petitioner| Identity {
+        name: p.name.clone(),
+        id_number: p.id_number.clone(),
+        phone: p.phone.clone(),
+    };
+    let mut repeated = 0;
+    for a in &cases {
+        let mut want: Vec<&lianxin_shared::Case> = cases
+            .iter()
+            .filter(|b| {
+                (b.received(), b.header.id.to_string()) < (a.received(), a.header.id.to_string())
+                    && b.category.is_some()
+                    && b.category == a.category
+                    && b.petitioners.iter().any(|p| {
+                        a.petitioners
+                            .iter()
+                            .any(|q| fieldwork::same_person(&identity(p), &identity(q)))
+                    })
+            })
+            .collect();
+        want.sort_by_key(|b| (b.received(), b.header.id.to_string()));
+        let want: Vec<String> = want.iter().map(|b| b.header.id.to_string()).collect();
+        let id = a.header.id.to_string();
+        assert_eq!(linked[&id], want, "case {id}");
+        assert_eq!(fieldwork::linked(&keys, &id).earlier, want);
+        repeated += usize::from(!want.is_empty());
+    }
+    assert!(
+        (10..80).contains(&repeated),
+        "the demo has some repeat petitions: {repeated} of 400"
+    );
+
+    let latest = |pick: fn(&lianxin_shared::Evaluation) -> &str| -> Vec<Satisfaction> {
+        cases
+            .iter()
+            .filter_map(|c| c.evaluations.last())
+            .map(|e| Satisfaction::parse(pick(e)).unwrap())
+            .collect()
+    };
+    let office: Vec<Satisfaction> = rows
+        .iter()
+        .filter_map(|r| r.evaluation)
+        .map(|e| e.office)
+        .collect();
+    let unit: Vec<Satisfaction> = rows
+        .iter()
+        .filter_map(|r| r.evaluation)
+        .map(|e| e.unit)
+        .collect();
+    assert_eq!(office, latest(|e| &e.office));
+    assert_eq!(unit, latest(|e| &e.unit));
+    let rate = fieldwork::satisfaction_rate(&office).unwrap();
+    assert!(
+        (0.8..1.0).contains(&rate),
+        "demo office satisfaction {rate}"
+    );
+}
+
 /// 诉访分离: law-related matters leave the petition channel for the political-legal organs,
 /// accusations go to the discipline bodies, the rest stay.
 #[test]
