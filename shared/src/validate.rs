@@ -67,6 +67,19 @@ pub fn check_incoming(
         Ok(Err(e)) => return Err(Refusal::Corrupt(e.to_string())),
         Err(_) => return Err(Refusal::Corrupt("the changes could not be applied".into())),
     }
+    // A change whose dependency has not arrived (the device skipped it, trusting a Bloom
+    // filter's false positive) waits in Automerge's queue. The server keeps no queue: it keeps
+    // only applied, checked changes. So it forgets the waiting ones and asks the device, with
+    // Automerge's reset flag on its answer, to forget what it believes it has sent; the device
+    // then sends them again with their dependencies. (Without this the two sides went round in
+    // circles: the device would not resend what it had sent, the server no longer had it.)
+    if !doc.get_missing_deps(&[]).is_empty() {
+        let applied = doc.get_changes(&before_heads);
+        doc = current.clone();
+        doc.apply_changes(applied)
+            .map_err(|e| Refusal::Corrupt(e.to_string()))?;
+        state.needs_reset = true;
+    }
     let changes = doc.get_changes(&before_heads);
     for change in &changes {
         if change.actor_id() != device_actor {
@@ -216,6 +229,68 @@ mod tests {
             .generate_sync_message(&mut d)
             .unwrap()
             .encode()
+    }
+
+    /// The device sends a change without the one it depends on (as after a Bloom filter's false
+    /// positive); the server, which keeps only applied changes, answers so that the device
+    /// sends both, and the two agree in a few rounds.
+    #[test]
+    fn a_change_sent_before_its_dependency_is_asked_for_again() {
+        let (mut server, case, id, actor) = server_and_device();
+        let mut dev = case.into_doc();
+        let (mut s, mut d) = (sync::State::new(), sync::State::new());
+        // In step first.
+        for _ in 0..4 {
+            if let Some(m) = dev.sync().generate_sync_message(&mut d) {
+                server.sync().receive_sync_message(&mut s, m).unwrap();
+            }
+            if let Some(m) = server.sync().generate_sync_message(&mut s) {
+                dev.sync().receive_sync_message(&mut d, m).unwrap();
+            }
+        }
+        assert_eq!(server.get_heads(), dev.get_heads());
+        let base = server.get_heads();
+        let mut case = CaseDoc::from_doc(dev).unwrap();
+        case.set(Field::Handler, "张三", &Editor::new("u", 2))
+            .unwrap();
+        case.set(Field::Leader, "李四", &Editor::new("u", 3))
+            .unwrap();
+        let mut dev = case.into_doc();
+        let changes = dev.get_changes(&base);
+        assert_eq!(changes.len(), 2);
+        let (first, second) = (&changes[0], &changes[1]);
+        // The device's message carries only the second change, and it remembers sending it.
+        let mut message = dev.sync().generate_sync_message(&mut d).unwrap();
+        message.changes = sync::ChunkList::from(second.raw_bytes().to_vec());
+        d.sent_hashes = [second.hash()].into_iter().collect();
+        let checked = check_incoming(&server, &s, &message.encode(), id, &actor).unwrap();
+        assert!(checked.changes.is_empty(), "nothing applied yet");
+        assert!(
+            checked.doc.get_missing_deps(&[]).is_empty(),
+            "no queue kept"
+        );
+        server = checked.doc;
+        s = checked.state;
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            assert!(rounds < 10, "the two sides do not agree");
+            let reply = server.sync().generate_sync_message(&mut s);
+            if let Some(m) = reply {
+                dev.sync().receive_sync_message(&mut d, m).unwrap();
+            }
+            let Some(m) = dev.sync().generate_sync_message(&mut d) else {
+                break;
+            };
+            let checked = check_incoming(&server, &s, &m.encode(), id, &actor).unwrap();
+            if !checked.changes.is_empty() {
+                server = checked.doc;
+            }
+            s = checked.state;
+        }
+        assert!(server.get_change_by_hash(&first.hash()).is_some());
+        assert!(server.get_change_by_hash(&second.hash()).is_some());
+        assert_eq!(server.get_heads(), dev.get_heads());
     }
 
     #[test]
