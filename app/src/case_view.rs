@@ -1090,7 +1090,7 @@ fn EveningFields(lang: RwSignal<Lang>, form: EveningForm) -> impl IntoView {
 fn lifecycle_line(case: &Case, lang: Lang) -> String {
     use lianxin_shared::rules::{self, Limits};
     let limits = Limits::default();
-    let received = lianxin_shared::Date::from_unix_ms_china(case.header.created_at);
+    let received = case.received();
     let calendar = with_engine(|e| e.calendar.clone()).unwrap_or_default();
     let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
     let colour = rules::colour(&life, crate::today(), &limits);

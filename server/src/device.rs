@@ -498,7 +498,7 @@ impl Device {
             let case = CaseDoc::from_doc(replica.doc)?.read()?;
             let mut value = serde_json::to_value(&case).unwrap_or_default();
             if let Some(today) = today {
-                let received = Date::from_unix_ms_china(case.header.created_at);
+                let received = case.received();
                 let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
                 let colour = rules::colour(&life, today, &limits);
                 value["lifecycle"] = serde_json::json!({
