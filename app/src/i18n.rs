@@ -243,3 +243,12 @@ mod tests {
         assert_eq!(t(Lang::En, "login"), "Sign in");
     }
 }
+
+/// The label of any vocabulary value, state, colour or route in the screen's language: the one
+/// place that chooses between a value's Chinese and English words.
+pub fn vocab_label<T: lianxin_shared::Label>(v: T, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => v.zh(),
+        Lang::En => v.en(),
+    }
+}

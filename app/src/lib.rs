@@ -5,7 +5,7 @@
 //! with an English switch. Not yet: IndexedDB persistence, the service worker, case editing
 //! screens, conflicts on screen (issue #3).
 
-mod case_view;
+mod case;
 mod i18n;
 mod mediation;
 mod reception_view;
@@ -20,9 +20,9 @@ use automerge::ActorId;
 use leptos::prelude::*;
 use lianxin_shared::fieldwork::{self, MatterKey, Satisfaction};
 use lianxin_shared::protocol::{LoginRequest, LoginResponse, Unit};
-use lianxin_shared::row::{Evaluated, StoredRow};
 use lianxin_shared::rules::{Colour, Limits, State};
 use lianxin_shared::{Date, DocId};
+use lianxin_shared::{Evaluated, OptionCode, StoredRow};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -44,20 +44,57 @@ pub struct Ctx {
     pub directory: RwSignal<Vec<(String, String)>>,
     /// Bumped whenever documents change, so open screens re-read.
     pub version: RwSignal<u64>,
-    pub selected: RwSignal<Option<String>>,
-    pub creating: RwSignal<bool>,
-    /// The four-colour board is open instead of the list.
-    pub board: RwSignal<bool>,
-    /// The mediation ledger is open instead of the list.
-    pub ledger: RwSignal<bool>,
-    /// The dispute on screen, if any.
-    pub dispute: RwSignal<Option<String>>,
-    pub creating_dispute: RwSignal<bool>,
-    /// The list of leader reception days is open.
-    pub receptions: RwSignal<bool>,
-    /// The reception day on screen, if any.
-    pub reception: RwSignal<Option<String>>,
+    /// The screens opened so far, the one shown last; "back" returns to the one before.
+    pub screens: RwSignal<Vec<Screen>>,
     pub waiting: RwSignal<usize>,
+}
+
+/// What the app shows: one screen at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Screen {
+    /// The caseload, most urgent first.
+    Caseload,
+    Case(String),
+    NewCase,
+    /// The four-colour board.
+    Board,
+    /// The mediation ledger 台账.
+    Ledger,
+    Dispute(String),
+    NewDispute,
+    /// The leader reception days.
+    Receptions,
+    Reception(String),
+}
+
+impl Ctx {
+    /// The screen on show.
+    pub fn screen(&self) -> Screen {
+        self.screens
+            .with(|s| s.last().cloned())
+            .unwrap_or(Screen::Caseload)
+    }
+
+    /// Opens `screen` above the current one.
+    pub fn go(&self, screen: Screen) {
+        self.screens.update(|s| s.push(screen));
+    }
+
+    /// Replaces the current screen with `screens` (a form becomes what it made; a case goes
+    /// to mediation and the ledger shows its dispute).
+    pub fn replace(&self, screens: &[Screen]) {
+        self.screens.update(|s| {
+            s.pop();
+            s.extend_from_slice(screens);
+        });
+    }
+
+    /// Back to the screen before.
+    pub fn back(&self) {
+        self.screens.update(|s| {
+            s.pop();
+        });
+    }
 }
 
 /// Runs `f` with the sync engine, once signed in.
@@ -132,7 +169,7 @@ fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Un
             summary: row.summary.clone(),
             unit: unit_name(units, &row.unit),
             unit_id: row.unit.clone(),
-            channel: row.channel.clone(),
+            channel: row.channel.code().unwrap_or_default().to_string(),
             colour: row.colour(today, &limits),
             state: row.state,
             due: row.deadline.map(|d| d.due),
@@ -178,11 +215,11 @@ fn ledger<'a>(
                 id: id.to_string(),
                 summary: d.summary.clone(),
                 unit: unit_name(units, &d.unit),
-                committee: d.committee.clone(),
-                level: d.level.clone(),
-                result: d.result.clone(),
+                committee: d.committee.code().unwrap_or_default().to_string(),
+                level: d.level.code().unwrap_or_default().to_string(),
+                result: d.result.code().unwrap_or_default().to_string(),
                 sessions: d.sessions,
-                case: d.case.clone(),
+                case: d.case.map(|c| c.to_string()),
             }),
             _ => None,
         })
@@ -200,14 +237,7 @@ fn App() -> impl IntoView {
         units: RwSignal::new(Vec::new()),
         directory: RwSignal::new(Vec::new()),
         version: RwSignal::new(0),
-        selected: RwSignal::new(None),
-        creating: RwSignal::new(false),
-        board: RwSignal::new(false),
-        ledger: RwSignal::new(false),
-        dispute: RwSignal::new(None),
-        creating_dispute: RwSignal::new(false),
-        receptions: RwSignal::new(false),
-        reception: RwSignal::new(None),
+        screens: RwSignal::new(Vec::new()),
         waiting: RwSignal::new(0),
     };
     let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
@@ -347,26 +377,16 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <Show when=move || session.get().is_some() fallback=move || view! { <Login lang on_login=start_sync/> }>
-                {move || {
-                    if ctx.creating.get() {
-                        view! { <case_view::NewCase ctx/> }.into_any()
-                    } else if let Some(id) = ctx.selected.get() {
-                        view! { <case_view::CaseView ctx id caseload/> }.into_any()
-                    } else if let Some(id) = ctx.reception.get() {
-                        view! { <reception_view::Day ctx id/> }.into_any()
-                    } else if ctx.receptions.get() {
-                        view! { <reception_view::Days ctx days/> }.into_any()
-                    } else if ctx.creating_dispute.get() {
-                        view! { <mediation::NewDispute ctx/> }.into_any()
-                    } else if let Some(id) = ctx.dispute.get() {
-                        view! { <mediation::DisputeView ctx id/> }.into_any()
-                    } else if ctx.ledger.get() {
-                        view! { <mediation::Ledger ctx disputes/> }.into_any()
-                    } else if ctx.board.get() {
-                        view! { <Board ctx caseload/> }.into_any()
-                    } else {
-                        view! { <Caseload ctx caseload/> }.into_any()
-                    }
+                {move || match ctx.screen() {
+                    Screen::NewCase => view! { <case::NewCase ctx/> }.into_any(),
+                    Screen::Case(id) => view! { <case::CaseView ctx id caseload/> }.into_any(),
+                    Screen::Reception(id) => view! { <reception_view::Day ctx id/> }.into_any(),
+                    Screen::Receptions => view! { <reception_view::Days ctx days/> }.into_any(),
+                    Screen::NewDispute => view! { <mediation::NewDispute ctx/> }.into_any(),
+                    Screen::Dispute(id) => view! { <mediation::DisputeView ctx id/> }.into_any(),
+                    Screen::Ledger => view! { <mediation::Ledger ctx disputes/> }.into_any(),
+                    Screen::Board => view! { <Board ctx caseload/> }.into_any(),
+                    Screen::Caseload => view! { <Caseload ctx caseload/> }.into_any(),
                 }}
             </Show>
         </main>
@@ -464,15 +484,15 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
         <div class="tools">
             <input type="search" placeholder=move || t(lang.get(), "search")
                 prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
-            <button data-testid="new-case-button" on:click=move |_| ctx.creating.set(true)>{move || t(lang.get(), "new_case")}</button>
-            <button class="plain" data-testid="board-button" on:click=move |_| ctx.board.set(true)>{move || t(lang.get(), "board")}</button>
-            <button class="plain" data-testid="ledger-button" on:click=move |_| ctx.ledger.set(true)>{move || t(lang.get(), "ledger")}</button>
-            <button class="plain" data-testid="receptions-button" on:click=move |_| ctx.receptions.set(true)>{move || t(lang.get(), "reception_days")}</button>
+            <button data-testid="new-case-button" on:click=move |_| ctx.go(Screen::NewCase)>{move || t(lang.get(), "new_case")}</button>
+            <button class="plain" data-testid="board-button" on:click=move |_| ctx.go(Screen::Board)>{move || t(lang.get(), "board")}</button>
+            <button class="plain" data-testid="ledger-button" on:click=move |_| ctx.go(Screen::Ledger)>{move || t(lang.get(), "ledger")}</button>
+            <button class="plain" data-testid="receptions-button" on:click=move |_| ctx.go(Screen::Receptions)>{move || t(lang.get(), "reception_days")}</button>
         </div>
         <div class="tools filters">
             <select name="f-state" on:change=move |ev| f_state.set(event_target_value(&ev))>
                 <option value="">{move || t(lang.get(), "all_states")}</option>
-                {State::ALL.into_iter().map(|st| view! { <option value=st.code()>{move || if lang.get() == Lang::Zh { st.zh() } else { st.en() }}</option> }).collect_view()}
+                {State::ALL.into_iter().map(|st| view! { <option value=st.code()>{move || crate::i18n::vocab_label(st, lang.get())}</option> }).collect_view()}
             </select>
             <select name="f-unit" on:change=move |ev| f_unit.set(event_target_value(&ev))>
                 <option value="">{move || t(lang.get(), "all_units")}</option>
@@ -482,7 +502,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                 <option value="">{move || t(lang.get(), "all_channels")}</option>
                 {lianxin_shared::Channel::ALL.iter().map(|c| {
                     let c = *c;
-                    view! { <option value=c.code()>{move || if lang.get() == Lang::Zh { c.zh() } else { c.en() }}</option> }
+                    view! { <option value=c.code()>{move || crate::i18n::vocab_label(c, lang.get())}</option> }
                 }).collect_view()}
             </select>
             <select name="f-colour" on:change=move |ev| f_colour.set(event_target_value(&ev))>
@@ -503,13 +523,13 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             <For each=move || shown.get() key=|r| r.id.clone() let:row>
                 <li data-case=row.id.clone() on:click={
                     let id = row.id.clone();
-                    move |_| ctx.selected.set(Some(id.clone()))
+                    move |_| ctx.go(Screen::Case(id.clone()))
                 }>
                     <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
                     <div>
                         <div class="summary">{row.summary.clone()}</div>
                         <div class="meta">{move || meta(&[&row.reference, &row.unit,
-                            if lang.get() == Lang::Zh { row.state.zh() } else { row.state.en() }])}</div>
+                            crate::i18n::vocab_label(row.state, lang.get())])}</div>
                     </div>
                     <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
                 </li>
@@ -526,38 +546,13 @@ enum Pick {
     Repeats,
 }
 
-/// One unit's line on the board (or the total's, with an empty id).
+/// One unit's line on the board (or the total's, with an empty id), from
+/// [`fieldwork::board`].
 #[derive(Clone, Debug, PartialEq)]
 struct BoardLine {
     id: String,
     name: String,
-    colours: [usize; 4],
-    repeats: usize,
-    /// The latest evaluations of the unit's cases: of the petition office, of the unit.
-    office: Vec<Satisfaction>,
-    unit: Vec<Satisfaction>,
-}
-
-impl BoardLine {
-    fn new(id: String, name: String) -> BoardLine {
-        BoardLine {
-            id,
-            name,
-            colours: [0; 4],
-            repeats: 0,
-            office: Vec::new(),
-            unit: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, row: &Row, repeat: bool) {
-        self.colours[row.colour as usize] += 1;
-        self.repeats += usize::from(repeat);
-        if let Some(e) = row.evaluation {
-            self.office.push(e.office);
-            self.unit.push(e.unit);
-        }
-    }
+    counts: fieldwork::BoardLine,
 }
 
 /// 四色督办: per unit, how many cases are red, yellow, blue and green today, how many are
@@ -582,25 +577,37 @@ fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     let lines = Memo::new(move |_| {
         repeated.with(|repeated| {
             caseload.with(|rows| {
-                let mut units: HashMap<&str, BoardLine> = HashMap::new();
-                let mut total = BoardLine::new(String::new(), String::new());
-                for row in rows {
-                    let repeat = repeated.contains(&row.id);
-                    units
-                        .entry(row.unit_id.as_str())
-                        .or_insert_with(|| BoardLine::new(row.unit_id.clone(), row.unit.clone()))
-                        .add(row, repeat);
-                    total.add(row, repeat);
-                }
-                let mut out: Vec<BoardLine> = units.into_values().collect();
+                let board = fieldwork::board(rows.iter().map(|row| fieldwork::OnBoard {
+                    unit: row.unit_id.as_str(),
+                    colour: row.colour,
+                    repeat: repeated.contains(&row.id),
+                    evaluation: row.evaluation.map(|e| (e.office, e.unit)),
+                }));
+                let name = |id: &str| {
+                    rows.iter()
+                        .find(|r| r.unit_id == id)
+                        .map(|r| r.unit.clone())
+                        .unwrap_or_default()
+                };
+                let mut out: Vec<BoardLine> = board
+                    .units
+                    .iter()
+                    .map(|(id, counts)| BoardLine {
+                        id: id.to_string(),
+                        name: name(id),
+                        counts: counts.clone(),
+                    })
+                    .collect();
                 // Units with the most red cases first, then yellow.
                 out.sort_by(|a, b| {
-                    (b.colours[0], b.colours[1], &a.name).cmp(&(
-                        a.colours[0],
-                        a.colours[1],
-                        &b.name,
-                    ))
+                    let (ac, bc) = (&a.counts.colours, &b.counts.colours);
+                    (bc[0], bc[1], &a.name).cmp(&(ac[0], ac[1], &b.name))
                 });
+                let total = BoardLine {
+                    id: String::new(),
+                    name: String::new(),
+                    counts: board.total,
+                };
                 (out, total)
             })
         })
@@ -654,16 +661,16 @@ fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
         view! {
             <tr data-board-unit=l.id.clone() class:total=l.id.is_empty()>
                 <th>{name}</th>
-                {Colour::ALL.into_iter().map(|c| cell(l.id.clone(), Pick::Colour(c), l.colours[c as usize])).collect_view()}
-                {cell(l.id.clone(), Pick::Repeats, l.repeats)}
-                {rate(&l.office)}
-                {rate(&l.unit)}
+                {Colour::ALL.into_iter().map(|c| cell(l.id.clone(), Pick::Colour(c), l.counts.colours[c as usize])).collect_view()}
+                {cell(l.id.clone(), Pick::Repeats, l.counts.repeats)}
+                {rate(&l.counts.office)}
+                {rate(&l.counts.unit)}
             </tr>
         }
     };
     view! {
         <div class="tools">
-            <button class="plain back" on:click=move |_| ctx.board.set(false)>{move || t(lang.get(), "back")}</button>
+            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <h2 class="board-title">{move || format!("{} · {}", t(lang.get(), "board"), today())}</h2>
         </div>
         <div class="board-scroll">
@@ -704,7 +711,7 @@ fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             <For each=move || listed.get() key=|r| r.id.clone() let:row>
                 <li data-case=row.id.clone() on:click={
                     let id = row.id.clone();
-                    move |_| ctx.selected.set(Some(id.clone()))
+                    move |_| ctx.go(Screen::Case(id.clone()))
                 }>
                     <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
                     <div>

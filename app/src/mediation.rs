@@ -3,10 +3,12 @@
 //! turning it into a case).
 
 use leptos::prelude::*;
-use lianxin_shared::dispute::{DisputeDoc, DisputeDraft};
+
+use crate::Screen;
 use lianxin_shared::{
     Committee, DocId, Editor, MediationKind, MediationLevel, MediationResult, UnitId,
 };
+use lianxin_shared::{DisputeDoc, DisputeDraft, OptionCode};
 
 use crate::i18n::{Lang, t};
 use crate::{Ctx, with_engine};
@@ -28,54 +30,26 @@ fn editor(ctx: Ctx) -> Editor {
     Editor::new(&ctx.username.get_untracked(), js_sys::Date::now() as i64)
 }
 
-fn word<T: Copy>(
-    all: &[T],
-    code: &str,
-    lang: Lang,
-    zh: fn(T) -> &'static str,
-    en: fn(T) -> &'static str,
-    c: fn(T) -> &'static str,
-) -> String {
-    all.iter()
-        .find(|v| c(**v) == code)
-        .map(|v| if lang == Lang::Zh { zh(*v) } else { en(*v) }.to_string())
+/// The label of the code of a vocabulary `T`, or the code itself when unknown.
+fn word<T: lianxin_shared::Vocabulary>(code: &str, lang: Lang) -> String {
+    T::from_code(code)
+        .map(|v| crate::i18n::vocab_label(v, lang).to_string())
         .unwrap_or_else(|| code.to_string())
 }
 
 pub fn level_label(code: &str, lang: Lang) -> String {
-    word(
-        MediationLevel::ALL,
-        code,
-        lang,
-        MediationLevel::zh,
-        MediationLevel::en,
-        MediationLevel::code,
-    )
+    word::<MediationLevel>(code, lang)
 }
 
 pub fn result_label(code: &str, lang: Lang) -> String {
     if code.is_empty() {
         return t(lang, "in_mediation").to_string();
     }
-    word(
-        MediationResult::ALL,
-        code,
-        lang,
-        MediationResult::zh,
-        MediationResult::en,
-        MediationResult::code,
-    )
+    word::<MediationResult>(code, lang)
 }
 
 pub fn committee_label(code: &str, lang: Lang) -> String {
-    word(
-        Committee::ALL,
-        code,
-        lang,
-        Committee::zh,
-        Committee::en,
-        Committee::code,
-    )
+    word::<Committee>(code, lang)
 }
 
 #[component]
@@ -83,16 +57,16 @@ pub fn Ledger(ctx: Ctx, disputes: RwSignal<Vec<LedgerRow>>) -> impl IntoView {
     let lang = ctx.lang;
     view! {
         <div class="tools">
-            <button class="plain back" on:click=move |_| ctx.ledger.set(false)>{move || t(lang.get(), "back")}</button>
+            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <h2 class="board-title">{move || t(lang.get(), "ledger")}</h2>
-            <button data-testid="new-dispute-button" on:click=move |_| ctx.creating_dispute.set(true)>{move || t(lang.get(), "new_dispute")}</button>
+            <button data-testid="new-dispute-button" on:click=move |_| ctx.go(Screen::NewDispute)>{move || t(lang.get(), "new_dispute")}</button>
         </div>
         <p class="count" data-testid="dispute-count">{move || format!("{} {}", disputes.with(Vec::len), t(lang.get(), "disputes"))}</p>
         <ul class="cases" data-testid="ledger">
             <For each=move || disputes.get() key=|r| (r.id.clone(), r.level.clone(), r.result.clone(), r.sessions) let:row>
                 <li data-dispute=row.id.clone() on:click={
                     let id = row.id.clone();
-                    move |_| ctx.dispute.set(Some(id.clone()))
+                    move |_| ctx.go(Screen::Dispute(id.clone()))
                 }>
                     <span class=format!("colour {}", if row.result == "settled" { "green" } else if row.result == "escalated" { "yellow" } else { "blue" })>
                         {move || level_label(&row.level, lang.get())}
@@ -150,15 +124,14 @@ pub fn NewDispute(ctx: Ctx) -> impl IntoView {
         })();
         match result {
             Ok(id) => {
-                ctx.creating_dispute.set(false);
-                ctx.dispute.set(Some(id.to_string()));
+                ctx.replace(&[Screen::Dispute(id.to_string())]);
             }
             Err(e) => error.set(Some(e)),
         }
     };
     view! {
         <div class="case new-case" data-testid="new-dispute">
-            <button class="plain back" on:click=move |_| ctx.creating_dispute.set(false)>{move || t(lang.get(), "back")}</button>
+            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <h2>{move || t(lang.get(), "new_dispute")}</h2>
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
@@ -275,9 +248,7 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
         });
         match made {
             Some(Ok(case_id)) => {
-                ctx.dispute.set(None);
-                ctx.ledger.set(false);
-                ctx.selected.set(Some(case_id.to_string()));
+                ctx.replace(&[Screen::Case(case_id.to_string())]);
             }
             Some(Err(e)) => error.set(Some(e)),
             None => {}
@@ -285,27 +256,25 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
     };
     view! {
         <div class="case" data-testid="dispute">
-            <button class="plain back" on:click=move |_| ctx.dispute.set(None)>{move || t(lang.get(), "back")}</button>
+            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>
             {move || dispute.get().map(|d| {
                 let l = lang.get();
-                let case = d.case.clone();
+                let case = d.case.map(|c| c.to_string());
                 view! {
                     <h2 data-testid="dispute-summary">{d.summary.clone()}</h2>
                     <p class="lifecycle" data-testid="dispute-status">
-                        {format!("{} · {} · {}", level_label(d.level.as_deref().unwrap_or(""), l),
-                            committee_label(d.committee.as_deref().unwrap_or(""), l),
-                            result_label(d.result.as_deref().unwrap_or(""), l))}
+                        {format!("{} · {} · {}", level_label(d.level.code().unwrap_or(""), l),
+                            committee_label(d.committee.code().unwrap_or(""), l),
+                            result_label(d.result.code().unwrap_or(""), l))}
                     </p>
                     {case.map(|c| {
                         let target = c.clone();
                         view! {
                             <button class="plain" data-testid="open-linked-case" on:click=move |_| {
-                                ctx.dispute.set(None);
-                                ctx.ledger.set(false);
-                                ctx.selected.set(Some(target.clone()));
+                                ctx.replace(&[Screen::Case(target.clone())]);
                             }>{t(l, "open_case")}</button>
                         }
                     })}
@@ -318,7 +287,7 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
                             <select name="dispute-result" on:change=move |ev| { let v = event_target_value(&ev); apply(&|x, ed| x.set("result", &v, ed)); }>
                                 <option value="" prop:selected=d.result.is_none() disabled=true>{t(l, "in_mediation")}</option>
                                 {MediationResult::ALL.iter().map(|r| {
-                                    let selected = d.result.as_deref() == Some(r.code());
+                                    let selected = d.result.code() == Some(r.code());
                                     view! { <option value=r.code() prop:selected=selected>{result_label(r.code(), l)}</option> }
                                 }).collect_view()}
                             </select>
@@ -340,7 +309,7 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
                         <h3>{t(l, "escalations")}</h3>
                         <ul data-testid="escalations">
                             {d.escalations.iter().map(|e| view! {
-                                <li>{format!("{} {} → {} — {}：{}", e.on, level_label(&e.from, l), level_label(&e.to, l), e.by, e.reason)}</li>
+                                <li>{format!("{} {} → {} — {}：{}", e.on, level_label(e.from.code(), l), level_label(e.to.code(), l), e.by, e.reason)}</li>
                             }).collect_view()}
                         </ul>
                     </section>

@@ -2,8 +2,10 @@
 //! the matters received — each can become a case in one tap — and appointments booked ahead).
 
 use leptos::prelude::*;
-use lianxin_shared::reception::{MatterDraft, ReceptionDoc, ReceptionDraft};
+
+use crate::Screen;
 use lianxin_shared::{DocId, Editor, EntryId, ReceivedOutcome, UnitId};
+use lianxin_shared::{MatterDraft, ReceptionDoc, ReceptionDraft};
 
 use crate::i18n::{Lang, t};
 use crate::{Ctx, with_engine};
@@ -16,14 +18,14 @@ pub struct DayRow {
     pub leader: String,
     pub place: String,
     pub unit: String,
-    pub tally: lianxin_shared::reception::Tally,
+    pub tally: lianxin_shared::Tally,
 }
 
 fn editor(ctx: Ctx) -> Editor {
     Editor::new(&ctx.username.get_untracked(), js_sys::Date::now() as i64)
 }
 
-fn tally_line(t_: &lianxin_shared::reception::Tally, lang: Lang) -> String {
+fn tally_line(t_: &lianxin_shared::Tally, lang: Lang) -> String {
     format!(
         "{} {} · {} {} · {} {} · {} {} · {} {}",
         t_.matters,
@@ -77,13 +79,13 @@ pub fn Days(ctx: Ctx, days: RwSignal<Vec<DayRow>>) -> impl IntoView {
             Ok(draft.id)
         })();
         match result {
-            Ok(id) => ctx.reception.set(Some(id.to_string())),
+            Ok(id) => ctx.go(Screen::Reception(id.to_string())),
             Err(e) => error.set(Some(e)),
         }
     };
     view! {
         <div class="tools">
-            <button class="plain back" on:click=move |_| ctx.receptions.set(false)>{move || t(lang.get(), "back")}</button>
+            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <h2 class="board-title">{move || t(lang.get(), "reception_days")}</h2>
         </div>
         <Show when=move || error.get().is_some()>
@@ -93,7 +95,7 @@ pub fn Days(ctx: Ctx, days: RwSignal<Vec<DayRow>>) -> impl IntoView {
             <For each=move || days.get() key=|r| (r.id.clone(), r.tally) let:row>
                 <li data-reception=row.id.clone() on:click={
                     let id = row.id.clone();
-                    move |_| ctx.reception.set(Some(id.clone()))
+                    move |_| ctx.go(Screen::Reception(id.clone()))
                 }>
                     <span class="colour blue">{row.on.clone()}</span>
                     <div>
@@ -211,9 +213,7 @@ pub fn Day(ctx: Ctx, id: String) -> impl IntoView {
         });
         match made {
             Some(Ok(case_id)) => {
-                ctx.reception.set(None);
-                ctx.receptions.set(false);
-                ctx.selected.set(Some(case_id.to_string()));
+                ctx.replace(&[Screen::Case(case_id.to_string())]);
             }
             Some(Err(e)) => error.set(Some(e)),
             None => {}
@@ -228,7 +228,7 @@ pub fn Day(ctx: Ctx, id: String) -> impl IntoView {
     };
     view! {
         <div class="case" data-testid="reception">
-            <button class="plain back" on:click=move |_| ctx.reception.set(None)>{move || t(lang.get(), "back")}</button>
+            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>
@@ -242,9 +242,11 @@ pub fn Day(ctx: Ctx, id: String) -> impl IntoView {
                         <ul class="matters" data-testid="matters">
                             {r.matters.iter().map(|m| {
                                 let mid = m.id.clone();
-                                let outcome = lianxin_shared::ReceivedOutcome::parse(&m.outcome)
-                                    .map(|o| if l == Lang::Zh { o.zh() } else { o.en() }.to_string())
-                                    .unwrap_or_else(|_| m.outcome.clone());
+                                let outcome = match l {
+                                    Lang::Zh => m.outcome.zh(),
+                                    Lang::En => m.outcome.en(),
+                                }
+                                .to_string();
                                 view! {
                                     <li data-matter=m.id.to_string()>
                                         <div>{format!("{}（{} {}）— {}", m.summary, m.people, t(l, "people_received"), m.petitioner)}</div>
@@ -279,7 +281,7 @@ pub fn Day(ctx: Ctx, id: String) -> impl IntoView {
                 <label><span>{move || t(lang.get(), "visit_outcome")}</span>
                     <select name="matter-outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
                         {[ReceivedOutcome::OnTheSpot, ReceivedOutcome::Deadline].into_iter().map(|o| view! {
-                            <option value=o.code() prop:selected=move || outcome.get() == o.code()>{move || if lang.get() == Lang::Zh { o.zh() } else { o.en() }}</option>
+                            <option value=o.code() prop:selected=move || outcome.get() == o.code()>{move || crate::i18n::vocab_label(o, lang.get())}</option>
                         }).collect_view()}
                     </select>
                 </label>

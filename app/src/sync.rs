@@ -13,11 +13,11 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use automerge::ActorId;
-use lianxin_shared::dispute::{Dispute, DisputeDoc};
-use lianxin_shared::reception::{Reception, ReceptionDoc};
-use lianxin_shared::row::{CaseRow, DisputeRow, ReceptionRow, StoredRow};
 use lianxin_shared::rules::{Calendar, Limits};
+use lianxin_shared::{AnyDoc, StoredRow};
 use lianxin_shared::{Case, CaseDoc, DeviceSession, DocId, Replica};
+use lianxin_shared::{Dispute, DisputeDoc};
+use lianxin_shared::{Reception, ReceptionDoc};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
@@ -393,16 +393,9 @@ impl Engine {
                     docs.push((id.to_string(), r.doc.save(), r.state_bytes()));
                 }
                 // A document still arriving (no header yet) has no row.
-                let row = if let Ok(case) = CaseDoc::from_doc(r.doc.clone()).and_then(|c| c.read())
-                {
-                    Some(StoredRow::Case(CaseRow::of(&case, &limits, calendar)))
-                } else if let Ok(d) = DisputeDoc::from_doc(r.doc.clone()).and_then(|d| d.read()) {
-                    Some(StoredRow::Dispute(DisputeRow::of(&d)))
-                } else if let Ok(d) = ReceptionDoc::from_doc(r.doc.clone()).and_then(|d| d.read()) {
-                    Some(StoredRow::Reception(ReceptionRow::of(&d)))
-                } else {
-                    None
-                };
+                let row = AnyDoc::open(r.doc.clone())
+                    .and_then(|d| d.row(&limits, calendar))
+                    .ok();
                 if let Some(mut row) = row {
                     row.set_pending(pending);
                     if let Ok(json) = serde_json::to_string(&row) {

@@ -4,6 +4,9 @@
 //!
 //! Screenshots go to `target/screenshots/`.
 
+// tidy: long because each browser journey is one test of a whole user story; they share
+// the helpers in tests/support.
+
 use std::path::PathBuf;
 
 mod support;
@@ -70,7 +73,7 @@ fn board_figures(
             registered: lianxin_shared::Date::from_unix_ms_china(
                 c["header"]["created_at"].as_i64().unwrap(),
             ),
-            category: text(&c["category"]),
+            category: text(&c["category"]).map(|c| lianxin_shared::Code::of(&c)),
             petitioners: c["petitioners"]
                 .as_array()
                 .unwrap()

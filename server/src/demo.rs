@@ -40,16 +40,12 @@ pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError
     // A demo calendar: the fixed-date holidays only (National Day week, New Year's Day). For
     // real use the administrator enters the State Council's notice for the year, make-up
     // working days included (`lianxin admin calendar`).
-    for day in 1..=7 {
-        store.set_calendar_day(
-            lianxin_shared::Date::from_ymd(2026, 10, day).expect("a date"),
-            false,
-        )?;
+    let holidays = (1..=7)
+        .filter_map(|day| lianxin_shared::Date::from_ymd(2026, 10, day))
+        .chain(lianxin_shared::Date::from_ymd(2027, 1, 1));
+    for day in holidays {
+        store.set_calendar_day(day, false)?;
     }
-    store.set_calendar_day(
-        lianxin_shared::Date::from_ymd(2027, 1, 1).expect("a date"),
-        false,
-    )?;
     store_cases(store, cases, 2026, now_ms)?;
     Ok(true)
 }

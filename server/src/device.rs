@@ -9,11 +9,10 @@ use std::time::{Duration, Instant};
 
 use automerge::ActorId;
 use futures_util::{SinkExt, StreamExt};
-use lianxin_shared::dispute::{DisputeDoc, DisputeDraft};
-use lianxin_shared::reception::ReceptionDoc;
 use lianxin_shared::{
-    CaseDoc, CaseDraft, Channel, Committee, Date, DeviceSession, DocId, Editor, Field,
-    FollowUpDraft, MediationKind, MediationLevel, Replica, StepDraft, UnitId, rules,
+    AnyDoc, CaseDoc, CaseDraft, Channel, Committee, Date, DeviceSession, DisputeDoc, DisputeDraft,
+    DocId, Editor, Field, FollowUpDraft, MediationKind, MediationLevel, OptionCode, Replica,
+    StepDraft, UnitId, rules,
 };
 use std::collections::{HashMap, HashSet, hash_map::Entry};
 
@@ -481,22 +480,21 @@ impl Device {
                 continue;
             };
             let synced = replica.is_confirmed();
-            if let Ok(reception) = ReceptionDoc::from_doc(replica.doc.clone()) {
-                let mut value = serde_json::to_value(reception.read()?).unwrap_or_default();
-                value["id"] = id.to_string().into();
-                value["synced"] = synced.into();
-                receptions.push(value);
-                continue;
-            }
-            if let Ok(dispute) = DisputeDoc::from_doc(replica.doc.clone()) {
-                let mut value = serde_json::to_value(dispute.read()?).unwrap_or_default();
-                value["id"] = id.to_string().into();
-                value["synced"] = synced.into();
-                disputes.push(value);
-                continue;
-            }
-            let case = CaseDoc::from_doc(replica.doc)?.read()?;
-            let mut value = serde_json::to_value(&case).unwrap_or_default();
+            let doc = AnyDoc::open(replica.doc)?;
+            let mut value = doc.to_json()?;
+            value["id"] = id.to_string().into();
+            value["synced"] = synced.into();
+            let case = match doc {
+                AnyDoc::Case(case) => case.read()?,
+                AnyDoc::Dispute(_) => {
+                    disputes.push(value);
+                    continue;
+                }
+                AnyDoc::Reception(_) => {
+                    receptions.push(value);
+                    continue;
+                }
+            };
             if let Some(today) = today {
                 let received = case.received();
                 let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
@@ -508,13 +506,11 @@ impl Device {
                     "colour": colour,
                     "colour_zh": colour.zh(),
                     "extended": life.extended,
-                    "same_day": rules::same_day(&case.steps, case.channel.as_deref(), case.level.as_deref()),
+                    "same_day": rules::same_day(&case.steps, case.channel.known(), case.level.known()),
                     "irregularities": life.irregularities,
-                    "route": rules::route(case.matter_kind.as_deref(), case.category.as_deref()),
+                    "route": rules::route(case.matter_kind.known(), case.category.known()),
                 });
             }
-            value["id"] = id.to_string().into();
-            value["synced"] = synced.into();
             cases.push(value);
         }
         Ok(serde_json::json!({

@@ -527,23 +527,4 @@ fn doc_units(c: &Connection, id: &DocId) -> Result<Vec<UnitId>> {
         .collect()
 }
 
-/// The units a user sees: their own and every unit below them in the tree.
-pub fn visible_units(all: &[Unit], own: &[UnitId]) -> Vec<UnitId> {
-    let mut out: Vec<UnitId> = own.to_vec();
-    let mut i = 0;
-    while i < out.len() {
-        let parent = out[i].as_str().to_string();
-        for u in all
-            .iter()
-            .filter(|u| u.parent.as_deref() == Some(parent.as_str()))
-        {
-            if let Ok(id) = UnitId::new(&u.id) {
-                if !out.contains(&id) {
-                    out.push(id);
-                }
-            }
-        }
-        i += 1;
-    }
-    out
-}
+pub use lianxin_shared::visible_units;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use automerge::{ActorId, AutoCommit, ROOT, sync, sync::SyncDoc, transaction::Transactable};
+use automerge::{ActorId, AutoCommit, ROOT, transaction::Transactable};
 use common::*;
 use lianxin_shared::protocol::{self, ClientMessage, Outcome, ServerMessage, SyncItem};
 use lianxin_shared::{CaseDoc, CaseDraft, Channel, DocId, Editor, UnitId};
@@ -73,50 +73,6 @@ fn frame_rows(visible_doc: DocId) -> Vec<(&'static str, bool, Vec<u8>, Ends)> {
             Ends::Cut,
         ),
     ]
-}
-
-/// Pushes `doc` over `socket` as a device would, until the server has it or refuses it.
-async fn push_doc(socket: &mut Socket, id: DocId, doc: &mut AutoCommit) -> Result<(), String> {
-    push_with(socket, id, doc, |data| data).await
-}
-
-/// Like [`push_doc`], with every outgoing sync message passed through `mangle`.
-async fn push_with(
-    socket: &mut Socket,
-    id: DocId,
-    doc: &mut AutoCommit,
-    mangle: impl Fn(Vec<u8>) -> Vec<u8>,
-) -> Result<(), String> {
-    let mut state = sync::State::new();
-    for _ in 0..10 {
-        let Some(message) = doc.sync().generate_sync_message(&mut state) else {
-            return Ok(());
-        };
-        let data = mangle(message.encode());
-        send(
-            socket,
-            protocol::encode(&ClientMessage::Sync(vec![SyncItem { doc: id, data }])),
-        )
-        .await;
-        let replies = loop {
-            match next(socket).await {
-                Heard::Message(ServerMessage::Replies(r)) => break r,
-                Heard::Message(ServerMessage::Changed(_)) => continue,
-                other => panic!("expected a reply, heard {other:?}"),
-            }
-        };
-        assert_eq!(replies.len(), 1);
-        assert_eq!(replies[0].doc, id);
-        match &replies[0].outcome {
-            Outcome::Refused(reason) => return Err(reason.clone()),
-            Outcome::Sync(Some(data)) => {
-                let m = sync::Message::decode(data).unwrap();
-                doc.sync().receive_sync_message(&mut state, m).unwrap();
-            }
-            Outcome::Sync(None) => {}
-        }
-    }
-    panic!("no agreement after 10 rounds");
 }
 
 fn new_case(unit: &str, actor: &ActorId) -> (DocId, AutoCommit) {

@@ -512,13 +512,14 @@ mod tests {
         let cases: Vec<crate::Case> = (0..3_000)
             .map(|i| case(&mut rng, i, now, actor.clone()).read().unwrap())
             .collect();
+        use crate::OptionCode;
         let share = |f: &dyn Fn(&crate::Case) -> bool, of: &dyn Fn(&crate::Case) -> bool| {
             let base: Vec<&crate::Case> = cases.iter().filter(|c| of(c)).collect();
             100.0 * base.iter().filter(|c| f(c)).count() as f64 / base.len() as f64
         };
         let all = |_: &crate::Case| true;
-        let visit = |c: &crate::Case| c.channel.as_deref() == Some("visit");
-        let collective = |c: &crate::Case| c.form.as_deref() == Some("collective");
+        let visit = |c: &crate::Case| c.channel.code() == Some("visit");
+        let collective = |c: &crate::Case| c.form.code() == Some("collective");
         let on_the_spot =
             |c: &crate::Case| c.steps.len() == 3 && c.steps.iter().all(|s| s.on == c.steps[0].on);
         let people = |f: &dyn Fn(&crate::Case) -> bool| {
@@ -539,7 +540,7 @@ mod tests {
             ),
             (
                 "from an inspection team",
-                share(&|c| c.source.as_deref() == Some("inspection"), &all),
+                share(&|c| c.source.code() == Some("inspection"), &all),
                 32.0,
             ),
             ("people per collective visit", people(&collective), 9.0),

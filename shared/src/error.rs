@@ -3,8 +3,10 @@
 /// What can go wrong reading or editing a document, or speaking the sync protocol.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum Error {
-    #[error("document is not a case: {0}")]
-    NotACase(String),
+    #[error("malformed document: {0}")]
+    Malformed(String),
+    #[error("wrong kind of document: {0}")]
+    WrongKind(String),
     #[error("unknown field {0:?} (known: {1})")]
     UnknownField(String, String),
     #[error("invalid value {value:?} for {field}: {reason}")]
@@ -15,7 +17,7 @@ pub enum Error {
     },
     #[error("invalid id {0:?}: {1}")]
     InvalidId(String, &'static str),
-    #[error("no entry {0} in this case")]
+    #[error("no entry {0} in this document")]
     NoSuchEntry(String),
     #[error("automerge: {0}")]
     Automerge(String),

@@ -1,7 +1,18 @@
-//! Lianxin's heart: the case document, the domain vocabulary and the sync engine.
+//! Lianxin's heart: the document kinds, the domain vocabulary, the rules and the sync engine.
 //!
 //! This crate does no IO. It knows no HTTP, browser or database, so the server, the
 //! command-line device and the browser app all run the same code, and it is tested natively.
+//!
+//! The modules are private; this façade is the API. They are grouped by what they own:
+//! - `kit`: the document kit — ids, dates, the declarations of kinds ([`KindDecl`]) and the
+//!   one check every document passes, cells and entry lists;
+//! - `kinds`: the kinds of document (case, dispute, reception day), each declared once, their
+//!   hydrated types and rows, the vocabularies, and [`Kind`] / [`AnyDoc`], the one dispatch
+//!   point over them;
+//! - `sync`: the wire protocol ([`protocol`]), the device's session engine, and the server's
+//!   check of incoming changes;
+//! - [`rules`] and [`fieldwork`]: the petition lifecycle and field-work rules, pure, with
+//!   time as a parameter (the place reports will join).
 //!
 //! ```
 //! use lianxin_shared::{CaseDraft, CaseDoc, Channel, Editor, UnitId};
@@ -13,37 +24,43 @@
 //! assert_eq!(case.read().unwrap().notes, "已电话联系用人单位");
 //! ```
 
-mod case;
-mod date;
+#[cfg(feature = "demo")]
 pub mod demo;
-pub mod dispute;
-mod document;
-mod engine;
 mod error;
-pub mod fieldwork;
-mod ids;
-pub mod protocol;
-pub mod reception;
-pub mod row;
+mod kinds;
+mod kit;
 pub mod rules;
-mod validate;
-pub mod vocab;
+mod sync;
 
-pub use case::{
+pub use error::Error;
+pub use kinds::case::{
     Aid, Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
     Hearing, Petitioner, Progress, Step,
 };
-pub use date::Date;
-pub use document::{
-    AidDraft, CaseDoc, CaseDraft, Editor, EveningLogDraft, Field, FollowUpDraft, HearingDraft,
-    SCHEMA_VERSION, StepDraft,
+pub use kinds::case_doc::{
+    AidDraft, CASE, CaseDoc, CaseDraft, EveningLogDraft, Field, FollowUpDraft, HearingDraft,
+    StepDraft,
 };
-pub use engine::{DeviceSession, Replica, Task};
-pub use error::Error;
-pub use ids::{DocId, EntryId, UnitId};
-pub use validate::{Refusal, check_incoming};
-pub use vocab::{
+pub use kinds::dispute::{DISPUTE, Dispute, DisputeDoc, DisputeDraft, Escalation, Party, Session};
+pub use kinds::reception::{
+    Appointment, Matter, MatterDraft, RECEPTION, Reception, ReceptionDoc, ReceptionDraft, Tally,
+};
+pub use kinds::row::{CaseRow, DisputeRow, Evaluated, ReceptionRow, SUMMARY_CHARS, StoredRow};
+pub use kinds::vocab::{
     Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MatterKind,
     MediationKind, MediationLevel, MediationResult, Outcome, PackageTask, ReceivedOutcome,
     Satisfaction, Source, StepKind,
 };
+pub use kinds::{AnyDoc, Kind};
+pub use kit::cells::Editor;
+pub use kit::date::Date;
+pub use kit::ids::{DocId, EntryId, UnitId};
+pub use kit::schema::{
+    Code, FieldDecl, KindDecl, Label, ListDecl, OptionCode, SCHEMA_VERSION, TextDecl, ValueType,
+    Violation, Vocab, Vocabulary,
+};
+pub use rules::fieldwork;
+pub use sync::check::{Checked, Refusal, check_incoming};
+pub use sync::engine::{DeviceSession, Replica, Task};
+pub use sync::protocol;
+pub use sync::units::{UnitTree, visible_units};

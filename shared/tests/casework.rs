@@ -2,6 +2,7 @@
 //! seven-evenings plans and their logs, evaluations, petitioners' details.
 
 use automerge::{ActorId, AutoCommit, ROOT, transaction::Transactable};
+use lianxin_shared::OptionCode;
 use lianxin_shared::fieldwork::{Evening, evening_run};
 use lianxin_shared::{
     CaseDoc, CaseDraft, Channel, Editor, EveningLogDraft, Field, Petitioner, Satisfaction, UnitId,
@@ -88,10 +89,7 @@ fn two_visitors_log_the_same_plan_offline_and_nothing_is_lost() {
 
     // The plan's outcome is a single value like any other field.
     a.set(Field::EveningOutcome, "resolved", &wang).unwrap();
-    assert_eq!(
-        a.read().unwrap().evening_outcome.as_deref(),
-        Some("resolved")
-    );
+    assert_eq!(a.read().unwrap().evening_outcome.code(), Some("resolved"));
     assert!(a.set(Field::EveningOutcome, "maybe", &wang).is_err());
 }
 
@@ -289,7 +287,13 @@ fn responsibility_joint_handling_aid_and_hearings_merge_and_refuse_bad_input() {
     assert_eq!(c.package_due, Some(d("2027-01-31")));
     assert_eq!(c.four_people[0].as_deref(), Some("刘副县长"));
     assert_eq!(c.four_people[3].as_deref(), Some("村支书唐某"));
-    assert_eq!(c.assisting, vec!["housing".to_string(), "hrss".to_string()]);
+    assert_eq!(
+        c.assisting,
+        vec![
+            UnitId::new("housing").unwrap(),
+            UnitId::new("hrss").unwrap()
+        ]
+    );
     let units: Vec<String> = c.header.units.iter().map(|u| u.to_string()).collect();
     assert!(
         units.contains(&"housing".into()) && units.contains(&"hrss".into()),
@@ -304,7 +308,10 @@ fn responsibility_joint_handling_aid_and_hearings_merge_and_refuse_bad_input() {
     a.set_aid_paid(&wang, &aid_id, d("2026-12-10")).unwrap();
     assert_eq!(a.read().unwrap().aid[0].paid_on, Some(d("2026-12-10")));
     a.set_assisting(&wang, &housing, false).unwrap();
-    assert_eq!(a.read().unwrap().assisting, vec!["hrss".to_string()]);
+    assert_eq!(
+        a.read().unwrap().assisting,
+        vec![UnitId::new("hrss").unwrap()]
+    );
 
     // Bad input is refused with the reason and changes nothing.
     let before = a.read().unwrap();

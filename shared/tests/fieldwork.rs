@@ -178,7 +178,7 @@ fn repeat_petitions_link_the_same_person_and_matter() {
     let key = |case: &str, on: &str, category: &str, who: Vec<Identity>| MatterKey {
         case: case.into(),
         registered: d(on),
-        category: Some(category.into()),
+        category: Some(lianxin_shared::Code::of(category)),
         petitioners: who.iter().map(fieldwork::PersonKey::of).collect(),
     };
     let cases = vec![

@@ -2,11 +2,12 @@
 //! turned into a case and a case sent to mediation.
 
 use automerge::ActorId;
-use lianxin_shared::dispute::{DisputeDoc, DisputeDraft};
+use lianxin_shared::OptionCode;
 use lianxin_shared::{
     CaseDoc, CaseDraft, Channel, Committee, Date, DocId, Editor, EntryId, MediationKind,
     MediationLevel, Petitioner, UnitId,
 };
+use lianxin_shared::{DisputeDoc, DisputeDraft};
 
 fn d(s: &str) -> Date {
     s.parse().unwrap()
@@ -93,12 +94,18 @@ fn escalation_climbs_the_four_levels_with_who_and_when_and_stops_at_the_top() {
         assert_eq!(&to, want);
     }
     let x = dispute.read().unwrap();
-    assert_eq!(x.level.as_deref(), Some("standing"));
-    assert_eq!(x.result.as_deref(), Some("escalated"));
+    assert_eq!(x.level.code(), Some("standing"));
+    assert_eq!(x.result.code(), Some("escalated"));
     let steps: Vec<(String, String, String)> = x
         .escalations
         .iter()
-        .map(|e| (e.from.clone(), e.to.clone(), e.by.clone()))
+        .map(|e| {
+            (
+                e.from.code().to_string(),
+                e.to.code().to_string(),
+                e.by.clone(),
+            )
+        })
         .collect();
     assert_eq!(steps[0], ("group".into(), "village".into(), "u0".into()));
     assert_eq!(steps[3], ("city".into(), "standing".into(), "u3".into()));
@@ -117,7 +124,7 @@ fn escalation_climbs_the_four_levels_with_who_and_when_and_stops_at_the_top() {
     dispute
         .set("result", "settled", &Editor::new("u5", 30_000))
         .unwrap();
-    assert_eq!(dispute.read().unwrap().result.as_deref(), Some("settled"));
+    assert_eq!(dispute.read().unwrap().result.code(), Some("settled"));
 }
 
 #[test]
@@ -130,8 +137,8 @@ fn a_dispute_becomes_a_case_and_a_case_goes_to_mediation() {
     let mut case = dispute.make_case(&ed, ActorId::random()).unwrap();
     let c = case.read().unwrap();
     let x = dispute.read().unwrap();
-    assert_eq!(x.case.as_deref(), Some(c.header.id.to_string().as_str()));
-    assert_eq!(c.dispute.as_deref(), Some(x.header.id.to_string().as_str()));
+    assert_eq!(x.case, Some(c.header.id));
+    assert_eq!(c.dispute, Some(x.header.id));
     assert_eq!(c.summary, x.summary);
     assert_eq!(c.petitioners[0].name, "张某");
     assert_eq!(c.header.units, x.header.units);
@@ -166,10 +173,10 @@ fn a_dispute_becomes_a_case_and_a_case_goes_to_mediation() {
     let sent = DisputeDoc::from_case(&mut case, &ed, ActorId::random(), Committee::Land).unwrap();
     let s = sent.read().unwrap();
     let c = case.read().unwrap();
-    assert_eq!(s.case.as_deref(), Some(c.header.id.to_string().as_str()));
-    assert_eq!(c.dispute.as_deref(), Some(s.header.id.to_string().as_str()));
+    assert_eq!(s.case, Some(c.header.id));
+    assert_eq!(c.dispute, Some(s.header.id));
     assert_eq!(
-        (s.committee.as_deref(), s.level.as_deref()),
+        (s.committee.code(), s.level.code()),
         (Some("land"), Some("township"))
     );
     assert_eq!(s.parties[0].name, "赵某");

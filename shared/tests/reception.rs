@@ -2,8 +2,9 @@
 //! a received matter made a case in one step.
 
 use automerge::ActorId;
-use lianxin_shared::reception::{MatterDraft, ReceptionDoc, ReceptionDraft};
+use lianxin_shared::OptionCode;
 use lianxin_shared::{Date, DocId, Editor, EntryId, ReceivedOutcome, UnitId};
+use lianxin_shared::{MatterDraft, ReceptionDoc, ReceptionDraft};
 
 fn d(s: &str) -> Date {
     s.parse().unwrap()
@@ -97,7 +98,7 @@ fn a_received_matter_becomes_a_case_in_one_step() {
         .unwrap();
     assert_eq!(case.summary, "反映工程款拖欠");
     assert_eq!(
-        (case.form.as_deref(), case.people),
+        (case.form.code(), case.people),
         (Some("collective"), Some(8))
     );
     assert_eq!(case.leader.as_deref(), Some("刘副县长"));
@@ -109,10 +110,7 @@ fn a_received_matter_becomes_a_case_in_one_step() {
         "registered on the reception day"
     );
     let log = r.read().unwrap();
-    assert_eq!(
-        log.matters[0].case.as_deref(),
-        Some(case.header.id.to_string().as_str())
-    );
+    assert_eq!(log.matters[0].case, Some(case.header.id));
     assert_eq!(log.tally.cases, 1);
     assert!(
         r.matter_to_case(&ed, &id, ActorId::random()).is_err(),

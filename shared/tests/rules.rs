@@ -10,7 +10,7 @@ fn d(s: &str) -> Date {
 fn step(n: u32, kind: &str, on: &str, reason: Option<&str>) -> Step {
     Step {
         id: EntryId::parse(&format!("{n:016x}")).unwrap(),
-        kind: kind.into(),
+        kind: lianxin_shared::Code::of(kind),
         on: d(on),
         reason: reason.map(str::to_string),
         outcome: None,
@@ -338,7 +338,11 @@ fn same_day_handling_check() {
     ];
     for (i, (steps, channel, level, expected)) in table.iter().enumerate() {
         assert_eq!(
-            rules::same_day(steps, *channel, *level),
+            rules::same_day(
+                steps,
+                channel.map(|c| lianxin_shared::Channel::parse(c).unwrap()),
+                level.map(|l| lianxin_shared::Level::parse(l).unwrap())
+            ),
             *expected,
             "row {i}"
         );
@@ -374,7 +378,7 @@ fn codes_are_the_exported_names() {
 #[test]
 fn caseload_row_agrees_with_the_whole_case() {
     use lianxin_shared::demo;
-    use lianxin_shared::row::{CaseRow, SUMMARY_CHARS, StoredRow};
+    use lianxin_shared::{CaseRow, SUMMARY_CHARS, StoredRow};
     let (limits, calendar) = (Limits::default(), holidays());
     let now = 1_790_000_000_000; // 2026-09-21
     let mut rng = demo::Rng::new(11);
@@ -419,7 +423,7 @@ fn caseload_row_agrees_with_the_whole_case() {
 fn rows_link_repeats_and_rate_satisfaction_as_the_cases_do() {
     use lianxin_shared::demo;
     use lianxin_shared::fieldwork::{self, Identity, Satisfaction};
-    use lianxin_shared::row::{CaseRow, StoredRow};
+    use lianxin_shared::{CaseRow, StoredRow};
     let (limits, calendar) = (Limits::default(), holidays());
     let now = 1_790_000_000_000;
     let mut rng = demo::Rng::new(5);
@@ -499,8 +503,8 @@ fn rows_link_repeats_and_rate_satisfaction_as_the_cases_do() {
         .filter_map(|r| r.evaluation)
         .map(|e| e.unit)
         .collect();
-    assert_eq!(office, latest(|e| &e.office));
-    assert_eq!(unit, latest(|e| &e.unit));
+    assert_eq!(office, latest(|e| e.office.code()));
+    assert_eq!(unit, latest(|e| e.unit.code()));
     let rate = fieldwork::satisfaction_rate(&office).unwrap();
     assert!(
         (0.8..1.0).contains(&rate),
@@ -524,7 +528,10 @@ fn matters_are_routed_by_kind_and_category() {
     ];
     for (kind, category, want) in table {
         assert_eq!(
-            rules::route(*kind, *category),
+            rules::route(
+                kind.map(|k| lianxin_shared::MatterKind::parse(k).unwrap()),
+                category.map(|c| lianxin_shared::Category::parse(c).unwrap())
+            ),
             *want,
             "{kind:?} {category:?}"
         );
@@ -548,7 +555,10 @@ fn matters_are_routed_by_kind_and_category() {
     );
     let c = case.read().unwrap();
     assert_eq!(
-        rules::route(c.matter_kind.as_deref(), c.category.as_deref()),
+        rules::route(
+            c.matter_kind.as_ref().and_then(|k| k.known()),
+            c.category.as_ref().and_then(|k| k.known())
+        ),
         Some(Route::Discipline)
     );
 }

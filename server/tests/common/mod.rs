@@ -5,9 +5,11 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use automerge::{AutoCommit, sync, sync::SyncDoc};
 use futures_util::{SinkExt, StreamExt};
 use lianxin_server::{AppState, LoginResponse, demo, device::Device, now_ms, store::Store};
-use lianxin_shared::protocol::{self, ServerMessage};
+use lianxin_shared::DocId;
+use lianxin_shared::protocol::{self, ClientMessage, Outcome, ServerMessage, SyncItem};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::Message};
 
@@ -248,4 +250,48 @@ pub fn find_case(d: &Device, id: &str) -> serde_json::Value {
 
 pub fn home(d: &TestDevice) -> &Path {
     d.dir.path()
+}
+
+/// Pushes `doc` over `socket` as a device would, until the server has it or refuses it.
+pub async fn push_doc(socket: &mut Socket, id: DocId, doc: &mut AutoCommit) -> Result<(), String> {
+    push_with(socket, id, doc, |data| data).await
+}
+
+/// Like [`push_doc`], with every outgoing sync message passed through `mangle`.
+pub async fn push_with(
+    socket: &mut Socket,
+    id: DocId,
+    doc: &mut AutoCommit,
+    mangle: impl Fn(Vec<u8>) -> Vec<u8>,
+) -> Result<(), String> {
+    let mut state = sync::State::new();
+    for _ in 0..10 {
+        let Some(message) = doc.sync().generate_sync_message(&mut state) else {
+            return Ok(());
+        };
+        let data = mangle(message.encode());
+        send(
+            socket,
+            protocol::encode(&ClientMessage::Sync(vec![SyncItem { doc: id, data }])),
+        )
+        .await;
+        let replies = loop {
+            match next(socket).await {
+                Heard::Message(ServerMessage::Replies(r)) => break r,
+                Heard::Message(ServerMessage::Changed(_)) => continue,
+                other => panic!("expected a reply, heard {other:?}"),
+            }
+        };
+        assert_eq!(replies.len(), 1);
+        assert_eq!(replies[0].doc, id);
+        match &replies[0].outcome {
+            Outcome::Refused(reason) => return Err(reason.clone()),
+            Outcome::Sync(Some(data)) => {
+                let m = sync::Message::decode(data).unwrap();
+                doc.sync().receive_sync_message(&mut state, m).unwrap();
+            }
+            Outcome::Sync(None) => {}
+        }
+    }
+    panic!("no agreement after 10 rounds");
 }

@@ -7,9 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fieldwork::{MatterKey, PersonKey, Satisfaction};
+use crate::fieldwork::{MatterKey, PersonKey};
+use crate::kit::schema::Code;
 use crate::rules::{self, Calendar, Colour, Deadline, Lifecycle, Limits, State};
-use crate::{Case, Date};
+use crate::{
+    Case, Category, Channel, Committee, Date, MediationLevel, MediationResult, Satisfaction,
+};
 
 /// Longest summary a row keeps, in characters; the case screen shows the whole text.
 pub const SUMMARY_CHARS: usize = 80;
@@ -20,14 +23,14 @@ pub struct CaseRow {
     pub summary: String,
     /// The responsible unit, or else the unit that registered the case.
     pub unit: String,
-    pub channel: String,
+    pub channel: Option<Code<Channel>>,
     pub state: State,
     pub deadline: Option<Deadline>,
     /// The day received, the category and the petitioners' digests: what repeat linking
     /// compares (see [`CaseRow::matter`]). Rows stored before these existed do not read, and
     /// are worked out again from their documents.
     pub registered: Date,
-    pub category: Option<String>,
+    pub category: Option<Code<Category>>,
     pub petitioners: Vec<PersonKey>,
     /// The evaluation that counts, if the petitioner has given one.
     pub evaluation: Option<Evaluated>,
@@ -52,10 +55,11 @@ impl CaseRow {
             summary: case.summary.chars().take(SUMMARY_CHARS).collect(),
             unit: case
                 .responsible_unit
-                .clone()
-                .or_else(|| case.header.units.first().map(|u| u.to_string()))
+                .as_ref()
+                .or_else(|| case.header.units.first())
+                .map(|u| u.to_string())
                 .unwrap_or_default(),
-            channel: case.channel.clone().unwrap_or_default(),
+            channel: case.channel.clone(),
             state: life.state,
             deadline: life.deadline,
             registered: received,
@@ -63,8 +67,8 @@ impl CaseRow {
             petitioners: case.matter_key().petitioners,
             evaluation: case.evaluation().and_then(|e| {
                 Some(Evaluated {
-                    office: Satisfaction::parse(&e.office).ok()?,
-                    unit: Satisfaction::parse(&e.unit).ok()?,
+                    office: e.office.known()?,
+                    unit: e.unit.known()?,
                 })
             }),
             pending: false,
@@ -98,19 +102,19 @@ impl CaseRow {
 pub struct DisputeRow {
     pub summary: String,
     pub unit: String,
-    pub committee: String,
-    pub level: String,
-    /// `settled`, `not_settled`, `escalated`, or empty while in mediation.
-    pub result: String,
+    pub committee: Option<Code<Committee>>,
+    pub level: Option<Code<MediationLevel>>,
+    /// Settled, not settled or escalated; None while in mediation.
+    pub result: Option<Code<MediationResult>>,
     pub sessions: usize,
     /// The case it became or came from.
-    pub case: Option<String>,
+    pub case: Option<crate::DocId>,
     #[serde(default)]
     pub pending: bool,
 }
 
 impl DisputeRow {
-    pub fn of(d: &crate::dispute::Dispute) -> DisputeRow {
+    pub fn of(d: &crate::Dispute) -> DisputeRow {
         DisputeRow {
             summary: d.summary.chars().take(SUMMARY_CHARS).collect(),
             unit: d
@@ -119,9 +123,9 @@ impl DisputeRow {
                 .first()
                 .map(|u| u.to_string())
                 .unwrap_or_default(),
-            committee: d.committee.clone().unwrap_or_default(),
-            level: d.level.clone().unwrap_or_default(),
-            result: d.result.clone().unwrap_or_default(),
+            committee: d.committee.clone(),
+            level: d.level.clone(),
+            result: d.result.clone(),
             sessions: d.sessions.len(),
             case: d.case.clone(),
             pending: false,
@@ -136,13 +140,13 @@ pub struct ReceptionRow {
     pub leader: String,
     pub place: String,
     pub unit: String,
-    pub tally: crate::reception::Tally,
+    pub tally: crate::Tally,
     #[serde(default)]
     pub pending: bool,
 }
 
 impl ReceptionRow {
-    pub fn of(r: &crate::reception::Reception) -> ReceptionRow {
+    pub fn of(r: &crate::Reception) -> ReceptionRow {
         ReceptionRow {
             on: r.on,
             leader: r.leader.clone().unwrap_or_default(),

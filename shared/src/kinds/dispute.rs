@@ -8,23 +8,87 @@
 //! A dispute can become a case ([`DisputeDoc::make_case`]) and a case can go to mediation
 //! ([`DisputeDoc::from_case`]); each then names the other.
 
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, Value, transaction::Transactable};
+use automerge::{
+    ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
 use serde::Serialize;
 
-use crate::document::{
-    Singles, append_entry, commit, entries, new_document, put_by, put_cell, read_header, str_at,
-    text_at, time_at,
+use crate::kit::cells::{
+    Singles, commit, new_document, read_header, set_field, set_field_text, text_at,
 };
-use crate::vocab::{Committee, MediationKind, MediationLevel, MediationResult};
+use crate::kit::schema::{
+    AT, BY, Code, ID, KindDecl, LINE, LINE_CHARS, ListDecl, TextDecl, ValueType, opt, push_entry,
+    read_list, req,
+};
 use crate::{
-    Case, CaseDoc, CaseDraft, Channel, Conflict, Date, DocId, Editor, EntryId, Error, Header,
-    UnitId,
+    Case, CaseDoc, CaseDraft, Channel, Committee, Conflict, Date, DocId, Editor, EntryId, Error,
+    Header, MediationKind, MediationLevel, MediationResult, UnitId,
 };
 
-pub const KIND_DISPUTE: &str = "dispute";
+const SHORT: ValueType = ValueType::Para { max: LINE_CHARS };
+const PARA: ValueType = ValueType::Para { max: 10_000 };
 
-/// A single-value field of a dispute.
-const FIELDS: &[&str] = &["kind", "committee", "level", "mediator", "result", "case"];
+pub(crate) const PARTIES: ListDecl = ListDecl {
+    name: "parties",
+    entry: &[
+        ID,
+        req("name", LINE),
+        opt("role", SHORT),
+        opt("phone", SHORT),
+    ],
+};
+pub(crate) const SESSIONS: ListDecl = ListDecl {
+    name: "sessions",
+    entry: &[
+        ID,
+        req("on", ValueType::Date),
+        opt("mediator", SHORT),
+        req("text", PARA),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const ESCALATIONS: ListDecl = ListDecl {
+    name: "escalations",
+    entry: &[
+        ID,
+        req("on", ValueType::Date),
+        req("from", ValueType::Code(&MediationLevel::VOCAB)),
+        req("to", ValueType::Code(&MediationLevel::VOCAB)),
+        req("reason", PARA),
+        BY,
+        AT,
+    ],
+};
+
+/// A mediation dispute: the declaration creation, reading and the server's check share.
+pub static DISPUTE: KindDecl = KindDecl {
+    name: "dispute",
+    fields: &[
+        opt("kind", ValueType::Code(&MediationKind::VOCAB)),
+        opt("committee", ValueType::Code(&Committee::VOCAB)),
+        opt("level", ValueType::Code(&MediationLevel::VOCAB)),
+        opt("mediator", LINE),
+        opt("result", ValueType::Code(&MediationResult::VOCAB)),
+        opt("case", ValueType::Doc),
+    ],
+    texts: &[
+        TextDecl {
+            name: "summary",
+            max: 5_000,
+        },
+        TextDecl {
+            name: "agreement",
+            max: 20_000,
+        },
+    ],
+    lists: &[PARTIES, SESSIONS, ESCALATIONS],
+    sets: &[],
+};
+
+fn text(s: &str) -> ScalarValue {
+    ScalarValue::Str(s.into())
+}
 
 /// A new dispute as registered from screening.
 #[derive(Clone, Debug)]
@@ -60,8 +124,8 @@ pub struct Session {
 pub struct Escalation {
     pub id: EntryId,
     pub on: Date,
-    pub from: String,
-    pub to: String,
+    pub from: Code<MediationLevel>,
+    pub to: Code<MediationLevel>,
     pub reason: String,
     pub by: String,
     pub at: i64,
@@ -72,14 +136,14 @@ pub struct Escalation {
 pub struct Dispute {
     pub header: Header,
     pub summary: String,
-    pub kind: Option<String>,
-    pub committee: Option<String>,
+    pub kind: Option<Code<MediationKind>>,
+    pub committee: Option<Code<Committee>>,
     /// The level it is mediated at now (raised by escalations).
-    pub level: Option<String>,
+    pub level: Option<Code<MediationLevel>>,
     pub mediator: Option<String>,
-    pub result: Option<String>,
+    pub result: Option<Code<MediationResult>>,
     /// The case this dispute became, or came from.
-    pub case: Option<String>,
+    pub case: Option<DocId>,
     pub agreement: String,
     pub parties: Vec<Party>,
     pub sessions: Vec<Session>,
@@ -95,19 +159,12 @@ pub struct DisputeDoc {
 impl DisputeDoc {
     pub fn create(draft: &DisputeDraft, editor: &Editor, actor: ActorId) -> DisputeDoc {
         let doc = new_document(
-            KIND_DISPUTE,
+            &DISPUTE,
             draft.id,
             &draft.unit,
             &draft.summary,
             editor,
             actor,
-            |doc| {
-                doc.put_object(ROOT, "agreement", ObjType::Text)?;
-                for list in ["parties", "sessions", "escalations"] {
-                    doc.put_object(ROOT, list, ObjType::List)?;
-                }
-                Ok(())
-            },
         );
         let mut d = DisputeDoc { doc };
         for (field, value) in [
@@ -124,8 +181,8 @@ impl DisputeDoc {
     /// Wraps a document, checking that it is a dispute.
     pub fn from_doc(doc: AutoCommit) -> Result<DisputeDoc, Error> {
         let header = read_header(&doc)?;
-        if header.kind != KIND_DISPUTE {
-            return Err(Error::NotACase(format!(
+        if header.kind != DISPUTE.name {
+            return Err(Error::WrongKind(format!(
                 "a {} is not a dispute",
                 header.kind
             )));
@@ -142,30 +199,15 @@ impl DisputeDoc {
     }
 
     /// Sets kind, committee, level, mediator or result (vocabulary codes; the mediator is a
-    /// name), checked.
+    /// name), checked by [`DISPUTE`]'s types.
     pub fn set(&mut self, field: &str, value: &str, editor: &Editor) -> Result<(), Error> {
-        let value = value.trim();
-        let checked = match field {
-            "kind" => MediationKind::parse(value)?.code().to_string(),
-            "committee" => Committee::parse(value)?.code().to_string(),
-            "level" => MediationLevel::parse(value)?.code().to_string(),
-            "result" => MediationResult::parse(value)?.code().to_string(),
-            "mediator" if !value.is_empty() && value.chars().count() <= 200 => value.to_string(),
-            "mediator" => {
-                return Err(Error::InvalidValue {
-                    field: field.into(),
-                    value: value.into(),
-                    reason: "expected 1 to 200 characters".into(),
-                });
-            }
-            _ => {
-                return Err(Error::UnknownField(
-                    field.into(),
-                    "kind, committee, level, mediator, result".into(),
-                ));
-            }
-        };
-        self.put_single(field, &checked, editor)?;
+        if field == "case" {
+            return Err(Error::UnknownField(
+                field.into(),
+                "kind, committee, level, mediator, result".into(),
+            ));
+        }
+        set_field_text(&mut self.doc, &DISPUTE, field, value, editor)?;
         self.commit(editor);
         Ok(())
     }
@@ -173,7 +215,7 @@ impl DisputeDoc {
     pub fn set_agreement(&mut self, text: &str, editor: &Editor) -> Result<(), Error> {
         let agreement = match self.doc.get(ROOT, "agreement")? {
             Some((Value::Object(ObjType::Text), id)) => id,
-            _ => return Err(Error::NotACase("no agreement text".into())),
+            _ => return Err(Error::Malformed("no agreement text".into())),
         };
         self.doc.update_text(&agreement, text)?;
         self.commit(editor);
@@ -194,17 +236,13 @@ impl DisputeDoc {
                 reason: "a party has a name".into(),
             });
         }
-        let entry = self.append("parties")?;
-        let id = EntryId::random();
-        self.doc.put(&entry, "id", id.as_str())?;
-        self.doc.put(&entry, "name", name.trim())?;
+        let mut values = vec![("name", text(name.trim()))];
         for (key, value) in [("role", role), ("phone", phone)] {
             if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-                self.doc.put(&entry, key, v)?;
+                values.push((key, text(v)));
             }
         }
-        self.commit(editor);
-        Ok(id)
+        self.push(&PARTIES, editor, &values)
     }
 
     /// A mediation session: when, who mediated, what happened.
@@ -222,23 +260,26 @@ impl DisputeDoc {
                 reason: "a session says what happened".into(),
             });
         }
-        let entry = self.append("sessions")?;
-        let id = EntryId::random();
-        self.doc.put(&entry, "id", id.as_str())?;
-        self.doc.put(&entry, "on", on.to_string())?;
-        self.doc.put(&entry, "mediator", mediator.trim())?;
-        self.doc.put(&entry, "text", text.trim())?;
-        self.put_by(&entry, editor)?;
-        self.commit(editor);
-        Ok(id)
+        self.push(
+            &SESSIONS,
+            editor,
+            &[
+                ("on", ScalarValue::Str(on.to_string().into())),
+                ("mediator", ScalarValue::Str(mediator.trim().into())),
+                ("text", ScalarValue::Str(text.trim().into())),
+            ],
+        )
     }
 
     /// Sends the dispute one level up (village group → village → township → city joint
     /// conference → party standing committee), with the reason; the result becomes
     /// "escalated" until the higher level records its own.
     pub fn escalate(&mut self, editor: &Editor, on: Date, reason: &str) -> Result<String, Error> {
-        let current = self.read()?.level.unwrap_or_else(|| "group".into());
-        let from = MediationLevel::parse(&current)?;
+        let current = self.read()?.level;
+        let from = match &current {
+            None => MediationLevel::Group,
+            Some(level) => MediationLevel::parse(level.code())?,
+        };
         let position = MediationLevel::ALL
             .iter()
             .position(|l| *l == from)
@@ -246,7 +287,7 @@ impl DisputeDoc {
         let Some(to) = MediationLevel::ALL.get(position + 1).copied() else {
             return Err(Error::InvalidValue {
                 field: "level".into(),
-                value: current,
+                value: from.code().into(),
                 reason: "already at the highest level".into(),
             });
         };
@@ -257,14 +298,17 @@ impl DisputeDoc {
                 reason: "an escalation gives its reason".into(),
             });
         }
-        let entry = self.append("escalations")?;
-        let id = EntryId::random();
-        self.doc.put(&entry, "id", id.as_str())?;
-        self.doc.put(&entry, "on", on.to_string())?;
-        self.doc.put(&entry, "from", from.code())?;
-        self.doc.put(&entry, "to", to.code())?;
-        self.doc.put(&entry, "reason", reason.trim())?;
-        self.put_by(&entry, editor)?;
+        push_entry(
+            &mut self.doc,
+            &ESCALATIONS,
+            editor,
+            &[
+                ("on", text(&on.to_string())),
+                ("from", text(from.code())),
+                ("to", text(to.code())),
+                ("reason", text(reason.trim())),
+            ],
+        )?;
         self.put_single("level", to.code(), editor)?;
         self.put_single("result", MediationResult::Escalated.code(), editor)?;
         self.commit(editor);
@@ -278,7 +322,7 @@ impl DisputeDoc {
         if let Some(case) = &dispute.case {
             return Err(Error::InvalidValue {
                 field: "case".into(),
-                value: case.clone(),
+                value: case.to_string(),
                 reason: "this dispute is already linked to a case".into(),
             });
         }
@@ -319,14 +363,13 @@ impl DisputeDoc {
         if let Some(d) = &c.dispute {
             return Err(Error::InvalidValue {
                 field: "dispute".into(),
-                value: d.clone(),
+                value: d.to_string(),
                 reason: "this case is already in mediation".into(),
             });
         }
         let unit = c
             .responsible_unit
-            .as_deref()
-            .and_then(|u| UnitId::new(u).ok())
+            .clone()
             .unwrap_or_else(|| c.header.units[0].clone());
         let draft = DisputeDraft {
             id: DocId::random(),
@@ -349,43 +392,38 @@ impl DisputeDoc {
     pub fn read(&self) -> Result<Dispute, Error> {
         let doc = &self.doc;
         let header = read_header(doc)?;
-        let mut singles = Singles::new(doc);
-        let mut single = |name: &str| singles.text(name);
-        let [kind, committee, level, mediator, result, case] =
-            [0, 1, 2, 3, 4, 5].map(|i| single(FIELDS[i]));
-        let parties = entries(doc, "parties")
-            .filter_map(|e| {
-                Some(Party {
-                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
-                    name: str_at(doc, &e, "name").unwrap_or_default(),
-                    role: str_at(doc, &e, "role"),
-                    phone: str_at(doc, &e, "phone"),
-                })
+        let mut f = Singles::new(doc);
+        let parties = read_list(doc, &PARTIES)
+            .map(|e| Party {
+                id: e.id(),
+                name: e.text("name"),
+                role: e.str("role"),
+                phone: e.str("phone"),
             })
             .collect();
-        let mut sessions: Vec<Session> = entries(doc, "sessions")
+        let mut sessions: Vec<Session> = read_list(doc, &SESSIONS)
             .filter_map(|e| {
                 Some(Session {
-                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
-                    on: str_at(doc, &e, "on")?.parse().ok()?,
-                    mediator: str_at(doc, &e, "mediator").unwrap_or_default(),
-                    text: str_at(doc, &e, "text").unwrap_or_default(),
-                    by: str_at(doc, &e, "by").unwrap_or_default(),
-                    at: time_at(doc, &e, "at"),
+                    id: e.id(),
+                    on: e.date("on")?,
+                    mediator: e.text("mediator"),
+                    text: e.text("text"),
+                    by: e.by(),
+                    at: e.at(),
                 })
             })
             .collect();
         sessions.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        let mut escalations: Vec<Escalation> = entries(doc, "escalations")
+        let mut escalations: Vec<Escalation> = read_list(doc, &ESCALATIONS)
             .filter_map(|e| {
                 Some(Escalation {
-                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
-                    on: str_at(doc, &e, "on")?.parse().ok()?,
-                    from: str_at(doc, &e, "from")?,
-                    to: str_at(doc, &e, "to")?,
-                    reason: str_at(doc, &e, "reason").unwrap_or_default(),
-                    by: str_at(doc, &e, "by").unwrap_or_default(),
-                    at: time_at(doc, &e, "at"),
+                    id: e.id(),
+                    on: e.date("on")?,
+                    from: e.code("from")?,
+                    to: e.code("to")?,
+                    reason: e.text("reason"),
+                    by: e.by(),
+                    at: e.at(),
                 })
             })
             .collect();
@@ -393,30 +431,33 @@ impl DisputeDoc {
         Ok(Dispute {
             header,
             summary: text_at(doc, &ROOT, "summary"),
-            kind,
-            committee,
-            level,
-            mediator,
-            result,
-            case,
+            kind: f.code("kind"),
+            committee: f.code("committee"),
+            level: f.code("level"),
+            mediator: f.text("mediator"),
+            result: f.code("result"),
+            case: f.text("case").and_then(|c| c.parse().ok()),
             agreement: text_at(doc, &ROOT, "agreement"),
             parties,
             sessions,
             escalations,
-            conflicts: singles.conflicts,
+            conflicts: f.conflicts,
         })
     }
 
     fn put_single(&mut self, field: &str, value: &str, editor: &Editor) -> Result<(), Error> {
-        put_cell(&mut self.doc, field, value, editor)
+        set_field(&mut self.doc, &DISPUTE, field, text(value), editor)
     }
 
-    fn append(&mut self, key: &str) -> Result<automerge::ObjId, Error> {
-        append_entry(&mut self.doc, key)
-    }
-
-    fn put_by(&mut self, entry: &automerge::ObjId, editor: &Editor) -> Result<(), Error> {
-        put_by(&mut self.doc, entry, editor)
+    fn push(
+        &mut self,
+        list: &ListDecl,
+        editor: &Editor,
+        values: &[(&str, ScalarValue)],
+    ) -> Result<EntryId, Error> {
+        let id = push_entry(&mut self.doc, list, editor, values)?;
+        self.commit(editor);
+        Ok(id)
     }
 
     fn commit(&mut self, editor: &Editor) {

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Date, Step, StepKind};
+use crate::{Category, Channel, Date, Level, MatterKind, Step, StepKind};
 
 /// Rest days beyond weekends (public holidays) and make-up working days 调休上班: the State
 /// Council's notice for the year, entered by the bureau's administrator
@@ -244,6 +244,27 @@ impl Colour {
     }
 }
 
+impl Colour {
+    pub fn en(self) -> &'static str {
+        match self {
+            Colour::Red => "red card",
+            Colour::Yellow => "yellow card",
+            Colour::Blue => "blue card",
+            Colour::Green => "green card",
+        }
+    }
+}
+
+macro_rules! labelled {
+    ($($t:ty),*) => {$(
+        impl crate::kit::schema::Label for $t {
+            fn zh(self) -> &'static str { <$t>::zh(self) }
+            fn en(self) -> &'static str { <$t>::en(self) }
+        }
+    )*};
+}
+labelled!(State, Colour, Route);
+
 /// Something in the steps that breaks the rules, shown to people rather than hidden.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Irregularity {
@@ -287,7 +308,7 @@ pub fn lifecycle(
     };
     for step in steps {
         let on = step.on;
-        let Ok(kind) = StepKind::parse(&step.kind) else {
+        let Some(kind) = step.kind.known() else {
             flag(step, "unknown step kind");
             continue;
         };
@@ -429,10 +450,10 @@ impl Route {
 
 /// Where a matter is to be routed, from its kind and category; None when the petition system
 /// handles it itself. An accusation goes to the discipline bodies whatever its category.
-pub fn route(matter_kind: Option<&str>, category: Option<&str>) -> Option<Route> {
+pub fn route(matter_kind: Option<MatterKind>, category: Option<Category>) -> Option<Route> {
     match (matter_kind, category) {
-        (Some("accusation"), _) => Some(Route::Discipline),
-        (_, Some("law")) => Some(Route::PoliticalLegal),
+        (Some(MatterKind::Accusation), _) => Some(Route::Discipline),
+        (_, Some(Category::Law)) => Some(Route::PoliticalLegal),
         _ => None,
     }
 }
@@ -452,18 +473,18 @@ pub fn colour(life: &Lifecycle, today: Date, limits: &Limits) -> Colour {
 
 /// 当日即办: a visit is assigned (or forwarded) and accepted (receipt notified) on the day it
 /// was registered. None when the rule does not apply (not a visit at county or township level).
-pub fn same_day(steps: &[Step], channel: Option<&str>, level: Option<&str>) -> Option<bool> {
-    if channel != Some("visit") || !matches!(level, Some("county") | Some("township")) {
+pub fn same_day(steps: &[Step], channel: Option<Channel>, level: Option<Level>) -> Option<bool> {
+    if channel != Some(Channel::Visit) || !matches!(level, Some(Level::County | Level::Township)) {
         return None;
     }
-    let first = |kinds: &[&str]| {
+    let first = |kinds: &[StepKind]| {
         steps
             .iter()
-            .find(|s| kinds.contains(&s.kind.as_str()))
+            .find(|s| s.kind.known().is_some_and(|k| kinds.contains(&k)))
             .map(|s| s.on)
     };
-    let registered = first(&["registered"])?;
-    let assigned = first(&["assigned", "forwarded"]);
-    let notified = first(&["notified"]);
+    let registered = first(&[StepKind::Registered])?;
+    let assigned = first(&[StepKind::Assigned, StepKind::Forwarded]);
+    let notified = first(&[StepKind::Notified]);
     Some(assigned == Some(registered) && notified == Some(registered))
 }

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Date;
+pub use crate::Satisfaction;
+use crate::kit::schema::Code;
 use crate::rules::Colour;
-pub use crate::vocab::Satisfaction;
+use crate::{Category, Date};
 
 /// The evenings in a run.
 pub const EVENINGS: usize = 7;
@@ -144,7 +145,7 @@ impl PersonKey {
 pub struct MatterKey {
     pub case: String,
     pub registered: Date,
-    pub category: Option<String>,
+    pub category: Option<Code<Category>>,
     pub petitioners: Vec<PersonKey>,
 }
 
@@ -213,7 +214,7 @@ pub fn linked<'a>(cases: impl IntoIterator<Item = &'a MatterKey>, case: &str) ->
 pub fn repeats(cases: &[MatterKey]) -> BTreeMap<String, Vec<String>> {
     let mut by_key: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for (i, case) in cases.iter().enumerate() {
-        let Some(category) = case.category.as_deref() else {
+        let Some(category) = case.category.as_ref().map(|c| c.code()) else {
             continue;
         };
         for p in &case.petitioners {
@@ -224,7 +225,7 @@ pub fn repeats(cases: &[MatterKey]) -> BTreeMap<String, Vec<String>> {
     }
     let mut out = BTreeMap::new();
     for case in cases {
-        let mut candidates: Vec<usize> = match case.category.as_deref() {
+        let mut candidates: Vec<usize> = match case.category.as_ref().map(|c| c.code()) {
             Some(category) => case
                 .petitioners
                 .iter()
@@ -264,14 +265,78 @@ pub fn satisfaction_rate(evaluations: &[Satisfaction]) -> Option<f64> {
     Some(good as f64 / evaluations.len() as f64)
 }
 
-/// The four-colour board: per unit, the count of cases of each colour (red, yellow, blue,
-/// green), units in id order.
-pub fn board<'a>(
-    cases: impl IntoIterator<Item = (&'a str, Colour)>,
-) -> BTreeMap<&'a str, [usize; 4]> {
-    let mut out: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
-    for (unit, colour) in cases {
-        out.entry(unit).or_default()[colour as usize] += 1;
+/// One case as the four-colour board counts it.
+#[derive(Clone, Copy, Debug)]
+pub struct OnBoard<'a> {
+    pub unit: &'a str,
+    pub colour: Colour,
+    /// It repeats an earlier petition of the same person on the same matter.
+    pub repeat: bool,
+    /// The evaluation that counts: (with the petition office, with the unit).
+    pub evaluation: Option<(Satisfaction, Satisfaction)>,
+}
+
+impl<'a> From<(&'a str, Colour)> for OnBoard<'a> {
+    fn from((unit, colour): (&'a str, Colour)) -> Self {
+        OnBoard {
+            unit,
+            colour,
+            repeat: false,
+            evaluation: None,
+        }
+    }
+}
+
+/// One unit's line of the board, or the total's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BoardLine {
+    /// Red, yellow, blue, green.
+    pub colours: [usize; 4],
+    pub repeats: usize,
+    /// The latest evaluations of the cases: with the petition office, with the unit.
+    pub office: Vec<Satisfaction>,
+    pub unit: Vec<Satisfaction>,
+}
+
+impl BoardLine {
+    fn add(&mut self, case: &OnBoard) {
+        self.colours[case.colour as usize] += 1;
+        self.repeats += usize::from(case.repeat);
+        if let Some((office, unit)) = case.evaluation {
+            self.office.push(office);
+            self.unit.push(unit);
+        }
+    }
+}
+
+/// The four-colour board: per unit (in unit order) and in total, the cases of each colour,
+/// the repeat petitions and the evaluations the satisfaction rates are worked out from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Board<'a> {
+    pub units: BTreeMap<&'a str, BoardLine>,
+    pub total: BoardLine,
+}
+
+impl<'a> std::ops::Index<&str> for Board<'a> {
+    type Output = [usize; 4];
+    /// A unit's colour counts.
+    fn index(&self, unit: &str) -> &[usize; 4] {
+        &self.units[unit].colours
+    }
+}
+
+impl<'a> Board<'a> {
+    pub fn keys(&self) -> impl Iterator<Item = &&'a str> {
+        self.units.keys()
+    }
+}
+
+pub fn board<'a, C: Into<OnBoard<'a>>>(cases: impl IntoIterator<Item = C>) -> Board<'a> {
+    let mut out = Board::default();
+    for case in cases {
+        let case = case.into();
+        out.units.entry(case.unit).or_default().add(&case);
+        out.total.add(&case);
     }
     out
 }

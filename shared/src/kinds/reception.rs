@@ -5,19 +5,73 @@
 //! and people received, resolved on the spot, given a deadline — are worked out from the
 //! matters, and a received matter becomes a case in one step ([`ReceptionDoc::matter_to_case`]).
 
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use automerge::{ActorId, AutoCommit, ScalarValue};
 use serde::Serialize;
 
-use crate::document::{
-    Singles, append_entry, commit, entries, new_document, put_by, put_cell, read_header, str_at,
-    time_at,
+use crate::kit::cells::{Singles, commit, new_document, read_header, set_field};
+use crate::kit::schema::{
+    AT, BY, Code, ID, KindDecl, LINE, LINE_CHARS, ListDecl, TextDecl, ValueType, opt, push_entry,
+    read_list, req, update_entry,
 };
-use crate::vocab::ReceivedOutcome;
 use crate::{
-    CaseDoc, CaseDraft, Channel, Conflict, Date, DocId, Editor, EntryId, Error, Header, UnitId,
+    CaseDoc, CaseDraft, Channel, Conflict, Date, DocId, Editor, EntryId, Error, Header,
+    ReceivedOutcome, UnitId,
 };
 
-pub const KIND_RECEPTION: &str = "reception";
+const SHORT: ValueType = ValueType::Para { max: LINE_CHARS };
+
+pub(crate) const MATTERS: ListDecl = ListDecl {
+    name: "matters",
+    entry: &[
+        ID,
+        req("summary", ValueType::Para { max: 5_000 }),
+        req(
+            "people",
+            ValueType::Int {
+                min: 1,
+                max: 100_000,
+            },
+        ),
+        req("petitioner", LINE),
+        opt("phone", SHORT),
+        req("outcome", ValueType::Code(&ReceivedOutcome::VOCAB)),
+        opt("due", ValueType::Date),
+        opt("case", ValueType::Doc),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const APPOINTMENTS: ListDecl = ListDecl {
+    name: "appointments",
+    entry: &[
+        ID,
+        req("name", LINE),
+        opt("phone", SHORT),
+        req("matter", ValueType::Para { max: 5_000 }),
+        BY,
+        AT,
+    ],
+};
+
+/// A leader's reception day: the declaration creation, reading and the server's check share.
+pub static RECEPTION: KindDecl = KindDecl {
+    name: "reception",
+    fields: &[
+        opt("on", ValueType::Date),
+        opt("leader", LINE),
+        opt("place", LINE),
+    ],
+    texts: &[TextDecl {
+        name: "summary",
+        max: 5_000,
+    }],
+    lists: &[MATTERS, APPOINTMENTS],
+    sets: &[],
+};
+
+fn text(s: &str) -> ScalarValue {
+    ScalarValue::Str(s.into())
+}
 
 #[derive(Clone, Debug)]
 pub struct ReceptionDraft {
@@ -48,10 +102,10 @@ pub struct Matter {
     pub people: i64,
     pub petitioner: String,
     pub phone: Option<String>,
-    pub outcome: String,
+    pub outcome: Code<ReceivedOutcome>,
     pub due: Option<Date>,
     /// The case it became.
-    pub case: Option<String>,
+    pub case: Option<DocId>,
     pub by: String,
     pub at: i64,
 }
@@ -114,31 +168,37 @@ impl ReceptionDoc {
             draft.leader.trim(),
             draft.place.trim()
         );
-        let doc = new_document(
-            KIND_RECEPTION,
-            draft.id,
-            &draft.unit,
-            &summary,
-            editor,
-            actor,
-            |doc| {
-                doc.put_object(ROOT, "matters", ObjType::List)?;
-                doc.put_object(ROOT, "appointments", ObjType::List)?;
-                Ok(())
-            },
-        );
+        let doc = new_document(&RECEPTION, draft.id, &draft.unit, &summary, editor, actor);
         let mut r = ReceptionDoc { doc };
-        put_cell(&mut r.doc, "on", draft.on.to_string(), editor)?;
-        put_cell(&mut r.doc, "leader", draft.leader.trim(), editor)?;
-        put_cell(&mut r.doc, "place", draft.place.trim(), editor)?;
+        set_field(
+            &mut r.doc,
+            &RECEPTION,
+            "on",
+            text(&draft.on.to_string()),
+            editor,
+        )?;
+        set_field(
+            &mut r.doc,
+            &RECEPTION,
+            "leader",
+            text(draft.leader.trim()),
+            editor,
+        )?;
+        set_field(
+            &mut r.doc,
+            &RECEPTION,
+            "place",
+            text(draft.place.trim()),
+            editor,
+        )?;
         commit(&mut r.doc, editor);
         Ok(r)
     }
 
     pub fn from_doc(doc: AutoCommit) -> Result<ReceptionDoc, Error> {
         let header = read_header(&doc)?;
-        if header.kind != KIND_RECEPTION {
-            return Err(Error::NotACase(format!(
+        if header.kind != RECEPTION.name {
+            return Err(Error::WrongKind(format!(
                 "a {} is not a reception day",
                 header.kind
             )));
@@ -199,20 +259,19 @@ impl ReceptionDoc {
             }
             _ => {}
         }
-        let entry = append_entry(&mut self.doc, "matters")?;
-        let id = EntryId::random();
-        self.doc.put(&entry, "id", id.as_str())?;
-        self.doc.put(&entry, "summary", m.summary.trim())?;
-        self.doc.put(&entry, "people", m.people)?;
-        self.doc.put(&entry, "petitioner", m.petitioner.trim())?;
+        let mut values = vec![
+            ("summary", text(m.summary.trim())),
+            ("people", ScalarValue::Int(m.people)),
+            ("petitioner", text(m.petitioner.trim())),
+            ("outcome", text(m.outcome.code())),
+        ];
         if let Some(p) = m.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            self.doc.put(&entry, "phone", p)?;
+            values.push(("phone", text(p)));
         }
-        self.doc.put(&entry, "outcome", m.outcome.code())?;
         if let (ReceivedOutcome::Deadline, Some(due)) = (m.outcome, m.due) {
-            self.doc.put(&entry, "due", due.to_string())?;
+            values.push(("due", text(&due.to_string())));
         }
-        put_by(&mut self.doc, &entry, editor)?;
+        let id = push_entry(&mut self.doc, &MATTERS, editor, &values)?;
         commit(&mut self.doc, editor);
         Ok(id)
     }
@@ -232,15 +291,11 @@ impl ReceptionDoc {
                 reason: "an appointment names who comes and about what".into(),
             });
         }
-        let entry = append_entry(&mut self.doc, "appointments")?;
-        let id = EntryId::random();
-        self.doc.put(&entry, "id", id.as_str())?;
-        self.doc.put(&entry, "name", name.trim())?;
+        let mut values = vec![("name", text(name.trim())), ("matter", text(matter.trim()))];
         if let Some(p) = phone.map(str::trim).filter(|p| !p.is_empty()) {
-            self.doc.put(&entry, "phone", p)?;
+            values.push(("phone", text(p)));
         }
-        self.doc.put(&entry, "matter", matter.trim())?;
-        put_by(&mut self.doc, &entry, editor)?;
+        let id = push_entry(&mut self.doc, &APPOINTMENTS, editor, &values)?;
         commit(&mut self.doc, editor);
         Ok(id)
     }
@@ -262,7 +317,7 @@ impl ReceptionDoc {
         if let Some(case) = &m.case {
             return Err(Error::InvalidValue {
                 field: "case".into(),
-                value: case.clone(),
+                value: case.to_string(),
                 reason: "this matter is already a case".into(),
             });
         }
@@ -300,12 +355,16 @@ impl ReceptionDoc {
                 },
             )?;
         }
-        let entry = entries(&self.doc, "matters")
-            .find(|e| str_at(&self.doc, e, "id").as_deref() == Some(matter.as_str()))
-            .ok_or_else(|| Error::NoSuchEntry(matter.to_string()))?;
-        self.doc.put(&entry, "case", draft.id.to_string())?;
-        self.doc
-            .put(&entry, "outcome", ReceivedOutcome::Case.code())?;
+        let (id, cases) = (matter.as_str(), &MATTERS);
+        update_entry(
+            &mut self.doc,
+            cases,
+            id,
+            "case",
+            Some(text(&draft.id.to_string())),
+        )?;
+        let outcome = Some(text(ReceivedOutcome::Case.code()));
+        update_entry(&mut self.doc, cases, id, "outcome", outcome)?;
         commit(&mut self.doc, editor);
         Ok(case)
     }
@@ -313,63 +372,52 @@ impl ReceptionDoc {
     pub fn read(&self) -> Result<Reception, Error> {
         let doc = &self.doc;
         let header = read_header(doc)?;
-        let mut singles = Singles::new(doc);
-        let mut single = |name: &str| singles.text(name);
-        let on = single("on").and_then(|d| d.parse().ok());
-        let leader = single("leader");
-        let place = single("place");
-        let mut matters: Vec<Matter> = entries(doc, "matters")
+        let mut f = Singles::new(doc);
+        let mut matters: Vec<Matter> = read_list(doc, &MATTERS)
             .filter_map(|e| {
                 Some(Matter {
-                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
-                    summary: str_at(doc, &e, "summary").unwrap_or_default(),
-                    people: match doc.get(&e, "people") {
-                        Ok(Some((automerge::Value::Scalar(v), _))) => v.as_i64().unwrap_or(1),
-                        _ => 1,
-                    },
-                    petitioner: str_at(doc, &e, "petitioner").unwrap_or_default(),
-                    phone: str_at(doc, &e, "phone"),
-                    outcome: str_at(doc, &e, "outcome").unwrap_or_default(),
-                    due: str_at(doc, &e, "due").and_then(|d| d.parse().ok()),
-                    case: str_at(doc, &e, "case"),
-                    by: str_at(doc, &e, "by").unwrap_or_default(),
-                    at: time_at(doc, &e, "at"),
+                    id: e.id(),
+                    summary: e.text("summary"),
+                    people: e.int("people").unwrap_or(1),
+                    petitioner: e.text("petitioner"),
+                    phone: e.str("phone"),
+                    outcome: e.code("outcome")?,
+                    due: e.date("due"),
+                    case: e.str("case").and_then(|c| c.parse().ok()),
+                    by: e.by(),
+                    at: e.at(),
                 })
             })
             .collect();
         matters.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-        let mut appointments: Vec<Appointment> = entries(doc, "appointments")
-            .filter_map(|e| {
-                Some(Appointment {
-                    id: EntryId::parse(&str_at(doc, &e, "id")?).ok()?,
-                    name: str_at(doc, &e, "name").unwrap_or_default(),
-                    phone: str_at(doc, &e, "phone"),
-                    matter: str_at(doc, &e, "matter").unwrap_or_default(),
-                    by: str_at(doc, &e, "by").unwrap_or_default(),
-                    at: time_at(doc, &e, "at"),
-                })
+        let mut appointments: Vec<Appointment> = read_list(doc, &APPOINTMENTS)
+            .map(|e| Appointment {
+                id: e.id(),
+                name: e.text("name"),
+                phone: e.str("phone"),
+                matter: e.text("matter"),
+                by: e.by(),
+                at: e.at(),
             })
             .collect();
         appointments.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        let count = |o: ReceivedOutcome| matters.iter().filter(|m| m.outcome.is(o)).count();
         let tally = Tally {
             matters: matters.len(),
             people: matters.iter().map(|m| m.people).sum(),
-            on_the_spot: matters
-                .iter()
-                .filter(|m| m.outcome == "on_the_spot")
-                .count(),
-            deadline: matters.iter().filter(|m| m.outcome == "deadline").count(),
+            on_the_spot: count(ReceivedOutcome::OnTheSpot),
+            deadline: count(ReceivedOutcome::Deadline),
             cases: matters.iter().filter(|m| m.case.is_some()).count(),
         };
         Ok(Reception {
             header,
-            on,
-            leader,
-            place,
+            on: f.date("on"),
+            leader: f.text("leader"),
+            place: f.text("place"),
             matters,
             appointments,
             tally,
-            conflicts: singles.conflicts,
+            conflicts: f.conflicts,
         })
     }
 }

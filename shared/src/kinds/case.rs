@@ -6,7 +6,11 @@
 
 use serde::Serialize;
 
-use crate::{Date, DocId, EntryId, UnitId};
+use crate::kit::schema::Code;
+use crate::{
+    Category, Channel, Date, DocId, EntryId, EveningOutcome, Form, Level, MatterKind, Outcome,
+    Satisfaction, Source, StepKind, UnitId,
+};
 
 /// The fixed part of every document: what it is, who owns it, who made it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,15 +30,15 @@ pub struct Header {
 pub struct Case {
     pub header: Header,
     pub reference: Option<String>,
-    pub channel: Option<String>,
-    pub form: Option<String>,
+    pub channel: Option<Code<Channel>>,
+    pub form: Option<Code<Form>>,
     pub people: Option<i64>,
-    pub level: Option<String>,
-    pub source: Option<String>,
-    pub category: Option<String>,
+    pub level: Option<Code<Level>>,
+    pub source: Option<Code<Source>>,
+    pub category: Option<Code<Category>>,
     /// `suggestion`, `accusation` or `request` (see [`crate::rules::route`]).
-    pub matter_kind: Option<String>,
-    pub responsible_unit: Option<String>,
+    pub matter_kind: Option<Code<MatterKind>>,
+    pub responsible_unit: Option<UnitId>,
     pub handler: Option<String>,
     pub leader: Option<String>,
     pub archived: bool,
@@ -50,7 +54,7 @@ pub struct Case {
     /// One entry per evening logged (two visitors may log the same evening), ordered by date.
     pub evening_logs: Vec<EveningEntry>,
     /// How the seven-evenings plan ended (`resolved` or `continue`), once it has.
-    pub evening_outcome: Option<String>,
+    pub evening_outcome: Option<Code<EveningOutcome>>,
     /// The petitioner's evaluations, oldest first; the latest counts.
     pub evaluations: Vec<Evaluation>,
     /// The leader's case package: the day it is to be resolved by (the leader is `leader`).
@@ -60,13 +64,13 @@ pub struct Case {
     /// Progress notes on package tasks, commitments and the four people, ordered by date.
     pub progress: Vec<Progress>,
     /// Units assisting in joint handling; the responsible unit leads.
-    pub assisting: Vec<String>,
+    pub assisting: Vec<UnitId>,
     /// Hardship aid, in the order recorded.
     pub aid: Vec<Aid>,
     /// Public evaluation hearings, ordered by date.
     pub hearings: Vec<Hearing>,
     /// The mediation dispute this case became, or came from.
-    pub dispute: Option<String>,
+    pub dispute: Option<DocId>,
     /// Single-value fields set differently on several devices and not yet chosen between.
     pub conflicts: Vec<Conflict>,
 }
@@ -189,10 +193,10 @@ pub struct EveningEntry {
 pub struct Evaluation {
     pub id: EntryId,
     pub on: Date,
-    /// Satisfaction code for the petition office.
-    pub office: String,
-    /// Satisfaction code for the responsible unit.
-    pub unit: String,
+    /// Satisfaction with the petition office.
+    pub office: Code<Satisfaction>,
+    /// Satisfaction with the responsible unit.
+    pub unit: Code<Satisfaction>,
     pub by: String,
     pub at: i64,
 }
@@ -209,10 +213,10 @@ pub struct Petitioner {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Step {
     pub id: EntryId,
-    pub kind: String,
+    pub kind: Code<StepKind>,
     pub on: Date,
     pub reason: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Code<Outcome>>,
     pub by: String,
     pub at: i64,
 }

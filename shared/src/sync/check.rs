@@ -5,12 +5,11 @@
 //! reason. Whether the user may touch the document's units is the server's to decide, with
 //! the headers this returns.
 
-use automerge::{ActorId, AutoCommit, Change, ObjType, ROOT, ReadDoc, Value, sync, sync::SyncDoc};
+use automerge::{ActorId, AutoCommit, Change, ReadDoc, sync, sync::SyncDoc};
 
-use crate::dispute::KIND_DISPUTE;
-use crate::document::{KIND_CASE, SCHEMA_VERSION, read_header};
-use crate::reception::KIND_RECEPTION;
-use crate::{DocId, Header};
+use crate::kit::cells::read_header;
+use crate::kit::schema::{SCHEMA_VERSION, check};
+use crate::{DocId, Header, Kind};
 
 /// Why a device's changes were not accepted. The message is shown to the device's user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -106,12 +105,12 @@ pub fn check_incoming(
             after.id.short()
         )));
     }
-    if ![KIND_CASE, KIND_DISPUTE, KIND_RECEPTION].contains(&after.kind.as_str()) {
+    let Some(kind) = Kind::from_name(&after.kind) else {
         return Err(Refusal::Schema(format!(
             "unknown document kind {:?}",
             after.kind
         )));
-    }
+    };
     if after.schema > SCHEMA_VERSION {
         return Err(Refusal::Schema(format!(
             "schema version {} is newer than this server's {SCHEMA_VERSION}; update the server",
@@ -142,7 +141,7 @@ pub fn check_incoming(
             )));
         }
     }
-    check_shape(&doc, &after.kind)?;
+    check(&doc, kind.decl()).map_err(|v| Refusal::Schema(v.to_string()))?;
     Ok(Checked {
         doc,
         state,
@@ -152,62 +151,12 @@ pub fn check_incoming(
     })
 }
 
-/// The root keys a case must keep with their types, when present.
-fn check_shape(doc: &AutoCommit, kind: &str) -> Result<(), Refusal> {
-    let dispute = [
-        ("fields", ObjType::Map),
-        ("summary", ObjType::Text),
-        ("agreement", ObjType::Text),
-        ("parties", ObjType::List),
-        ("sessions", ObjType::List),
-        ("escalations", ObjType::List),
-    ];
-    let reception = [
-        ("fields", ObjType::Map),
-        ("summary", ObjType::Text),
-        ("matters", ObjType::List),
-        ("appointments", ObjType::List),
-    ];
-    let case = [
-        ("fields", ObjType::Map),
-        ("summary", ObjType::Text),
-        ("notes", ObjType::Text),
-        ("petitioners", ObjType::List),
-        ("steps", ObjType::List),
-        ("follow_ups", ObjType::List),
-        ("evening_starts", ObjType::List),
-        ("evening_logs", ObjType::List),
-        ("evaluations", ObjType::List),
-        ("progress", ObjType::List),
-        ("aid", ObjType::List),
-        ("hearings", ObjType::List),
-        ("assisting", ObjType::Map),
-    ];
-    let expected: &[(&str, ObjType)] = match kind {
-        KIND_DISPUTE => &dispute,
-        KIND_RECEPTION => &reception,
-        _ => &case,
-    };
-    for &(key, kind) in expected {
-        // Every value under the key counts, conflicting ones included.
-        let all = doc
-            .get_all(ROOT, key)
-            .map_err(|e| Refusal::Schema(format!("{key}: {e}")))?;
-        if !all
-            .iter()
-            .all(|(v, _)| matches!(v, Value::Object(k) if *k == kind))
-        {
-            return Err(Refusal::Schema(format!("{key} must be a {kind:?}")));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{CaseDoc, CaseDraft, Channel, Editor, Field, UnitId};
     use automerge::transaction::Transactable;
+    use automerge::{ROOT, ReadDoc};
 
     fn server_and_device() -> (AutoCommit, CaseDoc, DocId, ActorId) {
         let actor = ActorId::random();
@@ -349,8 +298,8 @@ mod tests {
 
     #[test]
     fn a_dispute_is_checked_like_a_case_with_its_own_shape() {
-        use crate::dispute::{DisputeDoc, DisputeDraft};
         use crate::{Committee, MediationKind, MediationLevel};
+        use crate::{DisputeDoc, DisputeDraft};
         let actor = ActorId::random();
         let draft = DisputeDraft {
             id: DocId::random(),
@@ -385,7 +334,7 @@ mod tests {
 
     #[test]
     fn a_reception_day_is_accepted_with_its_shape() {
-        use crate::reception::{ReceptionDoc, ReceptionDraft};
+        use crate::{ReceptionDoc, ReceptionDraft};
         let actor = ActorId::random();
         let draft = ReceptionDraft {
             id: DocId::random(),

@@ -3,6 +3,7 @@
 //! (shown by default) and its English label.
 
 use crate::Error;
+use crate::kit::schema::{Label, Vocab, Vocabulary};
 
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
@@ -15,6 +16,7 @@ macro_rules! vocabulary {
             pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
             pub fn zh(self) -> &'static str { match self { $($name::$variant => $zh),+ } }
             pub fn en(self) -> &'static str { match self { $($name::$variant => $en),+ } }
+            pub const VOCAB: Vocab = Vocab { name: $field, codes: &[$($code),+] };
             pub fn parse(code: &str) -> Result<Self, Error> {
                 match code {
                     $($code => Ok($name::$variant),)+
@@ -25,6 +27,18 @@ macro_rules! vocabulary {
                     }),
                 }
             }
+        }
+
+        impl Label for $name {
+            fn zh(self) -> &'static str { $name::zh(self) }
+            fn en(self) -> &'static str { $name::en(self) }
+        }
+
+        impl Vocabulary for $name {
+            const VOCAB: Vocab = $name::VOCAB;
+            fn code(self) -> &'static str { $name::code(self) }
+            fn from_code(code: &str) -> Option<Self> { $name::parse(code).ok() }
+            fn all() -> &'static [Self] { $name::ALL }
         }
 
         impl std::fmt::Display for $name {

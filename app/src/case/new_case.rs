@@ -1,0 +1,107 @@
+//! Registering a new case.
+
+use leptos::prelude::*;
+
+use crate::Screen;
+use lianxin_shared::{DocId, Field, UnitId};
+
+use super::{editor, label, options};
+use crate::Ctx;
+use crate::i18n::t;
+use crate::with_engine;
+use lianxin_shared::{CaseDoc, CaseDraft, Channel};
+
+/// Registers a new case: channel, individual or collective with the number of people, unit,
+/// summary.
+#[component]
+pub fn NewCase(ctx: Ctx) -> impl IntoView {
+    let lang = ctx.lang;
+    let units = ctx.units;
+    let unit = RwSignal::new(
+        units
+            .get_untracked()
+            .first()
+            .map(|u| u.0.clone())
+            .unwrap_or_default(),
+    );
+    let channel = RwSignal::new("visit".to_string());
+    let form = RwSignal::new("individual".to_string());
+    let people = RwSignal::new("1".to_string());
+    let summary = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let create = move |_| {
+        let ed = editor(ctx);
+        let result = (|| -> Result<DocId, String> {
+            let unit = UnitId::new(&unit.get_untracked()).map_err(|e| e.to_string())?;
+            let channel = Channel::parse(&channel.get_untracked()).map_err(|e| e.to_string())?;
+            let text = summary.get_untracked();
+            if text.trim().is_empty() {
+                return Err(t(lang.get_untracked(), "summary_needed").to_string());
+            }
+            let draft = CaseDraft::new(unit, channel, text.trim());
+            let id = draft.id;
+            let (form, people) = (form.get_untracked(), people.get_untracked());
+            with_engine(|e| {
+                let actor = e.actor.clone();
+                e.edit(id, |doc| {
+                    let mut case = CaseDoc::create(&draft, &ed, actor);
+                    case.set(Field::Form, &form, &ed)?;
+                    case.set(Field::People, &people, &ed)?;
+                    *doc = Some(case);
+                    Ok(())
+                })
+            })
+            .ok_or("not signed in")??;
+            Ok(id)
+        })();
+        match result {
+            Ok(id) => {
+                ctx.replace(&[Screen::Case(id.to_string())]);
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    view! {
+        <div class="case new-case" data-testid="new-case">
+            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
+            <h2>{move || t(lang.get(), "new_case")}</h2>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+            <section class="fields">
+                <label><span>{move || t(lang.get(), "unit")}</span>
+                    <select name="unit" on:change=move |ev| unit.set(event_target_value(&ev))>
+                        {move || units.get().into_iter().map(|(id, name)| {
+                            let selected = unit.get_untracked() == id;
+                            view! { <option value=id selected=selected>{name}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label><span>{move || t(lang.get(), "channel")}</span>
+                    <select name="channel" on:change=move |ev| channel.set(event_target_value(&ev))>
+                        {options("channel").into_iter().map(|code| view! {
+                            <option value=code selected=code == "visit">{move || label("channel", code, lang.get())}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label><span>{move || t(lang.get(), "form")}</span>
+                    <select name="form" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        if v == "individual" { people.set("1".into()); } else if people.get_untracked() == "1" { people.set("5".into()); }
+                        form.set(v);
+                    }>
+                        {options("form").into_iter().map(|code| view! {
+                            <option value=code selected=code == "individual">{move || label("form", code, lang.get())}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label><span>{move || t(lang.get(), "people")}</span>
+                    <input name="people" type="number" min="1" prop:value=people on:input=move |ev| people.set(event_target_value(&ev))/>
+                </label>
+            </section>
+            <textarea name="summary" placeholder=move || t(lang.get(), "summary") prop:value=summary
+                on:input=move |ev| summary.set(event_target_value(&ev))></textarea>
+            <button data-testid="create" on:click=create>{move || t(lang.get(), "register")}</button>
+        </div>
+    }
+}

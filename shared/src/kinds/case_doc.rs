@@ -1,0 +1,1103 @@
+//! The case document: its declaration ([`CASE`]), how a case lives in Automerge, and the only
+//! way to edit it.
+//!
+//! Layout (root map), as [`CASE`] declares it:
+//!
+//! ```text
+//! header      map   id, schema, kind, created_by, created_at, units: map unit -> true
+//! fields      map   field name -> map { v, by, at }     single values (one wins, conflicts kept)
+//! summary     text  character-level merge
+//! notes       text  character-level merge
+//! petitioners list  map { id, name, id_number, phone, address }
+//! steps       list  map { id, kind, on, reason, outcome, by, at }
+//! follow_ups  list  map { id, on, text, place, visitors, met, attitude, outcome, next_step, by, at }
+//! …           lists of seven evenings, evaluations, progress, aid and hearings
+//! assisting   map   unit -> flag
+//! ```
+//!
+//! A single value is written as a fresh map holding the value with who set it and when, so
+//! that when two devices set a field concurrently both maps survive and each still says who
+//! set it. Fields added in later schema versions read as absent from older documents.
+
+// tidy: long because a case is one kind: its declaration, every edit and its hydration
+// belong together (the dispute and the reception day are the same shape, shorter).
+
+use automerge::transaction::Transactable;
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
+
+use crate::Date;
+use crate::kinds::case::{
+    Aid, Case, Evaluation, EveningEntry, EveningStart, FollowUp, Hearing, Petitioner, Progress,
+    Step,
+};
+use crate::kit::cells::{
+    Editor, Singles, commit, map_obj, new_document, read_header, set_field, text_at,
+};
+use crate::kit::schema::{
+    AT, BY, FieldDecl, ID, KindDecl, LINE, LINE_CHARS, ListDecl, TextDecl, ValueType, opt,
+    push_entry, read_list, req, update_entry,
+};
+use crate::{
+    Category, Channel, Commitment, DocId, EntryId, Error, EveningOutcome, Form, FourRole, Level,
+    MatterKind, Outcome, PackageTask, Satisfaction, Source, StepKind, UnitId,
+};
+
+/// An optional short text (may be empty).
+const SHORT: ValueType = ValueType::Para { max: LINE_CHARS };
+/// A paragraph: reasons, outcomes, what was talked about.
+const PARA: ValueType = ValueType::Para { max: 10_000 };
+
+pub(crate) const PETITIONERS: ListDecl = ListDecl {
+    name: "petitioners",
+    entry: &[
+        ID,
+        req("name", LINE),
+        opt("id_number", LINE),
+        opt("phone", LINE),
+        opt("address", LINE),
+    ],
+};
+pub(crate) const STEPS: ListDecl = ListDecl {
+    name: "steps",
+    entry: &[
+        ID,
+        req("kind", ValueType::Code(&StepKind::VOCAB)),
+        req("on", ValueType::Date),
+        opt("reason", PARA),
+        opt("outcome", ValueType::Code(&Outcome::VOCAB)),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const FOLLOW_UPS: ListDecl = ListDecl {
+    name: "follow_ups",
+    entry: &[
+        ID,
+        req("on", ValueType::Date),
+        req("text", PARA),
+        opt("place", SHORT),
+        opt("visitors", SHORT),
+        opt("met", SHORT),
+        opt("attitude", SHORT),
+        opt("outcome", PARA),
+        opt("next_step", PARA),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const EVENING_STARTS: ListDecl = ListDecl {
+    name: "evening_starts",
+    entry: &[
+        ID,
+        req("on", ValueType::Date),
+        req("visitors", LINE),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const EVENING_LOGS: ListDecl = ListDecl {
+    name: "evening_logs",
+    entry: &[
+        ID,
+        req("on", ValueType::Date),
+        req("held", ValueType::Bool),
+        opt("time", SHORT),
+        opt("talk", PARA),
+        opt("attitude", SHORT),
+        opt("agreement", PARA),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const EVALUATIONS: ListDecl = ListDecl {
+    name: "evaluations",
+    entry: &[
+        ID,
+        req("on", ValueType::Date),
+        req("office", ValueType::Code(&Satisfaction::VOCAB)),
+        req("unit", ValueType::Code(&Satisfaction::VOCAB)),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const PROGRESS: ListDecl = ListDecl {
+    name: "progress",
+    entry: &[
+        ID,
+        req(
+            "track",
+            ValueType::AnyCode(&[&PackageTask::VOCAB, &Commitment::VOCAB, &FourRole::VOCAB]),
+        ),
+        req("on", ValueType::Date),
+        opt("text", PARA),
+        opt("done", ValueType::Bool),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const AID: ListDecl = ListDecl {
+    name: "aid",
+    entry: &[
+        ID,
+        req(
+            "amount",
+            ValueType::Int {
+                min: 1,
+                max: 10_000_000,
+            },
+        ),
+        req("reason", PARA),
+        req("approved_by", LINE),
+        opt("approved_on", ValueType::Date),
+        opt("paid_on", ValueType::Date),
+        BY,
+        AT,
+    ],
+};
+pub(crate) const HEARINGS: ListDecl = ListDecl {
+    name: "hearings",
+    entry: &[
+        ID,
+        req("on", ValueType::Date),
+        req("participants", PARA),
+        req("conclusion", PARA),
+        BY,
+        AT,
+    ],
+};
+
+/// Every single-value field of a case, with its type (see [`Field`] for each one's meaning).
+const CASE_FIELDS: &[FieldDecl] = &[
+    opt("reference", LINE),
+    opt("channel", ValueType::Code(&Channel::VOCAB)),
+    opt("form", ValueType::Code(&Form::VOCAB)),
+    opt(
+        "people",
+        ValueType::Int {
+            min: 1,
+            max: 100_000,
+        },
+    ),
+    opt("level", ValueType::Code(&Level::VOCAB)),
+    opt("source", ValueType::Code(&Source::VOCAB)),
+    opt("category", ValueType::Code(&Category::VOCAB)),
+    opt("responsible_unit", ValueType::Unit),
+    opt("handler", LINE),
+    opt("leader", LINE),
+    opt("archived", ValueType::Bool),
+    opt("evening_outcome", ValueType::Code(&EveningOutcome::VOCAB)),
+    opt("package_due", ValueType::Date),
+    opt("four_county_leader", LINE),
+    opt("four_dept_leader", LINE),
+    opt("four_township_leader", LINE),
+    opt("four_officer", LINE),
+    opt("dispute", ValueType::Doc),
+    opt("matter_kind", ValueType::Code(&MatterKind::VOCAB)),
+];
+
+/// A petition matter 信访事项: the declaration creation, reading and the server's check share.
+pub static CASE: KindDecl = KindDecl {
+    name: "case",
+    fields: CASE_FIELDS,
+    texts: &[
+        TextDecl {
+            name: "summary",
+            max: 5_000,
+        },
+        TextDecl {
+            name: "notes",
+            max: 200_000,
+        },
+    ],
+    lists: &[
+        PETITIONERS,
+        STEPS,
+        FOLLOW_UPS,
+        EVENING_STARTS,
+        EVENING_LOGS,
+        EVALUATIONS,
+        PROGRESS,
+        AID,
+        HEARINGS,
+    ],
+    sets: &["assisting"],
+};
+
+/// What a new case needs.
+#[derive(Clone, Debug)]
+pub struct CaseDraft {
+    pub id: DocId,
+    pub unit: UnitId,
+    pub channel: Channel,
+    pub summary: String,
+}
+
+impl CaseDraft {
+    pub fn new(unit: UnitId, channel: Channel, summary: &str) -> Self {
+        CaseDraft {
+            id: DocId::random(),
+            unit,
+            channel,
+            summary: summary.to_string(),
+        }
+    }
+}
+
+/// A single-value field of a case, by name: [`CASE`] says its type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Field {
+    Reference,
+    Channel,
+    Form,
+    People,
+    Level,
+    Source,
+    Category,
+    ResponsibleUnit,
+    Handler,
+    Leader,
+    Archived,
+    /// How the seven-evenings plan ended.
+    EveningOutcome,
+    /// The leader's case package: the day it is to be resolved by.
+    PackageDue,
+    /// The four people of 四定四包.
+    FourCountyLeader,
+    FourDeptLeader,
+    FourTownshipLeader,
+    FourOfficer,
+    /// The mediation dispute this case became, or came from (a document id).
+    Dispute,
+    /// Suggestion, accusation, or complaint and request.
+    MatterKind,
+}
+
+impl Field {
+    /// In the order of [`CASE`]'s fields.
+    pub const ALL: &'static [Field] = &[
+        Field::Reference,
+        Field::Channel,
+        Field::Form,
+        Field::People,
+        Field::Level,
+        Field::Source,
+        Field::Category,
+        Field::ResponsibleUnit,
+        Field::Handler,
+        Field::Leader,
+        Field::Archived,
+        Field::EveningOutcome,
+        Field::PackageDue,
+        Field::FourCountyLeader,
+        Field::FourDeptLeader,
+        Field::FourTownshipLeader,
+        Field::FourOfficer,
+        Field::Dispute,
+        Field::MatterKind,
+    ];
+
+    /// Its declaration in [`CASE`].
+    pub fn decl(self) -> &'static FieldDecl {
+        &CASE_FIELDS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.decl().name
+    }
+
+    pub fn parse(name: &str) -> Result<Field, Error> {
+        Field::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                Error::UnknownField(name.to_string(), format!("{}, summary", known.join(", ")))
+            })
+    }
+}
+/// A follow-up visit as typed in the field.
+#[derive(Clone, Debug, Default)]
+pub struct FollowUpDraft {
+    pub on: Option<Date>,
+    pub text: String,
+    pub place: Option<String>,
+    pub visitors: Option<String>,
+    pub met: Option<String>,
+    pub attitude: Option<String>,
+    pub outcome: Option<String>,
+    pub next_step: Option<String>,
+}
+
+/// One evening of a seven-evenings plan as logged by a visitor.
+#[derive(Clone, Debug, Default)]
+pub struct EveningLogDraft {
+    pub on: Option<Date>,
+    pub held: bool,
+    /// When the talk ran, as written ("19:10–22:40").
+    pub time: Option<String>,
+    pub talk: String,
+    pub attitude: Option<String>,
+    pub agreement: Option<String>,
+}
+
+/// Hardship aid 信访救助 as recorded.
+#[derive(Clone, Debug, Default)]
+pub struct AidDraft {
+    /// In yuan.
+    pub amount: i64,
+    pub reason: String,
+    pub approved_by: String,
+    pub approved_on: Option<Date>,
+    pub paid_on: Option<Date>,
+}
+
+/// A public evaluation hearing 群众评议/听证.
+#[derive(Clone, Debug, Default)]
+pub struct HearingDraft {
+    pub on: Option<Date>,
+    /// Who took part: deputies, lawyers, village representatives, relatives.
+    pub participants: String,
+    pub conclusion: String,
+}
+
+/// A lifecycle step to record.
+#[derive(Clone, Debug)]
+pub struct StepDraft {
+    pub kind: StepKind,
+    pub on: Date,
+    pub reason: Option<String>,
+    pub outcome: Option<String>,
+}
+
+impl StepDraft {
+    /// What a person must give for the step to count: a reason for refusals and extensions,
+    /// and an outcome only where a conclusion is recorded, from the outcome vocabulary.
+    pub fn check(&self) -> Result<(), Error> {
+        let invalid = |field: &str, value: &str, reason: &str| Error::InvalidValue {
+            field: field.into(),
+            value: value.into(),
+            reason: reason.into(),
+        };
+        let needs_reason = matches!(
+            self.kind,
+            StepKind::NotAccepted | StepKind::NotReaccepted | StepKind::Extended
+        );
+        if needs_reason && self.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(invalid(
+                "reason",
+                "",
+                &format!("a {} step needs a reason (--reason)", self.kind.code()),
+            ));
+        }
+        if let Some(outcome) = &self.outcome {
+            if self.kind != StepKind::Concluded {
+                return Err(invalid(
+                    "outcome",
+                    outcome,
+                    "only a concluded step has an outcome",
+                ));
+            }
+            crate::Outcome::parse(outcome)?;
+        }
+        Ok(())
+    }
+}
+
+/// A case held as an Automerge document.
+#[derive(Clone, Debug)]
+pub struct CaseDoc {
+    doc: AutoCommit,
+}
+
+/// A string value for an entry.
+fn text(s: &str) -> ScalarValue {
+    ScalarValue::Str(s.into())
+}
+
+fn day(d: Date) -> ScalarValue {
+    ScalarValue::Str(d.to_string().into())
+}
+
+/// The optional texts of a draft that are given and not blank.
+fn given<'a>(pairs: &[(&'a str, &Option<String>)]) -> Vec<(&'a str, ScalarValue)> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            let v = v.as_deref()?.trim();
+            (!v.is_empty()).then(|| (*k, text(v)))
+        })
+        .collect()
+}
+
+fn required_text(field: &str, value: &str, reason: &str) -> Result<(), Error> {
+    if value.trim().is_empty() {
+        return Err(Error::InvalidValue {
+            field: field.into(),
+            value: String::new(),
+            reason: reason.into(),
+        });
+    }
+    Ok(())
+}
+
+impl CaseDoc {
+    /// Makes a new case document, with everything [`CASE`] declares. Every change it records
+    /// is signed with `actor`.
+    pub fn create(draft: &CaseDraft, editor: &Editor, actor: ActorId) -> CaseDoc {
+        let doc = new_document(&CASE, draft.id, &draft.unit, &draft.summary, editor, actor);
+        let mut case = CaseDoc { doc };
+        let channel = text(draft.channel.code());
+        let _ = set_field(&mut case.doc, &CASE, Field::Channel.name(), channel, editor);
+        case.commit(editor);
+        case
+    }
+
+    /// Wraps a document, checking that it is a case. Edits are signed with the document's actor.
+    pub fn from_doc(doc: AutoCommit) -> Result<CaseDoc, Error> {
+        let header = read_header(&doc)?;
+        if header.kind != CASE.name {
+            return Err(Error::WrongKind(format!("a {} is not a case", header.kind)));
+        }
+        Ok(CaseDoc { doc })
+    }
+
+    pub fn load(bytes: &[u8], actor: ActorId) -> Result<CaseDoc, Error> {
+        CaseDoc::from_doc(AutoCommit::load(bytes)?.with_actor(actor))
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    pub fn doc(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    pub fn into_doc(self) -> AutoCommit {
+        self.doc
+    }
+
+    pub fn id(&self) -> Result<DocId, Error> {
+        Ok(self.header()?.id)
+    }
+
+    /// Sets a single-value field from a person's text, checked by its declared type.
+    pub fn set(&mut self, field: Field, text: &str, editor: &Editor) -> Result<(), Error> {
+        let value = field
+            .decl()
+            .ty
+            .from_text(text)
+            .map_err(|reason| Error::InvalidValue {
+                field: field.name().into(),
+                value: text.into(),
+                reason,
+            })?;
+        if field == Field::ResponsibleUnit {
+            // The responsible unit must be able to see the case.
+            let units = self.obj(&self.header_obj()?, "units")?;
+            self.doc.put(&units, text.trim(), true)?;
+        }
+        set_field(&mut self.doc, &CASE, field.name(), value, editor)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Replaces the summary; the text merge keeps concurrent edits by others.
+    pub fn set_summary(&mut self, text: &str, editor: &Editor) -> Result<(), Error> {
+        let summary = self.obj(&ROOT, "summary")?;
+        self.doc.update_text(&summary, text)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Appends a paragraph to the notes.
+    pub fn append_note(&mut self, editor: &Editor, text: &str) -> Result<(), Error> {
+        let text = text.trim_end();
+        required_text("note", text, "a note needs some text")?;
+        let notes = self.obj(&ROOT, "notes")?;
+        let len = self.doc.length(&notes);
+        // Each paragraph carries its own line end, so that paragraphs appended at the same
+        // place on two devices stay two lines after the merge.
+        let para = format!("{text}\n");
+        self.doc.splice_text(&notes, len, 0, &para)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    pub fn add_follow_up(
+        &mut self,
+        editor: &Editor,
+        draft: &FollowUpDraft,
+    ) -> Result<EntryId, Error> {
+        required_text("follow-up", &draft.text, "a follow-up needs some text")?;
+        let on = draft
+            .on
+            .unwrap_or_else(|| Date::from_unix_ms_china(editor.now));
+        let mut values = vec![("on", day(on)), ("text", text(&draft.text))];
+        values.extend(given(&[
+            ("place", &draft.place),
+            ("visitors", &draft.visitors),
+            ("met", &draft.met),
+            ("attitude", &draft.attitude),
+            ("outcome", &draft.outcome),
+            ("next_step", &draft.next_step),
+        ]));
+        self.push(&FOLLOW_UPS, editor, &values)
+    }
+
+    pub fn add_step(&mut self, editor: &Editor, draft: &StepDraft) -> Result<EntryId, Error> {
+        draft.check()?;
+        let mut values = vec![("kind", text(draft.kind.code())), ("on", day(draft.on))];
+        values.extend(given(&[
+            ("reason", &draft.reason),
+            ("outcome", &draft.outcome),
+        ]));
+        self.push(&STEPS, editor, &values)
+    }
+
+    /// Starts (or restarts) a seven-evenings plan: the first evening and who visits.
+    pub fn start_evenings(
+        &mut self,
+        editor: &Editor,
+        on: Date,
+        visitors: &str,
+    ) -> Result<EntryId, Error> {
+        required_text(
+            "visitors",
+            visitors,
+            "a seven-evenings plan names who visits",
+        )?;
+        self.push(
+            &EVENING_STARTS,
+            editor,
+            &[("on", day(on)), ("visitors", text(visitors.trim()))],
+        )
+    }
+
+    /// Logs one evening of the plan, held or missed. Two visitors may log the same evening.
+    pub fn log_evening(
+        &mut self,
+        editor: &Editor,
+        draft: &EveningLogDraft,
+    ) -> Result<EntryId, Error> {
+        if draft.held {
+            required_text(
+                "talk",
+                &draft.talk,
+                "a held evening says what was talked about",
+            )?;
+        }
+        if read_list(&self.doc, &EVENING_STARTS).next().is_none() {
+            return Err(Error::InvalidValue {
+                field: "evening".into(),
+                value: String::new(),
+                reason: "start a seven-evenings plan before logging an evening".into(),
+            });
+        }
+        let on = draft
+            .on
+            .unwrap_or_else(|| Date::from_unix_ms_china(editor.now));
+        let mut values = vec![
+            ("on", day(on)),
+            ("held", ScalarValue::Boolean(draft.held)),
+            ("talk", text(draft.talk.trim())),
+        ];
+        values.extend(given(&[
+            ("time", &draft.time),
+            ("attitude", &draft.attitude),
+            ("agreement", &draft.agreement),
+        ]));
+        self.push(&EVENING_LOGS, editor, &values)
+    }
+
+    /// Records the petitioner's evaluation 评价 of the petition office and of the responsible
+    /// unit. Every evaluation is kept; the latest counts.
+    pub fn evaluate(
+        &mut self,
+        editor: &Editor,
+        on: Date,
+        office: Satisfaction,
+        unit: Satisfaction,
+    ) -> Result<EntryId, Error> {
+        self.push(
+            &EVALUATIONS,
+            editor,
+            &[
+                ("on", day(on)),
+                ("office", text(office.code())),
+                ("unit", text(unit.code())),
+            ],
+        )
+    }
+
+    /// A progress note on a package task, a 四定四包 commitment or one of its four people
+    /// (`track` is a [`PackageTask`], [`Commitment`] or [`FourRole`] code); `done` marks a
+    /// task or commitment fulfilled (the latest note says whether it is).
+    pub fn add_progress(
+        &mut self,
+        editor: &Editor,
+        track: &str,
+        on: Date,
+        text_: &str,
+        done: bool,
+    ) -> Result<EntryId, Error> {
+        let known = PackageTask::parse(track).is_ok()
+            || Commitment::parse(track).is_ok()
+            || FourRole::parse(track).is_ok();
+        if !known {
+            return Err(Error::InvalidValue {
+                field: "track".into(),
+                value: track.into(),
+                reason: "expected a package task, a commitment or one of the four people".into(),
+            });
+        }
+        required_text("progress", text_, "a progress note needs some text")?;
+        self.push(
+            &PROGRESS,
+            editor,
+            &[
+                ("track", text(track)),
+                ("on", day(on)),
+                ("text", text(text_.trim())),
+                ("done", ScalarValue::Boolean(done)),
+            ],
+        )
+    }
+
+    /// Names a unit as assisting in joint handling (the responsible unit leads), or stops it
+    /// assisting. An assisting unit can see the case from then on.
+    pub fn set_assisting(
+        &mut self,
+        editor: &Editor,
+        unit: &UnitId,
+        assisting: bool,
+    ) -> Result<(), Error> {
+        let map = match self.doc.get(ROOT, "assisting")? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            Some(_) => return Err(Error::Malformed("assisting is not a map".into())),
+            None => self.doc.put_object(ROOT, "assisting", ObjType::Map)?,
+        };
+        if assisting {
+            let units = self.obj(&self.header_obj()?, "units")?;
+            self.doc.put(&units, unit.as_str(), true)?;
+        }
+        self.doc.put(&map, unit.as_str(), assisting)?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Records hardship aid: amount in yuan, reason, who approved it and when, and when it
+    /// was paid, if it has been.
+    pub fn add_aid(&mut self, editor: &Editor, draft: &AidDraft) -> Result<EntryId, Error> {
+        required_text("reason", &draft.reason, "aid needs a reason")?;
+        required_text(
+            "approved_by",
+            &draft.approved_by,
+            "aid needs who approved it",
+        )?;
+        let mut values = vec![
+            ("amount", ScalarValue::Int(draft.amount)),
+            ("reason", text(draft.reason.trim())),
+            ("approved_by", text(draft.approved_by.trim())),
+        ];
+        if let Some(d) = draft.approved_on {
+            values.push(("approved_on", day(d)));
+        }
+        if let Some(d) = draft.paid_on {
+            values.push(("paid_on", day(d)));
+        }
+        self.push(&AID, editor, &values)
+    }
+
+    /// Marks recorded aid as paid on a day.
+    pub fn set_aid_paid(&mut self, editor: &Editor, id: &EntryId, on: Date) -> Result<(), Error> {
+        update_entry(&mut self.doc, &AID, id.as_str(), "paid_on", Some(day(on)))?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    /// Records a public evaluation hearing: who took part and what it concluded.
+    pub fn add_hearing(&mut self, editor: &Editor, draft: &HearingDraft) -> Result<EntryId, Error> {
+        for (field, value) in [
+            ("participants", &draft.participants),
+            ("conclusion", &draft.conclusion),
+        ] {
+            required_text(field, value, &format!("a hearing records its {field}"))?;
+        }
+        let on = draft
+            .on
+            .unwrap_or_else(|| Date::from_unix_ms_china(editor.now));
+        self.push(
+            &HEARINGS,
+            editor,
+            &[
+                ("on", day(on)),
+                ("participants", text(draft.participants.trim())),
+                ("conclusion", text(draft.conclusion.trim())),
+            ],
+        )
+    }
+
+    /// Changes one detail of a petitioner (name, id_number, phone or address); an empty value
+    /// clears it (the name cannot be cleared). Concurrent changes of different details merge.
+    pub fn set_petitioner(
+        &mut self,
+        editor: &Editor,
+        id: &EntryId,
+        key: &str,
+        value: &str,
+    ) -> Result<(), Error> {
+        if !["name", "id_number", "phone", "address"].contains(&key) {
+            return Err(Error::InvalidValue {
+                field: key.into(),
+                value: value.into(),
+                reason: "expected name, id_number, phone or address".into(),
+            });
+        }
+        let value = value.trim();
+        if key == "name" {
+            required_text("name", value, "a petitioner has a name")?;
+        }
+        let value = (!value.is_empty()).then(|| text(value));
+        update_entry(&mut self.doc, &PETITIONERS, id.as_str(), key, value).map_err(
+            |e| match e {
+                Error::NoSuchEntry(id) => Error::InvalidValue {
+                    field: key.into(),
+                    value: id,
+                    reason: "no such petitioner on this case".into(),
+                },
+                other => other,
+            },
+        )?;
+        self.commit(editor);
+        Ok(())
+    }
+
+    pub fn add_petitioner(&mut self, editor: &Editor, p: &Petitioner) -> Result<EntryId, Error> {
+        required_text("name", &p.name, "a petitioner has a name")?;
+        let mut values = vec![("id", text(p.id.as_str())), ("name", text(p.name.trim()))];
+        values.extend(given(&[
+            ("id_number", &p.id_number),
+            ("phone", &p.phone),
+            ("address", &p.address),
+        ]));
+        self.push(&PETITIONERS, editor, &values)?;
+        Ok(p.id.clone())
+    }
+
+    pub fn header(&self) -> Result<crate::Header, Error> {
+        read_header(&self.doc)
+    }
+
+    /// Hydrates the whole case: every value typed as [`CASE`] declares it.
+    pub fn read(&self) -> Result<Case, Error> {
+        let doc = &self.doc;
+        let header = read_header(doc)?;
+        let mut f = Singles::new(doc);
+
+        let mut steps: Vec<Step> = read_list(doc, &STEPS)
+            .filter_map(|e| {
+                Some(Step {
+                    id: e.id(),
+                    kind: e.code("kind")?,
+                    on: e.date("on")?,
+                    reason: e.str("reason"),
+                    outcome: e.code("outcome"),
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+        steps.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+
+        let mut follow_ups: Vec<FollowUp> = read_list(doc, &FOLLOW_UPS)
+            .filter_map(|e| {
+                Some(FollowUp {
+                    id: e.id(),
+                    on: e.date("on")?,
+                    text: e.text("text"),
+                    place: e.str("place"),
+                    visitors: e.str("visitors"),
+                    met: e.str("met"),
+                    attitude: e.str("attitude"),
+                    outcome: e.str("outcome"),
+                    next_step: e.str("next_step"),
+                    by: e.by(),
+                    at: e.at(),
+                    device: e.device(),
+                })
+            })
+            .collect();
+        follow_ups.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+
+        let mut evening_starts: Vec<EveningStart> = read_list(doc, &EVENING_STARTS)
+            .filter_map(|e| {
+                Some(EveningStart {
+                    id: e.id(),
+                    on: e.date("on")?,
+                    visitors: e.text("visitors"),
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+        evening_starts.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let mut evening_logs: Vec<EveningEntry> = read_list(doc, &EVENING_LOGS)
+            .filter_map(|e| {
+                Some(EveningEntry {
+                    id: e.id(),
+                    on: e.date("on")?,
+                    held: e.flag("held"),
+                    time: e.str("time"),
+                    talk: e.text("talk"),
+                    attitude: e.str("attitude"),
+                    agreement: e.str("agreement"),
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+        evening_logs.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let mut evaluations: Vec<Evaluation> = read_list(doc, &EVALUATIONS)
+            .filter_map(|e| {
+                Some(Evaluation {
+                    id: e.id(),
+                    on: e.date("on")?,
+                    office: e.code("office")?,
+                    unit: e.code("unit")?,
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+        evaluations.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let mut progress: Vec<Progress> = read_list(doc, &PROGRESS)
+            .filter_map(|e| {
+                Some(Progress {
+                    id: e.id(),
+                    track: e.str("track")?,
+                    on: e.date("on")?,
+                    text: e.text("text"),
+                    done: e.flag("done"),
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+        progress.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let mut assisting: Vec<UnitId> = doc
+            .get_all(ROOT, "assisting")
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
+            .flat_map(|(_, map)| {
+                doc.keys(&map)
+                    .filter(|k| crate::kit::cells::bool_at(doc, &map, k))
+                    .filter_map(|k| UnitId::new(&k).ok())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assisting.sort();
+        assisting.dedup();
+        let mut aid: Vec<Aid> = read_list(doc, &AID)
+            .filter_map(|e| {
+                Some(Aid {
+                    id: e.id(),
+                    amount: e.int("amount")?,
+                    reason: e.text("reason"),
+                    approved_by: e.text("approved_by"),
+                    approved_on: e.date("approved_on"),
+                    paid_on: e.date("paid_on"),
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+        aid.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        let mut hearings: Vec<Hearing> = read_list(doc, &HEARINGS)
+            .filter_map(|e| {
+                Some(Hearing {
+                    id: e.id(),
+                    on: e.date("on")?,
+                    participants: e.text("participants"),
+                    conclusion: e.text("conclusion"),
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+        hearings.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        let petitioners = read_list(doc, &PETITIONERS)
+            .map(|e| Petitioner {
+                id: e.id(),
+                name: e.text("name"),
+                id_number: e.str("id_number"),
+                phone: e.str("phone"),
+                address: e.str("address"),
+            })
+            .collect();
+        let four_people = [
+            Field::FourCountyLeader,
+            Field::FourDeptLeader,
+            Field::FourTownshipLeader,
+            Field::FourOfficer,
+        ]
+        .map(|field| f.text(field.name()));
+
+        Ok(Case {
+            header,
+            reference: f.text(Field::Reference.name()),
+            channel: f.code(Field::Channel.name()),
+            form: f.code(Field::Form.name()),
+            people: f.int(Field::People.name()),
+            level: f.code(Field::Level.name()),
+            source: f.code(Field::Source.name()),
+            category: f.code(Field::Category.name()),
+            matter_kind: f.code(Field::MatterKind.name()),
+            responsible_unit: f
+                .text(Field::ResponsibleUnit.name())
+                .and_then(|u| UnitId::new(&u).ok()),
+            handler: f.text(Field::Handler.name()),
+            leader: f.text(Field::Leader.name()),
+            archived: f.flag(Field::Archived.name()),
+            summary: text_at(doc, &ROOT, "summary"),
+            notes: text_at(doc, &ROOT, "notes")
+                .trim_end_matches('\n')
+                .to_string(),
+            petitioners,
+            steps,
+            follow_ups,
+            evening_starts,
+            evening_logs,
+            evening_outcome: f.code(Field::EveningOutcome.name()),
+            evaluations,
+            package_due: f.date(Field::PackageDue.name()),
+            four_people,
+            progress,
+            assisting,
+            aid,
+            hearings,
+            dispute: f.text(Field::Dispute.name()).and_then(|d| d.parse().ok()),
+            conflicts: f.conflicts,
+        })
+    }
+
+    fn push(
+        &mut self,
+        list: &ListDecl,
+        editor: &Editor,
+        values: &[(&str, ScalarValue)],
+    ) -> Result<EntryId, Error> {
+        let id = push_entry(&mut self.doc, list, editor, values)?;
+        self.commit(editor);
+        Ok(id)
+    }
+
+    fn commit(&mut self, editor: &Editor) {
+        commit(&mut self.doc, editor)
+    }
+
+    fn header_obj(&self) -> Result<ObjId, Error> {
+        map_obj(&self.doc, &ROOT, "header").ok_or_else(|| Error::Malformed("no header".into()))
+    }
+
+    fn obj(&self, parent: &ObjId, key: &str) -> Result<ObjId, Error> {
+        match self.doc.get(parent, key)? {
+            Some((Value::Object(_), id)) => Ok(id),
+            _ => Err(Error::Malformed(format!("no {key} in the document"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{OptionCode, SCHEMA_VERSION};
+
+    fn editor(user: &str) -> Editor {
+        Editor::new(user, 1_763_800_000_000)
+    }
+
+    fn new_case() -> CaseDoc {
+        let draft = CaseDraft::new(UnitId::new("wugang").unwrap(), Channel::Visit, "拖欠工资");
+        CaseDoc::create(&draft, &editor("reg"), ActorId::random())
+    }
+
+    #[test]
+    fn a_new_case_reads_back() {
+        let case = new_case().read().unwrap();
+        assert_eq!(case.channel.code(), Some("visit"));
+        assert_eq!(case.summary, "拖欠工资");
+        assert_eq!(case.header.units, vec![UnitId::new("wugang").unwrap()]);
+        assert_eq!(case.header.schema, SCHEMA_VERSION);
+        assert!(case.conflicts.is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_reason() {
+        let mut case = new_case();
+        let e = editor("a");
+        assert!(matches!(
+            case.set(Field::Channel, "pigeon", &e),
+            Err(Error::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            case.set(Field::People, "-3", &e),
+            Err(Error::InvalidValue { .. })
+        ));
+        assert!(matches!(
+            Field::parse("colour"),
+            Err(Error::UnknownField(..))
+        ));
+        assert_eq!(case.read().unwrap().channel.code(), Some("visit"));
+    }
+
+    #[test]
+    fn concurrent_sets_show_a_conflict_until_someone_chooses() {
+        let mut a = new_case();
+        let mut b = CaseDoc::load(&a.save(), ActorId::random()).unwrap();
+        a.set(Field::Handler, "张三", &editor("a")).unwrap();
+        b.set(Field::Handler, "李四", &editor("b")).unwrap();
+        a.doc.merge(&mut b.doc).unwrap();
+        let read = a.read().unwrap();
+        assert_eq!(read.conflicts.len(), 1);
+        let c = &read.conflicts[0];
+        assert_eq!(c.field, "handler");
+        let mut who: Vec<_> = c
+            .values
+            .iter()
+            .map(|v| (v.by.as_str(), v.value.as_str().unwrap()))
+            .collect();
+        who.sort();
+        assert_eq!(who, vec![("a", "张三"), ("b", "李四")]);
+        assert_eq!(read.handler.as_deref(), c.values[0].value.as_str());
+
+        a.set(Field::Handler, "李四", &editor("a")).unwrap();
+        let read = a.read().unwrap();
+        assert!(read.conflicts.is_empty());
+        assert_eq!(read.handler.as_deref(), Some("李四"));
+    }
+
+    #[test]
+    fn a_document_without_later_fields_still_loads() {
+        // A schema-1 document written before "fields", "petitioners" and "steps" existed.
+        let mut doc = AutoCommit::new();
+        let h = doc.put_object(ROOT, "header", ObjType::Map).unwrap();
+        doc.put(&h, "id", DocId::random().to_string()).unwrap();
+        doc.put(&h, "schema", 1u64).unwrap();
+        doc.put(&h, "kind", "case").unwrap();
+        let u = doc.put_object(&h, "units", ObjType::Map).unwrap();
+        doc.put(&u, "wugang", true).unwrap();
+        let case = CaseDoc::load(&doc.save(), ActorId::random()).unwrap();
+        let read = case.read().unwrap();
+        assert_eq!(read.channel, None);
+        assert!(read.steps.is_empty() && read.follow_ups.is_empty() && read.notes.is_empty());
+    }
+}

@@ -1,0 +1,121 @@
+//! The kinds of document, each declared once in its own module ([`crate::CASE`],
+//! [`crate::DISPUTE`], [`crate::RECEPTION`]), and the one place that tells them apart: [`Kind`],
+//! opened from a document's header, and [`AnyDoc`], a document of any kind.
+//!
+//! Every `match` on a [`Kind`] or an [`AnyDoc`] names every kind, so a new kind makes the
+//! compiler point at each place that must handle it (see ARCHITECTURE.md, "Adding a kind").
+
+use automerge::{AutoCommit, ReadDoc};
+
+use crate::kit::cells::read_header;
+use crate::kit::schema::KindDecl;
+use crate::rules::{Calendar, Limits};
+use crate::{
+    CASE, CaseDoc, CaseRow, DISPUTE, DisputeDoc, DisputeRow, Error, RECEPTION, ReceptionDoc,
+    ReceptionRow, StoredRow,
+};
+
+pub(crate) mod case;
+pub(crate) mod case_doc;
+pub(crate) mod dispute;
+pub(crate) mod reception;
+pub(crate) mod row;
+pub(crate) mod vocab;
+
+/// The kinds of document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Case,
+    Dispute,
+    Reception,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Case, Kind::Dispute, Kind::Reception];
+
+    /// The kind's declaration: its fields, texts and lists.
+    pub fn decl(self) -> &'static KindDecl {
+        match self {
+            Kind::Case => &CASE,
+            Kind::Dispute => &DISPUTE,
+            Kind::Reception => &RECEPTION,
+        }
+    }
+
+    /// The header's `kind` value.
+    pub fn name(self) -> &'static str {
+        self.decl().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The kind a document says it is, from its header.
+    pub fn of<D: ReadDoc>(doc: &D) -> Result<Kind, Error> {
+        let header = read_header(doc)?;
+        Kind::from_name(&header.kind)
+            .ok_or_else(|| Error::WrongKind(format!("unknown kind of document {:?}", header.kind)))
+    }
+}
+
+/// A document of any kind, opened by its header.
+#[derive(Clone, Debug)]
+pub enum AnyDoc {
+    Case(CaseDoc),
+    Dispute(DisputeDoc),
+    Reception(ReceptionDoc),
+}
+
+impl AnyDoc {
+    pub fn open(doc: AutoCommit) -> Result<AnyDoc, Error> {
+        Ok(match Kind::of(&doc)? {
+            Kind::Case => AnyDoc::Case(CaseDoc::from_doc(doc)?),
+            Kind::Dispute => AnyDoc::Dispute(DisputeDoc::from_doc(doc)?),
+            Kind::Reception => AnyDoc::Reception(ReceptionDoc::from_doc(doc)?),
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            AnyDoc::Case(_) => Kind::Case,
+            AnyDoc::Dispute(_) => Kind::Dispute,
+            AnyDoc::Reception(_) => Kind::Reception,
+        }
+    }
+
+    pub fn doc(&self) -> &AutoCommit {
+        match self {
+            AnyDoc::Case(d) => d.doc(),
+            AnyDoc::Dispute(d) => d.doc(),
+            AnyDoc::Reception(d) => d.doc(),
+        }
+    }
+
+    pub fn into_doc(self) -> AutoCommit {
+        match self {
+            AnyDoc::Case(d) => d.into_doc(),
+            AnyDoc::Dispute(d) => d.into_doc(),
+            AnyDoc::Reception(d) => d.into_doc(),
+        }
+    }
+
+    /// The line the lists show for this document, worked out from the whole document.
+    pub fn row(&self, limits: &Limits, calendar: &Calendar) -> Result<StoredRow, Error> {
+        Ok(match self {
+            AnyDoc::Case(d) => StoredRow::Case(CaseRow::of(&d.read()?, limits, calendar)),
+            AnyDoc::Dispute(d) => StoredRow::Dispute(DisputeRow::of(&d.read()?)),
+            AnyDoc::Reception(d) => StoredRow::Reception(ReceptionRow::of(&d.read()?)),
+        })
+    }
+
+    /// The hydrated document as JSON (what `lianxin device export` prints).
+    pub fn to_json(&self) -> Result<serde_json::Value, Error> {
+        let json = match self {
+            AnyDoc::Case(d) => serde_json::to_value(d.read()?),
+            AnyDoc::Dispute(d) => serde_json::to_value(d.read()?),
+            AnyDoc::Reception(d) => serde_json::to_value(d.read()?),
+        };
+        json.map_err(|e| Error::Protocol(e.to_string()))
+    }
+}

@@ -1,0 +1,355 @@
+//! The document kit: how any kind of document is laid out in Automerge, written and read.
+//!
+//! Every kind (case, dispute, reception day) is a root map with a `header`, a `fields` map of
+//! single-value cells, texts and entry lists; these are the only functions that touch those
+//! shapes, so the kinds never restate them.
+
+use automerge::{
+    ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    transaction::{CommitOptions, Transactable},
+};
+
+use crate::kit::schema::{Code, KindDecl, SCHEMA_VERSION, Vocabulary};
+use crate::{Conflict, ConflictValue, Date, DocId, Error, Header, UnitId};
+
+/// Who makes an edit, and when (the shells read the clock, not this crate).
+#[derive(Clone, Debug)]
+pub struct Editor {
+    pub user: String,
+    /// Milliseconds since the Unix epoch.
+    pub now: i64,
+}
+
+impl Editor {
+    pub fn new(user: &str, now: i64) -> Self {
+        Editor {
+            user: user.to_string(),
+            now,
+        }
+    }
+}
+
+/// A new document of the kind `decl`: its header (id, schema, kind, creator, the one unit it
+/// belongs to) and every map, text and list the declaration names, the `summary` text holding
+/// `summary`. Every change is signed with `actor`; the first commit is left to the caller.
+pub(crate) fn new_document(
+    decl: &KindDecl,
+    id: DocId,
+    unit: &UnitId,
+    summary: &str,
+    editor: &Editor,
+    actor: ActorId,
+) -> AutoCommit {
+    let mut doc = AutoCommit::new().with_actor(actor);
+    let build = |doc: &mut AutoCommit| -> Result<(), automerge::AutomergeError> {
+        let header = doc.put_object(ROOT, "header", ObjType::Map)?;
+        doc.put(&header, "id", id.to_string())?;
+        doc.put(&header, "schema", SCHEMA_VERSION)?;
+        doc.put(&header, "kind", decl.name)?;
+        doc.put(&header, "created_by", editor.user.as_str())?;
+        doc.put(&header, "created_at", ScalarValue::Timestamp(editor.now))?;
+        let units = doc.put_object(&header, "units", ObjType::Map)?;
+        doc.put(&units, unit.as_str(), true)?;
+        doc.put_object(ROOT, "fields", ObjType::Map)?;
+        for text in decl.texts {
+            let t = doc.put_object(ROOT, text.name, ObjType::Text)?;
+            if text.name == "summary" {
+                doc.splice_text(&t, 0, 0, summary)?;
+            }
+        }
+        for list in decl.lists {
+            doc.put_object(ROOT, list.name, ObjType::List)?;
+        }
+        for set in decl.sets {
+            doc.put_object(ROOT, *set, ObjType::Map)?;
+        }
+        Ok(())
+    };
+    // Writing into a fresh document cannot fail; if it ever did, the error surfaces on read.
+    let _ = build(&mut doc);
+    doc
+}
+
+/// Sets the single-value field `name` of a document of the kind `decl`, refusing a value the
+/// declaration refuses.
+pub(crate) fn set_field(
+    doc: &mut AutoCommit,
+    decl: &KindDecl,
+    name: &str,
+    value: ScalarValue,
+    editor: &Editor,
+) -> Result<(), Error> {
+    let field = decl.known_field(name)?;
+    field
+        .ty
+        .check(&value)
+        .map_err(|reason| Error::InvalidValue {
+            field: name.into(),
+            value: match &value {
+                ScalarValue::Str(s) => s.to_string(),
+                other => other.to_string(),
+            },
+            reason,
+        })?;
+    put_cell(doc, name, value, editor)
+}
+
+/// Sets the field `name` from a person's text, checked by its declared type.
+pub(crate) fn set_field_text(
+    doc: &mut AutoCommit,
+    decl: &KindDecl,
+    name: &str,
+    text: &str,
+    editor: &Editor,
+) -> Result<ScalarValue, Error> {
+    let field = decl.known_field(name)?;
+    let value = field
+        .ty
+        .from_text(text)
+        .map_err(|reason| Error::InvalidValue {
+            field: name.into(),
+            value: text.into(),
+            reason,
+        })?;
+    put_cell(doc, name, value.clone(), editor)?;
+    Ok(value)
+}
+
+/// Sets a single-value field: a fresh cell {v, by, at} under `fields`, so concurrent sets
+/// on two devices are kept side by side as a conflict ([`read_single`]).
+fn put_cell(
+    doc: &mut AutoCommit,
+    field: &str,
+    value: impl Into<ScalarValue>,
+    editor: &Editor,
+) -> Result<(), Error> {
+    let fields = match map_obj(doc, &ROOT, "fields") {
+        Some(f) => f,
+        None => doc.put_object(ROOT, "fields", ObjType::Map)?,
+    };
+    let cell = doc.put_object(&fields, field, ObjType::Map)?;
+    doc.put(&cell, "v", value.into())?;
+    doc.put(&cell, "by", editor.user.as_str())?;
+    doc.put(&cell, "at", ScalarValue::Timestamp(editor.now))?;
+    Ok(())
+}
+
+/// A new entry at the end of a root list. A list added to the schema after a document was
+/// made is created on first use; if two devices create it at once, both lists are kept by
+/// Automerge and [`entries`] reads them all, so no entry is lost.
+pub(crate) fn append_entry(doc: &mut AutoCommit, key: &str) -> Result<ObjId, Error> {
+    let list = match doc.get(ROOT, key)? {
+        Some((Value::Object(ObjType::List), id)) => id,
+        Some(_) => return Err(Error::Malformed(format!("{key} is not a list"))),
+        None => doc.put_object(ROOT, key, ObjType::List)?,
+    };
+    Ok(doc.insert_object(&list, doc.length(&list), ObjType::Map)?)
+}
+
+pub(crate) fn commit(doc: &mut AutoCommit, editor: &Editor) {
+    doc.commit_with(CommitOptions::default().with_time(editor.now / 1000));
+}
+
+/// Reads a document's header; shared by the device and the server's validation.
+pub(crate) fn read_header<D: ReadDoc>(doc: &D) -> Result<Header, Error> {
+    let header =
+        map_obj(doc, &ROOT, "header").ok_or_else(|| Error::Malformed("no header".into()))?;
+    let missing = |what: &str| Error::Malformed(format!("header has no {what}"));
+    let id = str_at(doc, &header, "id").ok_or_else(|| missing("id"))?;
+    let id: DocId = id
+        .parse()
+        .map_err(|_| Error::Malformed(format!("header id {id:?} is not a document id")))?;
+    let schema = match doc.get(&header, "schema")? {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Uint(n) => *n,
+            ScalarValue::Int(n) if *n >= 0 => *n as u64,
+            _ => return Err(missing("schema version")),
+        },
+        _ => return Err(missing("schema version")),
+    };
+    let kind = str_at(doc, &header, "kind").ok_or_else(|| missing("kind"))?;
+    let units_obj = map_obj(doc, &header, "units").ok_or_else(|| missing("units"))?;
+    let mut units = Vec::new();
+    for key in doc.keys(&units_obj) {
+        units
+            .push(UnitId::new(&key).map_err(|_| Error::Malformed(format!("bad unit id {key:?}")))?);
+    }
+    if units.is_empty() {
+        return Err(missing("unit"));
+    }
+    Ok(Header {
+        id,
+        schema,
+        kind,
+        units,
+        created_by: str_at(doc, &header, "created_by").unwrap_or_default(),
+        created_at: time_at(doc, &header, "created_at"),
+    })
+}
+
+pub(crate) fn map_obj<D: ReadDoc>(doc: &D, parent: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(parent, key) {
+        Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+        _ => None,
+    }
+}
+
+pub(crate) fn bool_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> bool {
+    matches!(doc.get(obj, key), Ok(Some((Value::Scalar(v), _))) if v.as_ref() == &ScalarValue::Boolean(true))
+}
+
+pub(crate) fn str_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub(crate) fn time_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> i64 {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Timestamp(t) | ScalarValue::Int(t) => *t,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+pub(crate) fn text_at<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> String {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Object(ObjType::Text), id))) => doc.text(&id).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// The entries of a root list. Every list under the key counts: two devices that created a
+/// list added to the schema later each made one, and both lists' entries are kept.
+pub(crate) fn entries_under<'a, D: ReadDoc>(
+    doc: &'a D,
+    key: &str,
+) -> impl Iterator<Item = ObjId> + 'a {
+    let lists: Vec<ObjId> = doc
+        .get_all(ROOT, key)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::List)).then_some(id))
+        .collect();
+    lists.into_iter().flat_map(move |list| {
+        (0..doc.length(&list)).filter_map(move |i| match doc.get(&list, i) {
+            Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
+            _ => None,
+        })
+    })
+}
+
+fn actor_of(id: &ObjId) -> String {
+    match id {
+        ObjId::Id(_, actor, _) => actor.to_hex_string(),
+        ObjId::Root => String::new(),
+    }
+}
+
+fn scalar_json(s: &ScalarValue) -> serde_json::Value {
+    match s {
+        ScalarValue::Str(s) => serde_json::Value::String(s.to_string()),
+        ScalarValue::Int(n) | ScalarValue::Timestamp(n) => (*n).into(),
+        ScalarValue::Uint(n) => (*n).into(),
+        ScalarValue::F64(f) => (*f).into(),
+        ScalarValue::Boolean(b) => (*b).into(),
+        ScalarValue::Null => serde_json::Value::Null,
+        other => serde_json::Value::String(other.to_string()),
+    }
+}
+
+/// Reads a document's single-value fields, keeping aside those set differently on several
+/// devices as conflicts.
+pub(crate) struct Singles<'a, D> {
+    doc: &'a D,
+    fields: Option<ObjId>,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl<'a, D: ReadDoc> Singles<'a, D> {
+    pub(crate) fn new(doc: &'a D) -> Self {
+        Singles {
+            doc,
+            fields: map_obj(doc, &ROOT, "fields"),
+            conflicts: Vec::new(),
+        }
+    }
+
+    /// The value shown (the winner), recording a conflict if there are several.
+    pub(crate) fn value(&mut self, name: &str) -> Option<serde_json::Value> {
+        let fields = self.fields.as_ref()?;
+        let (winner, all) = read_single(self.doc, fields, name);
+        if all.len() > 1 {
+            self.conflicts.push(Conflict {
+                field: name.to_string(),
+                values: all,
+            });
+        }
+        winner
+    }
+
+    pub(crate) fn text(&mut self, name: &str) -> Option<String> {
+        self.value(name)
+            .and_then(|v| v.as_str().map(str::to_string))
+    }
+
+    pub(crate) fn code<T: Vocabulary>(&mut self, name: &str) -> Option<Code<T>> {
+        self.text(name).map(|c| Code::of(&c))
+    }
+
+    pub(crate) fn date(&mut self, name: &str) -> Option<Date> {
+        self.text(name).and_then(|d| d.parse().ok())
+    }
+
+    pub(crate) fn int(&mut self, name: &str) -> Option<i64> {
+        self.value(name).and_then(|v| v.as_i64())
+    }
+
+    pub(crate) fn flag(&mut self, name: &str) -> bool {
+        self.value(name).and_then(|v| v.as_bool()).unwrap_or(false)
+    }
+}
+
+/// The winning value of a single-value field, and every competing value with who set it.
+/// The winner comes first in the list.
+pub(crate) fn read_single<D: ReadDoc>(
+    doc: &D,
+    fields: &ObjId,
+    name: &str,
+) -> (Option<serde_json::Value>, Vec<ConflictValue>) {
+    let Ok(all) = doc.get_all(fields, name) else {
+        return (None, Vec::new());
+    };
+    let winner = doc.get(fields, name).ok().flatten().map(|(_, id)| id);
+    let mut values: Vec<(bool, ConflictValue)> = all
+        .into_iter()
+        .filter_map(|(value, id)| {
+            let Value::Object(ObjType::Map) = value else {
+                return None;
+            };
+            let v = match doc.get(&id, "v") {
+                Ok(Some((Value::Scalar(s), _))) => scalar_json(s.as_ref()),
+                _ => return None,
+            };
+            let is_winner = winner.as_ref() == Some(&id);
+            Some((
+                is_winner,
+                ConflictValue {
+                    value: v,
+                    by: str_at(doc, &id, "by").unwrap_or_default(),
+                    at: time_at(doc, &id, "at"),
+                    device: actor_of(&id),
+                },
+            ))
+        })
+        .collect();
+    values.sort_by_key(|(w, _)| !*w);
+    let winner_value = values.first().map(|(_, c)| c.value.clone());
+    (winner_value, values.into_iter().map(|(_, c)| c).collect())
+}

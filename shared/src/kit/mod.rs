@@ -1,0 +1,7 @@
+//! The document kit: what every kind of document is made of — ids, dates, the declaration of a
+//! kind and its check ([`schema`]), and the cells and entry lists ([`cells`]).
+
+pub(crate) mod cells;
+pub(crate) mod date;
+pub(crate) mod ids;
+pub(crate) mod schema;

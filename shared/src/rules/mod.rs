@@ -1,0 +1,7 @@
+//! The rules, pure with time as a parameter: the petition lifecycle (state, deadlines, the
+//! four colours, the same-day check, routing) here, and field work in [`fieldwork`].
+
+pub mod fieldwork;
+mod lifecycle;
+
+pub use lifecycle::*;

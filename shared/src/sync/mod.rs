@@ -1,0 +1,7 @@
+//! Sync: the wire protocol, the device's session engine, the server's check of what a device
+//! sends, and which units a user sees.
+
+pub(crate) mod check;
+pub(crate) mod engine;
+pub mod protocol;
+pub(crate) mod units;
