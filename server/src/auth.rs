@@ -27,6 +27,18 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// A hash no password matches, checked against for a user who does not exist so that the
+/// answer costs the same as for a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut random = [0u8; 24];
+        rand::rng().fill_bytes(&mut random);
+        let password = base64::engine::general_purpose::STANDARD.encode(random);
+        hash_password(&password).unwrap_or_default()
+    })
+}
+
 /// A new session token for the client, and the hash the server keeps.
 pub fn new_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use lianxin_shared::protocol::{LoginRequest, LoginResponse};
 
 use crate::store::visible_units;
-use crate::sync::{AppState, MAX_WS_MESSAGE};
+use crate::sync::{AppState, CONNECTIONS_PER_USER, MAX_WS_MESSAGE};
 use crate::{auth, now_ms};
 
 /// How long a session token lives: a month, so a tablet can stay in the field.
@@ -98,18 +98,28 @@ async fn login(
             "actor must be at least 16 random bytes".into(),
         ));
     }
+    // Each check holds 19 MiB for about 20 ms of a core: a few at once, and the rest told
+    // to come back, rather than a queue that grows with every request.
+    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
+        return Err(AppError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is busy checking other sign-ins; try again in a moment".into(),
+        ));
+    };
     let store = state.store.clone();
     let resp = tokio::task::spawn_blocking(move || -> Result<LoginResponse, AppError> {
+        let _permit = permit;
         let wrong = || {
             AppError(
                 StatusCode::UNAUTHORIZED,
                 "wrong username or password".into(),
             )
         };
-        let user = store
-            .user(&req.username)
-            .map_err(internal)?
-            .ok_or_else(wrong)?;
+        let Some(user) = store.user(&req.username).map_err(internal)? else {
+            // The same work for an unknown user as for a wrong password.
+            auth::verify_password(&req.password, auth::dummy_hash());
+            return Err(wrong());
+        };
         if !auth::verify_password(&req.password, &user.password_hash) {
             return Err(wrong());
         }
@@ -197,8 +207,16 @@ async fn sync_socket(
                 "session expired, ended or user disabled; log in again".into(),
             )
         })?;
+    let permit = state.connection(&session.username).ok_or_else(|| {
+        AppError(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many sync connections for this user (at most {CONNECTIONS_PER_USER}); close another device's"
+            ),
+        )
+    })?;
     Ok(ws
         .max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| crate::sync::run(state, socket, session, hash)))
+        .on_upgrade(move |socket| crate::sync::run(state, socket, session, hash, permit)))
 }

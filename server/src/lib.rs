@@ -15,6 +15,13 @@ pub use http::app;
 pub use lianxin_shared::protocol::{LoginRequest, LoginResponse};
 pub use sync::AppState;
 
+/// The limits the sync endpoint enforces.
+pub mod limits {
+    pub use crate::sync::{
+        CONNECTIONS_PER_USER, DOC_CACHE_SLOTS, FRAME_BURST, FRAMES_PER_SECOND, PASSWORD_CHECKS,
+    };
+}
+
 /// Milliseconds since the Unix epoch: the one clock the server reads.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

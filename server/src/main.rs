@@ -372,6 +372,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     for (id, at, user, doc, reason, size) in store.quarantined()? {
                         println!("{id}\t{at}\t{user}\t{doc}\t{size} bytes\t{reason}");
                     }
+                    for (user, refused, bytes) in store.quarantine_overflow()? {
+                        println!(
+                            "-\t-\t{user}\t-\t{bytes} bytes\t{refused} more refused and only counted: this user's quarantine is full"
+                        );
+                    }
                 }
             }
             Ok(())

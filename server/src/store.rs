@@ -113,7 +113,15 @@ CREATE TABLE IF NOT EXISTS calendar (day TEXT PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')));
 CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
   username TEXT NOT NULL, actor TEXT NOT NULL, doc TEXT NOT NULL, reason TEXT NOT NULL, bytes BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS quarantine_user ON quarantine (username);
+CREATE TABLE IF NOT EXISTS quarantine_overflow (username TEXT PRIMARY KEY, refused INTEGER NOT NULL,
+  bytes INTEGER NOT NULL);
 ";
+
+/// What the quarantine keeps of one user's refused changes: the first this many bytes and
+/// rows; beyond either, refusals are only counted (`quarantine_overflow`).
+pub const QUARANTINE_BYTES_PER_USER: usize = 16 << 20;
+pub const QUARANTINE_ROWS_PER_USER: usize = 10_000;
 
 impl Store {
     /// Opens (creating if needed) `DIR/lianxin.sqlite`.
@@ -483,11 +491,55 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         self.with(|c| {
-            c.execute(
-                "INSERT INTO quarantine (at, username, actor, doc, reason, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![now, username, actor, doc, reason, bytes],
+            let (rows, kept): (i64, i64) = c.query_row(
+                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM quarantine WHERE username = ?1",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            let full = rows as usize >= QUARANTINE_ROWS_PER_USER
+                || kept as usize + bytes.len() > QUARANTINE_BYTES_PER_USER;
+            if full {
+                c.execute(
+                    "INSERT INTO quarantine_overflow (username, refused, bytes) VALUES (?1, 1, ?2)
+                     ON CONFLICT (username) DO UPDATE SET refused = refused + 1, bytes = bytes + ?2",
+                    params![username, bytes.len() as i64],
+                )?;
+            } else {
+                c.execute(
+                    "INSERT INTO quarantine (at, username, actor, doc, reason, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![now, username, actor, doc, reason, bytes],
+                )?;
+            }
             Ok(())
+        })
+    }
+
+    /// Refusals counted but not kept, per user: (user, how many, their bytes).
+    pub fn quarantine_overflow(&self) -> Result<Vec<(String, u64, u64)>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT username, refused, bytes FROM quarantine_overflow ORDER BY username",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Bytes of refused changes kept for `username`.
+    pub fn quarantined_bytes(&self, username: &str) -> Result<u64> {
+        self.with(|c| {
+            let n: i64 = c.query_row(
+                "SELECT coalesce(sum(length(bytes)), 0) FROM quarantine WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
         })
     }
 

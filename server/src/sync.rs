@@ -32,6 +32,23 @@ const COMPACT_AFTER: usize = 256;
 /// How often an idle connection re-checks that its session is still valid.
 const SESSION_RECHECK: Duration = Duration::from_secs(5);
 
+/// Documents kept in memory at most; beyond it, documents nobody is using are dropped (they
+/// load again from the store when next needed).
+pub const DOC_CACHE_SLOTS: usize = 4_096;
+
+/// Frames a connection may send in a burst, and per second over time; beyond that the
+/// connection is told to slow down and closed. A device sends a handful of frames per
+/// conversation and one per live edit.
+pub const FRAME_BURST: f64 = 200.0;
+pub const FRAMES_PER_SECOND: f64 = 50.0;
+
+/// Sync connections one user may hold at once (a tablet and a few spares).
+pub const CONNECTIONS_PER_USER: usize = 8;
+
+/// Password checks (Argon2id, 19 MiB each) running at once; a login beyond that is answered
+/// at once with 503 rather than queued.
+pub const PASSWORD_CHECKS: usize = 4;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
@@ -39,6 +56,28 @@ pub struct AppState {
     pub bundle: Option<std::path::PathBuf>,
     docs: Arc<DocCache>,
     notices: broadcast::Sender<Notice>,
+    /// Open sync connections per user.
+    connections: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    /// Permits for password checks.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
+}
+
+/// One open sync connection of a user, counted while it lives.
+pub struct ConnectionPermit {
+    connections: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    user: String,
+}
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = c.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -54,7 +93,29 @@ impl AppState {
             bundle: None,
             docs: Arc::new(DocCache::default()),
             notices: broadcast::channel(4096).0,
+            connections: Arc::default(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(PASSWORD_CHECKS)),
         }
+    }
+
+    /// A place for one more sync connection of `user`, if they have fewer than
+    /// [`CONNECTIONS_PER_USER`].
+    pub fn connection(&self, user: &str) -> Option<ConnectionPermit> {
+        let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        let n = c.entry(user.to_string()).or_insert(0);
+        if *n >= CONNECTIONS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(ConnectionPermit {
+            connections: self.connections.clone(),
+            user: user.to_string(),
+        })
+    }
+
+    /// How many documents the server holds in memory now.
+    pub fn cached_docs(&self) -> usize {
+        self.docs.len()
     }
 }
 
@@ -68,7 +129,9 @@ struct Notice {
 }
 
 /// Documents in memory, loaded on first use, one lock each so that two devices writing the
-/// same case are serialised and devices writing different cases are not.
+/// same case are serialised and devices writing different cases are not. Bounded: a slot
+/// nobody holds is dropped when the cache is full, and a slot for an id that names no stored
+/// document is dropped as soon as its conversation item is done.
 #[derive(Default)]
 struct DocCache {
     slots: std::sync::Mutex<HashMap<DocId, Arc<Mutex<Slot>>>>,
@@ -81,12 +144,41 @@ struct Slot {
     doc: Option<AutoCommit>,
     units: Vec<UnitId>,
     appended: usize,
+    /// Stored bytes: the snapshot and the changes appended since.
+    size: usize,
 }
 
 impl DocCache {
     fn slot(&self, id: DocId) -> Arc<Mutex<Slot>> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if slots.len() >= DOC_CACHE_SLOTS && !slots.contains_key(&id) {
+            // Drop unused slots (held by the map alone) until a tenth of the room is free.
+            let target = DOC_CACHE_SLOTS - DOC_CACHE_SLOTS / 10;
+            let unused: Vec<DocId> = slots
+                .iter()
+                .filter(|(_, s)| Arc::strong_count(s) == 1)
+                .map(|(id, _)| *id)
+                .take(slots.len().saturating_sub(target))
+                .collect();
+            for id in unused {
+                slots.remove(&id);
+            }
+        }
         slots.entry(id).or_default().clone()
+    }
+
+    /// Forgets the slot of an id with no document, unless someone else is using it.
+    fn release_if_empty(&self, id: DocId, slot: Arc<Mutex<Slot>>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let empty = slot.try_lock().is_ok_and(|s| s.doc.is_none());
+        drop(slot);
+        if empty && slots.get(&id).is_some_and(|s| Arc::strong_count(s) == 1) {
+            slots.remove(&id);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -111,12 +203,21 @@ struct ServerSession {
     visible: Vec<UnitId>,
     sync_states: HashMap<DocId, am_sync::State>,
     hello: bool,
+    /// Frames this connection may still send now (refilled at [`FRAMES_PER_SECOND`]).
+    frame_tokens: f64,
+    tokens_at: tokio::time::Instant,
 }
 
 /// A reason to end the connection, sent to the device first.
 struct Fatal(String);
 
-pub async fn run(state: AppState, socket: WebSocket, user: Session, token_hash: Vec<u8>) {
+pub async fn run(
+    state: AppState,
+    socket: WebSocket,
+    user: Session,
+    token_hash: Vec<u8>,
+    _permit: ConnectionPermit,
+) {
     let (mut tx, mut rx) = socket.split();
     let mut notices = state.notices.subscribe();
     let store = state.store.clone();
@@ -137,6 +238,8 @@ pub async fn run(state: AppState, socket: WebSocket, user: Session, token_hash: 
         visible,
         sync_states: HashMap::new(),
         hello: false,
+        frame_tokens: FRAME_BURST,
+        tokens_at: tokio::time::Instant::now(),
     };
     tracing::info!(user = %session.user.username, session = session.id, "sync session opened");
     let mut recheck = tokio::time::interval(SESSION_RECHECK);
@@ -151,6 +254,9 @@ pub async fn run(state: AppState, socket: WebSocket, user: Session, token_hash: 
                     Some(Ok(Message::Text(_))) => break Some("text frames are not part of the protocol".into()),
                     Some(Ok(_)) => continue, // ping and pong are answered by the socket layer
                 };
+                if let Err(Fatal(reason)) = session.take_frame_token() {
+                    break Some(reason);
+                }
                 if let Err(Fatal(reason)) = session.check_session().await {
                     break Some(reason);
                 }
@@ -207,6 +313,21 @@ pub async fn run(state: AppState, socket: WebSocket, user: Session, token_hash: 
 }
 
 impl ServerSession {
+    /// Counts a frame against the connection's rate.
+    fn take_frame_token(&mut self) -> Result<(), Fatal> {
+        let now = tokio::time::Instant::now();
+        let elapsed = now.duration_since(self.tokens_at).as_secs_f64();
+        self.tokens_at = now;
+        self.frame_tokens = (self.frame_tokens + elapsed * FRAMES_PER_SECOND).min(FRAME_BURST);
+        if self.frame_tokens < 1.0 {
+            return Err(Fatal(format!(
+                "too many frames: at most {FRAMES_PER_SECOND} a second; reconnect and send less often"
+            )));
+        }
+        self.frame_tokens -= 1.0;
+        Ok(())
+    }
+
     fn may_see(&self, units: &[UnitId]) -> bool {
         units.iter().any(|u| self.visible.contains(u))
     }
@@ -234,12 +355,26 @@ impl ServerSession {
             ClientMessage::Sync(_) if !self.hello => {
                 Err(Fatal("the session must open with hello".into()))
             }
+            ClientMessage::Sync(items) if items.len() > protocol::MAX_ITEMS => Err(Fatal(format!(
+                "a frame may carry at most {} sync items; this one has {}",
+                protocol::MAX_ITEMS,
+                items.len()
+            ))),
             ClientMessage::Sync(items) => {
                 let mut replies = Vec::with_capacity(items.len());
+                let mut inflate_budget = protocol::MAX_INFLATED_FRAME;
                 for item in items {
-                    replies.push(self.sync_item(item).await?);
+                    replies.push(self.sync_item(item, &mut inflate_budget).await?);
                 }
-                Ok(vec![ServerMessage::Replies(replies)])
+                // Each reply is at most about a document; several go in several frames.
+                let frames: Vec<ServerMessage> = protocol::batches(replies, reply_size)
+                    .into_iter()
+                    .map(ServerMessage::Replies)
+                    .collect();
+                if frames.is_empty() {
+                    return Ok(vec![ServerMessage::Replies(Vec::new())]);
+                }
+                Ok(frames)
             }
         }
     }
@@ -281,9 +416,21 @@ impl ServerSession {
         Ok(out)
     }
 
-    async fn sync_item(&mut self, item: SyncItem) -> Result<Reply, Fatal> {
-        let SyncItem { doc: id, data } = item;
+    async fn sync_item(&mut self, item: SyncItem, budget: &mut usize) -> Result<Reply, Fatal> {
+        let id = item.doc;
         let slot = self.state.docs.slot(id);
+        let reply = self.sync_item_in(&slot, item, budget).await;
+        self.state.docs.release_if_empty(id, slot);
+        reply
+    }
+
+    async fn sync_item_in(
+        &mut self,
+        slot: &Arc<Mutex<Slot>>,
+        item: SyncItem,
+        budget: &mut usize,
+    ) -> Result<Reply, Fatal> {
+        let SyncItem { doc: id, data } = item;
         let mut slot = slot.lock().await;
         if !slot.loaded {
             let store = self.state.store.clone();
@@ -291,13 +438,16 @@ impl ServerSession {
                 .await
                 .map_err(|e| Fatal(format!("server storage error: {e}")))?;
             if let Some((bytes, units, appended)) = loaded {
-                match AutoCommit::load(&bytes) {
-                    Ok(doc) => {
+                let size = bytes.len();
+                match tokio::task::spawn_blocking(move || AutoCommit::load(&bytes)).await {
+                    Ok(Ok(doc)) => {
                         slot.doc = Some(doc);
                         slot.units = units;
                         slot.appended = appended;
+                        slot.size = size;
                     }
-                    Err(e) => {
+                    Err(e) => return Err(Fatal(format!("server task failed: {e}"))),
+                    Ok(Err(e)) => {
                         tracing::error!(doc = %id, "stored document does not load: {e}");
                         return Ok(self.refuse(id, "this case cannot be read on the server; an administrator has been told", &data).await);
                     }
@@ -314,17 +464,40 @@ impl ServerSession {
                 )
                 .await);
         }
-        let empty = AutoCommit::new();
-        let current = slot.doc.as_ref().unwrap_or(&empty);
-        let state = self.sync_states.entry(id).or_default();
+        let state = self.sync_states.entry(id).or_default().clone();
         let actor = match automerge::ActorId::try_from(self.user.actor.as_str()) {
             Ok(a) => a,
             Err(_) => return Err(Fatal("this device's registered key is unreadable".into())),
         };
-        let checked = match check_incoming(current, state, &data, id, &actor) {
+        // Decoding, inflating and applying are CPU work: off the async workers, with the
+        // document lent to the blocking thread and given back.
+        let limit = (*budget).min(protocol::MAX_INFLATED_ITEM);
+        let current = slot.doc.take();
+        let data = Arc::new(data);
+        let bytes = data.clone();
+        let (current, checked) = match tokio::task::spawn_blocking(move || {
+            let empty = AutoCommit::new();
+            let checked = check_incoming(
+                current.as_ref().unwrap_or(&empty),
+                &state,
+                &bytes,
+                id,
+                &actor,
+                limit,
+            );
+            (current, checked)
+        })
+        .await
+        {
+            Ok(done) => done,
+            Err(e) => return Err(Fatal(format!("server task failed: {e}"))),
+        };
+        slot.doc = current;
+        let checked = match checked {
             Ok(c) => c,
             Err(refusal) => return Ok(self.refuse(id, &refusal.to_string(), &data).await),
         };
+        *budget = budget.saturating_sub(checked.inflated);
         if !checked.changes.is_empty() {
             let Some(after) = &checked.after else {
                 return Ok(self
@@ -344,7 +517,22 @@ impl ServerSession {
                 .map(|c| c.raw_bytes().to_vec())
                 .collect();
             let appended = slot.appended + raw.len();
-            let snapshot = (slot.doc.is_none() || appended >= COMPACT_AFTER).then(|| doc.save());
+            let raw_bytes: usize = raw.iter().map(Vec::len).sum();
+            let mut snapshot =
+                (slot.doc.is_none() || appended >= COMPACT_AFTER).then(|| doc.save());
+            if snapshot.is_none() && slot.size + raw_bytes > protocol::MAX_DOC_BYTES {
+                // Compacted, it may still fit.
+                snapshot = Some(doc.save());
+            }
+            let size = snapshot.as_ref().map_or(slot.size + raw_bytes, Vec::len);
+            if size > protocol::MAX_DOC_BYTES {
+                let reason = format!(
+                    "this change would make the document {size} bytes; the limit is {} bytes",
+                    protocol::MAX_DOC_BYTES
+                );
+                return Ok(self.refuse(id, &reason, &data).await);
+            }
+            let compacted = snapshot.is_some();
             let store = self.state.store.clone();
             let units = after.units.clone();
             let heads_stored = heads.clone();
@@ -353,11 +541,8 @@ impl ServerSession {
             })
             .await
             .map_err(|e| Fatal(format!("server storage error: {e}")))?;
-            slot.appended = if appended >= COMPACT_AFTER {
-                0
-            } else {
-                appended
-            };
+            slot.appended = if compacted { 0 } else { appended };
+            slot.size = size;
             slot.units = after.units.clone();
             slot.doc = Some(doc);
             let _ = self.state.notices.send(Notice {
@@ -400,6 +585,12 @@ impl ServerSession {
     }
 
     async fn refuse(&self, id: DocId, reason: &str, data: &[u8]) -> Reply {
+        // A reason may quote what the device sent (a key's name); it is kept short.
+        let reason: String = match reason.char_indices().nth(400) {
+            Some((cut, _)) => format!("{}…", &reason[..cut]),
+            None => reason.to_string(),
+        };
+        let reason = reason.as_str();
         tracing::warn!(user = %self.user.username, doc = %id.short(), "refused: {reason}");
         let store = self.state.store.clone();
         let (user, actor, reason_owned, bytes) = (
@@ -426,5 +617,14 @@ impl ServerSession {
             doc: id,
             outcome: Outcome::Refused(reason.to_string()),
         }
+    }
+}
+
+/// About how many bytes a reply takes in a frame.
+fn reply_size(reply: &Reply) -> usize {
+    match &reply.outcome {
+        Outcome::Sync(Some(data)) => data.len(),
+        Outcome::Sync(None) => 0,
+        Outcome::Refused(reason) => reason.len(),
     }
 }

@@ -550,6 +550,7 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
             &data,
             doc_id,
             &actor,
+            lianxin_shared::protocol::MAX_INFLATED_ITEM,
         )
         .unwrap_or_else(|r| panic!("{what}: refused: {r}"));
     };

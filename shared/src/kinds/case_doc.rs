@@ -146,6 +146,7 @@ pub(crate) const AID: ListDecl = ListDecl {
             ValueType::Int {
                 min: 1,
                 max: 10_000_000,
+                what: "yuan",
             },
         ),
         req("reason", PARA),
@@ -178,6 +179,7 @@ const CASE_FIELDS: &[FieldDecl] = &[
         ValueType::Int {
             min: 1,
             max: 100_000,
+            what: "people",
         },
     ),
     opt("level", ValueType::Code(&Level::VOCAB)),

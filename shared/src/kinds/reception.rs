@@ -30,6 +30,7 @@ pub(crate) const MATTERS: ListDecl = ListDecl {
             ValueType::Int {
                 min: 1,
                 max: 100_000,
+                what: "people",
             },
         ),
         req("petitioner", LINE),

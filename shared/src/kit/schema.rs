@@ -147,10 +147,11 @@ pub enum ValueType {
     AnyCode(&'static [&'static Vocab]),
     /// A calendar date, `YYYY-MM-DD`.
     Date,
-    /// A whole number in a range.
+    /// A whole number in a range, of `what` (people, yuan; "" for a plain number).
     Int {
         min: i64,
         max: i64,
+        what: &'static str,
     },
     Bool,
     /// A document id (32 hex digits).
@@ -211,14 +212,17 @@ impl ValueType {
                 s.parse::<Date>()
                     .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))?;
             }
-            ValueType::Int { min, max } => {
+            ValueType::Int { min, max, what } => {
                 let n = match v {
                     ScalarValue::Int(n) => *n,
                     ScalarValue::Uint(n) => i64::try_from(*n).unwrap_or(i64::MAX),
                     other => return Err(format!("expected a number, found {}", kind_of(other))),
                 };
                 if !(min..=max).contains(&n) {
-                    return Err(format!("expected {min} to {max}, found {n}"));
+                    return Err(format!(
+                        "expected a number of {what} from {min} to {max}, found {n}"
+                    )
+                    .replace("number of  from", "number from"));
                 }
             }
             ValueType::Bool => {
@@ -252,9 +256,12 @@ impl ValueType {
     pub fn from_text(&self, text: &str) -> Result<ScalarValue, String> {
         let t = text.trim();
         let value = match *self {
-            ValueType::Int { min, max } => match t.parse::<i64>() {
+            ValueType::Int { min, max, what } => match t.parse::<i64>() {
                 Ok(n) => ScalarValue::Int(n),
-                Err(_) => return Err(format!("expected a number from {min} to {max}")),
+                Err(_) => {
+                    return Err(format!("expected a number of {what} from {min} to {max}")
+                        .replace("number of  from", "number from"));
+                }
             },
             ValueType::Bool => match t {
                 "true" => ScalarValue::Boolean(true),
@@ -493,6 +500,7 @@ fn check_header<D: ReadDoc>(doc: &D, header: &ObjId) -> Result<(), Violation> {
             _ => ValueType::Int {
                 min: 0,
                 max: i64::MAX,
+                what: "",
             },
         };
         for v in scalars(doc, header, &key, &path)? {

@@ -9,6 +9,7 @@ use automerge::{ActorId, AutoCommit, Change, ReadDoc, sync, sync::SyncDoc};
 
 use crate::kit::cells::read_header;
 use crate::kit::schema::{SCHEMA_VERSION, check};
+use crate::sync::inflate::{Oversize, inflated_size};
 use crate::{DocId, Header, Kind};
 
 /// Why a device's changes were not accepted. The message is shown to the device's user.
@@ -24,6 +25,8 @@ pub enum Refusal {
     Schema(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("too large: {0}")]
+    TooLarge(String),
 }
 
 /// A device's sync message, applied to a copy of the server's document and checked.
@@ -36,19 +39,27 @@ pub struct Checked {
     /// The header before and after (None before: a new document).
     pub before: Option<Header>,
     pub after: Option<Header>,
+    /// What the message's changes inflated to, in bytes.
+    pub inflated: usize,
 }
 
-/// Applies `data` to a copy of `current` and checks every change it brings: signed by
-/// `device_actor`, leaving a well-formed case whose header names `id`, whose fixed header
-/// fields did not change and whose units only grew.
+/// Applies `data` to a copy of `current` and checks every change it brings: inflating to at
+/// most `inflate_limit` bytes (counted before Automerge inflates anything), signed by
+/// `device_actor`, leaving a well-formed document of its kind whose header names `id`, whose
+/// fixed header fields did not change and whose units only grew.
 pub fn check_incoming(
     current: &AutoCommit,
     state: &sync::State,
     data: &[u8],
     id: DocId,
     device_actor: &ActorId,
+    inflate_limit: usize,
 ) -> Result<Checked, Refusal> {
     let message = sync::Message::decode(data).map_err(|e| Refusal::Undecodable(e.to_string()))?;
+    let inflated = inflated_size(&message, inflate_limit).map_err(|e| match e {
+        Oversize::TooLarge { .. } => Refusal::TooLarge(e.to_string()),
+        Oversize::Malformed(_) => Refusal::Corrupt(e.to_string()),
+    })?;
     let mut doc = current.clone();
     let mut state = state.clone();
     let before_heads = doc.get_heads();
@@ -95,6 +106,7 @@ pub fn check_incoming(
             changes,
             after: before.clone(),
             before,
+            inflated,
         });
     }
     let after = read_header(&doc).map_err(|e| Refusal::Schema(e.to_string()))?;
@@ -148,6 +160,7 @@ pub fn check_incoming(
         changes,
         before,
         after: Some(after),
+        inflated,
     })
 }
 
@@ -212,7 +225,8 @@ mod tests {
         let mut message = dev.sync().generate_sync_message(&mut d).unwrap();
         message.changes = sync::ChunkList::from(second.raw_bytes().to_vec());
         d.sent_hashes = [second.hash()].into_iter().collect();
-        let checked = check_incoming(&server, &s, &message.encode(), id, &actor).unwrap();
+        let checked =
+            check_incoming(&server, &s, &message.encode(), id, &actor, usize::MAX).unwrap();
         assert!(checked.changes.is_empty(), "nothing applied yet");
         assert!(
             checked.doc.get_missing_deps(&[]).is_empty(),
@@ -231,7 +245,7 @@ mod tests {
             let Some(m) = dev.sync().generate_sync_message(&mut d) else {
                 break;
             };
-            let checked = check_incoming(&server, &s, &m.encode(), id, &actor).unwrap();
+            let checked = check_incoming(&server, &s, &m.encode(), id, &actor, usize::MAX).unwrap();
             if !checked.changes.is_empty() {
                 server = checked.doc;
             }
@@ -249,7 +263,8 @@ mod tests {
             .unwrap();
         let mut device = case.into_doc();
         let data = message_with_changes(&mut server, &mut device);
-        let checked = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap();
+        let checked =
+            check_incoming(&server, &sync::State::new(), &data, id, &actor, usize::MAX).unwrap();
         assert_eq!(checked.changes.len(), 1);
     }
 
@@ -261,7 +276,8 @@ mod tests {
         device.set_actor(ActorId::random());
         device.put(ROOT, "x", 1).unwrap();
         let data = message_with_changes(&mut server, &mut device.clone());
-        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap_err();
+        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor, usize::MAX)
+            .unwrap_err();
         assert!(matches!(r, Refusal::ForgedActor { .. }), "{r}");
 
         // Notes replaced by a number.
@@ -270,7 +286,8 @@ mod tests {
             .with_actor(actor.clone());
         device.put(ROOT, "notes", 3).unwrap();
         let data = message_with_changes(&mut server, &mut device);
-        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap_err();
+        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor, usize::MAX)
+            .unwrap_err();
         assert!(matches!(r, Refusal::Schema(_)), "{r}");
 
         // A unit removed.
@@ -288,11 +305,19 @@ mod tests {
         device.put(&units, "b", true).unwrap();
         device.delete(&units, "a").unwrap();
         let data = message_with_changes(&mut server, &mut device);
-        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor).unwrap_err();
+        let r = check_incoming(&server, &sync::State::new(), &data, id, &actor, usize::MAX)
+            .unwrap_err();
         assert!(r.to_string().contains("unit a may not be removed"), "{r}");
 
-        let r =
-            check_incoming(&server, &sync::State::new(), b"\x42garbage", id, &actor).unwrap_err();
+        let r = check_incoming(
+            &server,
+            &sync::State::new(),
+            b"\x42garbage",
+            id,
+            &actor,
+            usize::MAX,
+        )
+        .unwrap_err();
         assert!(matches!(r, Refusal::Undecodable(_)), "{r}");
     }
 
@@ -314,8 +339,15 @@ mod tests {
         let mut server = AutoCommit::new();
         let mut device = dispute.doc().clone();
         let msg = message_with_changes(&mut server, &mut device);
-        let checked = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor)
-            .unwrap_or_else(|r| panic!("refused: {r:?}"));
+        let checked = check_incoming(
+            &server,
+            &sync::State::new(),
+            &msg,
+            draft.id,
+            &actor,
+            usize::MAX,
+        )
+        .unwrap_or_else(|r| panic!("refused: {r:?}"));
         assert_eq!(checked.after.unwrap().kind, "dispute");
 
         // Its own shape: parties must stay a list.
@@ -325,7 +357,14 @@ mod tests {
         bad.put(ROOT, "parties", "none").unwrap();
         bad.commit();
         let msg = message_with_changes(&mut server, &mut bad);
-        let refused = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor);
+        let refused = check_incoming(
+            &server,
+            &sync::State::new(),
+            &msg,
+            draft.id,
+            &actor,
+            usize::MAX,
+        );
         assert!(
             matches!(&refused, Err(Refusal::Schema(r)) if r.contains("parties")),
             "{refused:?}"
@@ -347,15 +386,29 @@ mod tests {
         let mut server = AutoCommit::new();
         let mut device = day.doc().clone();
         let msg = message_with_changes(&mut server, &mut device);
-        let checked = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor)
-            .unwrap_or_else(|r| panic!("refused: {r:?}"));
+        let checked = check_incoming(
+            &server,
+            &sync::State::new(),
+            &msg,
+            draft.id,
+            &actor,
+            usize::MAX,
+        )
+        .unwrap_or_else(|r| panic!("refused: {r:?}"));
         assert_eq!(checked.after.unwrap().kind, "reception");
         let mut server = checked.doc;
         let mut bad = day.into_doc();
         bad.put(ROOT, "matters", 3).unwrap();
         bad.commit();
         let msg = message_with_changes(&mut server, &mut bad);
-        let refused = check_incoming(&server, &sync::State::new(), &msg, draft.id, &actor);
+        let refused = check_incoming(
+            &server,
+            &sync::State::new(),
+            &msg,
+            draft.id,
+            &actor,
+            usize::MAX,
+        );
         assert!(
             matches!(&refused, Err(Refusal::Schema(r)) if r.contains("matters")),
             "{refused:?}"

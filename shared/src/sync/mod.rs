@@ -3,5 +3,6 @@
 
 pub(crate) mod check;
 pub(crate) mod engine;
+pub(crate) mod inflate;
 pub mod protocol;
 pub(crate) mod units;

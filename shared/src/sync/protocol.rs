@@ -33,6 +33,22 @@ pub const MAX_FRAME: usize = 8 * 1024 * 1024;
 /// What a batch may hold before the sender starts a new frame.
 pub const BATCH_BYTES: usize = 1024 * 1024;
 
+/// The most sync items (or snapshots, or replies) one frame carries. Senders split beyond it;
+/// the server refuses a frame with more.
+pub const MAX_ITEMS: usize = 1_000;
+
+/// The largest a document may grow on the server, in stored bytes (its snapshot and the
+/// changes appended since). Half a frame, so the server can always send any document it keeps
+/// to a new device in one frame, and a change that would take a document past it is refused.
+pub const MAX_DOC_BYTES: usize = MAX_FRAME / 2;
+
+/// What the changes of one sync item may inflate to (a whole new document, sent at once, is
+/// larger inflated than stored). Counted before anything is inflated into memory.
+pub const MAX_INFLATED_ITEM: usize = 4 * MAX_DOC_BYTES;
+
+/// What the changes of one frame may inflate to, all its items together.
+pub const MAX_INFLATED_FRAME: usize = 2 * MAX_INFLATED_ITEM;
+
 /// A change hash, 32 bytes.
 pub type Heads = Vec<[u8; 32]>;
 
@@ -161,7 +177,7 @@ pub fn batches<T>(items: Vec<T>, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
     let mut bytes = 0;
     for item in items {
         let n = size(&item) + 24;
-        if !current.is_empty() && bytes + n > BATCH_BYTES {
+        if !current.is_empty() && (bytes + n > BATCH_BYTES || current.len() >= MAX_ITEMS) {
             out.push(std::mem::take(&mut current));
             bytes = 0;
         }

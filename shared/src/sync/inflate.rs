@@ -1,0 +1,249 @@
+//! How large a device's changes become once inflated, found before Automerge inflates them.
+//!
+//! Automerge stores a large change DEFLATE-compressed (a chunk of type 2), and a whole document
+//! (a chunk of type 0, as a V2 sync message carries it) with its large columns compressed one
+//! by one. It inflates them into memory as it parses, before any check of ours can run, so a
+//! 1.8 MB message can demand 1.8 GiB. This walks the chunks of a sync message the way
+//! Automerge's parser does, inflates every compressed part through a fixed 32 KiB window,
+//! counting and keeping nothing, and stops as soon as the total passes the limit.
+
+use automerge::sync::Message;
+use miniz_oxide::inflate::stream::{InflateState, inflate};
+use miniz_oxide::{DataFormat, MZFlush, MZStatus};
+
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const DOCUMENT: u8 = 0;
+const CHANGE: u8 = 1;
+const COMPRESSED_CHANGE: u8 = 2;
+/// A column spec's bit saying its data is DEFLATE-compressed.
+const DEFLATE_BIT: u64 = 0b0000_1000;
+
+/// Why a message's changes were not inflated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Oversize {
+    /// They inflate beyond the limit (the count stopped just past it).
+    TooLarge { limit: usize },
+    /// The chunks are not what Automerge writes.
+    Malformed(String),
+}
+
+impl std::fmt::Display for Oversize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Oversize::TooLarge { limit } => {
+                write!(f, "the changes inflate to more than {limit} bytes")
+            }
+            Oversize::Malformed(why) => write!(f, "malformed change chunks: {why}"),
+        }
+    }
+}
+
+/// The inflated size of every change and document the message carries, if it is at most
+/// `limit` bytes.
+pub fn inflated_size(message: &Message, limit: usize) -> Result<usize, Oversize> {
+    let mut total = Budget { used: 0, limit };
+    for bytes in message.changes.iter() {
+        let mut input = Input(bytes);
+        while !input.0.is_empty() {
+            chunk(&mut input, &mut total)?;
+        }
+    }
+    Ok(total.used)
+}
+
+struct Budget {
+    used: usize,
+    limit: usize,
+}
+
+impl Budget {
+    fn add(&mut self, n: usize) -> Result<(), Oversize> {
+        self.used = self.used.saturating_add(n);
+        if self.used > self.limit {
+            return Err(Oversize::TooLarge { limit: self.limit });
+        }
+        Ok(())
+    }
+}
+
+fn malformed(why: &str) -> Oversize {
+    Oversize::Malformed(why.to_string())
+}
+
+struct Input<'a>(&'a [u8]);
+
+impl<'a> Input<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Oversize> {
+        if n > self.0.len() {
+            return Err(malformed("truncated"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn uleb(&mut self) -> Result<u64, Oversize> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *self
+                .take(1)?
+                .first()
+                .ok_or_else(|| malformed("truncated"))?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(malformed("overlong number"))
+    }
+
+    fn len(&mut self) -> Result<usize, Oversize> {
+        usize::try_from(self.uleb()?).map_err(|_| malformed("length out of range"))
+    }
+}
+
+/// One chunk: magic, checksum, type, length, data.
+fn chunk(input: &mut Input, budget: &mut Budget) -> Result<(), Oversize> {
+    if input.take(4)? != MAGIC {
+        return Err(malformed("no chunk magic"));
+    }
+    input.take(4)?; // checksum
+    let kind = input.take(1)?[0];
+    let len = input.len()?;
+    let data = input.take(len)?;
+    match kind {
+        CHANGE => budget.add(data.len()),
+        COMPRESSED_CHANGE => inflate_counting(data, budget),
+        DOCUMENT => document(Input(data), budget),
+        other => Err(Oversize::Malformed(format!(
+            "chunk type {other} is not accepted from devices"
+        ))),
+    }
+}
+
+/// A document chunk: actors, heads, the change and op column metadata, then the column data,
+/// the compressed columns inflated one by one.
+fn document(mut input: Input, budget: &mut Budget) -> Result<(), Oversize> {
+    budget.add(input.0.len())?;
+    for _ in 0..input.uleb()? {
+        let n = input.len()?;
+        input.take(n)?; // an actor id
+    }
+    let heads = input.len()?;
+    input.take(
+        heads
+            .checked_mul(32)
+            .ok_or_else(|| malformed("too many heads"))?,
+    )?;
+    let mut columns = Vec::new();
+    for _ in 0..2 {
+        for _ in 0..input.uleb()? {
+            let spec = input.uleb()?;
+            let len = input.len()?;
+            columns.push((spec, len));
+        }
+    }
+    for (spec, len) in columns {
+        let data = input.take(len)?;
+        if spec & DEFLATE_BIT != 0 {
+            inflate_counting(data, budget)?;
+        }
+    }
+    Ok(())
+}
+
+/// Inflates raw DEFLATE data through a small window, adding what it makes to the budget.
+fn inflate_counting(mut data: &[u8], budget: &mut Budget) -> Result<(), Oversize> {
+    let mut state = InflateState::new_boxed(DataFormat::Raw);
+    let mut window = vec![0u8; 32 * 1024];
+    loop {
+        let result = inflate(&mut state, data, &mut window, MZFlush::None);
+        data = &data[result.bytes_consumed..];
+        budget.add(result.bytes_written)?;
+        match result.status {
+            Ok(MZStatus::StreamEnd) => return Ok(()),
+            Ok(_) if result.bytes_consumed == 0 && result.bytes_written == 0 => {
+                return Err(malformed("deflate data ends early"));
+            }
+            Ok(_) => {}
+            Err(_) => return Err(malformed("bad deflate data")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::{AutoCommit, ROOT, sync::SyncDoc, transaction::Transactable};
+
+    fn message_of(doc: &mut AutoCommit) -> Message {
+        let mut s = automerge::sync::State::new();
+        let mut empty = AutoCommit::new();
+        let mut t = automerge::sync::State::new();
+        // Two rounds, so the message carries the document or its changes.
+        let m = doc.sync().generate_sync_message(&mut s).unwrap();
+        empty.sync().receive_sync_message(&mut t, m).unwrap();
+        let r = empty.sync().generate_sync_message(&mut t).unwrap();
+        doc.sync().receive_sync_message(&mut s, r).unwrap();
+        doc.sync().generate_sync_message(&mut s).unwrap()
+    }
+
+    #[test]
+    fn counts_what_automerge_would_inflate_and_stops_past_the_limit() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "text", "字".repeat(100_000)).unwrap();
+        doc.commit();
+        let message = message_of(&mut doc);
+        let size = inflated_size(&message, usize::MAX).unwrap();
+        assert!(size >= 300_000, "{size}");
+        assert_eq!(
+            inflated_size(&message, 100_000),
+            Err(Oversize::TooLarge { limit: 100_000 })
+        );
+    }
+
+    #[test]
+    fn a_small_change_counts_as_its_bytes() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "a", 1).unwrap();
+        doc.commit();
+        let change = doc.get_changes(&[]).remove(0);
+        let mut m = message_of(&mut doc);
+        m.changes = automerge::sync::ChunkList::from(change.raw_bytes().to_vec());
+        let n = inflated_size(&m, 1 << 20).unwrap();
+        assert_eq!(n, change.raw_bytes().len() - 9 - 1);
+    }
+
+    #[test]
+    fn a_bomb_is_stopped_early_and_garbage_is_malformed() {
+        // Raw DEFLATE of 64 MiB of zeros, in a compressed-change chunk.
+        let zeros = vec![0u8; 64 << 20];
+        let deflated = miniz_oxide::deflate::compress_to_vec(&zeros, 6);
+        let mut chunk = MAGIC.to_vec();
+        chunk.extend([0, 0, 0, 0, COMPRESSED_CHANGE]);
+        let mut len = deflated.len();
+        loop {
+            let byte = (len & 0x7f) as u8;
+            len >>= 7;
+            chunk.push(if len > 0 { byte | 0x80 } else { byte });
+            if len == 0 {
+                break;
+            }
+        }
+        chunk.extend(&deflated);
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "a", 1).unwrap();
+        doc.commit();
+        let mut m = message_of(&mut doc);
+        m.changes = automerge::sync::ChunkList::from(chunk);
+        assert_eq!(
+            inflated_size(&m, 1 << 20),
+            Err(Oversize::TooLarge { limit: 1 << 20 })
+        );
+        m.changes = automerge::sync::ChunkList::from(vec![1, 2, 3]);
+        assert!(matches!(
+            inflated_size(&m, 1 << 20),
+            Err(Oversize::Malformed(_))
+        ));
+    }
+}
