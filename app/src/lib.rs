@@ -97,6 +97,30 @@ impl Ctx {
     }
 }
 
+/// Shows the outcome of an edit on the screen that made it: a refusal in `error`, cleared on
+/// success. True when the edit was kept. Every screen's edits end here.
+pub(crate) fn show_outcome(
+    error: RwSignal<Option<String>>,
+    outcome: Option<Result<(), String>>,
+) -> bool {
+    match outcome {
+        Some(Ok(())) => {
+            error.set(None);
+            true
+        }
+        Some(Err(e)) => {
+            error.set(Some(e));
+            false
+        }
+        None => false,
+    }
+}
+
+/// The error for an edit of a document this device does not hold.
+pub(crate) fn not_here(what: &str) -> lianxin_shared::Error {
+    lianxin_shared::Error::Protocol(format!("no such {what} on this device"))
+}
+
 /// Runs `f` with the sync engine, once signed in.
 pub fn with_engine<T>(f: impl FnOnce(&Rc<Engine>) -> T) -> Option<T> {
     ENGINE.with(|e| e.borrow().as_ref().map(f))

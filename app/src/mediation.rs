@@ -177,24 +177,15 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
             let Ok(doc_id) = id.get_value().parse::<DocId>() else {
                 return false;
             };
-            match with_engine(|e| {
-                e.edit_dispute(doc_id, |d| match d {
-                    Some(d) => f(d, &ed),
-                    None => Err(lianxin_shared::Error::Protocol(
-                        "no such dispute on this device".into(),
-                    )),
-                })
-            }) {
-                Some(Ok(())) => {
-                    error.set(None);
-                    true
-                }
-                Some(Err(e)) => {
-                    error.set(Some(e));
-                    false
-                }
-                None => false,
-            }
+            crate::show_outcome(
+                error,
+                with_engine(|e| {
+                    e.edit_dispute(doc_id, |d| match d {
+                        Some(d) => f(d, &ed),
+                        None => Err(crate::not_here("dispute")),
+                    })
+                }),
+            )
         };
     let party = RwSignal::new(String::new());
     let session_on = RwSignal::new(crate::today().to_string());

@@ -135,24 +135,15 @@ pub fn Day(ctx: Ctx, id: String) -> impl IntoView {
         let Ok(doc_id) = id.get_value().parse::<DocId>() else {
             return false;
         };
-        match with_engine(|e| {
-            e.edit_reception(doc_id, |d| match d {
-                Some(d) => f(d, &ed),
-                None => Err(lianxin_shared::Error::Protocol(
-                    "no such reception day on this device".into(),
-                )),
-            })
-        }) {
-            Some(Ok(())) => {
-                error.set(None);
-                true
-            }
-            Some(Err(e)) => {
-                error.set(Some(e));
-                false
-            }
-            None => false,
-        }
+        crate::show_outcome(
+            error,
+            with_engine(|e| {
+                e.edit_reception(doc_id, |d| match d {
+                    Some(d) => f(d, &ed),
+                    None => Err(crate::not_here("reception day")),
+                })
+            }),
+        )
     };
     // summary, people, petitioner, phone, due
     let form = [(); 5].map(|_| RwSignal::new(String::new()));

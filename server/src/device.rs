@@ -558,6 +558,7 @@ impl Device {
             Err(e) => return Err(DeviceError::Unreachable(e.to_string())),
         };
         let (mut tx, mut rx) = socket.split();
+        let trace = std::env::var_os("LIANXIN_TRACE").is_some();
         let mut report = SyncReport::default();
         let (mut session, hello) = DeviceSession::hello(self.cursor()?);
         let mut outgoing = vec![hello];
@@ -577,6 +578,9 @@ impl Device {
         outgoing.extend(session.take_frames());
         loop {
             for frame in outgoing.drain(..) {
+                if trace {
+                    eprintln!("{} → {}", self.actor, describe_client(&frame));
+                }
                 report.frames_sent += 1;
                 report.bytes_sent += frame.len();
                 tx.send(Message::Binary(frame.into()))
@@ -599,6 +603,9 @@ impl Device {
                 }
                 Ok(Some(Ok(_))) => continue,
             };
+            if trace {
+                eprintln!("{} ← {}", self.actor, describe_server(&frame));
+            }
             report.frames_received += 1;
             report.bytes_received += frame.len();
             let tasks = match session.receive(&frame) {
@@ -649,5 +656,67 @@ impl Device {
         let _ = tx.send(Message::Close(None)).await;
         report.millis = started.elapsed().as_millis();
         Ok(report)
+    }
+}
+
+/// A sync message in a line, for `LIANXIN_TRACE`.
+fn describe_sync(data: &[u8]) -> String {
+    match automerge::sync::Message::decode(data) {
+        Ok(m) => {
+            let short = |h: &automerge::ChangeHash| hex::encode(&h.0[..3]);
+            format!(
+                "heads [{}] need [{}] have {:?} changes {} ({} bytes) flags {:?}",
+                m.heads.iter().map(short).collect::<Vec<_>>().join(" "),
+                m.need.iter().map(short).collect::<Vec<_>>().join(" "),
+                m.have
+                    .iter()
+                    .map(|h| h.last_sync.iter().map(short).collect::<Vec<_>>().join(" "))
+                    .collect::<Vec<_>>(),
+                m.changes.len(),
+                m.changes.iter().map(<[u8]>::len).sum::<usize>(),
+                m.flags,
+            )
+        }
+        Err(e) => format!("undecodable: {e}"),
+    }
+}
+
+fn describe_client(frame: &[u8]) -> String {
+    match lianxin_shared::protocol::decode::<lianxin_shared::protocol::ClientMessage>(frame) {
+        Ok(lianxin_shared::protocol::ClientMessage::Sync(items)) => items
+            .iter()
+            .map(|i| format!("sync {} {}", i.doc.short(), describe_sync(&i.data)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Ok(other) => format!("{other:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn describe_server(frame: &[u8]) -> String {
+    use lianxin_shared::protocol::{Outcome, ServerMessage};
+    match lianxin_shared::protocol::decode::<ServerMessage>(frame) {
+        Ok(ServerMessage::Replies(r)) => r
+            .iter()
+            .map(|r| match &r.outcome {
+                Outcome::Sync(Some(d)) => format!("reply {} {}", r.doc.short(), describe_sync(d)),
+                Outcome::Sync(None) => format!("reply {} none", r.doc.short()),
+                Outcome::Refused(why) => format!("refused {} {why}", r.doc.short()),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Ok(ServerMessage::Changed(c)) => format!(
+            "changed {}",
+            c.iter()
+                .map(|(d, _)| d.short())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Ok(ServerMessage::Snapshots(s)) => format!("{} snapshots", s.len()),
+        Ok(ServerMessage::Welcome { seq, changed }) => {
+            format!("welcome seq {seq}, {} changed", changed.len())
+        }
+        Ok(ServerMessage::Error(e)) => format!("error {e}"),
+        Err(e) => e.to_string(),
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use automerge::{AutoCommit, sync as am_sync, sync::SyncDoc};
+use automerge::{AutoCommit, sync as am_sync};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use lianxin_shared::protocol::{
@@ -498,6 +498,7 @@ impl ServerSession {
             Err(refusal) => return Ok(self.refuse(id, &refusal.to_string(), &data).await),
         };
         *budget = budget.saturating_sub(checked.inflated);
+        let missing = checked.missing.clone();
         if !checked.changes.is_empty() {
             let Some(after) = &checked.after else {
                 return Ok(self
@@ -558,7 +559,7 @@ impl ServerSession {
         // tells a device pushing a new case to send its changes, and tells anyone else nothing.
         let mut empty = AutoCommit::new();
         let doc = slot.doc.as_mut().unwrap_or(&mut empty);
-        let reply = doc.sync().generate_sync_message(state).map(|m| m.encode());
+        let reply = lianxin_shared::reply(doc, state, &missing);
         Ok(Reply {
             doc: id,
             outcome: Outcome::Sync(reply),

@@ -60,7 +60,7 @@ pub use kit::schema::{
     Violation, Vocab, Vocabulary,
 };
 pub use rules::fieldwork;
-pub use sync::check::{Checked, Refusal, check_incoming};
+pub use sync::check::{Checked, Refusal, check_incoming, reply};
 pub use sync::engine::{DeviceSession, Replica, Task};
 pub use sync::protocol;
 pub use sync::units::{UnitTree, visible_units};

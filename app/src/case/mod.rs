@@ -76,22 +76,10 @@ pub(super) fn edit(
     let result = with_engine(|e| {
         e.edit(id, |doc| match doc {
             Some(doc) => f(doc),
-            None => Err(lianxin_shared::Error::Protocol(
-                "no such case on this device".into(),
-            )),
+            None => Err(crate::not_here("case")),
         })
     });
-    match result {
-        Some(Ok(())) => {
-            error.set(None);
-            true
-        }
-        Some(Err(e)) => {
-            error.set(Some(e));
-            false
-        }
-        None => false,
-    }
+    crate::show_outcome(error, result)
 }
 
 /// The label of the vocabulary value `code` of a case field, in the screen's language.

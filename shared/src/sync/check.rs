@@ -41,6 +41,25 @@ pub struct Checked {
     pub after: Option<Header>,
     /// What the message's changes inflated to, in bytes.
     pub inflated: usize,
+    /// Changes the device's changes depend on and did not bring: the server's answer asks
+    /// for them by hash ([`reply`]).
+    pub missing: Vec<automerge::ChangeHash>,
+}
+
+/// The server's answer to a device about `doc`: Automerge's next sync message, asking by hash
+/// for the changes `missing` names (from [`Checked::missing`]).
+pub fn reply(
+    doc: &mut AutoCommit,
+    state: &mut sync::State,
+    missing: &[automerge::ChangeHash],
+) -> Option<Vec<u8>> {
+    let mut message = doc.sync().generate_sync_message(state)?;
+    for hash in missing {
+        if !message.need.contains(hash) {
+            message.need.push(*hash);
+        }
+    }
+    Some(message.encode())
 }
 
 /// Applies `data` to a copy of `current` and checks every change it brings: inflating to at
@@ -77,13 +96,17 @@ pub fn check_incoming(
         Ok(Err(e)) => return Err(Refusal::Corrupt(e.to_string())),
         Err(_) => return Err(Refusal::Corrupt("the changes could not be applied".into())),
     }
-    // A change whose dependency has not arrived (the device skipped it, trusting a Bloom
-    // filter's false positive) waits in Automerge's queue. The server keeps no queue: it keeps
-    // only applied, checked changes. So it forgets the waiting ones and asks the device, with
-    // Automerge's reset flag on its answer, to forget what it believes it has sent; the device
-    // then sends them again with their dependencies. (Without this the two sides went round in
-    // circles: the device would not resend what it had sent, the server no longer had it.)
-    if !doc.get_missing_deps(&[]).is_empty() {
+    // A change whose dependency has not arrived (the device skipped the dependency, trusting a
+    // Bloom filter's false positive) waits in Automerge's queue. The server keeps no queue: it
+    // keeps only applied, checked changes. So it forgets the waiting ones, asks the device with
+    // Automerge's reset flag to forget what it believes it has sent, and names the missing
+    // dependencies in its answer's `need` ([`reply`]): the device sends what is needed by hash
+    // whatever its Bloom filter says. Both halves matter. Without the reset the device would not
+    // resend what it had sent; without the need it would skip the dependency again, since the
+    // server's filter — and so its false positive — stays the same, and the two went round in
+    // circles until the 64-round guard (the durability test's old "known flaw").
+    let missing = doc.get_missing_deps(&[]);
+    if !missing.is_empty() {
         let applied = doc.get_changes(&before_heads);
         doc = current.clone();
         doc.apply_changes(applied)
@@ -107,6 +130,7 @@ pub fn check_incoming(
             after: before.clone(),
             before,
             inflated,
+            missing,
         });
     }
     let after = read_header(&doc).map_err(|e| Refusal::Schema(e.to_string()))?;
@@ -161,6 +185,7 @@ pub fn check_incoming(
         before,
         after: Some(after),
         inflated,
+        missing,
     })
 }
 
@@ -254,6 +279,78 @@ mod tests {
         assert!(server.get_change_by_hash(&first.hash()).is_some());
         assert!(server.get_change_by_hash(&second.hash()).is_some());
         assert_eq!(server.get_heads(), dev.get_heads());
+    }
+
+    /// The stall of the durability test, reproduced with a real Bloom filter false positive: a
+    /// device's change X that the server lacks but whose hash the server's filter happens to
+    /// contain, and a change on top of it. The device's Automerge skips X (the filter says the
+    /// server has it) every time; the server must ask for X by hash, or the two never agree.
+    #[test]
+    fn a_dependency_hidden_by_a_bloom_false_positive_is_asked_for_by_hash() {
+        use automerge::sync::BloomFilter;
+        let actor = ActorId::random();
+        let draft = CaseDraft::new(UnitId::new("a").unwrap(), Channel::Letter, "s");
+        let mut case = CaseDoc::create(&draft, &Editor::new("u", 1), actor.clone());
+        // A server copy with many changes, so its filter is dense enough to find a false
+        // positive quickly.
+        for i in 0..300 {
+            case.set(
+                Field::Handler,
+                &format!("经办人{i}"),
+                &Editor::new("u", 2 + i),
+            )
+            .unwrap();
+        }
+        let server_base = case.doc().clone();
+        let mut server_doc = server_base.clone();
+        let hashes: Vec<automerge::ChangeHash> = server_doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.hash())
+            .collect();
+        let bloom = BloomFilter::from_hashes(hashes.iter());
+        // A device change whose hash the filter falsely contains.
+        let mut device = None;
+        for i in 0..100_000u64 {
+            let mut fork =
+                CaseDoc::from_doc(server_base.clone().with_actor(actor.clone())).unwrap();
+            fork.set(Field::Leader, &format!("领导{i}"), &Editor::new("u", 1_000))
+                .unwrap();
+            let mut doc = fork.into_doc();
+            let head = doc.get_heads()[0];
+            if bloom.contains_hash(&head) {
+                device = Some(doc);
+                break;
+            }
+        }
+        let mut device = device.expect("a false positive within 100,000 tries");
+        let hidden = device.get_heads()[0];
+        assert!(server_doc.get_change_by_hash(&hidden).is_none());
+        let mut top = CaseDoc::from_doc(device).unwrap();
+        top.append_note(&Editor::new("u", 1_001), "在那之后")
+            .unwrap();
+        let mut device = top.into_doc();
+
+        let (mut s, mut d) = (sync::State::new(), sync::State::new());
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            assert!(rounds < 20, "the two sides do not agree");
+            let Some(m) = device.sync().generate_sync_message(&mut d) else {
+                break;
+            };
+            let checked =
+                check_incoming(&server_doc, &s, &m.encode(), draft.id, &actor, usize::MAX)
+                    .unwrap_or_else(|r| panic!("refused: {r}"));
+            server_doc = checked.doc;
+            s = checked.state;
+            if let Some(answer) = reply(&mut server_doc, &mut s, &checked.missing) {
+                let answer = sync::Message::decode(&answer).unwrap();
+                device.sync().receive_sync_message(&mut d, answer).unwrap();
+            }
+        }
+        assert!(server_doc.get_change_by_hash(&hidden).is_some());
+        assert_eq!(server_doc.get_heads(), device.get_heads());
     }
 
     #[test]
