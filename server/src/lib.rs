@@ -8,6 +8,7 @@ pub mod auth;
 pub mod demo;
 pub mod device;
 mod http;
+pub mod hub;
 pub mod store;
 mod sync;
 

@@ -54,10 +54,11 @@ pub fn reply(
     missing: &[automerge::ChangeHash],
 ) -> Option<Vec<u8>> {
     let mut message = doc.sync().generate_sync_message(state)?;
-    for hash in missing {
-        if !message.need.contains(hash) {
-            message.need.push(*hash);
-        }
+    if !missing.is_empty() {
+        message.need.extend_from_slice(missing);
+        // The wire format keeps hashes sorted.
+        message.need.sort();
+        message.need.dedup();
     }
     Some(message.encode())
 }

@@ -1,0 +1,476 @@
+//! The server's side of sync, without IO: a [`Hub`] of documents shared by every session, and
+//! one [`ServerSession`] per connected device that turns the device's frames into answers.
+//!
+//! Every document id in every message is authorised against the user's units; a device never
+//! receives a document it may not see. A device's changes are checked
+//! ([`lianxin_shared::check_incoming`]), stored durably through a [`DocStore`], and only then
+//! answered; refused ones are kept aside in quarantine with the reason, and the device is told
+//! why. The socket loop (`sync.rs`) runs [`ServerSession::handle_frame`] on a blocking thread;
+//! the simulation test runs it directly, over an in-memory store that can crash.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use automerge::{AutoCommit, sync as am_sync};
+use lianxin_shared::protocol::{
+    self, ClientMessage, Outcome, Reply, ServerMessage, Snapshot, SyncItem,
+};
+use lianxin_shared::{DocId, Refusal, UnitId, check_incoming, visible_units};
+
+use crate::store::{ChangedDoc, Session, Store, StoreError, Unit};
+
+/// Appended changes per document before it is compacted into one snapshot.
+const COMPACT_AFTER: usize = 256;
+
+/// Documents kept in memory at most; beyond it, documents nobody is using are dropped (they
+/// load again from the store when next needed).
+pub const DOC_CACHE_SLOTS: usize = 4_096;
+
+/// Frames a connection may send in a burst, and per second over time; beyond that the
+/// connection is told to slow down and closed. A device sends a handful of frames per
+/// conversation and one per live edit.
+pub const FRAME_BURST: f64 = 200.0;
+pub const FRAMES_PER_SECOND: f64 = 50.0;
+
+/// What sync needs of durable storage. [`Store`] (SQLite) is the real one; a change is
+/// acknowledged only after `append_changes` has returned.
+pub trait DocStore: Send + Sync + 'static {
+    fn seq(&self) -> Result<u64, StoreError>;
+    /// A document's stored bytes, its units and how many changes were appended since its
+    /// snapshot.
+    fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>, StoreError>;
+    /// Durably stores changes (or, with `snapshot`, replaces the stored form); the new sequence
+    /// number.
+    fn append_changes(
+        &self,
+        id: &DocId,
+        units: &[UnitId],
+        changes: &[Vec<u8>],
+        heads: &[[u8; 32]],
+        snapshot: Option<&[u8]>,
+    ) -> Result<u64, StoreError>;
+    fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError>;
+    fn quarantine(
+        &self,
+        username: &str,
+        actor: &str,
+        doc: &str,
+        reason: &str,
+        bytes: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError>;
+}
+
+impl DocStore for Store {
+    fn seq(&self) -> Result<u64, StoreError> {
+        Store::seq(self)
+    }
+    fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>, StoreError> {
+        Store::load_doc(self, id)
+    }
+    fn append_changes(
+        &self,
+        id: &DocId,
+        units: &[UnitId],
+        changes: &[Vec<u8>],
+        heads: &[[u8; 32]],
+        snapshot: Option<&[u8]>,
+    ) -> Result<u64, StoreError> {
+        Store::append_changes(self, id, units, changes, heads, snapshot)
+    }
+    fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError> {
+        Store::changed_since(self, cursor, units)
+    }
+    fn quarantine(
+        &self,
+        username: &str,
+        actor: &str,
+        doc: &str,
+        reason: &str,
+        bytes: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        Store::quarantine(self, username, actor, doc, reason, bytes, now)
+    }
+}
+
+/// A stored change, announced to the other sessions.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub doc: DocId,
+    pub heads: protocol::Heads,
+    pub units: Vec<UnitId>,
+    /// The session that stored it (which need not be told).
+    pub origin: u64,
+}
+
+/// The documents every session shares, and where stored changes are announced.
+pub struct Hub<S: DocStore> {
+    pub store: Arc<S>,
+    docs: DocCache,
+    notify: Box<dyn Fn(Notice) + Send + Sync>,
+}
+
+impl<S: DocStore> Hub<S> {
+    pub fn new(store: Arc<S>, notify: impl Fn(Notice) + Send + Sync + 'static) -> Hub<S> {
+        Hub {
+            store,
+            docs: DocCache::default(),
+            notify: Box::new(notify),
+        }
+    }
+
+    /// How many documents the hub holds in memory now.
+    pub fn cached_docs(&self) -> usize {
+        self.docs.len()
+    }
+}
+
+/// Documents in memory, loaded on first use, one lock each so that two devices writing the
+/// same case are serialised and devices writing different cases are not. Bounded: a slot
+/// nobody holds is dropped when the cache is full, and a slot for an id that names no stored
+/// document is dropped as soon as its conversation item is done.
+#[derive(Default)]
+struct DocCache {
+    slots: Mutex<HashMap<DocId, Arc<Mutex<Slot>>>>,
+}
+
+#[derive(Default)]
+struct Slot {
+    loaded: bool,
+    /// None: no such document (yet).
+    doc: Option<AutoCommit>,
+    units: Vec<UnitId>,
+    appended: usize,
+    /// Stored bytes: the snapshot and the changes appended since.
+    size: usize,
+}
+
+impl DocCache {
+    fn slot(&self, id: DocId) -> Arc<Mutex<Slot>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if slots.len() >= DOC_CACHE_SLOTS && !slots.contains_key(&id) {
+            // Drop unused slots (held by the map alone) until a tenth of the room is free.
+            let target = DOC_CACHE_SLOTS - DOC_CACHE_SLOTS / 10;
+            let unused: Vec<DocId> = slots
+                .iter()
+                .filter(|(_, s)| Arc::strong_count(s) == 1)
+                .map(|(id, _)| *id)
+                .take(slots.len().saturating_sub(target))
+                .collect();
+            for id in unused {
+                slots.remove(&id);
+            }
+        }
+        slots.entry(id).or_default().clone()
+    }
+
+    /// Forgets the slot of an id with no document, unless someone else is using it.
+    fn release_if_empty(&self, id: DocId, slot: Arc<Mutex<Slot>>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let empty = slot.try_lock().is_ok_and(|s| s.doc.is_none());
+        drop(slot);
+        if empty && slots.get(&id).is_some_and(|s| Arc::strong_count(s) == 1) {
+            slots.remove(&id);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// A reason to end the connection, sent to the device first.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+fn storage(e: StoreError) -> Fatal {
+    Fatal(format!("server storage error: {e}"))
+}
+
+/// One connected device's conversation with the server.
+pub struct ServerSession<S: DocStore> {
+    pub id: u64,
+    hub: Arc<Hub<S>>,
+    pub user: Session,
+    directory: Vec<Unit>,
+    visible: Vec<UnitId>,
+    sync_states: HashMap<DocId, am_sync::State>,
+    pub hello: bool,
+    /// Frames this connection may still send now (refilled at [`FRAMES_PER_SECOND`]).
+    frame_tokens: f64,
+    /// When the tokens were last counted, in milliseconds of the caller's clock.
+    tokens_at: Option<i64>,
+}
+
+impl<S: DocStore> ServerSession<S> {
+    pub fn new(id: u64, hub: Arc<Hub<S>>, user: Session, directory: Vec<Unit>) -> Self {
+        let visible = visible_units(&directory, &user.units);
+        ServerSession {
+            id,
+            hub,
+            user,
+            directory,
+            visible,
+            sync_states: HashMap::new(),
+            hello: false,
+            frame_tokens: FRAME_BURST,
+            tokens_at: None,
+        }
+    }
+
+    /// Counts a frame arriving at `now_ms` against the connection's rate.
+    pub fn take_frame_token(&mut self, now_ms: i64) -> Result<(), Fatal> {
+        let elapsed = self
+            .tokens_at
+            .map_or(0.0, |t| (now_ms - t).max(0) as f64 / 1000.0);
+        self.tokens_at = Some(now_ms);
+        self.frame_tokens = (self.frame_tokens + elapsed * FRAMES_PER_SECOND).min(FRAME_BURST);
+        if self.frame_tokens < 1.0 {
+            return Err(Fatal(format!(
+                "too many frames: at most {FRAMES_PER_SECOND} a second; reconnect and send less often"
+            )));
+        }
+        self.frame_tokens -= 1.0;
+        Ok(())
+    }
+
+    /// Whether a document of these units may be shown to this session's user.
+    pub fn may_see(&self, units: &[UnitId]) -> bool {
+        units.iter().any(|u| self.visible.contains(u))
+    }
+
+    /// Answers one frame from the device (`now_ms` is the server's clock, for the records).
+    pub fn handle_frame(&mut self, frame: &[u8], now_ms: i64) -> Result<Vec<ServerMessage>, Fatal> {
+        let message: ClientMessage = protocol::decode(frame).map_err(|e| Fatal(e.to_string()))?;
+        match message {
+            ClientMessage::Hello { .. } if self.hello => Err(Fatal("hello sent twice".into())),
+            ClientMessage::Hello { cursor } => {
+                self.hello = true;
+                self.opening(cursor)
+            }
+            ClientMessage::Sync(_) if !self.hello => {
+                Err(Fatal("the session must open with hello".into()))
+            }
+            ClientMessage::Sync(items) if items.len() > protocol::MAX_ITEMS => Err(Fatal(format!(
+                "a frame may carry at most {} sync items; this one has {}",
+                protocol::MAX_ITEMS,
+                items.len()
+            ))),
+            ClientMessage::Sync(items) => {
+                let mut replies = Vec::with_capacity(items.len());
+                let mut inflate_budget = protocol::MAX_INFLATED_FRAME;
+                for item in items {
+                    replies.push(self.sync_item(item, &mut inflate_budget, now_ms)?);
+                }
+                // Each reply is at most about a document; several go in several frames.
+                let frames: Vec<ServerMessage> = protocol::batches(replies, reply_size)
+                    .into_iter()
+                    .map(ServerMessage::Replies)
+                    .collect();
+                if frames.is_empty() {
+                    return Ok(vec![ServerMessage::Replies(Vec::new())]);
+                }
+                Ok(frames)
+            }
+        }
+    }
+
+    /// Snapshots of documents new to the device, then the list of those that changed.
+    fn opening(&mut self, cursor: u64) -> Result<Vec<ServerMessage>, Fatal> {
+        let store = &self.hub.store;
+        let seq = store.seq().map_err(storage)?;
+        let changed = store
+            .changed_since(cursor, &self.visible)
+            .map_err(storage)?;
+        let (new, known): (Vec<_>, Vec<_>) =
+            changed.into_iter().partition(|d| d.created_seq > cursor);
+        let mut snapshots = Vec::with_capacity(new.len());
+        for d in new {
+            if let Some((bytes, _, _)) = store.load_doc(&d.id).map_err(storage)? {
+                snapshots.push(Snapshot { doc: d.id, bytes });
+            }
+        }
+        let mut out: Vec<ServerMessage> = protocol::batches(snapshots, |s| s.bytes.len())
+            .into_iter()
+            .map(ServerMessage::Snapshots)
+            .collect();
+        out.push(ServerMessage::Welcome {
+            seq,
+            changed: known.into_iter().map(|d| (d.id, d.heads)).collect(),
+        });
+        Ok(out)
+    }
+
+    fn sync_item(
+        &mut self,
+        item: SyncItem,
+        budget: &mut usize,
+        now_ms: i64,
+    ) -> Result<Reply, Fatal> {
+        let id = item.doc;
+        let slot = self.hub.docs.slot(id);
+        let reply = self.sync_item_in(&slot, item, budget, now_ms);
+        self.hub.docs.release_if_empty(id, slot);
+        reply
+    }
+
+    fn sync_item_in(
+        &mut self,
+        slot: &Arc<Mutex<Slot>>,
+        item: SyncItem,
+        budget: &mut usize,
+        now_ms: i64,
+    ) -> Result<Reply, Fatal> {
+        let SyncItem { doc: id, data } = item;
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if !slot.loaded {
+            if let Some((bytes, units, appended)) = self.hub.store.load_doc(&id).map_err(storage)? {
+                match AutoCommit::load(&bytes) {
+                    Ok(doc) => {
+                        slot.doc = Some(doc);
+                        slot.units = units;
+                        slot.appended = appended;
+                        slot.size = bytes.len();
+                    }
+                    Err(e) => {
+                        tracing::error!(doc = %id, "stored document does not load: {e}");
+                        let reason = "this case cannot be read on the server; an administrator has been told";
+                        return Ok(self.refuse(id, reason, &data, now_ms));
+                    }
+                }
+            }
+            slot.loaded = true;
+        }
+        if slot.doc.is_some() && !self.may_see(&slot.units) {
+            let reason = format!("case {} is not visible to you", id.short());
+            return Ok(self.refuse(id, &reason, &data, now_ms));
+        }
+        let state = self.sync_states.entry(id).or_default().clone();
+        let actor = match automerge::ActorId::try_from(self.user.actor.as_str()) {
+            Ok(a) => a,
+            Err(_) => return Err(Fatal("this device's registered key is unreadable".into())),
+        };
+        let limit = (*budget).min(protocol::MAX_INFLATED_ITEM);
+        let empty = AutoCommit::new();
+        let current = slot.doc.as_ref().unwrap_or(&empty);
+        let checked = match check_incoming(current, &state, &data, id, &actor, limit) {
+            Ok(c) => c,
+            Err(refusal) => return Ok(self.refuse(id, &refusal.to_string(), &data, now_ms)),
+        };
+        *budget = budget.saturating_sub(checked.inflated);
+        let missing = checked.missing.clone();
+        if !checked.changes.is_empty() {
+            let Some(after) = &checked.after else {
+                let reason = Refusal::Schema("no header".into()).to_string();
+                return Ok(self.refuse(id, &reason, &data, now_ms));
+            };
+            if let Some(reason) =
+                self.forbidden(checked.before.as_ref().map(|h| &h.units[..]), &after.units)
+            {
+                return Ok(self.refuse(id, &reason, &data, now_ms));
+            }
+            let mut doc = checked.doc;
+            let heads = protocol::heads_to_wire(&doc.get_heads());
+            let raw: Vec<Vec<u8>> = checked
+                .changes
+                .iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect();
+            let appended = slot.appended + raw.len();
+            let raw_bytes: usize = raw.iter().map(Vec::len).sum();
+            let mut snapshot =
+                (slot.doc.is_none() || appended >= COMPACT_AFTER).then(|| doc.save());
+            if snapshot.is_none() && slot.size + raw_bytes > protocol::MAX_DOC_BYTES {
+                // Compacted, it may still fit.
+                snapshot = Some(doc.save());
+            }
+            let size = snapshot.as_ref().map_or(slot.size + raw_bytes, Vec::len);
+            if size > protocol::MAX_DOC_BYTES {
+                let reason = format!(
+                    "this change would make the document {size} bytes; the limit is {} bytes",
+                    protocol::MAX_DOC_BYTES
+                );
+                return Ok(self.refuse(id, &reason, &data, now_ms));
+            }
+            let compacted = snapshot.is_some();
+            let units = after.units.clone();
+            self.hub
+                .store
+                .append_changes(&id, &units, &raw, &heads, snapshot.as_deref())
+                .map_err(storage)?;
+            slot.appended = if compacted { 0 } else { appended };
+            slot.size = size;
+            slot.units = units;
+            slot.doc = Some(doc);
+            (self.hub.notify)(Notice {
+                doc: id,
+                heads,
+                units: slot.units.clone(),
+                origin: self.id,
+            });
+        }
+        let state = self.sync_states.entry(id).or_default();
+        *state = checked.state;
+        // For a document the server does not have, answer as an empty document would: that
+        // tells a device pushing a new case to send its changes, and tells anyone else nothing.
+        let mut empty = AutoCommit::new();
+        let doc = slot.doc.as_mut().unwrap_or(&mut empty);
+        let reply = lianxin_shared::reply(doc, state, &missing);
+        Ok(Reply {
+            doc: id,
+            outcome: Outcome::Sync(reply),
+        })
+    }
+
+    /// Why this user may not write a document with these units, if they may not.
+    fn forbidden(&self, before: Option<&[UnitId]>, after: &[UnitId]) -> Option<String> {
+        if let Some(unknown) = after
+            .iter()
+            .find(|u| !self.directory.iter().any(|d| d.id == u.as_str()))
+        {
+            return Some(format!("unknown unit {unknown}"));
+        }
+        let owner = before.unwrap_or(after);
+        if !self.may_see(owner) {
+            let units: Vec<&str> = owner.iter().map(UnitId::as_str).collect();
+            return Some(format!(
+                "units {} are not yours to change",
+                units.join(", ")
+            ));
+        }
+        None
+    }
+
+    fn refuse(&self, id: DocId, reason: &str, data: &[u8], now_ms: i64) -> Reply {
+        // A reason may quote what the device sent (a key's name); it is kept short.
+        let reason: String = match reason.char_indices().nth(400) {
+            Some((cut, _)) => format!("{}…", &reason[..cut]),
+            None => reason.to_string(),
+        };
+        tracing::warn!(user = %self.user.username, doc = %id.short(), "refused: {reason}");
+        if let Err(e) = self.hub.store.quarantine(
+            &self.user.username,
+            &self.user.actor,
+            &id.to_string(),
+            &reason,
+            data,
+            now_ms,
+        ) {
+            tracing::error!("cannot keep a refused change aside: {e}");
+        }
+        Reply {
+            doc: id,
+            outcome: Outcome::Refused(reason),
+        }
+    }
+}
+
+/// About how many bytes a reply takes in a frame.
+fn reply_size(reply: &Reply) -> usize {
+    match &reply.outcome {
+        Outcome::Sync(Some(data)) => data.len(),
+        Outcome::Sync(None) => 0,
+        Outcome::Refused(reason) => reason.len(),
+    }
+}
