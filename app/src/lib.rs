@@ -239,16 +239,21 @@ fn ledger<'a>(
                 id: id.to_string(),
                 summary: d.summary.clone(),
                 unit: unit_name(units, &d.unit),
-                committee: d.committee.code().unwrap_or_default().to_string(),
-                level: d.level.code().unwrap_or_default().to_string(),
-                result: d.result.code().unwrap_or_default().to_string(),
+                committee: d.committee.clone(),
+                level: d.level.clone(),
+                result: d.result.clone(),
                 sessions: d.sessions,
                 case: d.case.map(|c| c.to_string()),
             }),
             _ => None,
         })
         .collect();
-    out.sort_by(|a, b| (a.result == "settled", &a.id).cmp(&(b.result == "settled", &b.id)));
+    let settled = |r: &mediation::LedgerRow| {
+        r.result
+            .known()
+            .is_some_and(|r| r == lianxin_shared::MediationResult::Settled)
+    };
+    out.sort_by(|a, b| (settled(a), &a.id).cmp(&(settled(b), &b.id)));
     out
 }
 

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 
 use crate::Screen;
+use lianxin_shared::{Code, DisputeDoc, DisputeDraft, OptionCode};
 use lianxin_shared::{
     Committee, DocId, Editor, MediationKind, MediationLevel, MediationResult, UnitId,
 };
-use lianxin_shared::{DisputeDoc, DisputeDraft, OptionCode};
 
 use crate::i18n::{Lang, t};
 use crate::{Ctx, with_engine};
@@ -19,9 +19,9 @@ pub struct LedgerRow {
     pub id: String,
     pub summary: String,
     pub unit: String,
-    pub committee: String,
-    pub level: String,
-    pub result: String,
+    pub committee: Option<Code<Committee>>,
+    pub level: Option<Code<MediationLevel>>,
+    pub result: Option<Code<MediationResult>>,
     pub sessions: usize,
     pub case: Option<String>,
 }
@@ -68,13 +68,13 @@ pub fn Ledger(ctx: Ctx, disputes: RwSignal<Vec<LedgerRow>>) -> impl IntoView {
                     let id = row.id.clone();
                     move |_| ctx.go(Screen::Dispute(id.clone()))
                 }>
-                    <span class=format!("colour {}", if row.result == "settled" { "green" } else if row.result == "escalated" { "yellow" } else { "blue" })>
-                        {move || level_label(&row.level, lang.get())}
+                    <span class=format!("colour {}", match row.result.known() { Some(MediationResult::Settled) => "green", Some(MediationResult::Escalated) => "yellow", _ => "blue" })>
+                        {move || level_label(row.level.code().unwrap_or_default(), lang.get())}
                     </span>
                     <div>
                         <div class="summary">{row.summary.clone()}</div>
-                        <div class="meta">{move || format!("{} · {} · {} · {} {}", row.unit, committee_label(&row.committee, lang.get()),
-                            result_label(&row.result, lang.get()), row.sessions, t(lang.get(), "sessions_count"))}</div>
+                        <div class="meta">{move || format!("{} · {} · {} · {} {}", row.unit, committee_label(row.committee.code().unwrap_or_default(), lang.get()),
+                            result_label(row.result.code().unwrap_or_default(), lang.get()), row.sessions, t(lang.get(), "sessions_count"))}</div>
                     </div>
                     <div class="meta">{row.case.as_ref().map(|_| "→ 案件")}</div>
                 </li>

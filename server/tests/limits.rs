@@ -13,51 +13,6 @@ use lianxin_shared::{CaseDoc, CaseDraft, Channel, DocId, Editor, FollowUpDraft, 
 
 const NOW: i64 = 1_790_000_000_000;
 
-/// A compressed-change chunk whose DEFLATE data inflates to `n` zero bytes.
-fn bomb(n: usize) -> Vec<u8> {
-    use miniz_oxide::deflate::core::{
-        CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
-    };
-    let mut c = CompressorOxide::new(create_comp_flags_from_zip_params(9, -15, 0));
-    let zeros = vec![0u8; 1 << 20];
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut left = n;
-    loop {
-        let input = &zeros[..left.min(zeros.len())];
-        let flush = if left <= zeros.len() {
-            TDEFLFlush::Finish
-        } else {
-            TDEFLFlush::None
-        };
-        let mut consumed_all = false;
-        let mut input = input;
-        while !consumed_all {
-            let (status, read, written) = compress(&mut c, input, &mut buf, flush);
-            out.extend_from_slice(&buf[..written]);
-            input = &input[read..];
-            consumed_all =
-                input.is_empty() && (flush != TDEFLFlush::Finish || status == TDEFLStatus::Done);
-        }
-        left -= left.min(zeros.len());
-        if left == 0 {
-            break;
-        }
-    }
-    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-    let mut len = out.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        chunk.push(if len > 0 { byte | 0x80 } else { byte });
-        if len == 0 {
-            break;
-        }
-    }
-    chunk.extend(out);
-    chunk
-}
-
 /// A sync message carrying `chunk` as its changes.
 fn message_with(chunk: Vec<u8>) -> Vec<u8> {
     let mut doc = AutoCommit::new();
@@ -156,7 +111,7 @@ async fn one_users_attacks_are_refused_and_everyone_else_is_served() {
 
     // A compressed change that inflates to 1 GiB, in a frame of about 1 MB: refused once the
     // count passes the limit, before anything is inflated into memory.
-    let frame = message_with(bomb(1 << 30));
+    let frame = lianxin_shared::inflation_bomb(1 << 30);
     assert!(frame.len() < 2 << 20, "{} bytes", frame.len());
     let id = DocId::random();
     let reason = refused(&one_item(&mut socket, id, frame).await).to_string();

@@ -62,5 +62,6 @@ pub use kit::schema::{
 pub use rules::fieldwork;
 pub use sync::check::{Checked, Refusal, check_incoming, reply};
 pub use sync::engine::{DeviceSession, Replica, Task};
+pub use sync::inflate::inflation_bomb;
 pub use sync::protocol;
 pub use sync::units::{UnitTree, visible_units};

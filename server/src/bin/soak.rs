@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use automerge::{AutoCommit, ROOT, sync::SyncDoc, transaction::Transactable};
 use futures_util::{SinkExt, StreamExt};
 use lianxin_server::demo;
 use lianxin_server::device::Device;
@@ -208,61 +207,13 @@ async fn socket(url: &str, token: &str) -> Option<Socket> {
     Some(s)
 }
 
-/// A compressed-change chunk inflating to `n` zero bytes.
-fn bomb(n: usize) -> Vec<u8> {
-    use miniz_oxide::deflate::core::{
-        CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
-    };
-    let mut c = CompressorOxide::new(create_comp_flags_from_zip_params(9, -15, 0));
-    let zeros = vec![0u8; 1 << 20];
-    let (mut out, mut buf, mut left) = (Vec::new(), vec![0u8; 1 << 16], n);
-    while left > 0 {
-        let take = left.min(zeros.len());
-        left -= take;
-        let flush = if left == 0 {
-            TDEFLFlush::Finish
-        } else {
-            TDEFLFlush::None
-        };
-        let mut input = &zeros[..take];
-        loop {
-            let (status, read, written) = compress(&mut c, input, &mut buf, flush);
-            out.extend_from_slice(&buf[..written]);
-            input = &input[read..];
-            if input.is_empty() && (flush != TDEFLFlush::Finish || status == TDEFLStatus::Done) {
-                break;
-            }
-        }
-    }
-    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-    let mut len = out.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        chunk.push(if len > 0 { byte | 0x80 } else { byte });
-        if len == 0 {
-            break;
-        }
-    }
-    chunk.extend(out);
-    let mut doc = AutoCommit::new();
-    let _ = doc.put(ROOT, "x", 1);
-    let mut state = automerge::sync::State::new();
-    let mut m = match doc.sync().generate_sync_message(&mut state) {
-        Some(m) => m,
-        None => return Vec::new(),
-    };
-    m.changes = automerge::sync::ChunkList::from(chunk);
-    m.encode()
-}
-
 fn frame(items: Vec<SyncItem>) -> Vec<u8> {
     protocol::encode(&ClientMessage::Sync(items))
 }
 
 /// One attacker's every attack, in turns, until `until`; counts frames sent.
 async fn attack(url: String, token: String, until: Instant, sent: Arc<AtomicU64>) {
-    let bomb = bomb(1 << 30);
+    let bomb = lianxin_shared::inflation_bomb(1 << 30);
     let mut round = 0u64;
     while Instant::now() < until {
         round += 1;

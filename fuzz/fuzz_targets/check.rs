@@ -1,0 +1,26 @@
+//! The server's check of incoming changes: whatever a device sends as a sync message for a
+//! case the server holds, `check_incoming` returns the checked document or a refusal.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use automerge::{ActorId, AutoCommit, sync};
+use lianxin_shared::{CaseDoc, CaseDraft, Channel, DocId, Editor, UnitId, check_incoming};
+use libfuzzer_sys::fuzz_target;
+
+fn server_copy() -> &'static (AutoCommit, DocId, ActorId) {
+    static COPY: OnceLock<(AutoCommit, DocId, ActorId)> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let actor = ActorId::from(vec![7u8; 16]);
+        let mut draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "案件");
+        draft.id = DocId::from_bytes([1; 16]);
+        let mut case = CaseDoc::create(&draft, &Editor::new("mediator", 1), actor.clone());
+        case.append_note(&Editor::new("mediator", 2), "笔记").unwrap();
+        (case.into_doc(), draft.id, actor)
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (doc, id, actor) = server_copy();
+    let _ = check_incoming(doc, &sync::State::new(), data, *id, actor, 1 << 20);
+});
