@@ -1,10 +1,12 @@
 //! The Lianxin tablet app: Leptos, client-side rendered, compiled to wasm32.
 //!
-//! What exists: login, the caseload (search, sorted by urgency, four colours from
-//! `shared::rules`), a sync indicator, live sync over the shared engine, Chinese by default
-//! with an English switch. Not yet: IndexedDB persistence, the service worker, case editing
-//! screens, conflicts on screen (issue #3).
+//! This module: login, the caseload (search, filters, sorted by urgency, four colours from
+//! `shared::rules`), the header with the sync indicator, the screens as one [`Screen`] enum,
+//! Chinese by default with an English switch. The board is in `board`, a case in `case`,
+//! disputes in `mediation`, reception days in `reception_view`; the local store and the
+//! sync transport in `store` and `sync`.
 
+mod board;
 mod case;
 mod i18n;
 mod mediation;
@@ -18,7 +20,7 @@ use std::rc::Rc;
 
 use automerge::ActorId;
 use leptos::prelude::*;
-use lianxin_shared::fieldwork::{self, MatterKey, Satisfaction};
+use lianxin_shared::fieldwork::MatterKey;
 use lianxin_shared::protocol::{LoginRequest, LoginResponse, Unit};
 use lianxin_shared::rules::{Colour, Limits, State};
 use lianxin_shared::{Date, DocId};
@@ -414,7 +416,7 @@ fn App() -> impl IntoView {
                     Screen::NewDispute => view! { <mediation::NewDispute ctx/> }.into_any(),
                     Screen::Dispute(id) => view! { <mediation::DisputeView ctx id/> }.into_any(),
                     Screen::Ledger => view! { <mediation::Ledger ctx disputes/> }.into_any(),
-                    Screen::Board => view! { <Board ctx caseload/> }.into_any(),
+                    Screen::Board => view! { <board::Board ctx caseload/> }.into_any(),
                     Screen::Caseload => view! { <Caseload ctx caseload/> }.into_any(),
                 }}
             </Show>
@@ -567,193 +569,6 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     }
 }
 
-/// What a tapped count on the board stands for.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Pick {
-    Colour(Colour),
-    /// The repeat petitions 重复信访.
-    Repeats,
-}
-
-/// One unit's line on the board (or the total's, with an empty id), from
-/// [`fieldwork::board`].
-#[derive(Clone, Debug, PartialEq)]
-struct BoardLine {
-    id: String,
-    name: String,
-    counts: fieldwork::BoardLine,
-}
-
-/// 四色督办: per unit, how many cases are red, yellow, blue and green today, how many are
-/// repeat petitions, and the satisfaction rates 满意率 with the petition office and with the
-/// unit; the cases behind a count when it is tapped (the red ones of every unit at first).
-#[component]
-fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
-    let lang = ctx.lang;
-    // (unit id or "" for every unit, what was tapped)
-    let chosen = RwSignal::new((String::new(), Pick::Colour(Colour::Red)));
-    // The cases that repeat an earlier petition of the same person on the same matter.
-    let repeated = Memo::new(move |_| {
-        caseload.with(|rows| {
-            let keys: Vec<MatterKey> = rows.iter().map(|r| r.matter.clone()).collect();
-            fieldwork::repeats(&keys)
-                .into_iter()
-                .filter(|(_, earlier)| !earlier.is_empty())
-                .map(|(id, _)| id)
-                .collect::<std::collections::HashSet<String>>()
-        })
-    });
-    let lines = Memo::new(move |_| {
-        repeated.with(|repeated| {
-            caseload.with(|rows| {
-                let board = fieldwork::board(rows.iter().map(|row| fieldwork::OnBoard {
-                    unit: row.unit_id.as_str(),
-                    colour: row.colour,
-                    repeat: repeated.contains(&row.id),
-                    evaluation: row.evaluation.map(|e| (e.office, e.unit)),
-                }));
-                let name = |id: &str| {
-                    rows.iter()
-                        .find(|r| r.unit_id == id)
-                        .map(|r| r.unit.clone())
-                        .unwrap_or_default()
-                };
-                let mut out: Vec<BoardLine> = board
-                    .units
-                    .iter()
-                    .map(|(id, counts)| BoardLine {
-                        id: id.to_string(),
-                        name: name(id),
-                        counts: counts.clone(),
-                    })
-                    .collect();
-                // Units with the most red cases first, then yellow.
-                out.sort_by(|a, b| {
-                    let (ac, bc) = (&a.counts.colours, &b.counts.colours);
-                    (bc[0], bc[1], &a.name).cmp(&(ac[0], ac[1], &b.name))
-                });
-                let total = BoardLine {
-                    id: String::new(),
-                    name: String::new(),
-                    counts: board.total,
-                };
-                (out, total)
-            })
-        })
-    });
-    let listed = Memo::new(move |_| {
-        let (unit, pick) = chosen.get();
-        repeated.with(|repeated| {
-            caseload.with(|rows| {
-                rows.iter()
-                    .filter(|r| unit.is_empty() || r.unit_id == unit)
-                    .filter(|r| match pick {
-                        Pick::Colour(c) => r.colour == c,
-                        Pick::Repeats => repeated.contains(&r.id),
-                    })
-                    .take(SHOWN_ROWS)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-        })
-    });
-    let cell = move |unit: String, pick: Pick, n: usize| {
-        let unit2 = unit.clone();
-        let (class, code) = match pick {
-            Pick::Colour(c) => ("count", c.code()),
-            Pick::Repeats => ("count repeats", "repeats"),
-        };
-        view! {
-            <td>
-                <button class=move || {
-                    let on = chosen.with(|(u, p)| *u == unit2 && *p == pick);
-                    format!("{class} {code}{}", if on { " chosen" } else { "" })
-                } data-unit=unit.clone() data-colour=code
-                    on:click=move |_| chosen.set((unit.clone(), pick))>{n}</button>
-            </td>
-        }
-    };
-    let rate = move |evaluations: &[Satisfaction]| {
-        let n = evaluations.len();
-        let (shown, data) = match fieldwork::satisfaction_rate(evaluations) {
-            Some(r) => (format!("{:.1}%", r * 100.0), format!("{r:.4}")),
-            None => ("—".to_string(), String::new()),
-        };
-        view! {
-            <td class="rate" data-rate=data data-evaluated=n.to_string()>
-                {shown}
-                <small>{move || format!("{n} {}", t(lang.get(), "evaluated"))}</small>
-            </td>
-        }
-    };
-    let line = move |l: BoardLine, name: String| {
-        view! {
-            <tr data-board-unit=l.id.clone() class:total=l.id.is_empty()>
-                <th>{name}</th>
-                {Colour::ALL.into_iter().map(|c| cell(l.id.clone(), Pick::Colour(c), l.counts.colours[c as usize])).collect_view()}
-                {cell(l.id.clone(), Pick::Repeats, l.counts.repeats)}
-                {rate(&l.counts.office)}
-                {rate(&l.counts.unit)}
-            </tr>
-        }
-    };
-    view! {
-        <div class="tools">
-            <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
-            <h2 class="board-title">{move || format!("{} · {}", t(lang.get(), "board"), today())}</h2>
-        </div>
-        <div class="board-scroll">
-        <table class="board" data-testid="board">
-            <thead>
-                <tr>
-                    <th>{move || t(lang.get(), "unit")}</th>
-                    {Colour::ALL.into_iter().map(|c| view! { <th><span class=format!("colour {}", c.code())>{colour_label(lang, c)}</span></th> }).collect_view()}
-                    <th>{move || t(lang.get(), "repeat_petitions")}</th>
-                    <th>{move || t(lang.get(), "office_rate")}</th>
-                    <th>{move || t(lang.get(), "unit_rate")}</th>
-                </tr>
-            </thead>
-            <tbody>
-                {move || {
-                    let (units, total) = lines.get();
-                    let total_name = t(lang.get(), "total").to_string();
-                    units
-                        .into_iter()
-                        .map(|l| { let name = l.name.clone(); line(l, name) })
-                        .chain(std::iter::once(line(total, total_name)))
-                        .collect_view()
-                }}
-            </tbody>
-        </table>
-        </div>
-        <h3 data-testid="board-list-title">{move || {
-            let (unit, pick) = chosen.get();
-            let name = lines.with(|(units, _)| units.iter().find(|l| l.id == unit).map(|l| l.name.clone()))
-                .unwrap_or_else(|| t(lang.get(), "total").to_string());
-            let what = match pick {
-                Pick::Colour(c) => colour_label(lang, c)(),
-                Pick::Repeats => t(lang.get(), "repeat_petitions"),
-            };
-            format!("{name} · {what}")
-        }}</h3>
-        <ul class="cases" data-testid="board-list">
-            <For each=move || listed.get() key=|r| r.id.clone() let:row>
-                <li data-case=row.id.clone() on:click={
-                    let id = row.id.clone();
-                    move |_| ctx.go(Screen::Case(id.clone()))
-                }>
-                    <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
-                    <div>
-                        <div class="summary">{row.summary.clone()}</div>
-                        <div class="meta">{meta(&[&row.reference, &row.unit])}</div>
-                    </div>
-                    <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
-                </li>
-            </For>
-        </ul>
-    }
-}
-
 /// A row's second line: its parts that are not empty, joined by " · ".
 pub(crate) fn meta(parts: &[&str]) -> String {
     parts
@@ -765,9 +580,9 @@ pub(crate) fn meta(parts: &[&str]) -> String {
 }
 
 /// Rows on screen at most; search and filters narrow the rest.
-const SHOWN_ROWS: usize = 200;
+pub(crate) const SHOWN_ROWS: usize = 200;
 
-fn colour_label(lang: RwSignal<Lang>, c: Colour) -> impl Fn() -> &'static str {
+pub(crate) fn colour_label(lang: RwSignal<Lang>, c: Colour) -> impl Fn() -> &'static str {
     move || match lang.get() {
         Lang::Zh => c.zh(),
         Lang::En => c.code(),
