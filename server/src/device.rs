@@ -168,10 +168,20 @@ impl Device {
             .http_status_as_error(false)
             .build()
             .into();
-        let mut resp = agent
-            .post(&format!("{server}/api/login"))
-            .send_json(&request)
-            .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+        // A server busy with other sign-ins answers 503 at once; try again a few times, a
+        // little later each time.
+        let mut wait = std::time::Duration::from_millis(100);
+        let mut resp = loop {
+            let resp = agent
+                .post(&format!("{server}/api/login"))
+                .send_json(&request)
+                .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+            if resp.status().as_u16() != 503 || wait > std::time::Duration::from_secs(5) {
+                break resp;
+            }
+            std::thread::sleep(wait);
+            wait *= 2;
+        };
         let status = resp.status();
         let body = resp
             .body_mut()

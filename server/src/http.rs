@@ -98,13 +98,26 @@ async fn login(
             "actor must be at least 16 random bytes".into(),
         ));
     }
-    // Each check holds 19 MiB for about 20 ms of a core: a few at once, and the rest told
-    // to come back, rather than a queue that grows with every request.
-    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
-        return Err(AppError(
+    // Each check holds 19 MiB for about 20 ms of a core: a few at once, a short queue of
+    // sign-ins waiting at most a few seconds for their turn (a morning's burst of tablets),
+    // and beyond that a quick 503 rather than a queue that grows with every request.
+    let busy = || {
+        AppError(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is busy checking other sign-ins; try again in a moment".into(),
-        ));
+        )
+    };
+    let Some(_waiting) = state.password_queue() else {
+        return Err(busy());
+    };
+    let permit = match tokio::time::timeout(
+        crate::sync::PASSWORD_WAIT,
+        state.password_checks.clone().acquire_owned(),
+    )
+    .await
+    {
+        Ok(Ok(permit)) => permit,
+        _ => return Err(busy()),
     };
     let store = state.store.clone();
     let resp = tokio::task::spawn_blocking(move || -> Result<LoginResponse, AppError> {

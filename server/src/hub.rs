@@ -326,7 +326,7 @@ impl<S: DocStore> ServerSession<S> {
         let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
         if !slot.loaded {
             if let Some((bytes, units, appended)) = self.hub.store.load_doc(&id).map_err(storage)? {
-                match AutoCommit::load(&bytes) {
+                match lianxin_shared::load_document(&bytes) {
                     Ok(doc) => {
                         slot.doc = Some(doc);
                         slot.units = units;

@@ -20,6 +20,7 @@ pub use sync::AppState;
 pub mod limits {
     pub use crate::sync::{
         CONNECTIONS_PER_USER, DOC_CACHE_SLOTS, FRAME_BURST, FRAMES_PER_SECOND, PASSWORD_CHECKS,
+        PASSWORD_QUEUE, PASSWORD_WAIT,
     };
 }
 

@@ -254,9 +254,15 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
+/// Threads for blocking work (decoding and applying changes, SQLite) at most: enough to keep
+/// the cores busy while some wait on the disk, few enough that what they hold at once stays
+/// bounded (tokio's default is 512).
+const BLOCKING_THREADS: usize = 16;
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()?)
 }
 

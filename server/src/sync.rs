@@ -27,9 +27,22 @@ const SESSION_RECHECK: Duration = Duration::from_secs(5);
 /// Sync connections one user may hold at once (a tablet and a few spares).
 pub const CONNECTIONS_PER_USER: usize = 8;
 
-/// Password checks (Argon2id, 19 MiB each) running at once; a login beyond that is answered
-/// at once with 503 rather than queued.
-pub const PASSWORD_CHECKS: usize = 4;
+/// Password checks (Argon2id, 19 MiB and ~20 ms of a core each) running at once: one, so that
+/// a storm of sign-ins takes at most one core from the devices that sync (measured with the
+/// soak benchmark: four at once starved them on a 2-core machine). Sign-ins beyond that wait,
+/// at most [`PASSWORD_QUEUE`] of them for at most [`PASSWORD_WAIT`]; the rest get 503 at once.
+pub const PASSWORD_CHECKS: usize = 1;
+pub const PASSWORD_QUEUE: usize = 64;
+pub const PASSWORD_WAIT: Duration = Duration::from_secs(3);
+
+/// A place in the queue of sign-ins waiting for a password check, held while it waits.
+pub struct QueuePlace(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for QueuePlace {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -40,8 +53,9 @@ pub struct AppState {
     notices: broadcast::Sender<Notice>,
     /// Open sync connections per user.
     connections: Arc<std::sync::Mutex<HashMap<String, usize>>>,
-    /// Permits for password checks.
+    /// Permits for password checks, and how many sign-ins wait for one.
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    password_waiting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// One open sync connection of a user, counted while it lives.
@@ -83,7 +97,15 @@ impl AppState {
             notices,
             connections: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(PASSWORD_CHECKS)),
+            password_waiting: Arc::default(),
         }
+    }
+
+    /// A place in the sign-in queue, if it is not full.
+    pub fn password_queue(&self) -> Option<QueuePlace> {
+        let n = self.password_waiting.fetch_add(1, Ordering::SeqCst);
+        let place = QueuePlace(self.password_waiting.clone());
+        (n < PASSWORD_QUEUE).then_some(place)
     }
 
     /// A place for one more sync connection of `user`, if they have fewer than

@@ -295,13 +295,14 @@ async fn one_users_attacks_are_refused_and_everyone_else_is_served() {
     still_serving("too many connections").await;
     drop(held);
 
-    // 64 wrong-password logins at once, for an account and for no account: each answered
-    // (401, or at once 503 beyond the password checks the server runs together), and the same
-    // answer for a user who does not exist as for a wrong password.
+    // 256 wrong-password logins at once, for an account and for no account: each answered
+    // (401, or 503 beyond the password checks the server runs together and the short queue
+    // waiting for them), and the same answer for a user who does not exist as for a wrong
+    // password.
     let url = server.url.clone();
     let answers = tokio::task::spawn_blocking(move || {
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..64)
+            let handles: Vec<_> = (0..256)
                 .map(|i| {
                     let url = url.clone();
                     s.spawn(move || {
@@ -320,7 +321,7 @@ async fn one_users_attacks_are_refused_and_everyone_else_is_served() {
     .unwrap();
     let busy = answers.iter().filter(|(s, _)| *s == 503).count();
     let wrong = answers.iter().filter(|(s, _)| *s == 401).count();
-    assert_eq!(busy + wrong, 64, "{answers:?}");
+    assert_eq!(busy + wrong, 256, "{answers:?}");
     assert!(wrong > 0 && busy > 0, "{wrong} wrong, {busy} busy");
     let unknown = try_login(&server.url, "nobody", "wrong password");
     let known = try_login(&server.url, "mediator", "wrong password");

@@ -52,7 +52,7 @@ pub use kinds::vocab::{
     Satisfaction, Source, StepKind,
 };
 pub use kinds::{AnyDoc, Kind};
-pub use kit::cells::Editor;
+pub use kit::cells::{Editor, load_document};
 pub use kit::date::Date;
 pub use kit::ids::{DocId, EntryId, UnitId};
 pub use kit::schema::{

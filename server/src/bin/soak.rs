@@ -24,17 +24,9 @@ use lianxin_server::demo;
 use lianxin_server::device::Device;
 use lianxin_shared::DocId;
 use lianxin_shared::protocol::{self, ClientMessage, SyncItem};
+use std::io::Write;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::Message};
 
-/// The accounts honest devices use (several devices each) and the one the attacker uses.
-const HONEST: &[&str] = &[
-    "mediator",
-    "mediator2",
-    "handler",
-    "registrar",
-    "leader",
-    "admin",
-];
 const ATTACKER: &str = "shitang";
 
 struct Args {
@@ -82,7 +74,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(bin: &PathBuf) -> Result<Server> {
+    fn start(bin: &PathBuf, devices: usize) -> Result<Server> {
         let dir = scratch("server")?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
@@ -99,6 +91,28 @@ impl Server {
             .with_context(|| format!("cannot start {}", bin.display()))?;
         for _ in 0..200 {
             if std::net::TcpStream::connect(&listen).is_ok() {
+                // One account per honest device, added beside the running server.
+                for i in 0..devices {
+                    let mut add = Command::new(bin)
+                        .args(["admin", "--data"])
+                        .arg(&dir)
+                        .args([
+                            "user",
+                            "add",
+                            &format!("soak{i}"),
+                            "--role",
+                            "mediator",
+                            "--unit",
+                            "longxi",
+                        ])
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::null())
+                        .spawn()?;
+                    if let Some(mut stdin) = add.stdin.take() {
+                        writeln!(stdin, "{}", demo::PASSWORD)?;
+                    }
+                    add.wait()?;
+                }
                 return Ok(Server {
                     child,
                     url: format!("http://{listen}"),
@@ -145,19 +159,14 @@ async fn honest(url: String, devices: usize, until: Instant) -> Result<Vec<f64>>
         tasks.push(tokio::spawn(async move {
             let dir = scratch(&format!("device-{i}"))?;
             let mut device = Device::open(&dir)?;
-            let user = HONEST[i % HONEST.len()];
-            let (u, d) = (url.clone(), dir.clone());
+            let user = format!("soak{i}");
+            let u = url.clone();
             let mut device = tokio::task::spawn_blocking(move || -> Result<Device> {
-                let _ = &d;
-                device.login(&u, user, demo::PASSWORD)?;
+                device.login(&u, &user, demo::PASSWORD)?;
                 Ok(device)
             })
             .await??;
-            let unit = match user {
-                "mediator" | "mediator2" => "longxi",
-                "handler" => "hrss",
-                _ => "lianshan",
-            };
+            let unit = "longxi";
             let case = device.new_case(unit, "visit", &format!("压力测试 {i}"), now())?;
             let case = case.to_string();
             let mut latencies = Vec::new();
@@ -357,7 +366,7 @@ fn summary(mut v: Vec<f64>) -> String {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<()> {
     let args = args()?;
-    let mut server = Server::start(&args.server)?;
+    let mut server = Server::start(&args.server, args.devices)?;
     println!(
         "soak: {} honest devices; server {}",
         args.devices,

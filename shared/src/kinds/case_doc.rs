@@ -467,7 +467,7 @@ impl CaseDoc {
     }
 
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<CaseDoc, Error> {
-        CaseDoc::from_doc(AutoCommit::load(bytes)?.with_actor(actor))
+        CaseDoc::from_doc(crate::kit::cells::load_document(bytes)?.with_actor(actor))
     }
 
     pub fn save(&mut self) -> Vec<u8> {

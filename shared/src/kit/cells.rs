@@ -29,6 +29,19 @@ impl Editor {
     }
 }
 
+/// Loads a saved document. Automerge's parser has been fuzzed to panic on some malformed
+/// inputs (`shared/tests/fuzz-crashers/load/`); a panic here is turned into an error, so a
+/// damaged store or a hostile snapshot costs one document, not the process.
+pub fn load_document(bytes: &[u8]) -> Result<AutoCommit, Error> {
+    match std::panic::catch_unwind(|| AutoCommit::load(bytes)) {
+        Ok(Ok(doc)) => Ok(doc),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Err(Error::Malformed(
+            "the saved document could not be read".into(),
+        )),
+    }
+}
+
 /// A new document of the kind `decl`: its header (id, schema, kind, creator, the one unit it
 /// belongs to) and every map, text and list the declaration names, the `summary` text holding
 /// `summary`. Every change is signed with `actor`; the first commit is left to the caller.

@@ -38,7 +38,7 @@ impl Replica {
 
     /// Restores a stored document and the sync state kept with it.
     pub fn restore(doc: &[u8], state: Option<&[u8]>, actor: ActorId) -> Result<Replica, Error> {
-        let doc = AutoCommit::load(doc)?.with_actor(actor);
+        let doc = crate::kit::cells::load_document(doc)?.with_actor(actor);
         let state = match state {
             Some(bytes) => {
                 sync::State::decode(bytes).map_err(|e| Error::Automerge(e.to_string()))?
@@ -91,7 +91,7 @@ impl Replica {
     fn take_snapshot(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.is_empty() {
             let actor = self.doc.get_actor().clone();
-            self.doc = AutoCommit::load(bytes)?.with_actor(actor);
+            self.doc = crate::kit::cells::load_document(bytes)?.with_actor(actor);
             // The server holds at least this much.
             self.state.shared_heads = self.doc.get_heads();
         } else {
