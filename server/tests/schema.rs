@@ -524,10 +524,8 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
             .sync()
             .receive_sync_message(&mut server_state, message)
             .unwrap();
-        let reply = server
-            .sync()
-            .generate_sync_message(&mut server_state)
-            .unwrap();
+        let reply = lianxin_shared::reply(&mut server, &mut server_state, &[]).unwrap();
+        let reply = automerge::sync::Message::decode(&reply).unwrap();
         device
             .sync()
             .receive_sync_message(&mut state, reply)

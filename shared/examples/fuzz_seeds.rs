@@ -55,7 +55,9 @@ fn main() -> std::io::Result<()> {
             let bytes = m.clone().encode();
             write("check", &bytes)?;
             srv.sync().receive_sync_message(&mut s, m).unwrap();
-            if let Some(r) = srv.sync().generate_sync_message(&mut s) {
+            if let Some(r) = lianxin_shared::reply(&mut srv, &mut s, &[])
+                .and_then(|r| sync::Message::decode(&r).ok())
+            {
                 device.sync().receive_sync_message(&mut d, r).unwrap();
             }
         }

@@ -1,11 +1,12 @@
 //! How large a device's changes become once inflated, found before Automerge inflates them.
 //!
-//! Automerge stores a large change DEFLATE-compressed (a chunk of type 2), and a whole document
-//! (a chunk of type 0, as a V2 sync message carries it) with its large columns compressed one
-//! by one. It inflates them into memory as it parses, before any check of ours can run, so a
-//! 1.8 MB message can demand 1.8 GiB. This walks the chunks of a sync message the way
-//! Automerge's parser does, inflates every compressed part through a fixed 32 KiB window,
-//! counting and keeping nothing, and stops as soon as the total passes the limit.
+//! Automerge stores a large change DEFLATE-compressed (a chunk of type 2) and inflates it into
+//! memory as it parses, before any check of ours can run, so a 1.8 MB message can demand
+//! 1.8 GiB. This walks the chunks of a sync message the way Automerge's parser does, inflates
+//! every compressed change through a fixed 32 KiB window, counting and keeping nothing, and
+//! stops as soon as the total passes the limit. A whole document (a chunk of type 0, which a
+//! V2 sync message carries) is refused outright: its column layout can make the parser
+//! allocate gigabytes from a hundred bytes, and devices have no need to send one.
 
 use automerge::sync::Message;
 use miniz_oxide::inflate::stream::{InflateState, inflate};
@@ -15,8 +16,6 @@ const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const DOCUMENT: u8 = 0;
 const CHANGE: u8 = 1;
 const COMPRESSED_CHANGE: u8 = 2;
-/// A column spec's bit saying its data is DEFLATE-compressed.
-const DEFLATE_BIT: u64 = 0b0000_1000;
 
 /// Why a message's changes were not inflated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,42 +113,16 @@ fn chunk(input: &mut Input, budget: &mut Budget) -> Result<(), Oversize> {
     match kind {
         CHANGE => budget.add(data.len()),
         COMPRESSED_CHANGE => inflate_counting(data, budget),
-        DOCUMENT => document(Input(data), budget),
+        // A whole document's columns are where a few hostile bytes can make Automerge's
+        // parser allocate gigabytes (fuzzed: `shared/tests/fuzz-crashers/`), and our devices
+        // never send one: the server does not let them learn it speaks sync V2 (`reply`).
+        DOCUMENT => Err(malformed(
+            "whole documents are not accepted from devices, only changes",
+        )),
         other => Err(Oversize::Malformed(format!(
             "chunk type {other} is not accepted from devices"
         ))),
     }
-}
-
-/// A document chunk: actors, heads, the change and op column metadata, then the column data,
-/// the compressed columns inflated one by one.
-fn document(mut input: Input, budget: &mut Budget) -> Result<(), Oversize> {
-    budget.add(input.0.len())?;
-    for _ in 0..input.uleb()? {
-        let n = input.len()?;
-        input.take(n)?; // an actor id
-    }
-    let heads = input.len()?;
-    input.take(
-        heads
-            .checked_mul(32)
-            .ok_or_else(|| malformed("too many heads"))?,
-    )?;
-    let mut columns = Vec::new();
-    for _ in 0..2 {
-        for _ in 0..input.uleb()? {
-            let spec = input.uleb()?;
-            let len = input.len()?;
-            columns.push((spec, len));
-        }
-    }
-    for (spec, len) in columns {
-        let data = input.take(len)?;
-        if spec & DEFLATE_BIT != 0 {
-            inflate_counting(data, budget)?;
-        }
-    }
-    Ok(())
 }
 
 /// Inflates raw DEFLATE data through a small window, adding what it makes to the budget.
@@ -247,7 +220,9 @@ mod tests {
         let mut doc = AutoCommit::new();
         doc.put(ROOT, "text", "字".repeat(100_000)).unwrap();
         doc.commit();
-        let message = message_of(&mut doc);
+        let change = doc.get_changes(&[]).remove(0);
+        let mut message = message_of(&mut doc);
+        message.changes = automerge::sync::ChunkList::from(change.raw_bytes().to_vec());
         let size = inflated_size(&message, usize::MAX).unwrap();
         assert!(size >= 300_000, "{size}");
         assert_eq!(
@@ -266,6 +241,18 @@ mod tests {
         m.changes = automerge::sync::ChunkList::from(change.raw_bytes().to_vec());
         let n = inflated_size(&m, 1 << 20).unwrap();
         assert_eq!(n, change.raw_bytes().len() - 9 - 1);
+    }
+
+    #[test]
+    fn a_whole_document_is_refused() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "a", 1).unwrap();
+        let mut m = message_of(&mut doc);
+        m.changes = automerge::sync::ChunkList::from(doc.save());
+        assert!(matches!(
+            inflated_size(&m, 1 << 20),
+            Err(Oversize::Malformed(_))
+        ));
     }
 
     #[test]
