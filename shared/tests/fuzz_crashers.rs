@@ -35,7 +35,10 @@ fn server_copy() -> (AutoCommit, DocId, ActorId) {
     let actor = ActorId::from(vec![7u8; 16]);
     let mut draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "案件");
     draft.id = DocId::from_bytes([1; 16]);
-    let case = CaseDoc::create(&draft, &Editor::new("mediator", 1), actor.clone());
+    let mut case = CaseDoc::create(&draft, &Editor::new("mediator", 1), actor.clone());
+    // The same copy as the fuzz target's (fuzz/fuzz_targets/check.rs).
+    case.append_note(&Editor::new("mediator", 2), "笔记")
+        .unwrap();
     (case.into_doc(), draft.id, actor)
 }
 

@@ -81,6 +81,24 @@ pub fn check_incoming(
     device_actor: &ActorId,
     inflate_limit: usize,
 ) -> Result<Checked, Refusal> {
+    // Automerge is fuzzed, but not enough: a hostile message can leave its change graph in a
+    // state where a later call (`get_changes`) panics on an internal unwrap (found by our
+    // fuzzer, `tests/fuzz-crashers/check/`). Whatever Automerge does with a device's bytes
+    // happens inside this guard, and a panic is a refusal.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_unguarded(current, state, data, id, device_actor, inflate_limit)
+    }))
+    .unwrap_or_else(|_| Err(Refusal::Corrupt("the changes could not be applied".into())))
+}
+
+fn check_unguarded(
+    current: &AutoCommit,
+    state: &sync::State,
+    data: &[u8],
+    id: DocId,
+    device_actor: &ActorId,
+    inflate_limit: usize,
+) -> Result<Checked, Refusal> {
     let message = sync::Message::decode(data).map_err(|e| Refusal::Undecodable(e.to_string()))?;
     let inflated = inflated_size(&message, inflate_limit).map_err(|e| match e {
         Oversize::TooLarge { .. } => Refusal::TooLarge(e.to_string()),
@@ -94,14 +112,8 @@ pub fn check_incoming(
     } else {
         read_header(&doc).ok()
     };
-    // Automerge is fuzzed, but a hostile message must never take the server down with it.
-    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        doc.sync().receive_sync_message(&mut state, message)
-    }));
-    match applied {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(Refusal::Corrupt(e.to_string())),
-        Err(_) => return Err(Refusal::Corrupt("the changes could not be applied".into())),
+    if let Err(e) = doc.sync().receive_sync_message(&mut state, message) {
+        return Err(Refusal::Corrupt(e.to_string()));
     }
     // A change whose dependency has not arrived (the device skipped the dependency, trusting a
     // Bloom filter's false positive) waits in Automerge's queue. The server keeps no queue: it
