@@ -19,7 +19,6 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let set_field = move |field: &'static str, value: String| s.set_field(field, value);
     let duty = part(case, |c| {
         (
@@ -170,7 +169,6 @@ pub(super) fn MediationLink(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let linked_dispute = part(case, |c| c.dispute.map(|d| d.to_string()));
     let to_mediation = move |_| {
         let ed = editor(ctx);

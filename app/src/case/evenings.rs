@@ -17,7 +17,6 @@ pub(super) fn Evenings(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let set_field = move |field: &'static str, value: String| s.set_field(field, value);
     let evenings = part(case, |c| {
         (

@@ -10,14 +10,8 @@ use crate::i18n::t;
 /// Fields set differently on two devices: every value, who set it, and "use this".
 #[component]
 pub(super) fn Conflicts(s: CaseScreen) -> impl IntoView {
-    let CaseScreen {
-        ctx,
-        id,
-        case,
-        error,
-    } = s;
+    let CaseScreen { ctx, case, .. } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let set_field = move |field: &'static str, value: String| s.set_field(field, value);
     let conflicts = part(case, |c| c.conflicts.clone());
 
@@ -55,14 +49,8 @@ pub(super) fn Conflicts(s: CaseScreen) -> impl IntoView {
 /// The vocabulary selects, the responsible unit and the one-line fields.
 #[component]
 pub(super) fn CoreFields(s: CaseScreen) -> impl IntoView {
-    let CaseScreen {
-        ctx,
-        id,
-        case,
-        error,
-    } = s;
+    let CaseScreen { ctx, case, .. } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let set_field = move |field: &'static str, value: String| s.set_field(field, value);
     let select_fields: [&'static str; 6] = [
         "channel",

@@ -16,7 +16,6 @@ pub(super) fn Petitioners(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let petitioners = part(case, |c| c.petitioners.clone());
     // Petitioners.
     let new_p = [(); 4].map(|_| RwSignal::new(String::new()));

@@ -16,7 +16,6 @@ pub(super) fn Notes(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let notes = part(case, |c| c.notes.clone());
     // Notes.
     let note = kept(format!("{}.note", id.get_value()));
@@ -49,7 +48,6 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let steps = part(case, |c| c.steps.clone());
     // Lifecycle steps.
     let step_kind = RwSignal::new("registered".to_string());
@@ -123,7 +121,6 @@ pub(super) fn FollowUps(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let follow_ups = part(case, |c| c.follow_ups.clone());
     // The follow-up visit form: every field DOMAIN.md lists.
     let visit = VisitForm::new(&id.get_value());

@@ -16,7 +16,6 @@ pub(super) fn AidSection(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let aid = part(case, |c| c.aid.clone());
     // Hardship aid and hearings.
     let aid_form = [(); 5].map(|_| RwSignal::new(String::new()));
@@ -101,7 +100,6 @@ pub(super) fn Hearings(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let hearings = part(case, |c| c.hearings.clone());
     let hearing_form = [(); 3].map(|_| RwSignal::new(String::new()));
     hearing_form[0].set(crate::today().to_string());
@@ -163,7 +161,6 @@ pub(super) fn EvaluationSection(s: CaseScreen) -> impl IntoView {
         error,
     } = s;
     let lang = ctx.lang;
-    let _ = (ctx, id, case, error, lang);
     let evaluations = part(case, |c| c.evaluations.clone());
     // Evaluation.
     let eval_office = RwSignal::new("satisfied".to_string());

@@ -37,7 +37,7 @@ use crate::kit::cells::{
 };
 use crate::kit::schema::{
     AT, BY, FieldDecl, ID, KindDecl, LINE, LINE_CHARS, ListDecl, TextDecl, ValueType, opt,
-    push_entry, read_list, req, update_entry,
+    read_list, record_entry, req, update_entry,
 };
 use crate::{
     Category, Channel, Commitment, DocId, EntryId, Error, EveningOutcome, Form, FourRole, Level,
@@ -551,7 +551,7 @@ impl CaseDoc {
             ("outcome", &draft.outcome),
             ("next_step", &draft.next_step),
         ]));
-        self.push(&FOLLOW_UPS, editor, &values)
+        record_entry(&mut self.doc, &FOLLOW_UPS, editor, &values)
     }
 
     pub fn add_step(&mut self, editor: &Editor, draft: &StepDraft) -> Result<EntryId, Error> {
@@ -561,7 +561,7 @@ impl CaseDoc {
             ("reason", &draft.reason),
             ("outcome", &draft.outcome),
         ]));
-        self.push(&STEPS, editor, &values)
+        record_entry(&mut self.doc, &STEPS, editor, &values)
     }
 
     /// Starts (or restarts) a seven-evenings plan: the first evening and who visits.
@@ -576,7 +576,8 @@ impl CaseDoc {
             visitors,
             "a seven-evenings plan names who visits",
         )?;
-        self.push(
+        record_entry(
+            &mut self.doc,
             &EVENING_STARTS,
             editor,
             &[("on", day(on)), ("visitors", text(visitors.trim()))],
@@ -616,7 +617,7 @@ impl CaseDoc {
             ("attitude", &draft.attitude),
             ("agreement", &draft.agreement),
         ]));
-        self.push(&EVENING_LOGS, editor, &values)
+        record_entry(&mut self.doc, &EVENING_LOGS, editor, &values)
     }
 
     /// Records the petitioner's evaluation 评价 of the petition office and of the responsible
@@ -628,7 +629,8 @@ impl CaseDoc {
         office: Satisfaction,
         unit: Satisfaction,
     ) -> Result<EntryId, Error> {
-        self.push(
+        record_entry(
+            &mut self.doc,
             &EVALUATIONS,
             editor,
             &[
@@ -661,7 +663,8 @@ impl CaseDoc {
             });
         }
         required_text("progress", text_, "a progress note needs some text")?;
-        self.push(
+        record_entry(
+            &mut self.doc,
             &PROGRESS,
             editor,
             &[
@@ -715,7 +718,7 @@ impl CaseDoc {
         if let Some(d) = draft.paid_on {
             values.push(("paid_on", day(d)));
         }
-        self.push(&AID, editor, &values)
+        record_entry(&mut self.doc, &AID, editor, &values)
     }
 
     /// Marks recorded aid as paid on a day.
@@ -736,7 +739,8 @@ impl CaseDoc {
         let on = draft
             .on
             .unwrap_or_else(|| Date::from_unix_ms_china(editor.now));
-        self.push(
+        record_entry(
+            &mut self.doc,
             &HEARINGS,
             editor,
             &[
@@ -790,7 +794,7 @@ impl CaseDoc {
             ("phone", &p.phone),
             ("address", &p.address),
         ]));
-        self.push(&PETITIONERS, editor, &values)?;
+        record_entry(&mut self.doc, &PETITIONERS, editor, &values)?;
         Ok(p.id.clone())
     }
 
@@ -989,17 +993,6 @@ impl CaseDoc {
             dispute: f.text(Field::Dispute.name()).and_then(|d| d.parse().ok()),
             conflicts: f.conflicts,
         })
-    }
-
-    fn push(
-        &mut self,
-        list: &ListDecl,
-        editor: &Editor,
-        values: &[(&str, ScalarValue)],
-    ) -> Result<EntryId, Error> {
-        let id = push_entry(&mut self.doc, list, editor, values)?;
-        self.commit(editor);
-        Ok(id)
     }
 
     fn commit(&mut self, editor: &Editor) {

@@ -18,7 +18,7 @@ use crate::kit::cells::{
 };
 use crate::kit::schema::{
     AT, BY, Code, ID, KindDecl, LINE, LINE_CHARS, ListDecl, TextDecl, ValueType, opt, push_entry,
-    read_list, req,
+    read_list, record_entry, req,
 };
 use crate::{
     Case, CaseDoc, CaseDraft, Channel, Committee, Conflict, Date, DocId, Editor, EntryId, Error,
@@ -242,7 +242,7 @@ impl DisputeDoc {
                 values.push((key, text(v)));
             }
         }
-        self.push(&PARTIES, editor, &values)
+        record_entry(&mut self.doc, &PARTIES, editor, &values)
     }
 
     /// A mediation session: when, who mediated, what happened.
@@ -260,7 +260,8 @@ impl DisputeDoc {
                 reason: "a session says what happened".into(),
             });
         }
-        self.push(
+        record_entry(
+            &mut self.doc,
             &SESSIONS,
             editor,
             &[
@@ -447,17 +448,6 @@ impl DisputeDoc {
 
     fn put_single(&mut self, field: &str, value: &str, editor: &Editor) -> Result<(), Error> {
         set_field(&mut self.doc, &DISPUTE, field, text(value), editor)
-    }
-
-    fn push(
-        &mut self,
-        list: &ListDecl,
-        editor: &Editor,
-        values: &[(&str, ScalarValue)],
-    ) -> Result<EntryId, Error> {
-        let id = push_entry(&mut self.doc, list, editor, values)?;
-        self.commit(editor);
-        Ok(id)
     }
 
     fn commit(&mut self, editor: &Editor) {

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::kit::cells::{Singles, commit, new_document, read_header, set_field};
 use crate::kit::schema::{
-    AT, BY, Code, ID, KindDecl, LINE, LINE_CHARS, ListDecl, TextDecl, ValueType, opt, push_entry,
-    read_list, req, update_entry,
+    AT, BY, Code, ID, KindDecl, LINE, LINE_CHARS, ListDecl, TextDecl, ValueType, opt, read_list,
+    record_entry, req, update_entry,
 };
 use crate::{
     CaseDoc, CaseDraft, Channel, Conflict, Date, DocId, Editor, EntryId, Error, Header,
@@ -272,9 +272,7 @@ impl ReceptionDoc {
         if let (ReceivedOutcome::Deadline, Some(due)) = (m.outcome, m.due) {
             values.push(("due", text(&due.to_string())));
         }
-        let id = push_entry(&mut self.doc, &MATTERS, editor, &values)?;
-        commit(&mut self.doc, editor);
-        Ok(id)
+        record_entry(&mut self.doc, &MATTERS, editor, &values)
     }
 
     /// Books someone in ahead of the day.
@@ -296,9 +294,7 @@ impl ReceptionDoc {
         if let Some(p) = phone.map(str::trim).filter(|p| !p.is_empty()) {
             values.push(("phone", text(p)));
         }
-        let id = push_entry(&mut self.doc, &APPOINTMENTS, editor, &values)?;
-        commit(&mut self.doc, editor);
-        Ok(id)
+        record_entry(&mut self.doc, &APPOINTMENTS, editor, &values)
     }
 
     /// Makes a received matter a case in one step: the summary, the people, the petitioner,

@@ -555,6 +555,18 @@ pub fn push_entry(
     Ok(written.unwrap_or(id))
 }
 
+/// [`push_entry`] as one edit of its own: the entry, committed (every kind's "add an entry").
+pub fn record_entry(
+    doc: &mut AutoCommit,
+    list: &ListDecl,
+    editor: &Editor,
+    values: &[(&str, ScalarValue)],
+) -> Result<EntryId, Error> {
+    let id = push_entry(doc, list, editor, values)?;
+    crate::kit::cells::commit(doc, editor);
+    Ok(id)
+}
+
 /// Changes (or, with None, clears) one field of the entry `id` of `list`, checked.
 pub fn update_entry(
     doc: &mut AutoCommit,
@@ -641,6 +653,8 @@ impl<'a, D: ReadDoc> EntryRef<'a, D> {
     pub fn code<T: Vocabulary>(&self, key: &str) -> Option<Code<T>> {
         self.str(key).map(|c| Code::of(&c))
     }
+    /// The entry's id. [`read_list`] yields only entries whose required fields read, and every
+    /// list declares [`ID`], so the fallback is never taken for a listed entry.
     pub fn id(&self) -> EntryId {
         self.str("id")
             .and_then(|s| EntryId::parse(&s).ok())
