@@ -19,12 +19,53 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot hash password: {e}"))
 }
 
+/// Password checks done by this process, for the test that an unknown user costs the same
+/// work as a wrong password.
+static VERIFICATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn verifications() -> u64 {
+    VERIFICATIONS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 pub fn verify_password(password: &str, hash: &str) -> bool {
+    VERIFICATIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     PasswordHash::new(hash).is_ok_and(|h| {
         Argon2::default()
             .verify_password(password.as_bytes(), &h)
             .is_ok()
     })
+}
+
+/// Refuses a password too weak for an administrator: shorter than 10 characters, of one kind
+/// of character only, one of the passwords everyone tries first, or containing the name.
+pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
+    const COMMON: &[&str] = &[
+        "password", "12345678", "123456789", "1234567890", "qwertyuiop", "admin123", "88888888",
+        "66666666", "11111111", "abc12345", "a1234567", "woaini1314", "iloveyou", "lianxin",
+    ];
+    let chars = password.chars().count();
+    if chars < 10 {
+        return Err("the password needs at least 10 characters / 密码至少 10 个字符".into());
+    }
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|k| **k)
+    .count();
+    if kinds < 2 {
+        return Err("mix letters with digits or signs / 密码须包含字母以外的数字或符号".into());
+    }
+    let lower = password.to_lowercase();
+    if COMMON.iter().any(|c| lower.contains(c))
+        || (!username.is_empty() && lower.contains(&username.to_lowercase()))
+    {
+        return Err("too easy to guess / 密码太容易被猜到".into());
+    }
+    Ok(())
 }
 
 /// A hash no password matches, checked against for a user who does not exist so that the
@@ -68,5 +109,20 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(token_hash(&a), ha);
         assert_eq!(a.len(), 43);
+    }
+
+    #[test]
+    fn weak_administrator_passwords_are_refused() {
+        for (password, ok) in [
+            ("short1!", false),
+            ("abcdefghijkl", false),
+            ("Password2026!", false),
+            ("zhang-admin-77", false),
+            ("88888888abc", false),
+            ("Bamboo river 7", true),
+            ("竹林小河-2026-春", true),
+        ] {
+            assert_eq!(check_strength(password, "zhang-admin").is_ok(), ok, "{password}");
+        }
     }
 }

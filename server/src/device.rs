@@ -155,6 +155,14 @@ impl Device {
         })
     }
 
+    /// Trusts exactly the office CA certificate in `ca` (PEM) for https and wss from now on.
+    pub fn trust_ca(&mut self, ca: &Path) -> Result<()> {
+        let ca = ca.canonicalize().map_err(|e| {
+            DeviceError::Login(format!("cannot read the CA certificate {}: {e}", ca.display()))
+        })?;
+        self.set_config("ca", &ca.display().to_string())
+    }
+
     /// Logs in (blocking HTTP) and registers this device's actor with the server.
     pub fn login(&mut self, server: &str, username: &str, password: &str) -> Result<LoginResponse> {
         let server = server.trim_end_matches('/').to_string();
@@ -164,10 +172,23 @@ impl Device {
             actor: self.actor.to_hex_string(),
             device_name: format!("cli:{}", self.home.display()),
         };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let mut config = ureq::Agent::config_builder().http_status_as_error(false);
+        if let Some(ca) = self.config("ca")? {
+            let pem = std::fs::read(&ca)
+                .map_err(|e| DeviceError::Login(format!("cannot read the CA certificate {ca}: {e}")))?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
+                    .build(),
+            );
+        }
+        let agent: ureq::Agent = config.build().into();
         // A server busy with other sign-ins answers 503 at once; try again a few times, a
         // little later each time.
         let mut wait = std::time::Duration::from_millis(100);
@@ -547,7 +568,15 @@ impl Device {
     pub async fn sync(&mut self) -> Result<SyncReport> {
         let started = Instant::now();
         let login = self.login_info()?;
+        // http → ws, https → wss.
         let url = format!("{}/api/sync", login.server.replacen("http", "ws", 1));
+        let connector = match self.config("ca")? {
+            Some(ca) => Some(tokio_tungstenite::Connector::Rustls(
+                crate::tls::client_config(std::path::Path::new(&ca))
+                    .map_err(|e| DeviceError::Unreachable(e.to_string()))?,
+            )),
+            None => None,
+        };
         let mut request = url
             .into_client_request()
             .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
@@ -555,7 +584,11 @@ impl Device {
             .parse()
             .map_err(|_| DeviceError::NotLoggedIn)?;
         request.headers_mut().insert("authorization", auth);
-        let (socket, _) = match tokio_tungstenite::connect_async(request).await {
+        let (socket, _) = match tokio_tungstenite::connect_async_tls_with_config(
+            request, None, true, connector,
+        )
+        .await
+        {
             Ok(ok) => ok,
             Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
                 let body = resp
@@ -620,9 +653,7 @@ impl Device {
             report.bytes_received += frame.len();
             let tasks = match session.receive(&frame) {
                 Ok(t) => t,
-                Err(lianxin_shared::Error::Protocol(reason))
-                    if reason.contains("session expired") =>
-                {
+                Err(lianxin_shared::Error::SessionEnded(reason)) => {
                     return Err(DeviceError::SessionEnded(reason));
                 }
                 Err(e) => return Err(DeviceError::Sync(e.to_string())),
@@ -727,6 +758,7 @@ fn describe_server(frame: &[u8]) -> String {
             format!("welcome seq {seq}, {} changed", changed.len())
         }
         Ok(ServerMessage::Error(e)) => format!("error {e}"),
+        Ok(ServerMessage::SessionEnded(e)) => format!("session ended: {e}"),
         Err(e) => e.to_string(),
     }
 }

@@ -1,22 +1,33 @@
 //! HTTP routes: login, logout, the sync WebSocket, and the front page.
 
+use std::net::SocketAddr;
+
 use axum::{
     Json, Router,
-    extract::{Query, State, WebSocketUpgrade},
-    http::{HeaderMap, StatusCode, header},
+    extract::{ConnectInfo, Request, State, WebSocketUpgrade, ws::Message, ws::WebSocket},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::Next,
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use serde::Deserialize;
 
-use lianxin_shared::protocol::{LoginRequest, LoginResponse};
+use lianxin_shared::protocol::{self, ClientMessage, LoginRequest, LoginResponse, ServerMessage};
 
-use crate::store::visible_units;
-use crate::sync::{AppState, CONNECTIONS_PER_USER, MAX_WS_MESSAGE};
+use crate::store::{Session, visible_units};
+use crate::sync::{AppState, CONNECTIONS_PER_USER, ConnectionPermit, MAX_WS_MESSAGE};
+use crate::throttle::Decision;
 use crate::{auth, now_ms};
 
-/// How long a session token lives: a month, so a tablet can stay in the field.
-const SESSION_MS: i64 = 30 * 24 * 3600 * 1000;
+/// How long a connection that brings no token in a header has to send it as its first frame.
+const AUTH_FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The Content-Security-Policy of every answer: only our own script and WebAssembly
+/// (`'wasm-unsafe-eval'` lets the page compile it), no inline script, no framing, no other
+/// origin to talk to.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+    worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
 
 /// The one error type of the HTTP boundary: a status and a message for the person, never
 /// internals.
@@ -41,7 +52,8 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
-        .route("/api/sync", get(sync_socket));
+        .route("/api/sync", get(sync_socket))
+        .route("/ca.pem", get(ca_certificate));
     let bundle = state
         .bundle
         .clone()
@@ -58,18 +70,57 @@ pub fn app(state: AppState) -> Router {
         None => api.route("/", get(front_page)),
     };
     router
-        .layer(axum::middleware::map_response(
-            |mut response: Response| async move {
-                if !response.headers().contains_key(header::CACHE_CONTROL) {
-                    response.headers_mut().insert(
-                        header::CACHE_CONTROL,
-                        header::HeaderValue::from_static("no-cache"),
-                    );
-                }
-                response
-            },
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
         ))
         .with_state(state)
+}
+
+/// The headers every answer carries: the CSP, no sniffing, no framing, no referrer, no
+/// camera or location for anyone else; HSTS over https; API answers never stored by a cache
+/// (they carry tokens and personal data), the app's files revalidated.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(self), geolocation=(), microphone=(), payment=()",
+    );
+    if state.https {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    if api {
+        set(h, header::CACHE_CONTROL, "no-store");
+    } else if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-cache");
+    }
+    response
+}
+
+/// The office CA's certificate, for tablets to install (`lianxin admin tls init` made it).
+async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppError> {
+    let Some(path) = state.ca_cert.clone() else {
+        return Err(AppError(StatusCode::NOT_FOUND, "this server has no office certificate authority".into()));
+    };
+    let pem = tokio::fs::read(&path).await.map_err(internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"lianxin-ca.crt\""),
+        ],
+        pem,
+    )
+        .into_response())
 }
 
 async fn front_page() -> Html<&'static str> {
@@ -82,10 +133,26 @@ async fn front_page() -> Html<&'static str> {
     ))
 }
 
+/// The address a sign-in comes from, for throttling: the peer's (a proxy in front must be
+/// configured to pass one connection per client; see docs/deploy.md when it exists).
+fn peer(ConnectInfo(address): &ConnectInfo<SocketAddr>) -> String {
+    address.ip().to_string()
+}
+
 async fn login(
     State(state): State<AppState>,
+    info: ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
+    let address = peer(&info);
+    if let Decision::Wait(ms) = state.throttle.decide(&req.username, &address, now_ms()) {
+        tracing::warn!(user = %req.username, %address, "sign-in refused unchecked: too many failures");
+        let seconds = (ms + 999) / 1000;
+        return Err(AppError(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed sign-ins; try again in {seconds} s"),
+        ));
+    }
     let actor = automerge::ActorId::try_from(req.actor.as_str()).map_err(|_| {
         AppError(
             StatusCode::BAD_REQUEST,
@@ -120,28 +187,35 @@ async fn login(
         _ => return Err(busy()),
     };
     let store = state.store.clone();
+    let throttle = state.throttle.clone();
     let resp = tokio::task::spawn_blocking(move || -> Result<LoginResponse, AppError> {
         let _permit = permit;
-        let wrong = || {
+        let wrong = |why: &str| {
+            // Logged with the name and address, never the password.
+            tracing::warn!(user = %req.username, %address, "failed sign-in: {why}");
+            throttle.failed(&req.username, &address, now_ms());
             AppError(
                 StatusCode::UNAUTHORIZED,
                 "wrong username or password".into(),
             )
         };
-        let Some(user) = store.user(&req.username).map_err(internal)? else {
-            // The same work for an unknown user as for a wrong password.
-            auth::verify_password(&req.password, auth::dummy_hash());
-            return Err(wrong());
+        let user = store.user(&req.username).map_err(internal)?;
+        // The same work for an unknown user as for a wrong password: a hash is checked
+        // either way, so neither the answer nor its time tells which names exist.
+        let hash = user.as_ref().map_or(auth::dummy_hash(), |u| u.password_hash.as_str());
+        let right = auth::verify_password(&req.password, hash);
+        let Some(user) = user else {
+            return Err(wrong("no such user"));
         };
-        if !auth::verify_password(&req.password, &user.password_hash) {
-            return Err(wrong());
+        if !right {
+            return Err(wrong("wrong password"));
         }
         if user.disabled {
-            return Err(AppError(
-                StatusCode::FORBIDDEN,
-                "this account is disabled".into(),
-            ));
+            // The same answer as a wrong password: a disabled account does not tell anyone
+            // holding its password that the password is right.
+            return Err(wrong("account disabled"));
         }
+        throttle.succeeded(&req.username, &address);
         let now = now_ms();
         store
             .register_device(
@@ -152,9 +226,8 @@ async fn login(
             )
             .map_err(|e| AppError(StatusCode::CONFLICT, e.to_string()))?;
         let (token, hash) = auth::new_token();
-        let expires_at = now + SESSION_MS;
-        store
-            .create_session(&hash, &user.username, &actor.to_hex_string(), expires_at)
+        let expires_at = store
+            .create_session(&hash, &user.username, &actor.to_hex_string(), now)
             .map_err(internal)?;
         let directory = store.units().map_err(internal)?;
         let calendar = store.calendar().map_err(internal)?;
@@ -176,23 +249,17 @@ async fn login(
     Ok(Json(resp))
 }
 
-fn bearer(headers: &HeaderMap, query: &TokenQuery) -> Option<String> {
+fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string)
-        .or_else(|| query.token.clone())
-}
-
-#[derive(Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, AppError> {
-    let token = bearer(&headers, &TokenQuery { token: None })
-        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    let token =
+        bearer(&headers).ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
     state
         .store
         .end_session(&auth::token_hash(&token))
@@ -200,19 +267,17 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The sync endpoint. The session is checked before the upgrade: no valid token, no socket.
-async fn sync_socket(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<TokenQuery>,
-    ws: WebSocketUpgrade,
-) -> Result<Response, AppError> {
-    let token = bearer(&headers, &query)
-        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
-    let hash = auth::token_hash(&token);
-    let session = state
-        .store
-        .session(&hash, now_ms())
+/// A token's live session and a place among its user's connections.
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> Result<(Session, Vec<u8>, ConnectionPermit), AppError> {
+    let hash = auth::token_hash(token);
+    let store = state.store.clone();
+    let lookup = hash.clone();
+    let session = tokio::task::spawn_blocking(move || store.session(&lookup, now_ms()))
+        .await
+        .map_err(internal)?
         .map_err(internal)?
         .ok_or_else(|| {
             AppError(
@@ -228,8 +293,60 @@ async fn sync_socket(
             ),
         )
     })?;
+    Ok((session, hash, permit))
+}
+
+/// The sync endpoint. A program that can set headers brings its token in `Authorization`,
+/// checked before the upgrade; a browser (which cannot) sends it as the first frame,
+/// [`ClientMessage::Auth`]. The token is never in the URL.
+async fn sync_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let early = match bearer(&headers) {
+        Some(token) => Some(authenticate(&state, &token).await?),
+        None => None,
+    };
     Ok(ws
         .max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| crate::sync::run(state, socket, session, hash, permit)))
+        .on_upgrade(move |mut socket| async move {
+            let (session, hash, permit) = match early {
+                Some(authenticated) => authenticated,
+                None => match first_frame(&state, &mut socket).await {
+                    Ok(authenticated) => authenticated,
+                    Err(refusal) => {
+                        let _ = socket.send(Message::Binary(protocol::encode(&refusal).into())).await;
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                },
+            };
+            crate::sync::run(state, socket, session, hash, permit).await
+        }))
+}
+
+/// Reads the token from the first frame of a connection; what to answer if there is none.
+async fn first_frame(
+    state: &AppState,
+    socket: &mut WebSocket,
+) -> Result<(Session, Vec<u8>, ConnectionPermit), ServerMessage> {
+    let frame = match tokio::time::timeout(AUTH_FRAME_WAIT, socket.recv()).await {
+        Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
+        Ok(_) => return Err(ServerMessage::Error("the first frame must carry the session token".into())),
+        Err(_) => return Err(ServerMessage::Error("no session token within 10 s".into())),
+    };
+    let token = match protocol::decode::<ClientMessage>(&frame) {
+        Ok(ClientMessage::Auth { token }) => token,
+        Ok(_) => return Err(ServerMessage::SessionEnded("no session token; log in".into())),
+        Err(e) => return Err(ServerMessage::Error(e.to_string())),
+    };
+    authenticate(state, &token).await.map_err(|AppError(status, reason)| {
+        if status == StatusCode::UNAUTHORIZED {
+            ServerMessage::SessionEnded(reason)
+        } else {
+            ServerMessage::Error(reason)
+        }
+    })
 }

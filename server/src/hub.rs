@@ -244,6 +244,9 @@ impl<S: DocStore> ServerSession<S> {
     pub fn handle_frame(&mut self, frame: &[u8], now_ms: i64) -> Result<Vec<ServerMessage>, Fatal> {
         let message: ClientMessage = protocol::decode(frame).map_err(|e| Fatal(e.to_string()))?;
         match message {
+            ClientMessage::Auth { .. } => Err(Fatal(
+                "the token goes in the first frame only, before hello".into(),
+            )),
             ClientMessage::Hello { .. } if self.hello => Err(Fatal("hello sent twice".into())),
             ClientMessage::Hello { cursor } => {
                 self.hello = true;

@@ -11,6 +11,8 @@ mod http;
 pub mod hub;
 pub mod store;
 mod sync;
+pub mod throttle;
+pub mod tls;
 
 pub use http::app;
 pub use lianxin_shared::protocol::{LoginRequest, LoginResponse};
@@ -32,7 +34,43 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Starts serving on `listener` until the process ends.
+/// Starts serving plain http on `listener` until the process ends (localhost, and tests).
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).await
+    purge_sessions_hourly(&state);
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+}
+
+/// Starts serving https on `listener` with `tls` until the process ends.
+pub async fn serve_tls(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    purge_sessions_hourly(&state);
+    let listener = listener.into_std()?;
+    axum_server::from_tcp_rustls(listener, axum_server::tls_rustls::RustlsConfig::from_config(tls))?
+        .serve(app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .await
+}
+
+/// Deletes dead sessions now and every hour (they are refused when used either way; this
+/// keeps the table to the living).
+fn purge_sessions_hourly(state: &AppState) {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || store.purge_sessions(now_ms())).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!("purged {n} ended sessions"),
+                Ok(Err(e)) => tracing::error!("cannot purge sessions: {e}"),
+                _ => {}
+            }
+        }
+    });
 }

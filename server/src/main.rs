@@ -38,6 +38,14 @@ enum Command {
         /// How many demo cases to generate with --demo.
         #[arg(long, default_value_t = 300)]
         demo_cases: usize,
+        /// Serves https with this certificate chain (PEM), e.g. DATA/tls/server.pem from
+        /// `lianxin admin tls init`. Without it, plain http (fit for localhost only: browsers
+        /// give the app no offline storage or service worker over http on a network).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM), e.g. DATA/tls/server-key.pem.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Administers units, users and refused changes in a database.
     Admin {
@@ -65,10 +73,55 @@ enum Admin {
     User(UserCommand),
     /// Lists the changes refused and kept aside.
     Quarantine,
+    /// A real office's first start: creates the county's root unit and the first
+    /// administrator (password on standard input; weak ones are refused). Refused on a
+    /// database that already has units.
+    Init {
+        /// The county's name, e.g. 武冈县.
+        #[arg(long)]
+        county: String,
+        /// The root unit's id (lowercase letters, digits, dashes).
+        #[arg(long, default_value = "county")]
+        id: String,
+        /// The first administrator's user name.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+    },
+    /// The office certificate authority and the server's certificate: `tls init --name NAME...
+    /// [--ip ADDR...]`.
+    #[command(subcommand)]
+    Tls(TlsCommand),
+    /// Devices: `device list`, `device revoke ACTOR` (a lost or stolen tablet).
+    #[command(subcommand)]
+    Device(DeviceAdmin),
     /// The holiday calendar: `calendar holiday DATE...`, `calendar workday DATE...` (a make-up
     /// working day), `calendar remove DATE...`, `calendar list`. Devices get it at login.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand)]
+enum TlsCommand {
+    /// Makes DATA/tls/ca.pem (kept if it exists), server.pem and their keys.
+    Init {
+        /// The county's name, written in the CA certificate.
+        #[arg(long, default_value = "连心")]
+        county: String,
+        /// Names tablets use for the server (e.g. lianxin.wugang.lan).
+        #[arg(long)]
+        name: Vec<String>,
+        /// Addresses tablets use for the server (e.g. 192.168.1.20).
+        #[arg(long)]
+        ip: Vec<std::net::IpAddr>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceAdmin {
+    /// Every registered device: key, user, name, registered, last seen, live sessions.
+    List,
+    /// Ends the device's sessions and refuses its key for ever (a unique prefix is enough).
+    Revoke { actor: String },
 }
 
 #[derive(Subcommand)]
@@ -120,8 +173,15 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum DeviceCommand {
-    /// Logs in (password on standard input) and registers this device.
-    Login { server: String, username: String },
+    /// Logs in (password on standard input) and registers this device. An https server with
+    /// the office's own certificate needs `--ca` (its CA certificate, from /ca.pem), kept for
+    /// later syncs.
+    Login {
+        server: String,
+        username: String,
+        #[arg(long)]
+        ca: Option<PathBuf>,
+    },
     /// Sends local changes and receives what changed elsewhere.
     Sync,
     #[command(subcommand)]
@@ -274,6 +334,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             demo: with_demo,
             app,
             demo_cases,
+            tls_cert,
+            tls_key,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -293,16 +355,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     demo::PASSWORD
                 );
             }
+            if !store.is_initialised()? {
+                println!(
+                    "this database is empty: set the office up with `lianxin admin --data {} init --county NAME` (or serve --demo to try)",
+                    data.display()
+                );
+            }
+            let purged = store.purge_sessions(now_ms())?;
+            if purged > 0 {
+                println!("purged {purged} ended sessions");
+            }
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(lianxin_server::tls::server_config(cert, key)?),
+                _ => None,
+            };
             runtime()?.block_on(async {
                 let listener = tokio::net::TcpListener::bind(&listen).await?;
-                println!("lianxin listening on http://{}", listener.local_addr()?);
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                println!("lianxin listening on {scheme}://{}", listener.local_addr()?);
                 if !app.join("index.html").is_file() {
                     println!(
                         "no app bundle in {} (build it with `cargo run -p xtask -- bundle`); serving the API only",
                         app.display()
                     );
                 }
-                lianxin_server::serve(AppState::new(store).with_bundle(app), listener).await?;
+                let state = AppState::new(store).with_bundle(app);
+                match tls {
+                    Some(tls) => {
+                        let (ca, _, _, _) = lianxin_server::tls::paths(&data);
+                        let ca = ca.is_file().then_some(ca);
+                        lianxin_server::serve_tls(state.with_https(ca), listener, tls).await?
+                    }
+                    None => lianxin_server::serve(state, listener).await?,
+                }
                 anyhow::Ok(())
             })
         }
@@ -374,6 +459,55 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                     }
                 }
+                Admin::Init { county, id, admin } => {
+                    anyhow::ensure!(
+                        !store.is_initialised()?,
+                        "this database already has units; `init` is for an office's first start"
+                    );
+                    let password = read_password()?;
+                    auth::check_strength(&password, &admin).map_err(anyhow::Error::msg)?;
+                    let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+                    let unit = UnitId::new(&id)?;
+                    store.add_unit(&unit, &county, None)?;
+                    store.add_user(&admin, &hash, Role::Admin, &unit)?;
+                    println!(
+                        "{county} ({id}) set up; administrator {admin}. Next: units (`admin unit add`), users (`admin user add`), https (`admin tls init`)"
+                    );
+                }
+                Admin::Tls(TlsCommand::Init { county, name, ip }) => {
+                    let issued = lianxin_server::tls::init(&data, &county, &name, &ip, now_ms())?;
+                    println!("CA certificate (install on tablets): {}", issued.ca_cert.display());
+                    println!("server certificate: {}", issued.cert.display());
+                    println!("server key: {}", issued.key.display());
+                    println!("server key SHA-256 (SPKI, base64): {}", issued.spki_sha256);
+                    println!(
+                        "serve with: lianxin serve --data {} --tls-cert {} --tls-key {}",
+                        data.display(),
+                        issued.cert.display(),
+                        issued.key.display()
+                    );
+                }
+                Admin::Device(DeviceAdmin::List) => {
+                    let day = |ms: i64| Date::from_unix_ms_china(ms).to_string();
+                    for d in store.devices(now_ms())? {
+                        println!(
+                            "{}\t{}\t{}\tregistered {}\tlast seen {}\t{} live sessions{}",
+                            d.actor,
+                            d.username,
+                            d.name,
+                            day(d.created_at),
+                            d.last_seen.map(day).unwrap_or_else(|| "-".into()),
+                            d.live_sessions,
+                            d.revoked_at
+                                .map(|at| format!("\trevoked {}", day(at)))
+                                .unwrap_or_default()
+                        );
+                    }
+                }
+                Admin::Device(DeviceAdmin::Revoke { actor }) => {
+                    let full = store.revoke_device(&actor, now_ms())?;
+                    println!("revoked {full}: its sessions have ended and its key is refused");
+                }
                 Admin::Quarantine => {
                     for (id, at, user, doc, reason, size) in store.quarantined()? {
                         println!("{id}\t{at}\t{user}\t{doc}\t{size} bytes\t{reason}");
@@ -391,7 +525,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut device = Device::open(&home)?;
             let now = now_ms();
             match command {
-                DeviceCommand::Login { server, username } => {
+                DeviceCommand::Login {
+                    server,
+                    username,
+                    ca,
+                } => {
+                    if let Some(ca) = ca {
+                        device.trust_ca(&ca)?;
+                    }
                     let login = device.login(&server, &username, &read_password()?)?;
                     println!(
                         "logged in as {} ({}); units {}",

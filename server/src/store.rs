@@ -102,6 +102,7 @@ CREATE TABLE IF NOT EXISTS devices (actor TEXT PRIMARY KEY, username TEXT NOT NU
   name TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (token_hash BLOB PRIMARY KEY, username TEXT NOT NULL, actor TEXT NOT NULL,
   expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_actor ON sessions (actor);
 CREATE TABLE IF NOT EXISTS docs (id BLOB PRIMARY KEY, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL,
   snapshot BLOB NOT NULL, heads BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_seq ON docs(seq);
@@ -123,6 +124,33 @@ CREATE TABLE IF NOT EXISTS quarantine_overflow (username TEXT PRIMARY KEY, refus
 pub const QUARANTINE_BYTES_PER_USER: usize = 16 << 20;
 pub const QUARANTINE_ROWS_PER_USER: usize = 10_000;
 
+/// Columns added after the first release, with their definitions: added to an older database
+/// when it is opened.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("sessions", "created_at", "INTEGER NOT NULL DEFAULT 0"),
+    ("sessions", "last_seen", "INTEGER NOT NULL DEFAULT 0"),
+    ("devices", "last_seen", "INTEGER"),
+    ("devices", "revoked_at", "INTEGER"),
+];
+
+/// A session ends this long after sign-in whatever happens (a month: a tablet can stay in
+/// the field), or after this long unused (two weeks: a lost tablet's session does not live on
+/// for the month). Both are checked on every use; [`Store::purge_sessions`] deletes the dead.
+pub const SESSION_ABSOLUTE_MS: i64 = 30 * 24 * 3600 * 1000;
+pub const SESSION_IDLE_MS: i64 = 14 * 24 * 3600 * 1000;
+
+/// One registered device, for the administrator.
+#[derive(Clone, Debug)]
+pub struct DeviceInfo {
+    pub actor: String,
+    pub username: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_seen: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub live_sessions: usize,
+}
+
 impl Store {
     /// Opens (creating if needed) `DIR/lianxin.sqlite`.
     pub fn open(dir: &Path) -> Result<Store> {
@@ -138,6 +166,14 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        for (table, column, definition) in ADDED_COLUMNS {
+            let has: bool = conn
+                .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
+                .exists([column])?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+            }
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -309,13 +345,20 @@ impl Store {
 
     // Devices and sessions.
 
-    /// Registers a device's actor for a user. An actor belongs to one user for ever.
+    /// Registers a device's actor for a user. An actor belongs to one user for ever, and a
+    /// revoked one is never taken again.
     pub fn register_device(&self, username: &str, actor: &str, name: &str, now: i64) -> Result<()> {
         self.with(|c| {
-            let owner: Option<String> =
-                c.query_row("SELECT username FROM devices WHERE actor = ?1", [actor], |r| r.get(0)).optional()?;
+            let owner: Option<(String, Option<i64>)> = c
+                .query_row("SELECT username, revoked_at FROM devices WHERE actor = ?1", [actor], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
             match owner {
-                Some(o) if o == username => Ok(()),
+                Some((_, Some(_))) => Err(StoreError::Invalid(
+                    "this device has been revoked by the administrator".into(),
+                )),
+                Some((o, None)) if o == username => Ok(()),
                 Some(_) => Err(StoreError::Invalid("this device key is registered to another user".into())),
                 None => {
                     c.execute(
@@ -328,34 +371,40 @@ impl Store {
         })
     }
 
-    pub fn create_session(
-        &self,
-        token_hash: &[u8],
-        username: &str,
-        actor: &str,
-        expires_at: i64,
-    ) -> Result<()> {
+    /// A new session, for [`SESSION_ABSOLUTE_MS`] from `now`; returns when it expires.
+    pub fn create_session(&self, token_hash: &[u8], username: &str, actor: &str, now: i64) -> Result<i64> {
+        let expires_at = now + SESSION_ABSOLUTE_MS;
         self.with(|c| {
             c.execute(
-                "INSERT INTO sessions (token_hash, username, actor, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash, username, actor, expires_at],
+                "INSERT INTO sessions (token_hash, username, actor, expires_at, created_at, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                params![token_hash, username, actor, expires_at, now],
             )?;
-            Ok(())
+            Ok(expires_at)
         })
     }
 
-    /// The live session for a token: not expired, user not disabled.
+    /// The live session for a token: not past its absolute or its idle lifetime, the user not
+    /// disabled, the device not revoked. Using it counts as activity (written at most once a
+    /// minute).
     pub fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<Session>> {
         self.with(|c| {
             let row = c
                 .query_row(
-                    "SELECT s.username, u.role, s.actor FROM sessions s JOIN users u ON u.username = s.username
-                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0",
-                    params![token_hash, now],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                    "SELECT s.username, u.role, s.actor, s.last_seen FROM sessions s
+                     JOIN users u ON u.username = s.username
+                     JOIN devices d ON d.actor = s.actor
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen > ?3
+                       AND u.disabled = 0 AND d.revoked_at IS NULL",
+                    params![token_hash, now, now - SESSION_IDLE_MS],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
                 )
                 .optional()?;
-            let Some((username, role, actor)) = row else { return Ok(None) };
+            let Some((username, role, actor, last_seen)) = row else { return Ok(None) };
+            if now - last_seen > 60_000 {
+                c.execute("UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1", params![token_hash, now])?;
+                c.execute("UPDATE devices SET last_seen = ?2 WHERE actor = ?1", params![actor, now])?;
+            }
             let units = user_units(c, &username)?;
             Ok(Some(Session { username, role: Role::parse(&role)?, actor, units }))
         })
@@ -366,6 +415,66 @@ impl Store {
             c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
             Ok(())
         })
+    }
+
+    /// Deletes sessions past their absolute or idle lifetime; returns how many.
+    pub fn purge_sessions(&self, now: i64) -> Result<usize> {
+        self.with(|c| {
+            Ok(c.execute(
+                "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen <= ?2",
+                params![now, now - SESSION_IDLE_MS],
+            )?)
+        })
+    }
+
+    /// Every registered device, newest first, with its live sessions as of `now`.
+    pub fn devices(&self, now: i64) -> Result<Vec<DeviceInfo>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT d.actor, d.username, d.name, d.created_at, d.last_seen, d.revoked_at,
+                   (SELECT COUNT(*) FROM sessions s WHERE s.actor = d.actor AND s.expires_at > ?1 AND s.last_seen > ?2)
+                 FROM devices d ORDER BY d.created_at DESC, d.actor",
+            )?;
+            let rows = stmt.query_map(params![now, now - SESSION_IDLE_MS], |r| {
+                Ok(DeviceInfo {
+                    actor: r.get(0)?,
+                    username: r.get(1)?,
+                    name: r.get(2)?,
+                    created_at: r.get(3)?,
+                    last_seen: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                    live_sessions: r.get::<_, i64>(6)? as usize,
+                })
+            })?;
+            Ok(rows.collect::<std::result::Result<_, _>>()?)
+        })
+    }
+
+    /// Revokes a device (a lost or stolen tablet): its sessions end at once, its connections
+    /// close within seconds, and its key can never sign in again. `actor` may be a unique
+    /// prefix of the key.
+    pub fn revoke_device(&self, actor: &str, now: i64) -> Result<String> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let matches: Vec<String> = {
+                let mut stmt = tx.prepare("SELECT actor FROM devices WHERE actor LIKE ?1 || '%'")?;
+                stmt.query_map([actor], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?
+            };
+            let full = match matches.as_slice() {
+                [one] => one.clone(),
+                [] => return Err(StoreError::Invalid(format!("no device {actor}"))),
+                _ => return Err(StoreError::Invalid(format!("{actor} names {} devices; give more of its key", matches.len()))),
+            };
+            tx.execute("UPDATE devices SET revoked_at = ?2 WHERE actor = ?1 AND revoked_at IS NULL", params![full, now])?;
+            tx.execute("DELETE FROM sessions WHERE actor = ?1", [&full])?;
+            tx.commit()?;
+            Ok(full)
+        })
+    }
+
+    /// Whether the office has been set up (any unit exists).
+    pub fn is_initialised(&self) -> Result<bool> {
+        self.with(|c| Ok(c.prepare("SELECT 1 FROM units LIMIT 1")?.exists([])?))
     }
 
     // Documents.

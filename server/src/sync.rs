@@ -56,6 +56,12 @@ pub struct AppState {
     /// Permits for password checks, and how many sign-ins wait for one.
     pub password_checks: Arc<tokio::sync::Semaphore>,
     password_waiting: Arc<std::sync::atomic::AtomicUsize>,
+    /// Failed sign-ins, per account and per address.
+    pub throttle: Arc<crate::throttle::Throttle>,
+    /// Served over https: answers carry HSTS.
+    pub https: bool,
+    /// The office CA's certificate, offered at `/ca.pem` for tablets to install.
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 /// One open sync connection of a user, counted while it lives.
@@ -83,6 +89,13 @@ impl AppState {
         self
     }
 
+    /// Marks the state as served over https, offering `ca_cert` (if any) at `/ca.pem`.
+    pub fn with_https(mut self, ca_cert: Option<std::path::PathBuf>) -> AppState {
+        self.https = true;
+        self.ca_cert = ca_cert;
+        self
+    }
+
     pub fn new(store: Store) -> AppState {
         let store = Arc::new(store);
         let notices = broadcast::channel(4096).0;
@@ -98,6 +111,9 @@ impl AppState {
             connections: Arc::default(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(PASSWORD_CHECKS)),
             password_waiting: Arc::default(),
+            throttle: Arc::default(),
+            https: false,
+            ca_cert: None,
         }
     }
 
@@ -165,22 +181,22 @@ pub async fn run(
     tracing::info!(user = %username, session = id, "sync session opened");
     let mut recheck = tokio::time::interval(SESSION_RECHECK);
     recheck.tick().await;
-    let fatal: Option<String> = loop {
+    let fatal: Option<ServerMessage> = loop {
         tokio::select! {
             incoming = rx.next() => {
                 let frame = match incoming {
                     None | Some(Ok(Message::Close(_))) => break None,
-                    Some(Err(e)) => break Some(format!("bad frame: {e}")),
+                    Some(Err(e)) => break Some(ServerMessage::Error(format!("bad frame: {e}"))),
                     Some(Ok(Message::Binary(bytes))) => bytes,
-                    Some(Ok(Message::Text(_))) => break Some("text frames are not part of the protocol".into()),
+                    Some(Ok(Message::Text(_))) => break Some(ServerMessage::Error("text frames are not part of the protocol".into())),
                     Some(Ok(_)) => continue, // ping and pong are answered by the socket layer
                 };
                 let Some(mut s) = session.take() else { break None };
                 if let Err(Fatal(reason)) = s.take_frame_token(now_ms()) {
-                    break Some(reason);
+                    break Some(ServerMessage::Error(reason));
                 }
-                if let Err(Fatal(reason)) = check_session(&state, &token_hash).await {
-                    break Some(reason);
+                if let Err(ended) = check_session(&state, &token_hash).await {
+                    break Some(ended);
                 }
                 let done = tokio::task::spawn_blocking(move || {
                     let out = s.handle_frame(&frame, now_ms());
@@ -192,7 +208,7 @@ pub async fn run(
                         session = Some(s);
                         out
                     }
-                    Err(e) => break Some(format!("server task failed: {e}")),
+                    Err(e) => break Some(ServerMessage::Error(format!("server task failed: {e}"))),
                 };
                 match out {
                     Ok(out) => {
@@ -205,7 +221,7 @@ pub async fn run(
                         }
                         if failed { break None; }
                     }
-                    Err(Fatal(reason)) => break Some(reason),
+                    Err(Fatal(reason)) => break Some(ServerMessage::Error(reason)),
                 }
             }
             notice = notices.recv() => {
@@ -219,24 +235,26 @@ pub async fn run(
                     }
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        break Some("this connection fell behind; reconnect to catch up".into());
+                        break Some(ServerMessage::Error("this connection fell behind; reconnect to catch up".into()));
                     }
                     Err(broadcast::error::RecvError::Closed) => break None,
                 }
             }
             _ = recheck.tick() => {
-                if let Err(Fatal(reason)) = check_session(&state, &token_hash).await {
-                    break Some(reason);
+                if let Err(ended) = check_session(&state, &token_hash).await {
+                    break Some(ended);
                 }
             }
         }
     };
-    if let Some(reason) = fatal {
+    if let Some(message) = fatal {
+        let reason = match &message {
+            ServerMessage::Error(r) | ServerMessage::SessionEnded(r) => r.clone(),
+            _ => String::new(),
+        };
         tracing::warn!(user = %username, session = id, "closing sync session: {reason}");
         let _ = tx
-            .send(Message::Binary(
-                protocol::encode(&ServerMessage::Error(reason.clone())).into(),
-            ))
+            .send(Message::Binary(protocol::encode(&message).into()))
             .await;
         let close = CloseFrame {
             code: 1008,
@@ -247,14 +265,15 @@ pub async fn run(
     tracing::info!(user = %username, session = id, "sync session closed");
 }
 
-async fn check_session(state: &AppState, token_hash: &[u8]) -> Result<(), Fatal> {
+/// Whether the connection's session still holds; if not, what to tell the device.
+async fn check_session(state: &AppState, token_hash: &[u8]) -> Result<(), ServerMessage> {
     let store = state.store.clone();
     let hash = token_hash.to_vec();
     match blocking(move || store.session(&hash, now_ms())).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(Fatal(
+        Ok(None) => Err(ServerMessage::SessionEnded(
             "session expired, ended or user disabled; log in again".into(),
         )),
-        Err(e) => Err(Fatal(format!("server storage error: {e}"))),
+        Err(e) => Err(ServerMessage::Error(format!("server storage error: {e}"))),
     }
 }

@@ -23,6 +23,9 @@ pub enum Error {
     Automerge(String),
     #[error("protocol: {0}")]
     Protocol(String),
+    /// The server ended the session: sign in again (local edits are kept).
+    #[error("session ended: {0}")]
+    SessionEnded(String),
 }
 
 impl From<automerge::AutomergeError> for Error {

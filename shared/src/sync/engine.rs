@@ -235,6 +235,7 @@ impl DeviceSession {
             ServerMessage::Error(reason) => {
                 return Err(Error::Protocol(format!("server: {reason}")));
             }
+            ServerMessage::SessionEnded(reason) => return Err(Error::SessionEnded(reason)),
         })
     }
 

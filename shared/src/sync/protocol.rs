@@ -98,6 +98,10 @@ pub enum ClientMessage {
     Hello { cursor: u64 },
     /// Automerge sync messages, one per document.
     Sync(Vec<SyncItem>),
+    /// The session token, as the first frame of a connection that did not bring it in an
+    /// `Authorization` header (a browser cannot set one on a WebSocket). The token is never
+    /// put in a URL, where proxies and logs would keep it.
+    Auth { token: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,6 +121,9 @@ pub enum ServerMessage {
     Changed(Vec<(DocId, Heads)>),
     /// A fatal error; the server closes the connection after sending it.
     Error(String),
+    /// The session is not valid (expired, idle too long, revoked, signed out or the user
+    /// disabled): the device keeps its edits and asks its user to sign in again.
+    SessionEnded(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
