@@ -8,25 +8,24 @@
 
 mod board;
 mod case;
+mod gate;
 mod i18n;
 mod mediation;
 mod reception_view;
 mod store;
 mod sync;
+mod vault;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use automerge::ActorId;
 use leptos::prelude::*;
 use lianxin_shared::fieldwork::MatterKey;
-use lianxin_shared::protocol::{LoginRequest, LoginResponse, Unit};
+use lianxin_shared::protocol::{LoginResponse, Unit};
 use lianxin_shared::rules::{Colour, Limits, State};
 use lianxin_shared::{Date, DocId};
 use lianxin_shared::{Evaluated, OptionCode, StoredRow};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use i18n::{Lang, t};
 use sync::{Engine, Status};
@@ -151,21 +150,8 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-fn storage() -> Option<web_sys::Storage> {
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
-}
-
-/// This browser's Automerge actor, made once and kept.
-fn device_actor() -> ActorId {
-    let stored = storage().and_then(|s| s.get_item("lianxin.actor").ok().flatten());
-    if let Some(actor) = stored.and_then(|a| ActorId::try_from(a.as_str()).ok()) {
-        return actor;
-    }
-    let actor = ActorId::random();
-    if let Some(s) = storage() {
-        let _ = s.set_item("lianxin.actor", &actor.to_hex_string());
-    }
-    actor
 }
 
 pub(crate) fn today() -> Date {
@@ -278,7 +264,7 @@ fn App() -> impl IntoView {
     let days = RwSignal::new(Vec::<reception_view::DayRow>::new());
     let last_sync = RwSignal::new(None::<String>);
 
-    let start_sync = move |login: LoginResponse| {
+    let start_sync = move |login: LoginResponse, db: store::Db| {
         let units: Vec<Unit> = login.directory.clone();
         let listener: sync::Listener = Rc::new(move |s, changed| {
             status.set(s);
@@ -305,13 +291,7 @@ fn App() -> impl IntoView {
         });
         // Restore what this browser holds, show it, then connect.
         leptos::task::spawn_local(async move {
-            let db = match store::Db::open().await {
-                Ok(db) => Some(db),
-                Err(e) => {
-                    web_sys::console::error_1(&format!("local store unavailable: {e}").into());
-                    None
-                }
-            };
+            let db = Some(db);
             let units: Vec<(String, String)> = login
                 .directory
                 .iter()
@@ -364,7 +344,7 @@ fn App() -> impl IntoView {
                 let _ = s.set_item("lianxin.calendar", &calendar_json);
             }
             let engine = Engine::new(
-                device_actor(),
+                gate::device_actor(&login.username),
                 login.token.clone(),
                 listener.clone(),
                 db,
@@ -381,14 +361,7 @@ fn App() -> impl IntoView {
             engine.connect();
         });
     };
-    // A session kept from an earlier visit opens the caseload at once, signal or not.
-    if let Some(kept) = storage()
-        .and_then(|s| s.get_item("lianxin.session").ok().flatten())
-        .and_then(|text| serde_json::from_str::<LoginResponse>(&text).ok())
-    {
-        start_sync(kept);
-    }
-
+    // The last user's session opens with their password, signal or not (gate::Gate).
     view! {
         <header>
             <h1>{move || t(lang.get(), "app")}</h1>
@@ -398,16 +371,23 @@ fn App() -> impl IntoView {
                         Status::Offline => t(lang.get(), "offline").to_string(),
                         Status::Syncing => t(lang.get(), "syncing").to_string(),
                         Status::Synced => format!("{} {}", t(lang.get(), "synced"), last_sync.get().unwrap_or_default()),
+                        Status::SignIn => t(lang.get(), "sign_in_again").to_string(),
                     }}
                     {move || (ctx.waiting.get() > 0).then(|| format!(" · {} {}", ctx.waiting.get(), t(lang.get(), "waiting")))}
                 </span>
+            </Show>
+            <Show when=move || session.get().is_some()>
+                <gate::Account ctx status/>
             </Show>
             <button class="plain" on:click=move |_| lang.update(|l| *l = l.other())>
                 {move || t(lang.get(), "switch")}
             </button>
         </header>
         <main>
-            <Show when=move || session.get().is_some() fallback=move || view! { <Login lang on_login=start_sync/> }>
+            <Show when=move || status.get() == Status::SignIn>
+                <gate::SignInAgain ctx/>
+            </Show>
+            <Show when=move || session.get().is_some() fallback=move || view! { <gate::Gate lang on_open=start_sync/> }>
                 {move || match ctx.screen() {
                     Screen::NewCase => view! { <case::NewCase ctx/> }.into_any(),
                     Screen::Case(id) => view! { <case::CaseView ctx id caseload/> }.into_any(),
@@ -421,48 +401,6 @@ fn App() -> impl IntoView {
                 }}
             </Show>
         </main>
-    }
-}
-
-#[component]
-fn Login(
-    lang: RwSignal<Lang>,
-    on_login: impl Fn(LoginResponse) + Clone + 'static,
-) -> impl IntoView {
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        busy.set(true);
-        error.set(None);
-        let on_login = on_login.clone();
-        leptos::task::spawn_local(async move {
-            match login(&username.get_untracked(), &password.get_untracked()).await {
-                Ok(resp) => {
-                    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&resp)) {
-                        let _ = s.set_item("lianxin.session", &text);
-                    }
-                    on_login(resp)
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    view! {
-        <form class="login" on:submit=submit>
-            <h2>{move || t(lang.get(), "login")}</h2>
-            <input name="username" autocomplete="username" placeholder=move || t(lang.get(), "username")
-                prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
-            <input name="password" type="password" autocomplete="current-password" placeholder=move || t(lang.get(), "password")
-                prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
-            <button type="submit" disabled=busy>{move || t(lang.get(), "sign_in")}</button>
-        </form>
     }
 }
 
@@ -587,39 +525,4 @@ pub(crate) fn colour_label(lang: RwSignal<Lang>, c: Colour) -> impl Fn() -> &'st
         Lang::Zh => c.zh(),
         Lang::En => c.code(),
     }
-}
-
-async fn login(username: &str, password: &str) -> Result<LoginResponse, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let body = serde_json::to_string(&LoginRequest {
-        username: username.to_string(),
-        password: password.to_string(),
-        actor: device_actor().to_hex_string(),
-        device_name: window.navigator().user_agent().unwrap_or_default(),
-    })
-    .map_err(|e| e.to_string())?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&body.into());
-    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
-    let _ = headers.set("content-type", "application/json");
-    init.set_headers(&headers);
-    let request =
-        web_sys::Request::new_with_str_and_init("/api/login", &init).map_err(|_| "request")?;
-    let response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| "网络不可用 / network unavailable".to_string())?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "response")?;
-    let text = JsFuture::from(response.text().map_err(|_| "body")?)
-        .await
-        .map_err(|_| "body")?;
-    let text = text.as_string().unwrap_or_default();
-    if !response.ok() {
-        let reason = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or(text);
-        return Err(reason);
-    }
-    serde_json::from_str(&text).map_err(|e| e.to_string())
 }

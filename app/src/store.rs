@@ -1,8 +1,18 @@
-//! The browser's local store: IndexedDB database `lianxin` with three object stores,
-//! `docs` (case id → [saved Automerge bytes, sync state]), `rows` (case id → the caseload line,
-//! JSON, so the list shows before any document is loaded) and `meta` (the sync cursor).
-//! Documents are written one by one as they change, each with its row, in one transaction per
-//! batch, and the cursor only in the same transaction as the documents it covers.
+//! The browser's local store: one IndexedDB database per user of the tablet,
+//! `lianxin-USERNAME`, with four object stores: `docs` (case id → the saved Automerge bytes
+//! and sync state), `rows` (case id → the caseload line, so the list shows before any
+//! document is loaded), `drafts` (long texts being typed) and `meta` (the sync cursor and the
+//! session). Every value but the cursor is sealed by the user's [`Vault`] (AES-GCM), so the
+//! raw store holds no case text, name or note in clear.
+//!
+//! Writes go through one queue, in the order they were asked for: sealing is asynchronous,
+//! and a later batch must never commit before an earlier one for the same case. Each batch
+//! is one transaction, documents with their rows, and the cursor only with the documents it
+//! covers.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -10,8 +20,15 @@ use wasm_bindgen::prelude::{Closure, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
 
-const NAME: &str = "lianxin";
-const VERSION: u32 = 2;
+use crate::vault::Vault;
+
+const VERSION: u32 = 1;
+const STORES: [&str; 4] = ["docs", "rows", "drafts", "meta"];
+
+/// The database of one user on this tablet.
+pub fn database_name(username: &str) -> String {
+    format!("lianxin-{username}")
+}
 
 fn js_error(context: &str, e: JsValue) -> String {
     format!(
@@ -59,21 +76,59 @@ async fn committed(tx: &IdbTransaction) -> Result<(), String> {
         .map_err(|e| js_error("IndexedDB", e))
 }
 
-#[derive(Clone)]
-pub struct Db(IdbDatabase);
-
 /// One stored document: id, saved bytes, sync state.
 pub type StoredDoc = (String, Vec<u8>, Vec<u8>);
 
+/// A batch of writes waiting its turn.
+struct Batch {
+    docs: Vec<StoredDoc>,
+    rows: Vec<(String, String)>,
+    cursor: Option<u64>,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    db: IdbDatabase,
+    vault: Vault,
+    queue: Rc<RefCell<VecDeque<Batch>>>,
+    writing: Rc<RefCell<bool>>,
+}
+
+/// The document and its sync state as one sealed value: length of the document (u32 LE),
+/// the document, the state.
+fn pack(doc: &[u8], state: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + doc.len() + state.len());
+    out.extend((doc.len() as u32).to_le_bytes());
+    out.extend(doc);
+    out.extend(state);
+    out
+}
+
+fn unpack(bytes: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let n = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let doc = bytes.get(4..4 + n)?.to_vec();
+    Some((doc, bytes.get(4 + n..)?.to_vec()))
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 impl Db {
-    pub async fn open() -> Result<Db, String> {
+    pub async fn open(username: &str, vault: Vault) -> Result<Db, String> {
         let factory = web_sys::window()
             .ok_or("no window")?
             .indexed_db()
             .map_err(|e| js_error("IndexedDB", e))?
             .ok_or("this browser has no IndexedDB")?;
         let open = factory
-            .open_with_u32(NAME, VERSION)
+            .open_with_u32(&database_name(username), VERSION)
             .map_err(|e| js_error("open", e))?;
         let upgrading = open.clone();
         let on_upgrade = Closure::once_into_js(move || {
@@ -82,7 +137,7 @@ impl Db {
                 .map(|r| r.unchecked_into::<IdbDatabase>())
             {
                 let names = db.object_store_names();
-                for store in ["docs", "rows", "meta"] {
+                for store in STORES {
                     if !names.contains(store) {
                         let _ = db.create_object_store(store);
                     }
@@ -91,36 +146,87 @@ impl Db {
         });
         open.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
         let db = request(&open).await?;
-        Ok(Db(db.unchecked_into()))
+        Ok(Db {
+            db: db.unchecked_into(),
+            vault,
+            queue: Rc::default(),
+            writing: Rc::default(),
+        })
     }
 
-    /// Writes documents with their caseload rows (and, if given, the cursor that covers them)
-    /// in one transaction.
-    pub async fn put_docs(
-        &self,
-        docs: &[StoredDoc],
-        rows: &[(String, String)],
-        cursor: Option<u64>,
-    ) -> Result<(), String> {
+    /// Deletes a user's whole database from this tablet (sign-out). Closes it first.
+    pub async fn delete(username: &str) -> Result<(), String> {
+        let factory = web_sys::window()
+            .ok_or("no window")?
+            .indexed_db()
+            .map_err(|e| js_error("IndexedDB", e))?
+            .ok_or("this browser has no IndexedDB")?;
+        let req = factory
+            .delete_database(&database_name(username))
+            .map_err(|e| js_error("delete", e))?;
+        request(&req).await.map(|_| ())
+    }
+
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    /// Queues documents with their caseload rows (and, if given, the cursor that covers
+    /// them) for writing in one transaction, after every batch queued before.
+    pub fn put_docs(&self, docs: Vec<StoredDoc>, rows: Vec<(String, String)>, cursor: Option<u64>) {
+        self.queue.borrow_mut().push_back(Batch { docs, rows, cursor });
+        if *self.writing.borrow() {
+            return;
+        }
+        *self.writing.borrow_mut() = true;
+        let db = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let next = db.queue.borrow_mut().pop_front();
+                let Some(batch) = next else { break };
+                let n = batch.docs.len();
+                if let Err(e) = db.write(batch).await {
+                    web_sys::console::error_1(&format!("could not store {n} cases: {e}").into());
+                }
+            }
+            *db.writing.borrow_mut() = false;
+        });
+    }
+
+    /// Waits until every queued write has committed.
+    pub async fn flushed(&self) {
+        while *self.writing.borrow() || !self.queue.borrow().is_empty() {
+            sleep(20).await;
+        }
+    }
+
+    async fn write(&self, batch: Batch) -> Result<(), String> {
+        let packed: Vec<Vec<u8>> = batch.docs.iter().map(|(_, d, s)| pack(d, s)).collect();
+        let plains: Vec<&[u8]> = packed
+            .iter()
+            .map(Vec::as_slice)
+            .chain(batch.rows.iter().map(|(_, r)| r.as_bytes()))
+            .collect();
+        let sealed = self.vault.seal_all(&plains).await?;
+        let (sealed_docs, sealed_rows) = sealed.split_at(batch.docs.len());
         let stores = Array::of3(&"docs".into(), &"rows".into(), &"meta".into());
         let tx = self
-            .0
+            .db
             .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readwrite)
             .map_err(|e| js_error("transaction", e))?;
         let store = tx.object_store("docs").map_err(|e| js_error("docs", e))?;
-        for (id, doc, state) in docs {
-            let value = Array::of2(&Uint8Array::from(&doc[..]), &Uint8Array::from(&state[..]));
+        for ((id, _, _), value) in batch.docs.iter().zip(sealed_docs) {
             store
-                .put_with_key(&value, &JsValue::from_str(id))
+                .put_with_key(&Uint8Array::from(&value[..]), &JsValue::from_str(id))
                 .map_err(|e| js_error("put", e))?;
         }
         let row_store = tx.object_store("rows").map_err(|e| js_error("rows", e))?;
-        for (id, row) in rows {
+        for ((id, _), value) in batch.rows.iter().zip(sealed_rows) {
             row_store
-                .put_with_key(&JsValue::from_str(row), &JsValue::from_str(id))
+                .put_with_key(&Uint8Array::from(&value[..]), &JsValue::from_str(id))
                 .map_err(|e| js_error("put", e))?;
         }
-        if let Some(cursor) = cursor {
+        if let Some(cursor) = batch.cursor {
             let meta = tx.object_store("meta").map_err(|e| js_error("meta", e))?;
             meta.put_with_key(&JsValue::from_f64(cursor as f64), &"cursor".into())
                 .map_err(|e| js_error("put", e))?;
@@ -131,7 +237,7 @@ impl Db {
     /// Every key and value of an object store, in key order, in one read transaction.
     async fn everything(&self, name: &str) -> Result<(Array, Array), String> {
         let tx = self
-            .0
+            .db
             .transaction_with_str(name)
             .map_err(|e| js_error("transaction", e))?;
         let store = tx.object_store(name).map_err(|e| js_error(name, e))?;
@@ -144,45 +250,105 @@ impl Db {
         Ok((keys, values))
     }
 
+    /// Every key of a store with its value opened.
+    async fn everything_opened(&self, name: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let (keys, values) = self.everything(name).await?;
+        let sealed: Vec<Vec<u8>> = values
+            .iter()
+            .map(|v| v.dyn_into::<Uint8Array>().map(|a| a.to_vec()).unwrap_or_default())
+            .collect();
+        let opened = self.vault.open_all(&sealed).await?;
+        Ok(keys
+            .iter()
+            .map(|k| k.as_string().unwrap_or_default())
+            .zip(opened)
+            .collect())
+    }
+
     pub async fn load_docs(&self) -> Result<Vec<StoredDoc>, String> {
-        let (keys, values) = self.everything("docs").await?;
-        let mut out = Vec::with_capacity(keys.length() as usize);
-        for (key, value) in keys.iter().zip(values.iter()) {
-            let pair: Array = value.unchecked_into();
-            let doc: Uint8Array = pair.get(0).unchecked_into();
-            let state: Uint8Array = pair.get(1).unchecked_into();
-            out.push((
-                key.as_string().unwrap_or_default(),
-                doc.to_vec(),
-                state.to_vec(),
-            ));
-        }
-        Ok(out)
+        Ok(self
+            .everything_opened("docs")
+            .await?
+            .into_iter()
+            .filter_map(|(id, bytes)| {
+                let (doc, state) = unpack(&bytes)?;
+                Some((id, doc, state))
+            })
+            .collect())
     }
 
     /// Every stored caseload row: (case id, JSON).
     pub async fn load_rows(&self) -> Result<Vec<(String, String)>, String> {
-        let (keys, values) = self.everything("rows").await?;
-        Ok(keys
-            .iter()
-            .zip(values.iter())
-            .filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?)))
+        Ok(self
+            .everything_opened("rows")
+            .await?
+            .into_iter()
+            .filter_map(|(id, bytes)| Some((id, String::from_utf8(bytes).ok()?)))
             .collect())
     }
 
-    pub async fn cursor(&self) -> Result<u64, String> {
+    async fn get(&self, store: &str, key: &str) -> Result<JsValue, String> {
         let tx = self
-            .0
-            .transaction_with_str("meta")
+            .db
+            .transaction_with_str(store)
             .map_err(|e| js_error("transaction", e))?;
-        let store = tx.object_store("meta").map_err(|e| js_error("meta", e))?;
-        let value = request(
-            &store
-                .get(&"cursor".into())
-                .map_err(|e| js_error("get", e))?,
-        )
-        .await?;
-        Ok(value.as_f64().unwrap_or(0.0) as u64)
+        let s = tx.object_store(store).map_err(|e| js_error(store, e))?;
+        request(&s.get(&key.into()).map_err(|e| js_error("get", e))?).await
+    }
+
+    async fn put_sealed(&self, store: &str, key: &str, value: Option<&[u8]>) -> Result<(), String> {
+        let sealed = match value {
+            Some(v) => Some(self.vault.seal(v).await?),
+            None => None,
+        };
+        let tx = self
+            .db
+            .transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)
+            .map_err(|e| js_error("transaction", e))?;
+        let s = tx.object_store(store).map_err(|e| js_error(store, e))?;
+        match sealed {
+            Some(v) => s.put_with_key(&Uint8Array::from(&v[..]), &key.into()).map(|_| ()),
+            None => s.delete(&key.into()).map(|_| ()),
+        }
+        .map_err(|e| js_error("put", e))?;
+        committed(&tx).await
+    }
+
+    async fn get_opened(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, String> {
+        let value = self.get(store, key).await?;
+        match value.dyn_into::<Uint8Array>() {
+            Ok(a) => Ok(Some(self.vault.open(&a.to_vec()).await?)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    pub async fn cursor(&self) -> Result<u64, String> {
+        Ok(self.get("meta", "cursor").await?.as_f64().unwrap_or(0.0) as u64)
+    }
+
+    /// The session (the login answer, token included), sealed.
+    pub async fn put_session(&self, json: &str) -> Result<(), String> {
+        self.put_sealed("meta", "session", Some(json.as_bytes())).await
+    }
+
+    pub async fn session(&self) -> Result<Option<String>, String> {
+        Ok(self
+            .get_opened("meta", "session")
+            .await?
+            .and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    /// A text being typed, kept sealed; an empty text removes it.
+    pub async fn put_draft(&self, key: &str, text: &str) -> Result<(), String> {
+        let value = (!text.is_empty()).then_some(text.as_bytes());
+        self.put_sealed("drafts", key, value).await
+    }
+
+    pub async fn draft(&self, key: &str) -> Result<Option<String>, String> {
+        Ok(self
+            .get_opened("drafts", key)
+            .await?
+            .and_then(|b| String::from_utf8(b).ok()))
     }
 }
 

@@ -42,6 +42,9 @@ pub enum Status {
     Offline,
     Syncing,
     Synced,
+    /// The server ended the session (expired, revoked, signed out elsewhere): the edits stay
+    /// here, sealed, until the user signs in again.
+    SignIn,
 }
 
 /// Called when the status changes or documents arrive.
@@ -59,7 +62,9 @@ pub struct Engine {
     /// The caseload line of every case this device holds.
     pub rows: RefCell<HashMap<DocId, StoredRow>>,
     cursor: RefCell<u64>,
-    token: String,
+    token: RefCell<String>,
+    /// No more connecting: the session ended, or the tablet is being locked or signed out.
+    stopped: RefCell<bool>,
     listener: Listener,
     socket: RefCell<Option<WebSocket>>,
     /// The open session, while connected: local edits go up at once through it.
@@ -107,7 +112,8 @@ impl Engine {
             unloaded: RefCell::new(unloaded),
             rows: RefCell::new(rows),
             cursor: RefCell::new(cursor),
-            token,
+            token: RefCell::new(token),
+            stopped: RefCell::new(false),
             listener,
             socket: RefCell::new(None),
             live: RefCell::new(None),
@@ -167,7 +173,11 @@ impl Engine {
         } else {
             "ws"
         };
-        let url = format!("{scheme}://{host}/api/sync?token={}", self.token);
+        if *self.stopped.borrow() {
+            return;
+        }
+        // The token goes in the first frame, never in the URL.
+        let url = format!("{scheme}://{host}/api/sync");
         let Ok(ws) = WebSocket::new(&url) else {
             self.retry_later();
             return;
@@ -183,6 +193,10 @@ impl Engine {
             *engine.backoff_ms.borrow_mut() = 1000;
             let (s, hello) = DeviceSession::hello(*engine.cursor.borrow());
             *opened_session.borrow_mut() = s;
+            let auth = lianxin_shared::protocol::encode(&lianxin_shared::protocol::ClientMessage::Auth {
+                token: engine.token.borrow().clone(),
+            });
+            let _ = socket.send_with_u8_array(&auth);
             let _ = socket.send_with_u8_array(&hello);
             let mut session = opened_session.borrow_mut();
             for (id, replica) in engine.replicas.borrow_mut().iter_mut() {
@@ -207,6 +221,13 @@ impl Engine {
             let mut session = session.borrow_mut();
             let tasks = match session.receive(&bytes) {
                 Ok(tasks) => tasks,
+                Err(lianxin_shared::Error::SessionEnded(reason)) => {
+                    web_sys::console::warn_1(&format!("sync: session ended: {reason}").into());
+                    *engine.stopped.borrow_mut() = true;
+                    let _ = socket.close();
+                    (engine.listener)(Status::SignIn, false);
+                    return;
+                }
                 Err(e) => {
                     web_sys::console::warn_1(&format!("sync: {e}").into());
                     let _ = socket.close();
@@ -262,9 +283,12 @@ impl Engine {
 
         let engine = self.clone();
         let on_close = Closure::<dyn FnMut()>::new(move || {
-            (engine.listener)(Status::Offline, false);
             engine.live.borrow_mut().take();
             engine.socket.borrow_mut().take();
+            if *engine.stopped.borrow() {
+                return;
+            }
+            (engine.listener)(Status::Offline, false);
             engine.retry_later();
         });
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -405,14 +429,49 @@ impl Engine {
                 }
             }
         }
-        let Some(db) = self.db.clone() else { return };
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(e) = db.put_docs(&docs, &rows, cursor).await {
-                web_sys::console::error_1(
-                    &format!("could not store {} cases: {e}", docs.len()).into(),
-                );
-            }
-        });
+        if let Some(db) = &self.db {
+            db.put_docs(docs, rows, cursor);
+        }
+    }
+
+    /// A new session (signed in again after the old one ended): connect with it.
+    pub fn resume(self: &Rc<Self>, token: String) {
+        *self.token.borrow_mut() = token;
+        *self.stopped.borrow_mut() = false;
+        *self.backoff_ms.borrow_mut() = 1000;
+        self.connect();
+    }
+
+    /// Stops syncing (lock, sign-out): closes the socket and does not reconnect.
+    pub fn stop(&self) {
+        *self.stopped.borrow_mut() = true;
+        if let Some(ws) = self.socket.borrow_mut().take() {
+            let _ = ws.close();
+        }
+        self.live.borrow_mut().take();
+    }
+
+    /// Waits until every write to the local store has committed.
+    pub async fn flushed(&self) {
+        if let Some(db) = &self.db {
+            db.flushed().await;
+        }
+    }
+
+    /// The local store, if this browser has one.
+    pub fn store(&self) -> Option<Db> {
+        self.db.clone()
+    }
+
+    /// Closes the local store (before it is deleted at sign-out).
+    pub fn close_store(&self) {
+        if let Some(db) = &self.db {
+            db.close();
+        }
+    }
+
+    pub fn token(&self) -> String {
+        self.token.borrow().clone()
     }
 
     fn retry_later(self: &Rc<Self>) {
@@ -421,6 +480,9 @@ impl Engine {
         };
         let delay = *self.backoff_ms.borrow();
         *self.backoff_ms.borrow_mut() = (delay * 2).min(60_000);
+        if *self.stopped.borrow() {
+            return;
+        }
         let engine = self.clone();
         let retry = Closure::once_into_js(move || engine.connect());
         let _ = window

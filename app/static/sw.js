@@ -5,7 +5,7 @@
 const VERSION = "__VERSION__";
 const CACHE = "lianxin-shell-" + VERSION;
 const SHELL = [
-  "/", "/index.html", "/style.css", "/manifest.webmanifest", "/icon.svg",
+  "/", "/index.html", "/boot.js", "/style.css", "/manifest.webmanifest", "/icon.svg",
   "/pkg/lianxin_app.js", "/pkg/lianxin_app_bg.wasm",
 ];
 

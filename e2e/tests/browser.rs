@@ -35,10 +35,14 @@ async fn start_server_with(data: &std::path::Path, dist: PathBuf) -> String {
         "no app bundle in {}: run `cargo run -p xtask -- bundle` first (scripts/test.sh does)",
         dist.display()
     );
-    let state = AppState::new(store).with_bundle(dist);
+    // Over https, as on a county network: tablets reach it as https://lianxin.test:PORT.
+    let tls = office_tls();
+    let state = AppState::new(store)
+        .with_bundle(dist)
+        .with_https(Some(tls.ca.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(lianxin_server::serve(state, listener));
+    let url = format!("https://{NAME}:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(lianxin_server::serve_tls(state, listener, tls.config.clone()));
     url
 }
 
@@ -48,7 +52,8 @@ async fn cli_device(home: PathBuf, url: &str, user: &str) -> Device {
     let user = user.to_string();
     let mut device = tokio::task::spawn_blocking(move || {
         let mut d = Device::open(&home).unwrap();
-        d.login(&url, &user, demo::PASSWORD).unwrap();
+        d.trust_ca(&office_tls().ca).unwrap();
+        d.login(&by_address(&url), &user, demo::PASSWORD).unwrap();
         d
     })
     .await
@@ -313,11 +318,14 @@ async fn the_caseload_opens_with_no_network_at_all() {
     sign_in(&page, "mediator").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == expected).await;
     // The shell is cached and every case is in IndexedDB before the signal goes.
-    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 7).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
     wait_for(&page, STORED_CASES, |n: &usize| *n == expected.len()).await;
 
     link.cut();
     page.reload().await.unwrap();
+    // A reload forgets the data key: the tablet asks for the password, and unlocks with no
+    // network at all.
+    unlock(&page).await;
     let shown: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
     assert_eq!(
         shown, expected,
@@ -584,7 +592,7 @@ async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() 
         |t: &String| t.contains("已同步"),
     )
     .await;
-    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 7).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
     wait_for(&page, STORED_CASES, |n: &usize| *n == before.len()).await;
 
     link.cut();
@@ -629,6 +637,7 @@ async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() 
     let _ = browser.wait().await;
     let mut browser = launch(&profile).await;
     let page = tab(&browser, &link.url).await;
+    unlock(&page).await;
     let shown: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| {
         ids.len() == before.len() + 1
     })
@@ -679,7 +688,7 @@ async fn a_new_version_is_offered_not_forced() {
     let page = tab(&browser, &url).await;
     sign_in(&page, "mediator").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
-    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 7).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
     wait_for::<bool>(&page, "!!navigator.serviceWorker.controller", |ok| *ok).await;
     let first: Vec<String> = wait_for(&page, "caches.keys()", |k: &Vec<String>| k.len() == 1).await;
 
@@ -720,6 +729,7 @@ async fn a_new_version_is_offered_not_forced() {
     })
     .await;
     assert_eq!(keys.len(), 1, "the old shell's cache is gone");
+    unlock(&page).await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
     browser.close().await.unwrap();
     let _ = browser.wait().await;
@@ -1110,6 +1120,7 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     // Half a note typed, then the tab reloads, still with no signal: the words are still there.
     type_into(&page, "textarea[name=note]", "第四晚拟邀请村干部参加").await;
     page.reload().await.unwrap();
+    unlock(&page).await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
     js(
         &page,
@@ -1485,3 +1496,4 @@ async fn a_reception_day_logs_matters_and_one_becomes_a_case() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+

@@ -148,27 +148,36 @@ pub(super) fn part<T: Clone + PartialEq + Send + Sync + 'static>(
     Memo::new(move |_| case.with(|c| c.as_ref().map(&f)))
 }
 
-/// A long free text being typed (a note, what a visit discussed, an evening's talk), kept in
-/// localStorage as it is typed, so a closed tab or a flat battery loses nothing not yet added.
-/// Adding the entry clears it.
+/// A long free text being typed (a note, what a visit discussed, an evening's talk), kept
+/// sealed in the local store as it is typed, so a closed tab or a flat battery loses nothing
+/// not yet added. Adding the entry clears it.
 pub(super) fn kept(key: String) -> RwSignal<String> {
-    let key = format!("lianxin.draft.{key}");
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    let start = storage
-        .as_ref()
-        .and_then(|s| s.get_item(&key).ok().flatten())
-        .unwrap_or_default();
-    let signal = RwSignal::new(start);
-    Effect::new(move |_| {
-        let text = signal.get();
-        if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-            let _ = if text.is_empty() {
-                s.remove_item(&key)
-            } else {
-                s.set_item(&key, &text)
-            };
-        }
-    });
+    let key = StoredValue::new(key);
+    let signal = RwSignal::new(String::new());
+    // Nothing is written until the kept text has been read, so the empty start does not
+    // erase it.
+    let loaded = RwSignal::new(false);
+    if let Some(db) = crate::with_engine(|e| e.store()).flatten() {
+        let db2 = db.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(Some(text)) = db2.draft(&key.get_value()).await
+                && signal.get_untracked().is_empty()
+            {
+                signal.set(text);
+            }
+            loaded.set(true);
+        });
+        Effect::new(move |_| {
+            let text = signal.get();
+            if !loaded.get() {
+                return;
+            }
+            let db = db.clone();
+            leptos::task::spawn_local(async move {
+                let _ = db.put_draft(&key.get_value(), &text).await;
+            });
+        });
+    }
     signal
 }
 

@@ -18,7 +18,54 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// The server's name as tablets use it. Chromium maps it to loopback
+/// (`--host-resolver-rules`): not localhost, so the browser treats the page as it would on a
+/// county network, where only https makes a secure context.
+pub const NAME: &str = "lianxin.test";
+
+/// The office CA and a server certificate for [`NAME`] and 127.0.0.1, made once per test
+/// binary by the same code as `lianxin admin tls init`.
+pub struct OfficeTls {
+    pub ca: PathBuf,
+    pub config: std::sync::Arc<rustls::ServerConfig>,
+    pub spki: String,
+}
+
+pub fn office_tls() -> &'static OfficeTls {
+    static TLS: std::sync::OnceLock<OfficeTls> = std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("lianxin-e2e-tls-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let issued = lianxin_server::tls::init(
+            &dir,
+            "测试县",
+            &[NAME.to_string()],
+            &["127.0.0.1".parse().unwrap()],
+            lianxin_server::now_ms(),
+        )
+        .unwrap();
+        OfficeTls {
+            config: lianxin_server::tls::server_config(&issued.cert, &issued.key).unwrap(),
+            ca: issued.ca_cert,
+            spki: issued.spki_sha256,
+        }
+    })
+}
+
+/// The same server by address, for the command-line devices (which have no resolver rules;
+/// the certificate names 127.0.0.1 too).
+pub fn by_address(url: &str) -> String {
+    url.replace(NAME, "127.0.0.1")
+}
+
 pub async fn launch(profile: &std::path::Path) -> Browser {
+    let resolve = format!("host-resolver-rules=MAP {NAME} 127.0.0.1");
+    // Trusts the office's server key as a tablet with the office CA installed trusts its
+    // certificate (the certificate is valid, so service workers register).
+    let trust = format!(
+        "ignore-certificate-errors-spki-list={}",
+        office_tls().spki
+    );
     let config = BrowserConfig::builder()
         .chrome_executable("/usr/bin/chromium")
         .no_sandbox()
@@ -32,6 +79,8 @@ pub async fn launch(profile: &std::path::Path) -> Browser {
             "disable-background-networking",
             "disable-component-update",
             "disable-sync",
+            resolve.as_str(),
+            trust.as_str(),
         ])
         .build()
         .unwrap();
@@ -70,13 +119,28 @@ pub async fn wait_for_within<T: serde::de::DeserializeOwned + std::fmt::Debug>(
                 return v;
             }
             if started.elapsed() > limit {
-                panic!("gave up waiting on `{js}`; last value {v:?}");
+                panic!(
+                    "gave up waiting on `{js}`; last value {v:?}; the page said: {}",
+                    page_text(page).await
+                );
             }
         } else if started.elapsed() > limit {
-            panic!("gave up waiting on `{js}`");
+            panic!(
+                "gave up waiting on `{js}`; the page said: {}",
+                page_text(page).await
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The start of what the page shows, and its URL, for failure messages.
+pub async fn page_text(page: &chromiumoxide::Page) -> String {
+    page.evaluate("String(location.href) + ' | ' + String(document.body ? document.body.innerText : '').slice(0, 800)")
+        .await
+        .ok()
+        .and_then(|v| v.into_value::<String>().ok())
+        .unwrap_or_default()
 }
 
 /// Saves what the tablet shows to target/screenshots/NAME.png.
@@ -105,9 +169,12 @@ pub struct Link {
 impl Link {
     pub async fn to(server: &str) -> Link {
         use std::sync::atomic::Ordering;
-        let target = server.trim_start_matches("http://").to_string();
+        let target = by_address(server)
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .to_string();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let url = format!("https://{NAME}:{}", listener.local_addr().unwrap().port());
         let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (cut2, open2) = (cut.clone(), open.clone());
@@ -176,8 +243,54 @@ pub async fn tab_in(
     )
     .await
     .unwrap();
+    // What the page prints to its console, and its uncaught exceptions, go to the test's
+    // output: a failing journey says why.
+    use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown};
+    if let Ok(mut events) = page.event_listener::<EventConsoleApiCalled>().await {
+        tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                let text: Vec<String> = e
+                    .args
+                    .iter()
+                    .map(|a| {
+                        a.value
+                            .as_ref()
+                            .map(|v| v.to_string())
+                            .or_else(|| a.description.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                eprintln!("[page {:?}] {}", e.r#type, text.join(" "));
+            }
+        });
+    }
+    let _ = page
+        .execute(chromiumoxide::cdp::js_protocol::runtime::EnableParams::default())
+        .await;
+    if let Ok(mut events) = page.event_listener::<EventExceptionThrown>().await {
+        tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                eprintln!("[page exception] {:?}", e.exception_details);
+            }
+        });
+    }
     page.goto(url).await.unwrap();
     page
+}
+
+/// Unlocks the tablet (after a reload, a restart or the idle lock) with the demo password:
+/// no network needed.
+pub async fn unlock(page: &chromiumoxide::Page) {
+    wait_for::<bool>(
+        page,
+        "!!document.querySelector('[data-testid=locked]')",
+        |ok| *ok,
+    )
+    .await;
+    set_value(page, "password", demo::PASSWORD, "input").await;
+    page.evaluate("document.querySelector('form.login button[type=submit]').click()")
+        .await
+        .unwrap();
 }
 
 pub async fn sign_in(page: &chromiumoxide::Page, user: &str) {
@@ -221,7 +334,7 @@ pub async fn set_value(page: &chromiumoxide::Page, name: &str, value: &str, even
 }
 
 pub const CACHED_SHELL: &str = "(async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('lianxin-shell-')) || 'none'); return (await c.keys()).length; })()";
-pub const STORED_CASES: &str = "new Promise(ok => { const r = indexedDB.open('lianxin'); r.onsuccess = () => { try { const q = r.result.transaction('docs').objectStore('docs').count(); q.onsuccess = () => ok(q.result); } catch (e) { ok(0); } }; r.onerror = () => ok(0); })";
+pub const STORED_CASES: &str = "new Promise(async ok => { const d = (await indexedDB.databases()).find(d => d.name.startsWith('lianxin-')); if (!d) return ok(0); const r = indexedDB.open(d.name); r.onsuccess = () => { try { const q = r.result.transaction('docs').objectStore('docs').count(); q.onsuccess = () => ok(q.result); } catch (e) { ok(0); } }; r.onerror = () => ok(0); })";
 
 pub async fn js(page: &chromiumoxide::Page, code: &str) {
     page.evaluate(code)
