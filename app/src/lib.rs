@@ -32,6 +32,14 @@ use sync::{Engine, Status};
 
 thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+    /// The signed-in user's local store, from the moment it is open (before the engine,
+    /// which waits for the documents to load).
+    static STORE: RefCell<Option<store::Db>> = const { RefCell::new(None) };
+}
+
+/// The signed-in user's local store.
+pub(crate) fn local_store() -> Option<store::Db> {
+    STORE.with(|s| s.borrow().clone())
 }
 
 /// The app's shared screen state; every field is a signal, so it is `Copy`.
@@ -290,6 +298,7 @@ fn App() -> impl IntoView {
             }
         });
         // Restore what this browser holds, show it, then connect.
+        STORE.with(|s| *s.borrow_mut() = Some(db.clone()));
         leptos::task::spawn_local(async move {
             let db = Some(db);
             let units: Vec<(String, String)> = login
@@ -379,7 +388,7 @@ fn App() -> impl IntoView {
             <Show when=move || session.get().is_some()>
                 <gate::Account ctx status/>
             </Show>
-            <button class="plain" on:click=move |_| lang.update(|l| *l = l.other())>
+            <button class="plain" data-testid="lang" on:click=move |_| lang.update(|l| *l = l.other())>
                 {move || t(lang.get(), "switch")}
             </button>
         </header>

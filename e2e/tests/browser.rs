@@ -288,7 +288,7 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
     assert!(shown.contains(&new_id));
 
     // The English switch.
-    page.find_element("header button")
+    page.find_element("[data-testid=lang]")
         .await
         .unwrap()
         .click()
@@ -1119,6 +1119,8 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
 
     // Half a note typed, then the tab reloads, still with no signal: the words are still there.
     type_into(&page, "textarea[name=note]", "第四晚拟邀请村干部参加").await;
+    // Kept sealed in the local store as it is typed (asynchronously: WebCrypto).
+    wait_for(&page, STORED_DRAFTS, |n: &usize| *n == 1).await;
     page.reload().await.unwrap();
     unlock(&page).await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
@@ -1497,3 +1499,162 @@ async fn a_reception_day_logs_matters_and_one_becomes_a_case() {
     let _ = browser.wait().await;
 }
 
+
+/// Everything a user's local store holds, as text: every value of every object store of
+/// every `lianxin-*` database (bytes decoded as UTF-8, so a sealed value is noise), and
+/// localStorage. What a thief reading the tablet's disk would see.
+const RAW_LOCAL_DATA: &str = "(async () => {
+    const out = [];
+    for (const d of await indexedDB.databases()) {
+        if (!d.name.startsWith('lianxin')) continue;
+        out.push('db:' + d.name);
+        const db = await new Promise((ok, no) => { const r = indexedDB.open(d.name); r.onsuccess = () => ok(r.result); r.onerror = no; });
+        for (const name of db.objectStoreNames) {
+            const values = await new Promise(ok => { const q = db.transaction(name).objectStore(name).getAll(); q.onsuccess = () => ok(q.result); });
+            for (const v of values) {
+                out.push(v instanceof Uint8Array ? new TextDecoder('utf-8', { fatal: false }).decode(v) : JSON.stringify(v));
+            }
+        }
+        db.close();
+    }
+    for (let i = 0; i < localStorage.length; i++) { const k = localStorage.key(i); out.push(k + '=' + localStorage.getItem(k)); }
+    return out.join('\\n');
+})()";
+
+const DATABASES: &str =
+    "indexedDB.databases().then(ds => ds.map(d => d.name).filter(n => n.startsWith('lianxin')).sort())";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edits_are_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = start_server(&data).await;
+    let mut office = cli_device(dir.path().join("cli"), &url, "mediator2").await;
+    // A note and a petitioner only this case has, from a colleague's device.
+    let ids = case_ids(&office);
+    let case = ids[0].clone();
+    office.note(&case, "机密记录：与当事人谈话要点七七", now_ms()).unwrap();
+    office.sync().await.unwrap();
+    let export = office.export().unwrap();
+    let mut secrets: Vec<String> = vec!["机密记录：与当事人谈话要点七七".into()];
+    for c in export["cases"].as_array().unwrap() {
+        secrets.push(c["summary"].as_str().unwrap().to_string());
+        for p in c["petitioners"].as_array().unwrap() {
+            secrets.push(p["name"].as_str().unwrap().to_string());
+        }
+    }
+    let link = Link::to(&url).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &link.url).await;
+    sign_in(&page, "mediator").await;
+    wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == ids).await;
+    wait_for(&page, STORED_CASES, |n: &usize| *n == ids.len()).await;
+    let user: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=user]')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(user, "mediator");
+
+    // A draft being typed is kept too — sealed.
+    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
+    type_into(&page, "textarea[name=note]", "草稿：尚未保存的走访内容八八").await;
+    secrets.push("草稿：尚未保存的走访内容八八".into());
+    wait_for(&page, STORED_DRAFTS, |n: &usize| *n == 1).await;
+
+    // The raw local store holds none of it in clear.
+    let raw: String = wait_for(&page, RAW_LOCAL_DATA, |t: &String| t.contains("db:lianxin-mediator")).await;
+    for secret in &secrets {
+        assert!(!raw.contains(secret.as_str()), "{secret:?} is in clear on the tablet");
+    }
+    assert!(raw.contains("lianxin.lock.mediator"), "the lock record is there");
+
+    // Locked, no signal, unlocked with the password: the caseload and the draft are back.
+    js(&page, "document.querySelector('[data-testid=lock]').click()").await;
+    wait_for::<bool>(&page, "!!document.querySelector('[data-testid=locked]')", |ok| *ok).await;
+    link.cut();
+    screenshot(&page, "locked", false).await;
+    set_value(&page, "password", "not-the-password", "input").await;
+    js(&page, "document.querySelector('form.login button[type=submit]').click()").await;
+    let error: String = wait_for(
+        &page,
+        "document.querySelector('.error')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(error.contains("密码错误"), "{error}");
+    unlock(&page).await;
+    wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == ids).await;
+    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
+    let draft: String = wait_for(
+        &page,
+        "document.querySelector('textarea[name=note]')?.value ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(draft, "草稿：尚未保存的走访内容八八");
+
+    // An edit made offline: sign-out is held back and says how many cases would lose edits.
+    js(&page, "document.querySelector('[data-testid=add-note]').click()").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("1 条待上传"),
+    )
+    .await;
+    js(&page, "document.querySelector('[data-testid=sign-out]').click()").await;
+    let asked: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=sign-out-panel]')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(asked.contains("本机还有 1 件案件的修改未上传"), "{asked}");
+    screenshot(&page, "sign-out-held", false).await;
+    js(&page, "document.querySelector('[data-testid=sign-out-after-sync]').click()").await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let still: String = page
+        .evaluate("document.querySelector('[data-testid=user]')?.textContent ?? ''")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert_eq!(still, "mediator", "no sign-out while the edit waits");
+
+    // The signal returns: the edit goes up, then the sign-out happens by itself.
+    link.restore();
+    wait_for::<bool>(&page, "!!document.querySelector('input[name=username]')", |ok| *ok).await;
+    office.sync().await.unwrap();
+    let notes = office.export().unwrap()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == case.as_str())
+        .unwrap()["notes"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(notes.contains("草稿：尚未保存的走访内容八八"), "{notes}");
+    let left: Vec<String> = wait_for(&page, DATABASES, |d: &Vec<String>| d.is_empty()).await;
+    assert!(left.is_empty());
+    let raw: String = page.evaluate(RAW_LOCAL_DATA).await.unwrap().into_value().unwrap();
+    assert!(!raw.contains("lianxin.lock.mediator"), "{raw}");
+    // The session ended on the server too.
+    let store = lianxin_server::store::Store::open(&data).unwrap();
+    let devices = store.devices(now_ms()).unwrap();
+    let tablet = devices.iter().find(|d| d.username == "mediator" && !d.name.starts_with("cli:")).unwrap();
+    assert_eq!(tablet.live_sessions, 0);
+
+    // The next user of the tablet sees nothing of the first.
+    let other = cli_device(dir.path().join("cli-shitang"), &url, "shitang").await;
+    let theirs = case_ids(&other);
+    sign_in(&page, "shitang").await;
+    wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == theirs).await;
+    assert!(theirs.iter().all(|id| !ids.contains(id)));
+    let databases: Vec<String> = page.evaluate(DATABASES).await.unwrap().into_value().unwrap();
+    assert_eq!(databases, vec!["lianxin-shitang".to_string()]);
+    screenshot(&page, "second-user", false).await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

@@ -157,7 +157,7 @@ pub(super) fn kept(key: String) -> RwSignal<String> {
     // Nothing is written until the kept text has been read, so the empty start does not
     // erase it.
     let loaded = RwSignal::new(false);
-    if let Some(db) = crate::with_engine(|e| e.store()).flatten() {
+    if let Some(db) = crate::local_store() {
         let db2 = db.clone();
         leptos::task::spawn_local(async move {
             if let Ok(Some(text)) = db2.draft(&key.get_value()).await
