@@ -1557,6 +1557,26 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     .await;
     assert_eq!(user, "mediator");
 
+    // The office ends the session (here: the account disabled and enabled again, which ends
+    // every session of it): the tablet asks for the password, keeps everything, and syncs
+    // again after it.
+    {
+        let store = lianxin_server::store::Store::open(&data).unwrap();
+        store.set_disabled("mediator", true).unwrap();
+        store.set_disabled("mediator", false).unwrap();
+    }
+    wait_for::<bool>(&page, "!!document.querySelector('[data-testid=sign-in-again]')", |ok| *ok).await;
+    screenshot(&page, "sign-in-again", false).await;
+    set_value(&page, "password-again", demo::PASSWORD, "input").await;
+    js(&page, "document.querySelector('[data-testid=sign-in-again] button[type=submit]').click()").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步"),
+    )
+    .await;
+    wait_for::<bool>(&page, "!document.querySelector('[data-testid=sign-in-again]')", |ok| *ok).await;
+
     // A draft being typed is kept too — sealed.
     js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
     type_into(&page, "textarea[name=note]", "草稿：尚未保存的走访内容八八").await;
