@@ -19,15 +19,17 @@ use crate::sync::Status;
 use crate::vault::{self, Vault};
 use crate::{Ctx, storage, with_engine};
 
-/// Minutes without a touch or a key before the tablet locks itself, unless set otherwise.
+/// Minutes without a touch or a key before the tablet locks itself, unless set otherwise
+/// (the header offers [`IDLE_CHOICES`]; the setting is kept in seconds, `lianxin.idle_seconds`).
 pub const IDLE_MINUTES: u32 = 15;
 const IDLE_CHOICES: [u32; 5] = [1, 5, 15, 30, 60];
 
-fn idle_minutes() -> u32 {
+fn idle_seconds() -> u32 {
     storage()
-        .and_then(|s| s.get_item("lianxin.idle_minutes").ok().flatten())
+        .and_then(|s| s.get_item("lianxin.idle_seconds").ok().flatten())
         .and_then(|m| m.parse().ok())
-        .unwrap_or(IDLE_MINUTES)
+        .filter(|s| *s > 0)
+        .unwrap_or(IDLE_MINUTES * 60)
 }
 
 /// This tablet's Automerge actor for `username`, made at their first sign-in here and kept:
@@ -243,7 +245,7 @@ pub fn Account(ctx: Ctx, status: RwSignal<Status>) -> impl IntoView {
             sign_out(ctx.username.get_untracked());
         }
     });
-    let idle = RwSignal::new(idle_minutes());
+    let idle = RwSignal::new(idle_seconds());
     watch_idle(idle);
     let out = move |_| {
         if ctx.waiting.get_untracked() == 0 {
@@ -258,12 +260,12 @@ pub fn Account(ctx: Ctx, status: RwSignal<Status>) -> impl IntoView {
             <select name="idle" title=move || t(lang.get(), "idle_lock")
                 on:change=move |ev| {
                     let m: u32 = event_target_value(&ev).parse().unwrap_or(IDLE_MINUTES);
-                    if let Some(s) = storage() { let _ = s.set_item("lianxin.idle_minutes", &m.to_string()); }
-                    idle.set(m);
+                    if let Some(s) = storage() { let _ = s.set_item("lianxin.idle_seconds", &(m * 60).to_string()); }
+                    idle.set(m * 60);
                 }>
                 {IDLE_CHOICES.iter().map(|m| {
                     let m = *m;
-                    view! { <option value=m.to_string() selected=move || idle.get() == m>
+                    view! { <option value=m.to_string() selected=move || idle.get() == m * 60>
                         {move || format!("{} {m} {}", t(lang.get(), "idle_lock"), t(lang.get(), "minutes"))}
                     </option> }
                 }).collect_view()}
@@ -292,7 +294,7 @@ pub fn Account(ctx: Ctx, status: RwSignal<Status>) -> impl IntoView {
     }
 }
 
-/// Locks the tablet after `idle` minutes without a touch or a key.
+/// Locks the tablet after `idle` seconds without a touch or a key (checked every second).
 fn watch_idle(idle: RwSignal<u32>) {
     use std::cell::Cell;
     use std::rc::Rc;
@@ -308,12 +310,15 @@ fn watch_idle(idle: RwSignal<u32>) {
         on.forget();
     }
     let check = Closure::<dyn FnMut()>::new(move || {
-        let limit = f64::from(idle.get_untracked()) * 60_000.0;
+        let Some(seconds) = idle.try_get_untracked() else {
+            return;
+        };
+        let limit = f64::from(seconds) * 1_000.0;
         if js_sys::Date::now() - last.get() > limit {
             lock();
         }
     });
-    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(check.as_ref().unchecked_ref(), 5_000);
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(check.as_ref().unchecked_ref(), 1_000);
     check.forget();
 }
 

@@ -65,6 +65,8 @@ pub struct Engine {
     token: RefCell<String>,
     /// No more connecting: the session ended, or the tablet is being locked or signed out.
     stopped: RefCell<bool>,
+    /// The server ended the session: edits wait for the user to sign in again.
+    ended: RefCell<bool>,
     listener: Listener,
     socket: RefCell<Option<WebSocket>>,
     /// The open session, while connected: local edits go up at once through it.
@@ -114,6 +116,7 @@ impl Engine {
             cursor: RefCell::new(cursor),
             token: RefCell::new(token),
             stopped: RefCell::new(false),
+            ended: RefCell::new(false),
             listener,
             socket: RefCell::new(None),
             live: RefCell::new(None),
@@ -224,6 +227,7 @@ impl Engine {
                 Err(lianxin_shared::Error::SessionEnded(reason)) => {
                     web_sys::console::warn_1(&format!("sync: session ended: {reason}").into());
                     *engine.stopped.borrow_mut() = true;
+                    *engine.ended.borrow_mut() = true;
                     let _ = socket.close();
                     (engine.listener)(Status::SignIn, false);
                     return;
@@ -384,6 +388,8 @@ impl Engine {
                 let _ = socket.send_with_u8_array(&frame);
             }
             (self.listener)(Status::Syncing, true);
+        } else if *self.ended.borrow() {
+            (self.listener)(Status::SignIn, true);
         } else {
             (self.listener)(Status::Offline, true);
         }
@@ -438,6 +444,7 @@ impl Engine {
     pub fn resume(self: &Rc<Self>, token: String) {
         *self.token.borrow_mut() = token;
         *self.stopped.borrow_mut() = false;
+        *self.ended.borrow_mut() = false;
         *self.backoff_ms.borrow_mut() = 1000;
         self.connect();
     }

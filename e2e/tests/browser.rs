@@ -1567,6 +1567,16 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     }
     wait_for::<bool>(&page, "!!document.querySelector('[data-testid=sign-in-again]')", |ok| *ok).await;
     screenshot(&page, "sign-in-again", false).await;
+    // Work goes on meanwhile: an edit made while the session is ended waits, kept.
+    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
+    type_into(&page, "textarea[name=note]", "会话结束后写的记录九九").await;
+    js(&page, "document.querySelector('[data-testid=add-note]').click()").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("1 条待上传"),
+    )
+    .await;
     set_value(&page, "password-again", demo::PASSWORD, "input").await;
     js(&page, "document.querySelector('[data-testid=sign-in-again] button[type=submit]').click()").await;
     wait_for(
@@ -1576,9 +1586,19 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     )
     .await;
     wait_for::<bool>(&page, "!document.querySelector('[data-testid=sign-in-again]')", |ok| *ok).await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步") && !t.contains("待上传"),
+    )
+    .await;
+    office.sync().await.unwrap();
+    assert!(
+        office.export().unwrap().to_string().contains("会话结束后写的记录九九"),
+        "the edit made while the session was ended went up after signing in again"
+    );
 
     // A draft being typed is kept too — sealed.
-    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
     type_into(&page, "textarea[name=note]", "草稿：尚未保存的走访内容八八").await;
     secrets.push("草稿：尚未保存的走访内容八八".into());
     wait_for(&page, STORED_DRAFTS, |n: &usize| *n == 1).await;
@@ -1675,6 +1695,42 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     let databases: Vec<String> = page.evaluate(DATABASES).await.unwrap().into_value().unwrap();
     assert_eq!(databases, vec!["lianxin-shitang".to_string()]);
     screenshot(&page, "second-user", false).await;
+
+    // The idle lock (set here to 3 s; the header offers 1–60 minutes): untouched, the tablet
+    // locks itself.
+    js(&page, "localStorage.setItem('lianxin.idle_seconds', '3')").await;
+    page.reload().await.unwrap();
+    unlock(&page).await;
+    wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == theirs).await;
+    wait_for::<bool>(&page, "!!document.querySelector('[data-testid=locked]')", |ok| *ok).await;
+    js(&page, "localStorage.removeItem('lianxin.idle_seconds')").await;
+    unlock(&page).await;
+    wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == theirs).await;
+
+    // Signing out with an edit waiting and choosing to discard it: told the count, then gone.
+    link.cut();
+    let first = theirs[0].clone();
+    js(&page, &format!("document.querySelector('li[data-case=\"{first}\"]').click()")).await;
+    type_into(&page, "textarea[name=note]", "将被丢弃的记录").await;
+    js(&page, "document.querySelector('[data-testid=add-note]').click()").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("1 条待上传"),
+    )
+    .await;
+    js(&page, "document.querySelector('[data-testid=sign-out]').click()").await;
+    let discard: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=sign-out-discard]')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(discard.contains('1'), "{discard}");
+    js(&page, "document.querySelector('[data-testid=sign-out-discard]').click()").await;
+    wait_for::<bool>(&page, "!!document.querySelector('input[name=username]')", |ok| *ok).await;
+    let left: Vec<String> = wait_for(&page, DATABASES, |d: &Vec<String>| d.is_empty()).await;
+    assert!(left.is_empty());
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
