@@ -40,7 +40,13 @@ pub fn device_actor(username: &str) -> automerge::ActorId {
     if let Some(actor) = stored.and_then(|a| automerge::ActorId::try_from(a.as_str()).ok()) {
         return actor;
     }
-    let actor = automerge::ActorId::random();
+    // The version before kept one actor for the tablet: its user keeps it, so the edits it
+    // signed and has not sent yet are still theirs.
+    let legacy = (crate::store::legacy_user().as_deref() == Some(username))
+        .then(|| storage().and_then(|s| s.get_item("lianxin.actor").ok().flatten()))
+        .flatten()
+        .and_then(|a| automerge::ActorId::try_from(a.as_str()).ok());
+    let actor = legacy.unwrap_or_else(automerge::ActorId::random);
     if let Some(s) = storage() {
         let _ = s.set_item(&key, &actor.to_hex_string());
     }
@@ -108,6 +114,11 @@ async fn sign_in(username: &str, password: &str) -> Result<(LoginResponse, Db), 
     let db = Db::open(&resp.username, vault).await?;
     db.put_session(&serde_json::to_string(&resp).map_err(|e| e.to_string())?)
         .await?;
+    match crate::store::adopt_legacy(&db, &resp.username).await {
+        Ok(0) => {}
+        Ok(n) => web_sys::console::info_1(&format!("sealed {n} documents of the version before").into()),
+        Err(e) => web_sys::console::error_1(&format!("could not take in the old store: {e}").into()),
+    }
     vault::set_current_user(Some(&resp.username));
     Ok((resp, db))
 }

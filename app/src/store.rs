@@ -352,6 +352,97 @@ impl Db {
     }
 }
 
+/// Takes in the unsealed store of the version before this one — one database `lianxin` for
+/// the whole tablet, its session in localStorage `lianxin.session`, drafts in
+/// `lianxin.draft.*` — if it belonged to `username`: its documents (unsent edits included),
+/// rows, cursor and drafts are written sealed into `db`, then the old database and keys are
+/// deleted. Returns how many documents came over. (The old actor is kept too, by
+/// `gate::device_actor`, so the edits it signed are accepted.)
+pub async fn adopt_legacy(db: &Db, username: &str) -> Result<usize, String> {
+    let Some(local) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+        return Ok(0);
+    };
+    if legacy_user().as_deref() != Some(username) {
+        return Ok(0);
+    }
+    let factory = web_sys::window()
+        .ok_or("no window")?
+        .indexed_db()
+        .map_err(|e| js_error("IndexedDB", e))?
+        .ok_or("this browser has no IndexedDB")?;
+    let open = factory.open(LEGACY).map_err(|e| js_error("open", e))?;
+    let old: IdbDatabase = request(&open).await?.unchecked_into();
+    let names = old.object_store_names();
+    let mut moved = 0;
+    if names.contains("docs") && names.contains("meta") {
+        let legacy = Db {
+            db: old.clone(),
+            vault: db.vault.clone(),
+            queue: Rc::default(),
+            writing: Rc::default(),
+        };
+        let (keys, values) = legacy.everything("docs").await?;
+        let docs: Vec<StoredDoc> = keys
+            .iter()
+            .zip(values.iter())
+            .filter_map(|(k, v)| {
+                let pair: Array = v.dyn_into().ok()?;
+                let doc: Uint8Array = pair.get(0).dyn_into().ok()?;
+                let state: Uint8Array = pair.get(1).dyn_into().ok()?;
+                Some((k.as_string()?, doc.to_vec(), state.to_vec()))
+            })
+            .collect();
+        let rows: Vec<(String, String)> = if names.contains("rows") {
+            let (keys, values) = legacy.everything("rows").await?;
+            keys.iter()
+                .zip(values.iter())
+                .filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let cursor = legacy.cursor().await.unwrap_or(0);
+        moved = docs.len();
+        db.put_docs(docs, rows, Some(cursor));
+        db.flushed().await;
+    }
+    old.close();
+    // Drafts typed in the old version.
+    let mut drafts = Vec::new();
+    for i in 0..local.length().unwrap_or(0) {
+        if let Ok(Some(key)) = local.key(i)
+            && let Some(name) = key.strip_prefix("lianxin.draft.")
+        {
+            drafts.push((key.clone(), name.to_string()));
+        }
+    }
+    for (key, name) in drafts {
+        if let Ok(Some(text)) = local.get_item(&key) {
+            db.put_draft(&name, &text).await?;
+        }
+        let _ = local.remove_item(&key);
+    }
+    let delete = factory.delete_database(LEGACY).map_err(|e| js_error("delete", e))?;
+    request(&delete).await?;
+    let _ = local.remove_item("lianxin.session");
+    let _ = local.remove_item("lianxin.actor");
+    Ok(moved)
+}
+
+/// The unsealed database of the version before.
+const LEGACY: &str = "lianxin";
+
+/// Whose session the version before kept, if any.
+pub fn legacy_user() -> Option<String> {
+    let text = web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item("lianxin.session")
+        .ok()??;
+    let session: serde_json::Value = serde_json::from_str(&text).ok()?;
+    session["username"].as_str().map(str::to_string)
+}
+
 /// Asks the browser not to evict the caseload under storage pressure.
 pub fn request_persistence() {
     if let Some(window) = web_sys::window()

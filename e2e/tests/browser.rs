@@ -1734,3 +1734,96 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tablet_upgraded_from_the_unsealed_version_keeps_its_unsent_edits() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    // What the version before left on a tablet: its one actor, its session, an unsealed
+    // database with the caseload — one edit not sent yet — and a draft in localStorage.
+    let home = dir.path().join("old-tablet");
+    let mut old = cli_device(home.clone(), &url, "mediator").await;
+    let case = case_ids(&old)[0].clone();
+    old.note(&case, "升级前离线写的记录，尚未上传", now_ms()).unwrap();
+    let actor = old.actor().to_hex_string();
+    drop(old);
+    let conn = rusqlite::Connection::open(home.join("device.sqlite")).unwrap();
+    let b64 = |b: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
+    let docs: Vec<(String, String, String)> = conn
+        .prepare("SELECT id, doc, state FROM docs")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, b64(r.get(1)?), b64(r.get(2)?))))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let cursor: String = conn
+        .query_row("SELECT value FROM config WHERE key = 'cursor'", [], |r| r.get(0))
+        .unwrap();
+    let docs = serde_json::to_string(&docs).unwrap();
+    let mut colleague = cli_device(dir.path().join("colleague"), &url, "mediator2").await;
+
+    let link = Link::to(&url).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &link.url).await;
+    wait_for::<bool>(&page, "!!document.querySelector('input[name=username]')", |ok| *ok).await;
+    let made: bool = page
+        .evaluate(format!(
+            "(async () => {{
+                const docs = {docs};
+                const b = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
+                const db = await new Promise((ok, no) => {{ const r = indexedDB.open('lianxin', 2);
+                    r.onupgradeneeded = () => {{ for (const n of ['docs', 'rows', 'meta']) r.result.createObjectStore(n); }};
+                    r.onsuccess = () => ok(r.result); r.onerror = no; }});
+                const tx = db.transaction(['docs', 'meta'], 'readwrite');
+                for (const [id, d, s] of docs) tx.objectStore('docs').put([b(d), b(s)], id);
+                tx.objectStore('meta').put({cursor}, 'cursor');
+                await new Promise(ok => tx.oncomplete = ok);
+                db.close();
+                localStorage.setItem('lianxin.actor', '{actor}');
+                localStorage.setItem('lianxin.session', JSON.stringify({{ username: 'mediator', token: 'old' }}));
+                localStorage.setItem('lianxin.draft.{case}.note', '旧版里没写完的草稿');
+                return true;
+            }})()"
+        ))
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(made);
+    page.reload().await.unwrap();
+    sign_in(&page, "mediator").await;
+    // The unsent edit goes up, signed by the same actor as before, and reaches a colleague.
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]')?.textContent ?? ''",
+        |t: &String| t.contains("已同步") && !t.contains("待上传"),
+    )
+    .await;
+    let mut arrived = false;
+    for _ in 0..50 {
+        colleague.sync().await.unwrap();
+        if colleague.export().unwrap().to_string().contains("升级前离线写的记录") {
+            arrived = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(arrived, "the edit left unsent by the old version reached the server");
+    // The draft came over, and nothing of the old store is left in clear.
+    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
+    let draft: String = wait_for(
+        &page,
+        "document.querySelector('textarea[name=note]')?.value ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(draft, "旧版里没写完的草稿");
+    let databases: Vec<String> = page.evaluate(DATABASES).await.unwrap().into_value().unwrap();
+    assert_eq!(databases, vec!["lianxin-mediator".to_string()]);
+    let raw: String = page.evaluate(RAW_LOCAL_DATA).await.unwrap().into_value().unwrap();
+    assert!(!raw.contains("升级前离线写的记录"), "the old store's text is sealed now");
+    assert!(!raw.contains("lianxin.session=") && !raw.contains("lianxin.actor="), "{raw}");
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
