@@ -47,6 +47,8 @@ pub(crate) fn local_store() -> Option<store::Db> {
 pub struct Ctx {
     pub lang: RwSignal<Lang>,
     pub username: RwSignal<String>,
+    /// The signed-in user's role code (registrar, handler, mediator, leader, admin).
+    pub role: RwSignal<String>,
     /// Units this user may record cases for: (id, name).
     pub units: RwSignal<Vec<(String, String)>>,
     /// Every unit of the county: (id, name), for the responsible unit.
@@ -77,6 +79,15 @@ pub enum Screen {
 }
 
 impl Ctx {
+    /// Whether the signed-in user's role may make this change to a case (the server's own
+    /// rule, `rules::authority`): the screens offer only what the server would accept.
+    pub fn may(&self, touch: lianxin_shared::rules::authority::Touch) -> bool {
+        use lianxin_shared::rules::authority::{Role, may};
+        self.role
+            .with(|r| Role::parse(r))
+            .is_some_and(|role| may(role, lianxin_shared::Kind::Case.op(&touch)))
+    }
+
     /// The screen on show.
     pub fn screen(&self) -> Screen {
         self.screens
@@ -259,6 +270,7 @@ fn App() -> impl IntoView {
     let ctx = Ctx {
         lang,
         username: RwSignal::new(String::new()),
+        role: RwSignal::new(String::new()),
         units: RwSignal::new(Vec::new()),
         directory: RwSignal::new(Vec::new()),
         version: RwSignal::new(0),
@@ -307,6 +319,7 @@ fn App() -> impl IntoView {
                 .map(|u| (u.id.clone(), u.name.clone()))
                 .collect();
             ctx.username.set(login.username.clone());
+            ctx.role.set(login.role.clone());
             ctx.directory.set(units.clone());
             let visible = &login.visible_units;
             ctx.units.set(

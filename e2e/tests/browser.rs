@@ -388,7 +388,7 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
     let mut browser = launch(&dir.path().join("chromium")).await;
     let a = tablet(&browser, &link_a.url).await;
     let b = tablet(&browser, &link_b.url).await;
-    sign_in(&a, "mediator").await;
+    sign_in(&a, "admin").await; // the office: it may also assign and record every step
     sign_in(&b, "mediator2").await;
     for page in [&a, &b] {
         wait_for(page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
@@ -1061,55 +1061,56 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
         |c: &String| c == "done",
     )
     .await;
-    set_value(&page, "add-assisting", "housing", "change").await;
-    wait_for(
-        &page,
-        "Array.from(document.querySelectorAll('[data-testid=assisting] li')).map(e => e.dataset.unit)",
-        |u: &Vec<String>| u == &vec!["housing".to_string()],
-    )
-    .await;
-    for (name, text) in [
-        ("aid-amount", "2000"),
-        ("aid-aid_reason", "家庭困难，临时救助"),
-        ("aid-approved_by", "县信访局"),
-    ] {
-        type_into(&page, &format!("input[name={name}]"), text).await;
-    }
-    js(
-        &page,
-        "document.querySelector('[data-testid=add-aid]').click()",
-    )
-    .await;
-    wait_for::<bool>(
-        &page,
-        "!!document.querySelector('li[data-aid] button')",
-        |ok| *ok,
-    )
-    .await;
-    js(
-        &page,
-        "document.querySelector('li[data-aid] button').click()",
-    )
-    .await;
-    wait_for::<bool>(
-        &page,
-        "!!document.querySelector('li[data-aid] .paid')",
-        |ok| *ok,
-    )
-    .await;
-    // The evaluation.
-    set_value(&page, "eval-unit", "basically_satisfied", "change").await;
-    js(
-        &page,
-        "document.querySelector('[data-testid=evaluate]').click()",
-    )
-    .await;
-    wait_for(
-        &page,
-        "document.querySelector('[data-testid=evaluation-latest]').textContent",
-        |t: &String| t.contains("基本满意"),
-    )
-    .await;
+    // What is the office's and the leader's is not offered to a mediator (the server would
+    // refuse it): no assisting units, no aid, no evaluation, no 办结.
+    let offered: Vec<bool> = page
+        .evaluate(
+            "[!!document.querySelector('select[name=add-assisting]:not([disabled])'), \
+              !!document.querySelector('[data-testid=add-aid]'), \
+              !!document.querySelector('[data-testid=evaluate]'), \
+              Array.from(document.querySelectorAll('select[name=step-kind] option')).some(o => o.value === 'concluded'), \
+              Array.from(document.querySelectorAll('select[name=step-kind] option')).some(o => o.value === 'registered')]",
+        )
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert_eq!(offered, vec![false, false, false, false, true], "assisting, aid, evaluation, 办结, 登记");
+    // The office does them: the registrar adds the housing bureau and records the
+    // evaluation, the leader approves and pays the aid; the tablet gets them when its signal
+    // returns.
+    let housing = lianxin_shared::UnitId::new("housing").unwrap();
+    office
+        .edit_case(&id, now_ms(), |c, ed| c.set_assisting(ed, &housing, true))
+        .unwrap();
+    office
+        .edit_case(&id, now_ms(), |c, ed| {
+            c.evaluate(
+                ed,
+                lianxin_shared::Date::from_unix_ms_china(now_ms()),
+                Satisfaction::Satisfied,
+                Satisfaction::BasicallySatisfied,
+            )
+        })
+        .unwrap();
+    office.sync().await.unwrap();
+    let mut leader = cli_device(dir.path().join("cli-leader"), &url, "leader").await;
+    let today = lianxin_shared::Date::from_unix_ms_china(now_ms());
+    leader
+        .edit_case(&id, now_ms(), |c, ed| {
+            c.add_aid(
+                ed,
+                &lianxin_shared::AidDraft {
+                    amount: 2000,
+                    reason: "家庭困难，临时救助".into(),
+                    approved_by: "刘副县长".into(),
+                    approved_on: Some(today),
+                    paid_on: Some(today),
+                },
+            )
+        })
+        .unwrap();
+    leader.sync().await.unwrap();
     js(
         &page,
         "document.querySelector('[data-testid=evenings]').scrollIntoView()",
@@ -1387,7 +1388,7 @@ async fn a_reception_day_logs_matters_and_one_becomes_a_case() {
     let url = start_server(&dir.path().join("data")).await;
     let mut browser = launch(&dir.path().join("chromium")).await;
     let page = tablet(&browser, &url).await;
-    sign_in(&page, "mediator").await;
+    sign_in(&page, "registrar").await; // reception days and registering cases are the registrar's
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
     js(
         &page,
@@ -1824,6 +1825,65 @@ async fn a_tablet_upgraded_from_the_unsealed_version_keeps_its_unsent_edits() {
     let raw: String = page.evaluate(RAW_LOCAL_DATA).await.unwrap().into_value().unwrap();
     assert!(!raw.contains("升级前离线写的记录"), "the old store's text is sealed now");
     assert!(!raw.contains("lianxin.session=") && !raw.contains("lianxin.actor="), "{raw}");
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_is_offered_only_the_steps_it_may_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let id = office
+        .new_case("longxi", "visit", "反映拖欠工资", now_ms())
+        .unwrap()
+        .to_string();
+    office.set(&id, "responsible_unit", "hrss", now_ms()).unwrap();
+    office.sync().await.unwrap();
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let offered = "({ steps: Array.from(document.querySelectorAll('select[name=step-kind] option')).map(o => o.value), \
+        evaluate: !!document.querySelector('[data-testid=evaluate]'), \
+        unit: !!document.querySelector('select[name=responsible_unit]:not([disabled])') })";
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Offered {
+        steps: Vec<String>,
+        evaluate: bool,
+        unit: bool,
+    }
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    for (user, expected) in [
+        (
+            "mediator",
+            Offered { steps: s(&["registered"]), evaluate: false, unit: false },
+        ),
+        (
+            "handler",
+            Offered {
+                steps: s(&["registered", "notified", "not_accepted", "not_reaccepted", "handling", "extended", "concluded"]),
+                evaluate: false,
+                unit: false,
+            },
+        ),
+        (
+            "registrar",
+            Offered {
+                steps: s(&["registered", "forwarded", "assigned", "evaluated", "review", "re_review"]),
+                evaluate: true,
+                unit: true,
+            },
+        ),
+    ] {
+        let page = tablet(&browser, &url).await;
+        sign_in(&page, user).await;
+        wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
+        js(&page, &format!("document.querySelector('li[data-case=\"{id}\"]').click()")).await;
+        wait_for::<bool>(&page, "!!document.querySelector('[data-testid=notes]')", |ok| *ok).await;
+        let shown: Offered = page.evaluate(offered).await.unwrap().into_value().unwrap();
+        assert_eq!(shown, expected, "{user}");
+        if user == "handler" {
+            screenshot(&page, "handler-steps", false).await;
+        }
+    }
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

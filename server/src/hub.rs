@@ -15,6 +15,7 @@ use automerge::{AutoCommit, sync as am_sync};
 use lianxin_shared::protocol::{
     self, ClientMessage, Outcome, Reply, ServerMessage, Snapshot, SyncItem,
 };
+use lianxin_shared::rules::authority;
 use lianxin_shared::{DocId, Refusal, UnitId, check_incoming, visible_units};
 
 use crate::store::{ChangedDoc, Session, Store, StoreError, Unit};
@@ -371,6 +372,23 @@ impl<S: DocStore> ServerSession<S> {
             if let Some(reason) =
                 self.forbidden(checked.before.as_ref().map(|h| &h.units[..]), &after.units)
             {
+                return Ok(self.refuse(id, &reason, &data, now_ms));
+            }
+            // The server is the authority: the role, the authorship and nothing erased, from
+            // the document before and after (DOMAIN.md "Who may do what").
+            let Some(kind) = lianxin_shared::Kind::from_name(&after.kind) else {
+                return Ok(self.refuse(id, "unknown document kind", &data, now_ms));
+            };
+            let Some(role) = authority::Role::parse(self.user.role.code()) else {
+                return Err(Fatal("this user's role is unknown".into()));
+            };
+            let signer = authority::Signer {
+                user: self.user.username.clone(),
+                role,
+                now_ms,
+            };
+            let before = checked.before.is_some().then_some(current);
+            if let Err(reason) = authority::judge(before, &checked.doc, kind, &signer) {
                 return Ok(self.refuse(id, &reason, &data, now_ms));
             }
             let mut doc = checked.doc;

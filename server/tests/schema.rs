@@ -29,7 +29,7 @@ fn cell(doc: &mut AutoCommit, field: &str, v: impl Into<ScalarValue>) {
     let fields = obj(doc, &ROOT, "fields");
     let c = doc.put_object(&fields, field, ObjType::Map).unwrap();
     doc.put(&c, "v", v.into()).unwrap();
-    doc.put(&c, "by", "mediator").unwrap();
+    doc.put(&c, "by", "admin").unwrap();
     doc.put(&c, "at", ScalarValue::Timestamp(NOW)).unwrap();
 }
 
@@ -62,7 +62,7 @@ fn step_with(key: &str, value: ScalarValue) -> Vec<(&str, ScalarValue)> {
         ("id", s(EntryId::random().as_str())),
         ("kind", s("assigned")),
         ("on", s("2026-11-20")),
-        ("by", s("mediator")),
+        ("by", s("admin")),
         ("at", ScalarValue::Timestamp(NOW)),
     ];
     e.retain(|(k, _)| *k != key);
@@ -170,7 +170,7 @@ fn rows() -> Vec<(&'static str, Kind, Tamper, &'static str)> {
                         ("on", s("2026-11-20")),
                         ("office", s("thrilled")),
                         ("unit", s("satisfied")),
-                        ("by", s("mediator")),
+                        ("by", s("admin")),
                         ("at", ScalarValue::Timestamp(NOW)),
                     ],
                 )
@@ -236,7 +236,7 @@ fn rows() -> Vec<(&'static str, Kind, Tamper, &'static str)> {
                         ("id", s(&id)),
                         ("on", s("2026-11-21")),
                         ("text", s("又去了一次")),
-                        ("by", s("mediator")),
+                        ("by", s("admin")),
                         ("at", ScalarValue::Timestamp(NOW)),
                     ],
                 );
@@ -272,8 +272,8 @@ fn rows() -> Vec<(&'static str, Kind, Tamper, &'static str)> {
                         ("id", s(EntryId::random().as_str())),
                         ("amount", ScalarValue::Int(-5)),
                         ("reason", s("困难")),
-                        ("approved_by", s("mediator")),
-                        ("by", s("mediator")),
+                        ("approved_by", s("admin")),
+                        ("by", s("admin")),
                         ("at", ScalarValue::Timestamp(NOW)),
                     ],
                 )
@@ -382,7 +382,7 @@ fn rows() -> Vec<(&'static str, Kind, Tamper, &'static str)> {
 
 /// A document of each kind, made and edited through the ordinary operations.
 fn made(kind: Kind, actor: &automerge::ActorId) -> (DocId, AutoCommit) {
-    let ed = Editor::new("mediator", NOW);
+    let ed = Editor::new("admin", NOW);
     let unit = UnitId::new("longxi").unwrap();
     match kind {
         Kind::Case => {
@@ -436,7 +436,7 @@ async fn schema_breaking_changes_are_refused_with_the_field_named_and_nothing_st
     count_panics();
     let server = TestServer::start().await;
     let actor = automerge::ActorId::random();
-    let session = raw_login(&server.url, "mediator", &actor).await;
+    let session = raw_login(&server.url, "admin", &actor).await;
     let mut socket = connect(&server.url, &session.token).await;
     open(&mut socket, 0).await;
 
@@ -495,7 +495,7 @@ async fn schema_breaking_changes_are_refused_with_the_field_named_and_nothing_st
     let (id, good) = &base[&Kind::Case];
     let mut case = CaseDoc::from_doc(good.clone().with_actor(actor.clone())).unwrap();
     case.evaluate(
-        &Editor::new("mediator", NOW),
+        &Editor::new("admin", NOW),
         "2026-11-30".parse().unwrap(),
         Satisfaction::Satisfied,
         Satisfaction::BasicallySatisfied,
@@ -562,7 +562,7 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
     }
 
     // Every edit operation of a case.
-    let ed = Editor::new("mediator", NOW);
+    let ed = Editor::new("admin", NOW);
     let draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "全部操作");
     let mut c = CaseDoc::create(&draft, &ed, actor.clone());
     for field in lianxin_shared::Field::ALL {

@@ -247,7 +247,9 @@ impl World {
         }
         let user = Session {
             username: dev.username.to_string(),
-            role: Role::Mediator,
+            // Every edit the simulation makes (handling steps, evaluations, disputes) is one
+            // the administrator's role may make: roles are the table test's, not this one's.
+            role: Role::Admin,
             actor: dev.actor.to_hex_string(),
             units: vec![UnitId::new("longxi").unwrap()],
         };

@@ -299,8 +299,9 @@ async fn steps_recorded_offline_on_two_devices_merge_into_the_derived_state() {
         outcome: None,
     };
     let server = TestServer::start().await;
-    let mut a = device(&server.url, "mediator").await;
-    let mut b = device(&server.url, "mediator2").await;
+    // Steps of every kind: the office (the administrator, on two devices) may record them all.
+    let mut a = device(&server.url, "admin").await;
+    let mut b = device(&server.url, "admin").await;
     let id = a
         .new_case("longxi", "visit", "李某反映拖欠工资", NOW)
         .unwrap()

@@ -1,5 +1,6 @@
 //! Who is responsible: the leader's package, 四定四包, joint handling, and mediation.
 
+use lianxin_shared::rules::authority::Touch;
 use leptos::prelude::*;
 
 use crate::Screen;
@@ -90,7 +91,7 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
                         <div class="fields">
                             <label>
                                 <span>{t(l, "package_due")}</span>
-                                <input name="package_due" type="date" value=due.map(|d| d.to_string()).unwrap_or_default()
+                                <input name="package_due" type="date" disabled=!ctx.may(Touch::Field("package_due")) value=due.map(|d| d.to_string()).unwrap_or_default()
                                     on:change=move |ev| set_field("package_due", event_target_value(&ev))/>
                             </label>
                         </div>
@@ -104,7 +105,7 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
                                 view! {
                                     <label data-role=code>
                                         <span>{crate::i18n::vocab_label(r, l)}</span>
-                                        <input name=code value=four[i].clone().unwrap_or_default() on:change=move |ev| set_field(code, event_target_value(&ev))/>
+                                        <input name=code value=four[i].clone().unwrap_or_default() disabled=!ctx.may(Touch::Field("four_officer")) on:change=move |ev| set_field(code, event_target_value(&ev))/>
                                         <span class="meta">{if n > 0 { last } else { String::new() }}</span>
                                     </label>
                                 }
@@ -121,12 +122,14 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
                                 view! {
                                     <li data-unit=u.clone()>
                                         {name_of(u)}
-                                        <button class="plain" on:click=move |_| set_assisting(unit.clone(), false)>{t(l, "remove")}</button>
+                                        {ctx.may(Touch::Set("assisting")).then(|| view! {
+                                            <button class="plain" on:click=move |_| set_assisting(unit.clone(), false)>{t(l, "remove")}</button>
+                                        })}
                                     </li>
                                 }
                             }).collect_view()}
                         </ul>
-                        <select name="add-assisting" on:change=move |ev| {
+                        <select name="add-assisting" disabled=!ctx.may(Touch::Set("assisting")) on:change=move |ev| {
                             let v = event_target_value(&ev);
                             if !v.is_empty() { set_assisting(v, true); }
                         }>

@@ -1,6 +1,7 @@
 //! The case's single values: conflicts with every competing value and a choice, and the
 //! core fields (vocabulary selects, the responsible unit, reference, people, handler, leader).
 
+use lianxin_shared::rules::authority::Touch;
 use leptos::prelude::*;
 use lianxin_shared::Field;
 
@@ -80,7 +81,7 @@ pub(super) fn CoreFields(s: CaseScreen) -> impl IntoView {
                             view! {
                                 <label>
                                     <span>{move || t(lang.get(), field)}</span>
-                                    <select name=field on:change=move |ev| set_field(field, event_target_value(&ev))>
+                                    <select name=field disabled=!ctx.may(Touch::Field(field)) on:change=move |ev| set_field(field, event_target_value(&ev))>
                                         <option value="" prop:selected=current.is_empty() disabled=true>"—"</option>
                                         {options(field).into_iter().map(|code| {
                                             let selected = current == code;
@@ -92,7 +93,7 @@ pub(super) fn CoreFields(s: CaseScreen) -> impl IntoView {
                         }).collect_view()}
                         <label>
                             <span>{move || t(lang.get(), "responsible_unit")}</span>
-                            <select name="responsible_unit" on:change={
+                            <select name="responsible_unit" disabled=!ctx.may(Touch::Field("responsible_unit")) on:change={
                                 move |ev| set_field("responsible_unit", event_target_value(&ev))
                             }>
                                 <option value="" prop:selected=responsible.is_none() disabled=true>"—"</option>
@@ -107,7 +108,7 @@ pub(super) fn CoreFields(s: CaseScreen) -> impl IntoView {
                             view! {
                                 <label>
                                     <span>{move || t(lang.get(), field)}</span>
-                                    <input name=field value=current on:change=move |ev| set_field(field, event_target_value(&ev))/>
+                                    <input name=field value=current disabled=!ctx.may(Touch::Field(field)) on:change=move |ev| set_field(field, event_target_value(&ev))/>
                                 </label>
                             }
                         }).collect_view()}

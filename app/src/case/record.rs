@@ -50,7 +50,24 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
     let lang = ctx.lang;
     let steps = part(case, |c| c.steps.clone());
     // Lifecycle steps.
-    let step_kind = RwSignal::new("registered".to_string());
+    // Only the steps this role may record are offered (the server's rule).
+    let allowed_steps: Vec<lianxin_shared::StepKind> = lianxin_shared::StepKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| {
+            ctx.may(lianxin_shared::rules::authority::Touch::Entry {
+                list: "steps",
+                kind: Some(k.code()),
+            })
+        })
+        .collect();
+    let step_kind = RwSignal::new(
+        allowed_steps
+            .first()
+            .map(|k| k.code().to_string())
+            .unwrap_or_default(),
+    );
+    let may_step = !allowed_steps.is_empty();
     let step_on = RwSignal::new(crate::today().to_string());
     let step_reason = RwSignal::new(String::new());
     let step_outcome = RwSignal::new(String::new());
@@ -89,9 +106,10 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
                             s.reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default())}</li>
                     }).collect_view()}
                 </ul>
+                <Show when=move || may_step>
                 <div class="tools">
                     <select name="step-kind" on:change=move |ev| step_kind.set(event_target_value(&ev))>
-                        {lianxin_shared::StepKind::ALL.iter().map(|k| {
+                        {allowed_steps.iter().map(|k| {
                             let k = *k;
                             view! { <option value=k.code() prop:selected=move || step_kind.get() == k.code()>{move || crate::i18n::vocab_label(k, lang.get())}</option> }
                         }).collect_view()}
@@ -108,6 +126,7 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
                     </select>
                     <button data-testid="add-step" on:click=add_step>{move || t(lang.get(), "add_step")}</button>
                 </div>
+                </Show>
             </section>
     }
 }

@@ -1,5 +1,6 @@
 //! Support and closure: hardship aid, public evaluation hearings and the evaluation.
 
+use lianxin_shared::rules::authority::Touch;
 use leptos::prelude::*;
 use lianxin_shared::{AidDraft, HearingDraft, Satisfaction};
 
@@ -70,12 +71,14 @@ pub(super) fn AidSection(s: CaseScreen) -> impl IntoView {
                                 {a.approved_on.map(|d| format!(" · {} {d}", t(l, "approved_on")))}
                                 {match a.paid_on {
                                     Some(d) => view! { <span class="paid">{format!(" · {} {d}", t(l, "paid_on"))}</span> }.into_any(),
-                                    None => view! { <button class="plain" on:click=move |_| mark_paid(aid_id.clone())>{t(l, "mark_paid")}</button> }.into_any(),
+                                    None if ctx.may(Touch::Entry { list: "aid", kind: None }) => view! { <button class="plain" on:click=move |_| mark_paid(aid_id.clone())>{t(l, "mark_paid")}</button> }.into_any(),
+                                    None => ().into_any(),
                                 }}
                             </li>
                         }
                     }).collect_view()}
                 </ul>
+                <Show when=move || ctx.may(Touch::Entry { list: "aid", kind: None })>
                 <div class="fields">
                     {["amount", "aid_reason", "approved_by", "approved_on", "paid_on"].into_iter().zip(aid_form).map(|(key, sig)| {
                         let kind = match key { "amount" => "number", "approved_on" | "paid_on" => "date", _ => "text" };
@@ -87,6 +90,7 @@ pub(super) fn AidSection(s: CaseScreen) -> impl IntoView {
                     }).collect_view()}
                 </div>
                 <button data-testid="add-aid" on:click=add_aid>{move || t(lang.get(), "add_aid")}</button>
+                </Show>
             </section>
     }
 }
@@ -190,6 +194,7 @@ pub(super) fn EvaluationSection(s: CaseScreen) -> impl IntoView {
                         format!("{} {}：{} · {}：{} — {}", e.on, t(l, "eval_office"), sat_label(e.office.code(), l), t(l, "eval_unit"), sat_label(e.unit.code(), l), e.by)
                     }).unwrap_or_else(|| t(l, "not_evaluated").to_string())
                 }}</p>
+                <Show when=move || ctx.may(Touch::Entry { list: "evaluations", kind: None })>
                 <div class="tools">
                     {[("eval-office", "eval_office", eval_office), ("eval-unit", "eval_unit", eval_unit)].into_iter().map(|(name, word, sig)| view! {
                         <label class="inline">
@@ -204,6 +209,7 @@ pub(super) fn EvaluationSection(s: CaseScreen) -> impl IntoView {
                     }).collect_view()}
                     <button data-testid="evaluate" on:click=evaluate>{move || t(lang.get(), "record_evaluation")}</button>
                 </div>
+                </Show>
             </section>
     }
 }

@@ -228,6 +228,41 @@ pub static CASE: KindDecl = KindDecl {
 };
 
 /// What a new case needs.
+/// Which operation of DOMAIN.md's table each part of a case is.
+pub(crate) fn op(touch: &crate::rules::authority::Touch) -> crate::rules::authority::Op {
+    use crate::rules::authority::{Op, Touch};
+    match *touch {
+        Touch::Create => Op::Register,
+        Touch::Units | Touch::Set(_) => Op::Assign,
+        Touch::Field(f) => match f {
+            "responsible_unit" => Op::Assign,
+            "handler" => Op::Handle,
+            "leader" | "package_due" | "four_county_leader" | "four_dept_leader"
+            | "four_township_leader" | "four_officer" => Op::Package,
+            "archived" => Op::Archive,
+            "evening_outcome" | "dispute" => Op::FieldWork,
+            // reference, channel, form, people, level, source, category, matter_kind
+            _ => Op::Register,
+        },
+        Touch::Text("summary") => Op::Register,
+        Touch::Text(_) => Op::FieldWork,
+        Touch::Entry { list: "steps", kind } => match kind.unwrap_or("") {
+            "registered" => Op::Register,
+            "forwarded" | "assigned" => Op::Assign,
+            "evaluated" | "review" | "re_review" => Op::Evaluate,
+            // notified, not_accepted, not_reaccepted, handling, extended, concluded
+            _ => Op::Handle,
+        },
+        Touch::Entry {
+            list: "evaluations",
+            ..
+        } => Op::Evaluate,
+        Touch::Entry { list: "aid", .. } => Op::ApproveAid,
+        // petitioners, follow-ups, evenings, progress, hearings
+        Touch::Entry { .. } => Op::FieldWork,
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct CaseDraft {
     pub id: DocId,

@@ -42,6 +42,39 @@ impl Kind {
         }
     }
 
+    /// Which operation of DOMAIN.md's table a change to this kind is (for the server's
+    /// [`crate::rules::authority::judge`]).
+    pub fn op(self, touch: &crate::rules::authority::Touch) -> crate::rules::authority::Op {
+        match self {
+            Kind::Case => crate::kinds::case_doc::op(touch),
+            Kind::Dispute => crate::rules::authority::Op::Mediate,
+            Kind::Reception => crate::rules::authority::Op::Reception,
+        }
+    }
+
+    /// Texts only ever added to (no character removed): a case's notes.
+    pub fn append_only(self, text: &str) -> bool {
+        matches!((self, text), (Kind::Case, "notes"))
+    }
+
+    /// Lists whose entries, once recorded, are never rewritten (a step is withdrawn or
+    /// corrected by a new one).
+    pub fn entries_fixed(self, list: &str) -> bool {
+        matches!((self, list), (Kind::Case, "steps" | "evaluations"))
+    }
+
+    /// A kind's own rule over its entries before and after a change.
+    pub(crate) fn lifecycle_rule(
+        self,
+        before: &crate::rules::authority::Entries,
+        after: &crate::rules::authority::Entries,
+    ) -> Result<(), String> {
+        match self {
+            Kind::Case => crate::rules::authority::one_conclusion(before, after),
+            Kind::Dispute | Kind::Reception => Ok(()),
+        }
+    }
+
     /// The header's `kind` value.
     pub fn name(self) -> &'static str {
         self.decl().name

@@ -1,0 +1,187 @@
+//! Roles through a real socket: for each operation of DOMAIN.md's table that a document
+//! carries, a user whose role may not do it is refused — nothing of it is stored, and the
+//! edit stays on their device — and a user whose role may is accepted. (Every cell of the
+//! table is tried in `shared/tests/authority.rs`; this is the same rule at the server.)
+
+mod common;
+
+use common::*;
+use lianxin_server::now_ms;
+use lianxin_shared::{AidDraft, Date, Satisfaction, StepDraft, StepKind};
+
+fn today() -> Date {
+    Date::from_unix_ms_china(now_ms())
+}
+
+fn concluded() -> StepDraft {
+    StepDraft {
+        kind: StepKind::Concluded,
+        on: today(),
+        reason: None,
+        outcome: Some("upheld".into()),
+    }
+}
+
+/// Whether the server's copy of case `id`, as a fresh office device receives it, shows `what`.
+async fn stored(url: &str, id: &str, what: &str) -> bool {
+    let mut office = device(url, "admin").await;
+    office.sync().await.unwrap();
+    office
+        .export()
+        .unwrap()
+        .to_string()
+        .contains(what)
+        && office.export().unwrap()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_operation_is_refused_to_a_role_that_may_not_and_accepted_from_one_that_may() {
+    let server = TestServer::start().await;
+    let url = server.url.clone();
+    let mut registrar = device(&url, "registrar").await;
+    let mut mediator = device(&url, "mediator").await;
+    let mut handler = device(&url, "handler").await;
+    let mut leader = device(&url, "leader").await;
+
+    // Register: a mediator may (own township), a leader may not.
+    let id = mediator
+        .new_case("longxi", "visit", "村民反映宅基地纠纷", now_ms())
+        .unwrap()
+        .to_string();
+    assert!(mediator.sync().await.unwrap().refused.is_empty());
+    let err = leader.new_case("hrss", "visit", "领导登记的案件", now_ms());
+    if let Ok(leaders) = err {
+        let report = leader.sync().await.unwrap();
+        assert_eq!(report.refused.len(), 1, "{report:?}");
+        assert!(report.refused[0].1.contains("a leader may not register"), "{:?}", report.refused);
+        assert!(!stored(&url, &leaders.to_string(), "领导登记的案件").await);
+        // The refused case stays on that device, refused at every sync; the leader goes on
+        // with another.
+        leader = device(&url, "leader").await;
+    }
+    registrar.sync().await.unwrap();
+    handler.sync().await.unwrap();
+    leader.sync().await.unwrap();
+
+    // Each row: (who may not, what they try) refused and kept on their device; then one who
+    // may does the same and it is stored.
+    type Try = Box<dyn Fn(&mut lianxin_server::device::Device, &str) -> String>;
+    let rows: Vec<(&str, Try)> = vec![
+        (
+            "assign",
+            Box::new(|d, id| {
+                d.set(id, "responsible_unit", "hrss", now_ms()).unwrap();
+                "hrss".into()
+            }),
+        ),
+        (
+            "evaluate",
+            Box::new(|d, id| {
+                d.edit_case(id, now_ms(), |c, ed| {
+                    c.evaluate(ed, today(), Satisfaction::Unsatisfied, Satisfaction::Unsatisfied)
+                })
+                .unwrap();
+                "unsatisfied".into()
+            }),
+        ),
+        (
+            "package",
+            Box::new(|d, id| {
+                d.set(id, "leader", "刘副县长", now_ms()).unwrap();
+                "刘副县长".into()
+            }),
+        ),
+        (
+            "aid",
+            Box::new(|d, id| {
+                d.edit_case(id, now_ms(), |c, ed| {
+                    c.add_aid(
+                        ed,
+                        &AidDraft {
+                            amount: 50_000,
+                            reason: "自批的救助".into(),
+                            approved_by: ed.user.clone(),
+                            approved_on: Some(today()),
+                            paid_on: None,
+                        },
+                    )
+                })
+                .unwrap();
+                "自批的救助".into()
+            }),
+        ),
+        (
+            "archive",
+            Box::new(|d, id| {
+                d.set(id, "archived", "true", now_ms()).unwrap();
+                "\"archived\":true".into()
+            }),
+        ),
+    ];
+    for (row, attempt) in &rows {
+        let marker = attempt(&mut mediator, &id);
+        let report = mediator.sync().await.unwrap();
+        assert_eq!(report.refused.len(), 1, "{row}: {report:?}");
+        assert!(
+            report.refused[0].1.contains("a mediator may not"),
+            "{row}: {:?}",
+            report.refused
+        );
+        assert!(
+            mediator.export().unwrap().to_string().contains(&marker),
+            "{row}: the refused edit stays on the device"
+        );
+        assert!(!stored(&url, &id, &marker).await, "{row}: nothing of it stored");
+        // The mediator's copy now differs from the server's for good; a fresh device goes on.
+        mediator = device(&url, "mediator").await;
+        mediator.sync().await.unwrap();
+    }
+    // Who may: the registrar assigns, evaluates and archives; the leader takes the package
+    // and approves aid.
+    registrar.sync().await.unwrap();
+    for (row, attempt) in &rows {
+        let who = match *row {
+            "package" | "aid" => &mut leader,
+            _ => &mut registrar,
+        };
+        who.sync().await.unwrap();
+        let marker = attempt(who, &id);
+        let report = who.sync().await.unwrap();
+        assert!(report.refused.is_empty(), "{row}: {:?}", report.refused);
+        assert!(stored(&url, &id, &marker).await, "{row}: stored");
+    }
+
+    // Handle: the mediator may not conclude; the handler of the responsible unit may, once.
+    mediator.sync().await.unwrap();
+    mediator.step(&id, &concluded(), now_ms()).unwrap();
+    let report = mediator.sync().await.unwrap();
+    assert!(report.refused[0].1.contains("a mediator may not record acceptance"), "{report:?}");
+    assert!(!stored(&url, &id, "\"concluded\"").await);
+    handler.sync().await.unwrap();
+    handler.step(&id, &concluded(), now_ms()).unwrap();
+    assert!(handler.sync().await.unwrap().refused.is_empty());
+    handler.step(&id, &concluded(), now_ms()).unwrap();
+    let report = handler.sync().await.unwrap();
+    assert!(report.refused[0].1.contains("concluded already"), "{report:?}");
+
+    // Field work: everyone, the leader included.
+    leader.sync().await.unwrap();
+    leader.note(&id, "领导走访记录", now_ms()).unwrap();
+    assert!(leader.sync().await.unwrap().refused.is_empty());
+    assert!(stored(&url, &id, "领导走访记录").await);
+
+    // Disputes: the mediator's, not the registrar's.
+    let dispute = registrar.new_dispute("longxi", "local", "登记员登记的纠纷", now_ms());
+    if dispute.is_ok() {
+        let report = registrar.sync().await.unwrap();
+        assert!(report.refused[0].1.contains("a registrar may not work on disputes"), "{report:?}");
+    }
+    let mut mediator = device(&url, "mediator").await;
+    mediator.sync().await.unwrap();
+    mediator.new_dispute("longxi", "local", "调解员登记的纠纷", now_ms()).unwrap();
+    assert!(mediator.sync().await.unwrap().refused.is_empty());
+}
