@@ -37,6 +37,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("signing_out_after_sync", "等待同步…完成后将自动退出", "Waiting for the sync; signing out after it"),
     ("sign_out_discard", "仍然退出，丢弃的修改件数：", "Sign out anyway, discarding edits of cases:"),
     ("cancel", "取消", "Cancel"),
+    ("withdraw", "撤回", "Withdraw"),
+    ("withdrawn_by", "已撤回：", "withdrawn by"),
     ("session_ended", "登录已过期或被终止。本机的修改都还在，输入密码重新登录后即上传。", "Your session has ended. Your edits are kept on this tablet; enter your password to sign in again and send them."),
     ("sign_in_again", "请重新登录", "Sign in again"),
     ("syncing", "同步中…", "Syncing…"),

@@ -1851,6 +1851,7 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         unit: bool,
     }
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let mut pages = Vec::new();
     for (user, expected) in [
         (
             "mediator",
@@ -1883,7 +1884,52 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         if user == "handler" {
             screenshot(&page, "handler-steps", false).await;
         }
+        pages.push(page);
     }
+
+    // A wrong step is withdrawn on the registrar's tablet, with the reason: the mediator's
+    // tablet shows it struck through, with who and why, and it no longer counts.
+    let (mediator, registrar) = (&pages[0], &pages[2]);
+    set_value(registrar, "step-kind", "assigned", "change").await;
+    js(registrar, "document.querySelector('[data-testid=add-step]').click()").await;
+    wait_for::<bool>(mediator, "!!document.querySelector('li[data-step=assigned]')", |ok| *ok).await;
+    type_into(registrar, "input[name=step-reason]", "误录，实为转送").await;
+    js(
+        registrar,
+        "document.querySelector('li[data-step=assigned] [data-testid=withdraw-step]').click()",
+    )
+    .await;
+    let struck: String = wait_for(
+        mediator,
+        "document.querySelector('li[data-step=assigned][data-withdrawn] s') ? document.querySelector('li[data-step=assigned]').textContent : ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(struck.contains("registrar") && struck.contains("误录，实为转送"), "{struck}");
+    js(mediator, "document.querySelector('li[data-withdrawn]').scrollIntoView({ block: 'center' })").await;
+    screenshot(mediator, "withdrawn-step", false).await;
+    office.sync().await.unwrap();
+    let today = lianxin_shared::Date::from_unix_ms_china(now_ms());
+    let case = office.export_as_of(today).unwrap()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        case["lifecycle"]["state"], "registered",
+        "the withdrawn 交办 does not count: {}",
+        case["lifecycle"]
+    );
+    let assigned = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "assigned")
+        .unwrap();
+    assert_eq!(assigned["withdrawn"]["reason"], "误录，实为转送");
+    assert_eq!(assigned["withdrawn"]["by"], "registrar");
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

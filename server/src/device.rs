@@ -528,7 +528,7 @@ impl Device {
             };
             if let Some(today) = today {
                 let received = case.received();
-                let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
+                let life = rules::lifecycle(&case.live_steps(), received, &limits, &calendar);
                 let colour = rules::colour(&life, today, &limits);
                 value["lifecycle"] = serde_json::json!({
                     "state": life.state,
@@ -537,7 +537,7 @@ impl Device {
                     "colour": colour,
                     "colour_zh": colour.zh(),
                     "extended": life.extended,
-                    "same_day": rules::same_day(&case.steps, case.channel.known(), case.level.known()),
+                    "same_day": rules::same_day(&case.live_steps(), case.channel.known(), case.level.known()),
                     "irregularities": life.irregularities,
                     "route": rules::route(case.matter_kind.known(), case.category.known()),
                 });

@@ -622,6 +622,8 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
         };
         c.add_step(&ed, &draft).unwrap();
     }
+    let first = c.read().unwrap().steps[0].id.clone();
+    c.withdraw_step(&ed, &first, "误录").unwrap();
     let visit = FollowUpDraft {
         on: Some("2026-11-21".parse().unwrap()),
         text: "入户走访".into(),

@@ -35,7 +35,7 @@ mod sync;
 pub use error::Error;
 pub use kinds::case::{
     Aid, Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
-    Hearing, Petitioner, Progress, Step,
+    Hearing, Petitioner, Progress, Step, Withdrawn,
 };
 pub use kinds::case_doc::{
     AidDraft, CASE, CaseDoc, CaseDraft, EveningLogDraft, Field, FollowUpDraft, HearingDraft,

@@ -362,6 +362,24 @@ fn forged_authorship_future_times_deletions_and_second_conclusions_are_refused()
     after_review.add_step(&h, &step(StepKind::Concluded)).unwrap();
     assert!(judge(Some(reviewed.doc()), after_review.doc(), Kind::Case, &handler).is_ok());
 
+    // A wrong step is withdrawn, not removed: by a role that may record that step; the
+    // withdrawn conclusion no longer counts, so the case can be concluded again.
+    let mut wrong = concluded.clone();
+    let conclusion = wrong.read().unwrap().steps.iter().find(|s| s.kind.known() == Some(StepKind::Concluded)).unwrap().id.clone();
+    let before = wrong.clone();
+    wrong.withdraw_step(&m, &conclusion, "误录").unwrap();
+    assert!(refused(&before, &wrong, &mediator).contains("may not record acceptance"));
+    let mut wrong = before.clone();
+    wrong.withdraw_step(&h, &conclusion, "误录").unwrap();
+    assert!(judge(Some(before.doc()), wrong.doc(), Kind::Case, &handler).is_ok());
+    let read = wrong.read().unwrap();
+    assert!(read.steps.iter().any(|s| s.withdrawn.as_ref().is_some_and(|w| w.reason == "误录" && w.by == "handler")));
+    assert!(read.live_steps().iter().all(|s| s.kind.known() != Some(StepKind::Concluded)));
+    let mut again = wrong.clone();
+    again.add_step(&h, &step(StepKind::Concluded)).unwrap();
+    assert!(judge(Some(wrong.doc()), again.doc(), Kind::Case, &handler).is_ok());
+    assert!(wrong.withdraw_step(&h, &conclusion, "再次").is_err(), "withdrawn once");
+
     // A mediator widening the case to another township, as an assisting unit.
     let before = base();
     let mut after = before.clone();

@@ -262,7 +262,7 @@ pub(super) fn lifecycle_line(case: &Case, lang: Lang) -> String {
     let limits = Limits::default();
     let received = case.received();
     let calendar = with_engine(|e| e.calendar.clone()).unwrap_or_default();
-    let life = rules::lifecycle(&case.steps, received, &limits, &calendar);
+    let life = rules::lifecycle(&case.live_steps(), received, &limits, &calendar);
     let colour = rules::colour(&life, crate::today(), &limits);
     let deadline = life
         .deadline

@@ -97,13 +97,48 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
         }
     };
 
+    // A wrong step is withdrawn, with the reason typed in the reason box.
+    let withdraw = move |step: lianxin_shared::EntryId| {
+        let ed = editor(ctx);
+        let reason = step_reason.get_untracked();
+        if edit(&id.get_value(), error, |c| {
+            c.withdraw_step(&ed, &step, &reason).map(|_| ())
+        }) {
+            step_reason.set(String::new());
+        }
+    };
+
     view! {
             <section>
                 <h3>{move || t(lang.get(), "steps")}</h3>
                 <ul class="steps" data-testid="steps">
-                    {move || steps.get().unwrap_or_default().into_iter().map(|s| view! {
-                        <li data-step=s.kind.code().to_string()>{format!("{} {} — {}{}", s.on, label_step(s.kind.code(), lang.get()), s.by,
-                            s.reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default())}</li>
+                    {move || steps.get().unwrap_or_default().into_iter().map(|s| {
+                        let l = lang.get();
+                        let text = format!("{} {} — {}{}", s.on, label_step(s.kind.code(), l), s.by,
+                            s.reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default());
+                        let may_withdraw = s.withdrawn.is_none() && ctx.may(lianxin_shared::rules::authority::Touch::Entry {
+                            list: "withdrawals",
+                            kind: Some(s.kind.code()),
+                        });
+                        let step_id = s.id.clone();
+                        match s.withdrawn {
+                            Some(w) => view! {
+                                <li class="withdrawn" data-step=s.kind.code().to_string() data-withdrawn="true">
+                                    <s>{text}</s>
+                                    <span class="meta">{format!(" {} {}（{}）", t(l, "withdrawn_by"), w.by, w.reason)}</span>
+                                </li>
+                            }.into_any(),
+                            None => view! {
+                                <li data-step=s.kind.code().to_string()>
+                                    {text}
+                                    {may_withdraw.then(|| view! {
+                                        <button class="plain" data-testid="withdraw-step" on:click=move |_| withdraw(step_id.clone())>
+                                            {t(l, "withdraw")}
+                                        </button>
+                                    })}
+                                </li>
+                            }.into_any(),
+                        }
                     }).collect_view()}
                 </ul>
                 <Show when=move || may_step>

@@ -76,6 +76,15 @@ pub struct Case {
 }
 
 impl Case {
+    /// The steps that count: those not withdrawn, in order.
+    pub fn live_steps(&self) -> Vec<Step> {
+        self.steps
+            .iter()
+            .filter(|s| s.withdrawn.is_none())
+            .cloned()
+            .collect()
+    }
+
     /// The seven-evenings plan, for [`crate::fieldwork::evening_run`]; None without one.
     pub fn evening_plan(&self) -> Option<crate::fieldwork::EveningPlan> {
         if self.evening_starts.is_empty() {
@@ -219,6 +228,16 @@ pub struct Step {
     pub outcome: Option<Code<Outcome>>,
     pub by: String,
     pub at: i64,
+    /// Withdrawn as wrong: struck through, left out of the lifecycle.
+    pub withdrawn: Option<Withdrawn>,
+}
+
+/// Who withdrew a step, when, why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Withdrawn {
+    pub by: String,
+    pub at: i64,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -71,6 +71,18 @@ pub(crate) const STEPS: ListDecl = ListDecl {
         AT,
     ],
 };
+/// A step withdrawn: a wrong step is never rewritten or removed, it is withdrawn by this
+/// entry (who, when, why), shown struck through and left out of the lifecycle.
+pub(crate) const WITHDRAWALS: ListDecl = ListDecl {
+    name: "withdrawals",
+    entry: &[
+        ID,
+        req("step", ValueType::Entry),
+        req("reason", PARA),
+        BY,
+        AT,
+    ],
+};
 pub(crate) const FOLLOW_UPS: ListDecl = ListDecl {
     name: "follow_ups",
     entry: &[
@@ -216,6 +228,7 @@ pub static CASE: KindDecl = KindDecl {
     lists: &[
         PETITIONERS,
         STEPS,
+        WITHDRAWALS,
         FOLLOW_UPS,
         EVENING_STARTS,
         EVENING_LOGS,
@@ -246,7 +259,10 @@ pub(crate) fn op(touch: &crate::rules::authority::Touch) -> crate::rules::author
         },
         Touch::Text("summary") => Op::Register,
         Touch::Text(_) => Op::FieldWork,
-        Touch::Entry { list: "steps", kind } => match kind.unwrap_or("") {
+        Touch::Entry {
+            list: "steps" | "withdrawals",
+            kind,
+        } => match kind.unwrap_or("") {
             "registered" => Op::Register,
             "forwarded" | "assigned" => Op::Assign,
             "evaluated" | "review" | "re_review" => Op::Evaluate,
@@ -599,6 +615,30 @@ impl CaseDoc {
         record_entry(&mut self.doc, &STEPS, editor, &values)
     }
 
+    /// Withdraws a recorded step that was wrong, with the reason; the step stays, struck
+    /// through, and no longer counts.
+    pub fn withdraw_step(&mut self, editor: &Editor, step: &EntryId, reason: &str) -> Result<EntryId, Error> {
+        required_text("reason", reason, "a withdrawal needs a reason")?;
+        let case = self.read()?;
+        match case.steps.iter().find(|s| &s.id == step) {
+            None => return Err(Error::NoSuchEntry(step.to_string())),
+            Some(s) if s.withdrawn.is_some() => {
+                return Err(Error::InvalidValue {
+                    field: "step".into(),
+                    value: step.to_string(),
+                    reason: "withdrawn already".into(),
+                });
+            }
+            Some(_) => {}
+        }
+        record_entry(
+            &mut self.doc,
+            &WITHDRAWALS,
+            editor,
+            &[("step", text(&step.to_string())), ("reason", text(reason.trim()))],
+        )
+    }
+
     /// Starts (or restarts) a seven-evenings plan: the first evening and who visits.
     pub fn start_evenings(
         &mut self,
@@ -853,10 +893,24 @@ impl CaseDoc {
                     outcome: e.code("outcome"),
                     by: e.by(),
                     at: e.at(),
+                    withdrawn: None,
                 })
             })
             .collect();
         steps.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+        for w in read_list(doc, &WITHDRAWALS) {
+            let Some(target) = w.str("step") else { continue };
+            if let Some(step) = steps
+                .iter_mut()
+                .find(|s| s.id.to_string() == target && s.withdrawn.is_none())
+            {
+                step.withdrawn = Some(crate::kinds::case::Withdrawn {
+                    by: w.by(),
+                    at: w.at(),
+                    reason: w.text("reason"),
+                });
+            }
+        }
 
         let mut follow_ups: Vec<FollowUp> = read_list(doc, &FOLLOW_UPS)
             .filter_map(|e| {

@@ -49,7 +49,7 @@ pub struct Evaluated {
 impl CaseRow {
     pub fn of(case: &Case, limits: &Limits, calendar: &Calendar) -> CaseRow {
         let received = case.received();
-        let life = rules::lifecycle(&case.steps, received, limits, calendar);
+        let life = rules::lifecycle(&case.live_steps(), received, limits, calendar);
         CaseRow {
             reference: case.reference.clone().unwrap_or_default(),
             summary: case.summary.chars().take(SUMMARY_CHARS).collect(),

@@ -390,7 +390,14 @@ pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Sig
             continue;
         }
         let (list, id) = key;
-        let kind_code = str_of(new, "kind");
+        // A withdrawal is the operation of the step it withdraws.
+        let kind_code = if list == "withdrawals" {
+            str_of(new, "step")
+                .and_then(|step| a.entries.get(&("steps".to_string(), step)))
+                .and_then(|s| str_of(s, "kind"))
+        } else {
+            str_of(new, "kind")
+        };
         allowed(
             signer,
             kind,
@@ -431,11 +438,19 @@ pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Sig
 
 /// The case's rule on conclusions: at most one more than the reviews that reopened it.
 pub(crate) fn one_conclusion(before: &Entries, after: &Entries) -> Result<(), String> {
+    // Steps withdrawn as wrong do not count.
     let count = |entries: &BTreeMap<(String, String), Cell>, kinds: &[&str]| {
+        let withdrawn: Vec<String> = entries
+            .iter()
+            .filter(|((list, _), _)| list == "withdrawals")
+            .filter_map(|(_, w)| str_of(w, "step"))
+            .collect();
         entries
             .iter()
-            .filter(|((list, _), e)| {
-                list == "steps" && str_of(e, "kind").is_some_and(|k| kinds.contains(&k.as_str()))
+            .filter(|((list, id), e)| {
+                list == "steps"
+                    && !withdrawn.contains(id)
+                    && str_of(e, "kind").is_some_and(|k| kinds.contains(&k.as_str()))
             })
             .count()
     };
