@@ -388,7 +388,9 @@ impl<S: DocStore> ServerSession<S> {
                 now_ms,
             };
             let before = checked.before.is_some().then_some(current);
-            if let Err(reason) = authority::judge(before, &checked.doc, kind, &signer) {
+            if let Err(reason) = authority::judge_times(&checked.changes, &signer)
+                .and_then(|()| authority::judge(before, &checked.doc, kind, &signer))
+            {
                 return Ok(self.refuse(id, &reason, &data, now_ms));
             }
             let mut doc = checked.doc;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use automerge::{ActorId, AutoCommit, ROOT, transaction::Transactable};
+use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
 use common::*;
 use lianxin_shared::protocol::{self, ClientMessage, Outcome, ServerMessage, SyncItem};
 use lianxin_shared::{CaseDoc, CaseDraft, Channel, DocId, Editor, UnitId};
@@ -255,6 +255,130 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
     assert!(reason.contains("not visible"), "{reason}");
     still_serving("another unit's case").await;
 
+    // A tampered device's edits to a case it may see, written through Automerge or with a
+    // doctored editor: each refused with its reason, nothing of it stored.
+    let m = Editor::new("mediator", NOW);
+    let draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "篡改测试");
+    let mut good = CaseDoc::create(&draft, &m, actor.clone());
+    good.add_follow_up(
+        &m,
+        &lianxin_shared::FollowUpDraft {
+            text: "同事的回访".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    good.append_note(&m, "同事的记录").unwrap();
+    let mut stored_doc = good.doc().clone();
+    push_doc(&mut socket, draft.id, &mut stored_doc).await.unwrap();
+    let heads = |id: &DocId| {
+        let (bytes, _, _) = server.state.store.load_doc(id).unwrap().unwrap();
+        AutoCommit::load(&bytes).unwrap().get_heads()
+    };
+    let before = heads(&draft.id);
+    type Tamper = Box<dyn Fn(&mut CaseDoc)>;
+    let tampering: Vec<(&str, &str, Tamper)> = vec![
+        (
+            "forged authorship",
+            "\"mediator\" is signed in",
+            Box::new(|c| {
+                c.add_follow_up(
+                    &Editor::new("leader", NOW),
+                    &lianxin_shared::FollowUpDraft {
+                        text: "冒名".into(),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "a time in the year 2230",
+            "ahead of the server's clock",
+            Box::new(|c| c.append_note(&Editor::new("mediator", 8_200_000_000_000), "未来").unwrap()),
+        ),
+        (
+            "a colleague's follow-up deleted",
+            "may not be removed",
+            Box::new(|c| {
+                let mut doc = c.doc().clone();
+                let (_, list) = doc.get(ROOT, "follow_ups").unwrap().unwrap();
+                doc.delete(&list, 0).unwrap();
+                *c = CaseDoc::from_doc(doc).unwrap();
+            }),
+        ),
+        (
+            "the notes erased",
+            "text may not be removed",
+            Box::new(|c| {
+                let mut doc = c.doc().clone();
+                let (_, notes) = doc.get(ROOT, "notes").unwrap().unwrap();
+                let n = doc.length(&notes);
+                doc.splice_text(&notes, 0, n as isize, "").unwrap();
+                *c = CaseDoc::from_doc(doc).unwrap();
+            }),
+        ),
+        (
+            "another township added by a mediator",
+            "may not assign",
+            Box::new(|c| {
+                c.set_assisting(&Editor::new("mediator", NOW), &UnitId::new("shitang").unwrap(), true)
+                    .unwrap()
+            }),
+        ),
+        (
+            "a conclusion by a mediator",
+            "may not record acceptance",
+            Box::new(|c| {
+                c.add_step(
+                    &Editor::new("mediator", NOW),
+                    &lianxin_shared::StepDraft {
+                        kind: lianxin_shared::StepKind::Concluded,
+                        on: "2026-09-20".parse().unwrap(),
+                        reason: None,
+                        outcome: Some("upheld".into()),
+                    },
+                )
+                .unwrap();
+            }),
+        ),
+    ];
+    for (row, expected, tamper) in &tampering {
+        let mut c = CaseDoc::from_doc(stored_doc.clone()).unwrap();
+        tamper(&mut c);
+        let mut doc = c.into_doc();
+        let reason = match push_doc(&mut socket, draft.id, &mut doc).await {
+            Err(reason) => reason,
+            Ok(()) => panic!("{row}: accepted"),
+        };
+        assert!(reason.contains(expected), "{row}: {reason}");
+        assert_eq!(heads(&draft.id), before, "{row}: nothing stored");
+        still_serving(row).await;
+    }
+
+    // A second conclusion, from the handler of the responsible unit.
+    let handler_actor = ActorId::random();
+    let handler = raw_login(&server.url, "handler", &handler_actor).await;
+    let mut handler_socket = connect(&server.url, &handler.token).await;
+    open(&mut handler_socket, 0).await;
+    let h = Editor::new("handler", NOW);
+    let draft = CaseDraft::new(UnitId::new("hrss").unwrap(), Channel::Letter, "欠薪");
+    let mut theirs = CaseDoc::create(&draft, &h, handler_actor.clone());
+    let conclude = lianxin_shared::StepDraft {
+        kind: lianxin_shared::StepKind::Concluded,
+        on: "2026-09-20".parse().unwrap(),
+        reason: None,
+        outcome: Some("explained".into()),
+    };
+    theirs.add_step(&h, &conclude).unwrap();
+    let mut once = theirs.doc().clone();
+    push_doc(&mut handler_socket, draft.id, &mut once).await.unwrap();
+    theirs.add_step(&h, &conclude).unwrap();
+    let mut twice = theirs.into_doc();
+    let reason = push_doc(&mut handler_socket, draft.id, &mut twice).await.unwrap_err();
+    assert!(reason.contains("concluded already"), "{reason}");
+    still_serving("a second conclusion").await;
+
     // An unknown id with nothing in it: nothing is created and nothing is sent.
     let id = DocId::random();
     let mut empty = AutoCommit::new().with_actor(actor.clone());
@@ -266,7 +390,7 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
     push_doc(&mut socket, id, &mut doc).await.unwrap();
     assert!(stored(&id));
     let refused = server.state.store.quarantined().unwrap().len();
-    assert_eq!(refused, 7, "every refused change was kept aside");
+    assert_eq!(refused, 7 + 6 + 1, "every refused change was kept aside");
     still_serving("the end").await;
     assert_eq!(panics(), 0, "nothing panicked, not even inside a guard");
 }

@@ -68,8 +68,14 @@ fn changes_that_crashed_the_check_are_refused() {
     }));
     inputs.push(("nothing".into(), Vec::new()));
     for (name, data) in inputs {
+        // Refused, or (when a later schema has moved the server copy's objects, so the input
+        // no longer reaches the code it once crashed) bringing nothing: never a crash, never
+        // a change accepted.
         let checked = check_incoming(&doc, &sync::State::new(), &data, id, &actor, 1 << 20);
-        assert!(checked.is_err(), "{name} was accepted");
+        assert!(
+            checked.as_ref().map_or(true, |c| c.changes.is_empty()),
+            "{name} was accepted"
+        );
     }
 }
 

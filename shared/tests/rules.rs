@@ -16,6 +16,7 @@ fn step(n: u32, kind: &str, on: &str, reason: Option<&str>) -> Step {
         outcome: None,
         by: "registrar".into(),
         at: n as i64,
+        withdrawn: None,
     }
 }
 

@@ -436,6 +436,22 @@ pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Sig
     kind.lifecycle_rule(&b.entries, &a.entries)
 }
 
+/// Every change a device sends carries the time it was made (Automerge keeps seconds); none
+/// may lie beyond the server's clock by more than the tolerance. This covers what has no
+/// `at` of its own, such as characters added to the notes.
+pub fn judge_times(changes: &[automerge::Change], signer: &Signer) -> Result<(), String> {
+    for change in changes {
+        let at = change.timestamp().saturating_mul(1000);
+        if at > signer.now_ms + CLOCK_TOLERANCE_MS {
+            return Err(format!(
+                "a change is dated {} minutes ahead of the server's clock; set the tablet's clock",
+                (at - signer.now_ms) / 60_000
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The case's rule on conclusions: at most one more than the reviews that reopened it.
 pub(crate) fn one_conclusion(before: &Entries, after: &Entries) -> Result<(), String> {
     // Steps withdrawn as wrong do not count.
