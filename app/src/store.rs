@@ -84,6 +84,8 @@ struct Batch {
     docs: Vec<StoredDoc>,
     rows: Vec<(String, String)>,
     cursor: Option<u64>,
+    /// Documents to delete, with their rows.
+    gone: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -174,7 +176,27 @@ impl Db {
     /// Queues documents with their caseload rows (and, if given, the cursor that covers
     /// them) for writing in one transaction, after every batch queued before.
     pub fn put_docs(&self, docs: Vec<StoredDoc>, rows: Vec<(String, String)>, cursor: Option<u64>) {
-        self.queue.borrow_mut().push_back(Batch { docs, rows, cursor });
+        self.queue.borrow_mut().push_back(Batch {
+            docs,
+            rows,
+            cursor,
+            gone: Vec::new(),
+        });
+        self.write_queued();
+    }
+
+    /// Queues the deletion of documents this user may no longer hold, with their rows.
+    pub fn drop_docs(&self, gone: Vec<String>) {
+        self.queue.borrow_mut().push_back(Batch {
+            docs: Vec::new(),
+            rows: Vec::new(),
+            cursor: None,
+            gone,
+        });
+        self.write_queued();
+    }
+
+    fn write_queued(&self) {
         if *self.writing.borrow() {
             return;
         }
@@ -225,6 +247,14 @@ impl Db {
             row_store
                 .put_with_key(&Uint8Array::from(&value[..]), &JsValue::from_str(id))
                 .map_err(|e| js_error("put", e))?;
+        }
+        for id in &batch.gone {
+            store
+                .delete(&JsValue::from_str(id))
+                .map_err(|e| js_error("delete", e))?;
+            row_store
+                .delete(&JsValue::from_str(id))
+                .map_err(|e| js_error("delete", e))?;
         }
         if let Some(cursor) = batch.cursor {
             let meta = tx.object_store("meta").map_err(|e| js_error("meta", e))?;

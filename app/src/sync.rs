@@ -239,10 +239,22 @@ impl Engine {
                 }
             };
             let mut changed = false;
+            let mut gone = Vec::new();
             {
                 let mut replicas = engine.replicas.borrow_mut();
                 for task in tasks {
                     let id = task.doc();
+                    if let lianxin_shared::Task::Gone { .. } = task {
+                        // Taken away from this user's units: not kept on this tablet.
+                        let _ = session.handle(&task, &mut Replica::empty(engine.actor.clone()));
+                        replicas.remove(&id);
+                        engine.unloaded.borrow_mut().remove(&id);
+                        engine.rows.borrow_mut().remove(&id);
+                        engine.dirty.borrow_mut().remove(&id);
+                        gone.push(id.to_string());
+                        changed = true;
+                        continue;
+                    }
                     engine.load(&mut replicas, id);
                     let replica = replicas
                         .entry(id)
@@ -264,6 +276,11 @@ impl Engine {
                         }
                     }
                 }
+            }
+            if !gone.is_empty()
+                && let Some(db) = &engine.db
+            {
+                db.drop_docs(std::mem::take(&mut gone));
             }
             for frame in session.take_frames() {
                 let _ = socket.send_with_u8_array(&frame);

@@ -54,6 +54,8 @@ pub struct SyncReport {
     pub bytes_received: usize,
     pub documents_stored: usize,
     pub refused: Vec<(String, String)>,
+    /// Documents dropped: taken away from this user's units.
+    pub dropped: usize,
     pub millis: u128,
 }
 
@@ -661,6 +663,14 @@ impl Device {
             let tx_db = self.conn.unchecked_transaction()?;
             for task in tasks {
                 let id = task.doc();
+                if let lianxin_shared::Task::Gone { .. } = task {
+                    // Taken away from this user's units: not kept on this device.
+                    session.handle(&task, &mut Replica::empty(self.actor.clone()))?;
+                    live.remove(&id);
+                    tx_db.execute("DELETE FROM docs WHERE id = ?1", [id.to_string()])?;
+                    report.dropped += 1;
+                    continue;
+                }
                 let replica = match live.entry(id) {
                     Entry::Occupied(e) => e.into_mut(),
                     Entry::Vacant(e) => {
@@ -759,6 +769,7 @@ fn describe_server(frame: &[u8]) -> String {
         }
         Ok(ServerMessage::Error(e)) => format!("error {e}"),
         Ok(ServerMessage::SessionEnded(e)) => format!("session ended: {e}"),
+        Ok(ServerMessage::Gone(docs)) => format!("{} gone", docs.len()),
         Err(e) => e.to_string(),
     }
 }

@@ -51,6 +51,15 @@ pub trait DocStore: Send + Sync + 'static {
         snapshot: Option<&[u8]>,
     ) -> Result<u64, StoreError>;
     fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError>;
+    /// A document's sequence number now, if the store can tell: a copy held in memory whose
+    /// number differs was changed by someone else (the admin command line) and is reloaded.
+    fn doc_seq(&self, _id: &DocId) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+    /// Documents taken away from these units since `cursor` that they may not see now.
+    fn gone_since(&self, _cursor: u64, _units: &[UnitId]) -> Result<Vec<DocId>, StoreError> {
+        Ok(Vec::new())
+    }
     fn quarantine(
         &self,
         username: &str,
@@ -81,6 +90,12 @@ impl DocStore for Store {
     }
     fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError> {
         Store::changed_since(self, cursor, units)
+    }
+    fn doc_seq(&self, id: &DocId) -> Result<Option<u64>, StoreError> {
+        Store::doc_seq(self, id)
+    }
+    fn gone_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<DocId>, StoreError> {
+        Store::gone_since(self, cursor, units)
     }
     fn quarantine(
         &self,
@@ -145,6 +160,8 @@ struct Slot {
     appended: usize,
     /// Stored bytes: the snapshot and the changes appended since.
     size: usize,
+    /// The stored sequence number this copy is of (None: the store cannot tell).
+    seq: Option<u64>,
 }
 
 impl DocCache {
@@ -299,6 +316,10 @@ impl<S: DocStore> ServerSession<S> {
             .into_iter()
             .map(ServerMessage::Snapshots)
             .collect();
+        let gone = store.gone_since(cursor, &self.visible).map_err(storage)?;
+        if !gone.is_empty() {
+            out.push(ServerMessage::Gone(gone));
+        }
         out.push(ServerMessage::Welcome {
             seq,
             changed: known.into_iter().map(|d| (d.id, d.heads)).collect(),
@@ -328,7 +349,16 @@ impl<S: DocStore> ServerSession<S> {
     ) -> Result<Reply, Fatal> {
         let SyncItem { doc: id, data } = item;
         let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        // A copy changed by someone else since it was loaded (the admin's unshare) is
+        // loaded again.
+        if slot.loaded && slot.doc.is_some() {
+            let stored = self.hub.store.doc_seq(&id).map_err(storage)?;
+            if stored.is_some() && stored != slot.seq {
+                slot.loaded = false;
+            }
+        }
         if !slot.loaded {
+            slot.seq = self.hub.store.doc_seq(&id).map_err(storage)?;
             if let Some((bytes, units, appended)) = self.hub.store.load_doc(&id).map_err(storage)? {
                 match lianxin_shared::load_document(&bytes) {
                     Ok(doc) => {
@@ -418,10 +448,12 @@ impl<S: DocStore> ServerSession<S> {
             }
             let compacted = snapshot.is_some();
             let units = after.units.clone();
-            self.hub
+            let seq = self
+                .hub
                 .store
                 .append_changes(&id, &units, &raw, &heads, snapshot.as_deref())
                 .map_err(storage)?;
+            slot.seq = Some(seq);
             slot.appended = if compacted { 0 } else { appended };
             slot.size = size;
             slot.units = units;

@@ -94,6 +94,10 @@ enum Admin {
     /// Devices: `device list`, `device revoke ACTOR` (a lost or stolen tablet).
     #[command(subcommand)]
     Device(DeviceAdmin),
+    /// Cases: `case unshare CASE_ID UNIT` takes a unit away from a case; its devices drop
+    /// the case at their next sync.
+    #[command(subcommand)]
+    Case(CaseAdmin),
     /// The holiday calendar: `calendar holiday DATE...`, `calendar workday DATE...` (a make-up
     /// working day), `calendar remove DATE...`, `calendar list`. Devices get it at login.
     #[command(subcommand)]
@@ -114,6 +118,11 @@ enum TlsCommand {
         #[arg(long)]
         ip: Vec<std::net::IpAddr>,
     },
+}
+
+#[derive(Subcommand)]
+enum CaseAdmin {
+    Unshare { id: String, unit: String },
 }
 
 #[derive(Subcommand)]
@@ -503,6 +512,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                                 .unwrap_or_default()
                         );
                     }
+                }
+                Admin::Case(CaseAdmin::Unshare { id, unit }) => {
+                    let doc: lianxin_shared::DocId = id.parse()?;
+                    let unit = UnitId::new(&unit)?;
+                    store.unshare(&doc, &unit, now_ms())?;
+                    println!("case {id} is no longer shared with {unit}; its devices drop it at their next sync");
                 }
                 Admin::Device(DeviceAdmin::Revoke { actor }) => {
                     let full = store.revoke_device(&actor, now_ms())?;

@@ -185,3 +185,72 @@ async fn each_operation_is_refused_to_a_role_that_may_not_and_accepted_from_one_
     mediator.new_dispute("longxi", "local", "调解员登记的纠纷", now_ms()).unwrap();
     assert!(mediator.sync().await.unwrap().refused.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unshared_case_leaves_the_other_units_devices_at_their_next_sync() {
+    let server = TestServer::start().await;
+    let url = server.url.clone();
+    let mut registrar = device(&url, "registrar").await;
+    let mut mediator = device(&url, "mediator").await;
+    let mut shitang = device(&url, "shitang").await;
+    let id = registrar
+        .new_case("longxi", "visit", "跨乡镇的土地纠纷", now_ms())
+        .unwrap();
+    let other = lianxin_shared::UnitId::new("shitang").unwrap();
+    registrar
+        .edit_case(&id.to_string(), now_ms(), |c, ed| c.set_assisting(ed, &other, true))
+        .unwrap();
+    registrar.sync().await.unwrap();
+    shitang.sync().await.unwrap();
+    mediator.sync().await.unwrap();
+    let has = |d: &lianxin_server::device::Device| {
+        d.export().unwrap()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == id.to_string())
+    };
+    assert!(has(&shitang) && has(&mediator));
+
+    // The administrator takes 石塘镇 away (as `lianxin admin case unshare` does, here on the
+    // running server's store: its copy in memory is then out of date and must be reloaded).
+    server.state.store.unshare(&id, &other, now_ms()).unwrap();
+    // A colleague edits the case meanwhile: the unit does not come back.
+    mediator.note(&id.to_string(), "石塘镇退出后补充的记录", now_ms()).unwrap();
+    assert!(mediator.sync().await.unwrap().refused.is_empty());
+    let (_, units, _) = server.state.store.load_doc(&id).unwrap().unwrap();
+    assert!(!units.contains(&other), "{units:?}");
+
+    // 石塘镇's device drops the case at its next sync.
+    let report = shitang.sync().await.unwrap();
+    assert_eq!(report.dropped, 1, "{report:?}");
+    assert!(!has(&shitang));
+    // And a new 石塘镇 device never gets it.
+    let mut fresh = device(&url, "shitang").await;
+    fresh.sync().await.unwrap();
+    assert!(!has(&fresh));
+    // The removal is in the case's history; the case's own units kept it apart.
+    let (bytes, _, _) = server.state.store.load_doc(&id).unwrap().unwrap();
+    let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+    let messages: Vec<String> = doc
+        .get_changes(&[])
+        .iter()
+        .filter_map(|c| c.message().map(str::to_string))
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("unshared from shitang")),
+        "{messages:?}"
+    );
+    mediator.sync().await.unwrap();
+    let case = mediator.export().unwrap()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.to_string())
+        .cloned()
+        .unwrap();
+    assert!(case.to_string().contains("石塘镇退出后补充的记录"));
+    assert_eq!(case["assisting"], serde_json::json!([]));
+    // Refused: the responsible unit, a unit the case does not have.
+    assert!(server.state.store.unshare(&id, &other, now_ms()).is_err());
+}

@@ -119,6 +119,8 @@ pub enum Task {
     Reply { doc: DocId, data: Option<Vec<u8>> },
     /// The server refused our changes to this document. They stay on the device.
     Refused { doc: DocId, reason: String },
+    /// This device may no longer hold the document: the shell deletes it.
+    Gone { doc: DocId },
 }
 
 impl Task {
@@ -127,7 +129,8 @@ impl Task {
             Task::Snapshot { doc, .. }
             | Task::Changed { doc, .. }
             | Task::Reply { doc, .. }
-            | Task::Refused { doc, .. } => *doc,
+            | Task::Refused { doc, .. }
+            | Task::Gone { doc } => *doc,
         }
     }
 }
@@ -236,6 +239,7 @@ impl DeviceSession {
                 return Err(Error::Protocol(format!("server: {reason}")));
             }
             ServerMessage::SessionEnded(reason) => return Err(Error::SessionEnded(reason)),
+            ServerMessage::Gone(docs) => docs.into_iter().map(|doc| Task::Gone { doc }).collect(),
         })
     }
 
@@ -282,6 +286,12 @@ impl DeviceSession {
             }
             Task::Refused { doc, reason } => {
                 self.refused.push((*doc, reason.clone()));
+                Ok(false)
+            }
+            Task::Gone { doc } => {
+                // The shell deletes the document; nothing more is said about it here.
+                self.awaiting.remove(doc);
+                self.rounds.remove(doc);
                 Ok(false)
             }
         }

@@ -124,6 +124,9 @@ pub enum ServerMessage {
     /// The session is not valid (expired, idle too long, revoked, signed out or the user
     /// disabled): the device keeps its edits and asks its user to sign in again.
     SessionEnded(String),
+    /// Documents this device may no longer hold (the administrator took its unit away from
+    /// them): it drops them. Sent in the opening, before the welcome.
+    Gone(Vec<DocId>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
