@@ -1930,6 +1930,21 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         .unwrap();
     assert_eq!(assigned["withdrawn"]["reason"], "误录，实为转送");
     assert_eq!(assigned["withdrawn"]["by"], "registrar");
+
+    // The case's history, from the server: who changed what, when, from which device.
+    js(registrar, "document.querySelector('[data-testid=load-history]').click()").await;
+    let rows: Vec<String> = wait_for(
+        registrar,
+        "Array.from(document.querySelectorAll('table.history tbody tr')).map(r => r.textContent)",
+        |r: &Vec<String>| r.len() >= 3,
+    )
+    .await;
+    assert!(rows[0].contains("registrar") && rows[0].contains("created"), "{rows:#?}");
+    assert!(rows.iter().any(|r| r.contains("responsible_unit")), "{rows:#?}");
+    assert!(rows.iter().any(|r| r.contains("steps + assigned")), "{rows:#?}");
+    assert!(rows.iter().any(|r| r.contains("withdrawals +")), "{rows:#?}");
+    js(registrar, "document.querySelector('[data-testid=history]').scrollIntoView({ block: 'center' })").await;
+    screenshot(registrar, "history", false).await;
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

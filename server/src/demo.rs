@@ -61,7 +61,7 @@ pub fn store_cases(store: &Store, count: usize, seed: u64, now_ms: i64) -> Resul
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let heads: Vec<[u8; 32]> = case.heads().iter().map(|h| h.0).collect();
         let snapshot = case.save();
-        store.append_changes(&header.id, &header.units, &[], &heads, Some(&snapshot))?;
+        store.append_changes(&header.id, &header.units, &[], &heads, Some(&snapshot), None)?;
     }
     Ok(())
 }

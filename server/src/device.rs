@@ -157,6 +157,47 @@ impl Device {
         })
     }
 
+    /// A case's history from the server (blocking HTTP): who changed what, when, from which
+    /// device; refused changes too for the administrator.
+    pub fn history(&self, id: &str) -> Result<serde_json::Value> {
+        let login = self.login_info()?;
+        let mut config = ureq::Agent::config_builder().http_status_as_error(false);
+        if let Some(ca) = self.config("ca")? {
+            let pem = std::fs::read(&ca)
+                .map_err(|e| DeviceError::Unreachable(format!("cannot read the CA certificate {ca}: {e}")))?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
+                    .build(),
+            );
+        }
+        let agent: ureq::Agent = config.build().into();
+        let mut resp = agent
+            .get(&format!("{}/api/history/{id}", login.server))
+            .header("authorization", &format!("Bearer {}", login.token))
+            .call()
+            .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        match status {
+            200 => Ok(value),
+            401 => Err(DeviceError::SessionEnded(body)),
+            _ => Err(DeviceError::Sync(
+                value["error"].as_str().map(str::to_string).unwrap_or(body),
+            )),
+        }
+    }
+
     /// Trusts exactly the office CA certificate in `ca` (PEM) for https and wss from now on.
     pub fn trust_ca(&mut self, ca: &Path) -> Result<()> {
         let ca = ca.canonicalize().map_err(|e| {

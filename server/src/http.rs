@@ -53,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/sync", get(sync_socket))
+        .route("/api/history/{doc}", get(history))
         .route("/ca.pem", get(ca_certificate));
     let bundle = state
         .bundle
@@ -265,6 +266,39 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Sta
         .end_session(&auth::token_hash(&token))
         .map_err(internal)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A case's history (`Authorization: Bearer TOKEN`): every stored change with who sent it,
+/// from which device, when the server received it and what it touched, for a user who may
+/// see the case; the administrator sees the refused changes too.
+async fn history(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(doc): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let token =
+        bearer(&headers).ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    let id: lianxin_shared::DocId = doc
+        .parse()
+        .map_err(|_| AppError(StatusCode::BAD_REQUEST, "not a case id".into()))?;
+    let store = state.store.clone();
+    let entries = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let session = store
+            .session(&auth::token_hash(&token), now_ms())
+            .map_err(internal)?
+            .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "session expired, ended or user disabled; log in again".into()))?;
+        let visible = visible_units(&store.units().map_err(internal)?, &session.units);
+        let not_found = || AppError(StatusCode::NOT_FOUND, "no such case, or not one you may see".into());
+        let (_, units, _) = store.load_doc(&id).map_err(internal)?.ok_or_else(not_found)?;
+        if !units.iter().any(|u| visible.contains(u)) {
+            return Err(not_found());
+        }
+        let admin = session.role == crate::store::Role::Admin;
+        store.history(&id, admin).map_err(internal)
+    })
+    .await
+    .map_err(internal)??;
+    Ok(Json(serde_json::json!({ "case": id.to_string(), "entries": entries })))
 }
 
 /// A token's live session and a place among its user's connections.

@@ -49,6 +49,7 @@ pub trait DocStore: Send + Sync + 'static {
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
+        received: Option<&crate::store::Received>,
     ) -> Result<u64, StoreError>;
     fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError>;
     /// A document's sequence number now, if the store can tell: a copy held in memory whose
@@ -85,8 +86,9 @@ impl DocStore for Store {
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
+        received: Option<&crate::store::Received>,
     ) -> Result<u64, StoreError> {
-        Store::append_changes(self, id, units, changes, heads, snapshot)
+        Store::append_changes(self, id, units, changes, heads, snapshot, received)
     }
     fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError> {
         Store::changed_since(self, cursor, units)
@@ -423,6 +425,7 @@ impl<S: DocStore> ServerSession<S> {
             {
                 return Ok(self.refuse(id, &reason, &data, now_ms));
             }
+            let what = authority::touched(before, &checked.doc, kind);
             let mut doc = checked.doc;
             let heads = protocol::heads_to_wire(&doc.get_heads());
             let raw: Vec<Vec<u8>> = checked
@@ -451,7 +454,19 @@ impl<S: DocStore> ServerSession<S> {
             let seq = self
                 .hub
                 .store
-                .append_changes(&id, &units, &raw, &heads, snapshot.as_deref())
+                .append_changes(
+                    &id,
+                    &units,
+                    &raw,
+                    &heads,
+                    snapshot.as_deref(),
+                    Some(&crate::store::Received {
+                        user: &self.user.username,
+                        actor: &self.user.actor,
+                        at: now_ms,
+                        what: &what,
+                    }),
+                )
                 .map_err(storage)?;
             slot.seq = Some(seq);
             slot.appended = if compacted { 0 } else { appended };

@@ -225,6 +225,9 @@ enum CaseCommand {
     },
     /// Appends a paragraph to the notes.
     Note { id: String, text: String },
+    /// The case's history from the server: who changed what, when, from which device
+    /// (refused changes too, for the administrator).
+    History { id: String },
     /// Records a follow-up visit; prints its id.
     FollowUp { id: String, text: String },
     /// Records a lifecycle step (KIND as in docs/export-format.md); prints its id.
@@ -586,6 +589,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 DeviceCommand::Case(CaseCommand::Set { id, field, value }) => {
                     device.set(&id, &field, &value, now)?
+                }
+                DeviceCommand::Case(CaseCommand::History { id }) => {
+                    let history = device.history(&id)?;
+                    for e in history["entries"].as_array().into_iter().flatten() {
+                        let at = e["received_at"].as_i64().unwrap_or(0);
+                        let when = format!(
+                            "{} {:02}:{:02}",
+                            Date::from_unix_ms_china(at),
+                            (at / 3_600_000 + 8) % 24,
+                            at / 60_000 % 60
+                        );
+                        let what: Vec<&str> = e["what"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|w| w.as_str())
+                            .collect();
+                        let device_id = e["device"].as_str().unwrap_or("");
+                        let short = device_id.get(..8).unwrap_or(device_id);
+                        match e["refused"].as_str() {
+                            Some(reason) => println!(
+                                "{when}\t{}\t{short} {}\tREFUSED: {reason}",
+                                e["user"].as_str().unwrap_or(""),
+                                e["device_name"].as_str().unwrap_or("")
+                            ),
+                            None => println!(
+                                "{when}\t#{}\t{}\t{short} {}\t{}",
+                                e["seq"],
+                                e["user"].as_str().unwrap_or(""),
+                                e["device_name"].as_str().unwrap_or(""),
+                                what.join(", ")
+                            ),
+                        }
+                    }
                 }
                 DeviceCommand::Case(CaseCommand::Note { id, text }) => {
                     device.note(&id, &text, now)?

@@ -115,6 +115,9 @@ CREATE TABLE IF NOT EXISTS calendar (day TEXT PRIMARY KEY,
 CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
   username TEXT NOT NULL, actor TEXT NOT NULL, doc TEXT NOT NULL, reason TEXT NOT NULL, bytes BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS quarantine_user ON quarantine (username);
+CREATE TABLE IF NOT EXISTS change_log (seq INTEGER PRIMARY KEY, doc BLOB NOT NULL, username TEXT NOT NULL,
+  actor TEXT NOT NULL, received_at INTEGER NOT NULL, changes INTEGER NOT NULL, what TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS change_log_doc ON change_log (doc);
 CREATE TABLE IF NOT EXISTS unshared (doc BLOB NOT NULL, unit TEXT NOT NULL, seq INTEGER NOT NULL,
   at INTEGER NOT NULL, PRIMARY KEY (doc, unit, seq));
 CREATE INDEX IF NOT EXISTS unshared_seq ON unshared (seq);
@@ -141,6 +144,32 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
 /// for the month). Both are checked on every use; [`Store::purge_sessions`] deletes the dead.
 pub const SESSION_ABSOLUTE_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const SESSION_IDLE_MS: i64 = 14 * 24 * 3600 * 1000;
+
+/// Who sent a stored change, as the server saw it: the signed-in user, the device's actor,
+/// the server's clock, and what the change touched.
+#[derive(Clone, Debug)]
+pub struct Received<'a> {
+    pub user: &'a str,
+    pub actor: &'a str,
+    pub at: i64,
+    pub what: &'a [String],
+}
+
+/// One line of a case's history.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HistoryEntry {
+    pub seq: u64,
+    pub user: String,
+    /// The device's actor id and its registered name.
+    pub device: String,
+    pub device_name: String,
+    /// Milliseconds since the Unix epoch, the server's clock.
+    pub received_at: i64,
+    pub changes: usize,
+    pub what: Vec<String>,
+    /// Refused changes (for the administrator): the reason.
+    pub refused: Option<String>,
+}
 
 /// One registered device, for the administrator.
 #[derive(Clone, Debug)]
@@ -579,7 +608,14 @@ impl Store {
         let heads: Vec<[u8; 32]> = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
         let units: Vec<UnitId> = case.header.units.iter().filter(|u| *u != unit).cloned().collect();
         let snapshot = doc.save();
-        let seq = self.append_changes(id, &units, &[], &heads, Some(&snapshot))?;
+        let what = [format!("units −{unit}")];
+        let received = Received {
+            user: "admin (command line)",
+            actor: "lianxin-server-admin",
+            at: now,
+            what: &what,
+        };
+        let seq = self.append_changes(id, &units, &[], &heads, Some(&snapshot), Some(&received))?;
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -592,6 +628,55 @@ impl Store {
             )?;
             tx.commit()?;
             Ok(seq)
+        })
+    }
+
+    /// A case's history: every stored change with who sent it from which device and when the
+    /// server received it, oldest first; with `refused`, the changes refused too.
+    pub fn history(&self, id: &DocId, refused: bool) -> Result<Vec<HistoryEntry>> {
+        self.with(|c| {
+            let key = &id.as_bytes()[..];
+            let mut out = Vec::new();
+            let mut stmt = c.prepare_cached(
+                "SELECT l.seq, l.username, l.actor, COALESCE(d.name, ''), l.received_at, l.changes, l.what
+                 FROM change_log l LEFT JOIN devices d ON d.actor = l.actor WHERE l.doc = ?1 ORDER BY l.seq",
+            )?;
+            for row in stmt.query_map([key], |r| {
+                Ok(HistoryEntry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    user: r.get(1)?,
+                    device: r.get(2)?,
+                    device_name: r.get(3)?,
+                    received_at: r.get(4)?,
+                    changes: r.get::<_, i64>(5)? as usize,
+                    what: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                    refused: None,
+                })
+            })? {
+                out.push(row?);
+            }
+            if refused {
+                let mut stmt = c.prepare_cached(
+                    "SELECT q.at, q.username, q.actor, COALESCE(d.name, ''), q.reason FROM quarantine q
+                     LEFT JOIN devices d ON d.actor = q.actor WHERE q.doc = ?1 ORDER BY q.id",
+                )?;
+                for row in stmt.query_map([id.to_string()], |r| {
+                    Ok(HistoryEntry {
+                        seq: 0,
+                        user: r.get(1)?,
+                        device: r.get(2)?,
+                        device_name: r.get(3)?,
+                        received_at: r.get(0)?,
+                        changes: 0,
+                        what: Vec::new(),
+                        refused: Some(r.get(4)?),
+                    })
+                })? {
+                    out.push(row?);
+                }
+                out.sort_by_key(|e| e.received_at);
+            }
+            Ok(out)
         })
     }
 
@@ -631,6 +716,7 @@ impl Store {
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
+        received: Option<&Received>,
     ) -> Result<u64> {
         self.with(|c| {
             let tx = c.transaction()?;
@@ -664,6 +750,14 @@ impl Store {
                 for unit in units {
                     stmt.execute(params![key, unit.as_str()])?;
                 }
+            }
+            if let Some(r) = received {
+                tx.execute(
+                    "INSERT INTO change_log (seq, doc, username, actor, received_at, changes, what)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![seq, key, r.user, r.actor, r.at, changes.len().max(1) as i64,
+                        serde_json::to_string(r.what).unwrap_or_default()],
+                )?;
             }
             tx.commit()?;
             Ok(seq as u64)

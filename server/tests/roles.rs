@@ -254,3 +254,63 @@ async fn an_unshared_case_leaves_the_other_units_devices_at_their_next_sync() {
     // Refused: the responsible unit, a unit the case does not have.
     assert!(server.state.store.unshare(&id, &other, now_ms()).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cases_history_says_who_changed_what_when_and_from_which_device() {
+    let server = TestServer::start().await;
+    let url = server.url.clone();
+    let mut registrar = device(&url, "registrar").await;
+    let mut mediator = device(&url, "mediator").await;
+    let id = mediator
+        .new_case("longxi", "visit", "历史记录测试", now_ms())
+        .unwrap()
+        .to_string();
+    mediator.sync().await.unwrap();
+    registrar.sync().await.unwrap();
+    registrar.set(&id, "responsible_unit", "hrss", now_ms()).unwrap();
+    registrar.sync().await.unwrap();
+    mediator.sync().await.unwrap();
+    mediator.note(&id, "入户走访", now_ms()).unwrap();
+    mediator.sync().await.unwrap();
+    // A refused change: a mediator's conclusion.
+    mediator.step(&id, &concluded(), now_ms()).unwrap();
+    assert_eq!(mediator.sync().await.unwrap().refused.len(), 1);
+
+    let history = mediator.history(&id).unwrap();
+    let entries = history["entries"].as_array().unwrap();
+    let line = |e: &serde_json::Value| {
+        format!(
+            "{} {} {}",
+            e["user"].as_str().unwrap(),
+            e["device"].as_str().unwrap(),
+            e["what"]
+        )
+    };
+    let lines: Vec<String> = entries.iter().map(line).collect();
+    assert_eq!(entries.len(), 3, "{lines:#?}");
+    assert!(lines[0].starts_with("mediator") && lines[0].contains("created"), "{lines:#?}");
+    assert!(lines[1].starts_with("registrar") && lines[1].contains("responsible_unit"), "{lines:#?}");
+    assert!(lines[1].contains(&registrar.actor().to_hex_string()), "{lines:#?}");
+    assert!(lines[2].starts_with("mediator") && lines[2].contains("notes"), "{lines:#?}");
+    assert!(entries.iter().all(|e| e["refused"].is_null()), "refusals are the admin's to see");
+    let at = entries[2]["received_at"].as_i64().unwrap();
+    assert!((now_ms() - at).abs() < 60_000, "the server's clock");
+
+    // The administrator also sees the refused change, with its reason.
+    let admin = device(&url, "admin").await;
+    let history = admin.history(&id).unwrap();
+    let refused: Vec<&serde_json::Value> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["refused"].is_string())
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0]["refused"].as_str().unwrap().contains("a mediator may not"));
+    assert_eq!(refused[0]["user"], "mediator");
+
+    // Another township's user learns nothing of it.
+    let shitang = device(&url, "shitang").await;
+    let err = shitang.history(&id).unwrap_err().to_string();
+    assert!(err.contains("no such case"), "{err}");
+}

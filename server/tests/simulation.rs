@@ -68,6 +68,7 @@ impl DocStore for MemStore {
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
+        _received: Option<&lianxin_server::store::Received>,
     ) -> Result<u64, StoreError> {
         let mut m = self.0.lock().unwrap();
         if m.crash_next_append {

@@ -21,6 +21,7 @@ use crate::{Ctx, Row, with_engine};
 mod duty;
 mod evenings;
 mod fields;
+mod history;
 mod new_case;
 mod people;
 mod record;
@@ -245,6 +246,7 @@ pub fn CaseView(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl Into
             <AidSection s/>
             <Hearings s/>
             <EvaluationSection s/>
+            <history::History s/>
             </Show>
         </div>
     }

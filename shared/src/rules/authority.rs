@@ -436,6 +436,50 @@ pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Sig
     kind.lifecycle_rule(&b.entries, &a.entries)
 }
 
+/// What a change touched, for the case's history: each single value set ("level"), text
+/// added to ("notes"), entry added ("steps + concluded", "follow_ups +") or changed
+/// ("petitioners ~"), set changed and unit added.
+pub fn touched<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind) -> Vec<String> {
+    let decl = kind.decl();
+    let a = snap(after, decl);
+    let b = before.map(|d| snap(d, decl)).unwrap_or_default();
+    let mut out = Vec::new();
+    if before.is_none() {
+        out.push("created".to_string());
+    }
+    let mut fields: Vec<&String> = a
+        .cells
+        .iter()
+        .filter(|(f, cells)| cells.keys().any(|id| !b.cells.get(*f).is_some_and(|o| o.contains_key(id))))
+        .map(|(f, _)| f)
+        .collect();
+    fields.sort();
+    out.extend(fields.into_iter().cloned());
+    for text in decl.texts {
+        if a.texts.get(text.name) != b.texts.get(text.name) {
+            out.push(text.name.to_string());
+        }
+    }
+    for (key, entry) in &a.entries {
+        let (list, _) = key;
+        match b.entries.get(key) {
+            None => out.push(match str_of(entry, "kind") {
+                Some(k) => format!("{list} + {k}"),
+                None => format!("{list} +"),
+            }),
+            Some(old) if old != entry => out.push(format!("{list} ~")),
+            Some(_) => {}
+        }
+    }
+    for set in decl.sets {
+        if a.sets.get(*set).filter(|s| !s.is_empty()) != b.sets.get(*set).filter(|s| !s.is_empty()) {
+            out.push(set.to_string());
+        }
+    }
+    out.dedup();
+    out
+}
+
 /// Every change a device sends carries the time it was made (Automerge keeps seconds); none
 /// may lie beyond the server's clock by more than the tolerance. This covers what has no
 /// `at` of its own, such as characters added to the notes.

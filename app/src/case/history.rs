@@ -1,0 +1,103 @@
+//! A case's history, from the server: every stored change with who sent it, from which
+//! device, when the server received it and what it touched (the administrator also sees the
+//! refused ones). It needs a signal: the server keeps it, not the tablet.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::CaseScreen;
+use crate::i18n::t;
+
+#[derive(Clone, Debug, serde::Deserialize)]
+struct Entry {
+    seq: u64,
+    user: String,
+    device: String,
+    device_name: String,
+    received_at: i64,
+    what: Vec<String>,
+    refused: Option<String>,
+}
+
+async fn fetch_history(id: &str) -> Result<Vec<Entry>, String> {
+    let token = crate::with_engine(|e| e.token()).ok_or("not signed in")?;
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
+    let _ = headers.set("authorization", &format!("Bearer {token}"));
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(&format!("/api/history/{id}"), &init)
+        .map_err(|_| "request")?;
+    let response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| "需要网络 / needs a signal".to_string())?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "response")?;
+    let text = JsFuture::from(response.text().map_err(|_| "body")?)
+        .await
+        .map_err(|_| "body")?
+        .as_string()
+        .unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if !response.ok() {
+        return Err(value["error"].as_str().unwrap_or(&text).to_string());
+    }
+    serde_json::from_value(value["entries"].clone()).map_err(|e| e.to_string())
+}
+
+/// "When" in China time, to the minute.
+fn when(ms: i64) -> String {
+    let d = lianxin_shared::Date::from_unix_ms_china(ms);
+    format!("{d} {:02}:{:02}", (ms / 3_600_000 + 8) % 24, ms / 60_000 % 60)
+}
+
+#[component]
+pub(super) fn History(s: CaseScreen) -> impl IntoView {
+    let CaseScreen { ctx, id, .. } = s;
+    let lang = ctx.lang;
+    let entries = RwSignal::new(None::<Result<Vec<Entry>, String>>);
+    let load = move |_| {
+        leptos::task::spawn_local(async move {
+            entries.set(Some(fetch_history(&id.get_value()).await));
+        });
+    };
+    view! {
+        <section data-testid="history">
+            <h3>{move || t(lang.get(), "history")}</h3>
+            <button class="plain" data-testid="load-history" on:click=load>{move || t(lang.get(), "load_history")}</button>
+            {move || match entries.get() {
+                None => ().into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <table class="history">
+                        <thead><tr>
+                            <th>{t(lang.get(), "received_at")}</th>
+                            <th>{t(lang.get(), "who")}</th>
+                            <th>{t(lang.get(), "device")}</th>
+                            <th>{t(lang.get(), "what")}</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|e| {
+                                let short = e.device.get(..8).unwrap_or(&e.device).to_string();
+                                let device = if e.device_name.is_empty() { short } else { format!("{short} · {}", e.device_name.chars().take(40).collect::<String>()) };
+                                let refused = e.refused.is_some();
+                                view! {
+                                    <tr class:refused=refused data-seq=e.seq.to_string()>
+                                        <td>{when(e.received_at)}</td>
+                                        <td>{e.user}</td>
+                                        <td class="meta">{device}</td>
+                                        <td>{match e.refused {
+                                            Some(reason) => format!("{}：{reason}", t(lang.get(), "refused")),
+                                            None => e.what.join("，"),
+                                        }}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
