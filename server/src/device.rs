@@ -21,6 +21,9 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::
 
 use crate::LoginResponse;
 
+mod trace;
+use trace::{describe_client, describe_server};
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     #[error("device storage: {0}")]
@@ -161,23 +164,7 @@ impl Device {
     /// device; refused changes too for the administrator.
     pub fn history(&self, id: &str) -> Result<serde_json::Value> {
         let login = self.login_info()?;
-        let mut config = ureq::Agent::config_builder().http_status_as_error(false);
-        if let Some(ca) = self.config("ca")? {
-            let pem = std::fs::read(&ca)
-                .map_err(|e| DeviceError::Unreachable(format!("cannot read the CA certificate {ca}: {e}")))?;
-            let certs = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect::<Vec<_>>();
-            config = config.tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
-                    .build(),
-            );
-        }
-        let agent: ureq::Agent = config.build().into();
+        let agent = self.agent()?;
         let mut resp = agent
             .get(&format!("{}/api/history/{id}", login.server))
             .header("authorization", &format!("Bearer {}", login.token))
@@ -198,6 +185,28 @@ impl Device {
         }
     }
 
+    /// An HTTP client that answers every status, trusting the office CA if one was given.
+    fn agent(&self) -> Result<ureq::Agent> {
+        let mut config = ureq::Agent::config_builder().http_status_as_error(false);
+        if let Some(ca) = self.config("ca")? {
+            let pem = std::fs::read(&ca).map_err(|e| {
+                DeviceError::Unreachable(format!("cannot read the CA certificate {ca}: {e}"))
+            })?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
+                    .build(),
+            );
+        }
+        Ok(config.build().into())
+    }
+
     /// Trusts exactly the office CA certificate in `ca` (PEM) for https and wss from now on.
     pub fn trust_ca(&mut self, ca: &Path) -> Result<()> {
         let ca = ca.canonicalize().map_err(|e| {
@@ -215,23 +224,7 @@ impl Device {
             actor: self.actor.to_hex_string(),
             device_name: format!("cli:{}", self.home.display()),
         };
-        let mut config = ureq::Agent::config_builder().http_status_as_error(false);
-        if let Some(ca) = self.config("ca")? {
-            let pem = std::fs::read(&ca)
-                .map_err(|e| DeviceError::Login(format!("cannot read the CA certificate {ca}: {e}")))?;
-            let certs = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect::<Vec<_>>();
-            config = config.tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
-                    .build(),
-            );
-        }
-        let agent: ureq::Agent = config.build().into();
+        let agent = self.agent()?;
         // A server busy with other sign-ins answers 503 at once; try again a few times, a
         // little later each time.
         let mut wait = std::time::Duration::from_millis(100);
@@ -748,69 +741,5 @@ impl Device {
         let _ = tx.send(Message::Close(None)).await;
         report.millis = started.elapsed().as_millis();
         Ok(report)
-    }
-}
-
-/// A sync message in a line, for `LIANXIN_TRACE`.
-fn describe_sync(data: &[u8]) -> String {
-    match automerge::sync::Message::decode(data) {
-        Ok(m) => {
-            let short = |h: &automerge::ChangeHash| hex::encode(&h.0[..3]);
-            format!(
-                "heads [{}] need [{}] have {:?} changes {} ({} bytes) flags {:?}",
-                m.heads.iter().map(short).collect::<Vec<_>>().join(" "),
-                m.need.iter().map(short).collect::<Vec<_>>().join(" "),
-                m.have
-                    .iter()
-                    .map(|h| h.last_sync.iter().map(short).collect::<Vec<_>>().join(" "))
-                    .collect::<Vec<_>>(),
-                m.changes.len(),
-                m.changes.iter().map(<[u8]>::len).sum::<usize>(),
-                m.flags,
-            )
-        }
-        Err(e) => format!("undecodable: {e}"),
-    }
-}
-
-fn describe_client(frame: &[u8]) -> String {
-    match lianxin_shared::protocol::decode::<lianxin_shared::protocol::ClientMessage>(frame) {
-        Ok(lianxin_shared::protocol::ClientMessage::Sync(items)) => items
-            .iter()
-            .map(|i| format!("sync {} {}", i.doc.short(), describe_sync(&i.data)))
-            .collect::<Vec<_>>()
-            .join("; "),
-        Ok(other) => format!("{other:?}"),
-        Err(e) => e.to_string(),
-    }
-}
-
-fn describe_server(frame: &[u8]) -> String {
-    use lianxin_shared::protocol::{Outcome, ServerMessage};
-    match lianxin_shared::protocol::decode::<ServerMessage>(frame) {
-        Ok(ServerMessage::Replies(r)) => r
-            .iter()
-            .map(|r| match &r.outcome {
-                Outcome::Sync(Some(d)) => format!("reply {} {}", r.doc.short(), describe_sync(d)),
-                Outcome::Sync(None) => format!("reply {} none", r.doc.short()),
-                Outcome::Refused(why) => format!("refused {} {why}", r.doc.short()),
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        Ok(ServerMessage::Changed(c)) => format!(
-            "changed {}",
-            c.iter()
-                .map(|(d, _)| d.short())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        Ok(ServerMessage::Snapshots(s)) => format!("{} snapshots", s.len()),
-        Ok(ServerMessage::Welcome { seq, changed }) => {
-            format!("welcome seq {seq}, {} changed", changed.len())
-        }
-        Ok(ServerMessage::Error(e)) => format!("error {e}"),
-        Ok(ServerMessage::SessionEnded(e)) => format!("session ended: {e}"),
-        Ok(ServerMessage::Gone(docs)) => format!("{} gone", docs.len()),
-        Err(e) => e.to_string(),
     }
 }

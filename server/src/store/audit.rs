@@ -1,0 +1,157 @@
+//! What the administrator and the audit need of the store: taking a unit away from a case
+//! (and telling that unit's devices), and a case's history.
+
+use rusqlite::params;
+
+use super::{HistoryEntry, Received, Result, Store, StoreError, doc_units};
+use lianxin_shared::{DocId, UnitId};
+
+impl Store {
+    /// Takes `unit` away from a case (the administrator's `case unshare`): a change by the
+    /// server removes it from the case's units and unmarks it as assisting, stored as the new
+    /// snapshot; the unit's devices are told to drop the case at their next sync
+    /// ([`Store::gone_since`]). The removal stays in the case's history. Refused for the
+    /// responsible unit and the last unit.
+    pub fn unshare(&self, id: &DocId, unit: &UnitId, now: i64) -> Result<u64> {
+        use automerge::transaction::Transactable;
+        use automerge::{ObjType, ROOT, ReadDoc, Value};
+        let (bytes, _, _) = self
+            .load_doc(id)?
+            .ok_or_else(|| StoreError::Invalid(format!("no case {id}")))?;
+        let mut doc = lianxin_shared::load_document(&bytes)
+            .map_err(|e| StoreError::Invalid(format!("case {id} does not load: {e}")))?
+            .with_actor(automerge::ActorId::from(&b"lianxin-server-admin"[..]));
+        let case = lianxin_shared::CaseDoc::from_doc(doc.clone())
+            .and_then(|c| c.read())
+            .map_err(|e| StoreError::Invalid(format!("not a case: {e}")))?;
+        if !case.header.units.contains(unit) {
+            return Err(StoreError::Invalid(format!("case {id} is not shared with {unit}")));
+        }
+        if case.header.units.len() == 1 {
+            return Err(StoreError::Invalid(format!("{unit} is the case's only unit")));
+        }
+        if case.responsible_unit.as_ref() == Some(unit) {
+            return Err(StoreError::Invalid(format!(
+                "{unit} is the responsible unit; set another one first"
+            )));
+        }
+        let bad = |e: automerge::AutomergeError| StoreError::Invalid(format!("cannot edit the case: {e}"));
+        let header = match doc.get(ROOT, "header").map_err(bad)? {
+            Some((Value::Object(ObjType::Map), h)) => h,
+            _ => return Err(StoreError::Invalid("the case has no header".into())),
+        };
+        if let Some((Value::Object(ObjType::Map), units)) = doc.get(&header, "units").map_err(bad)? {
+            doc.delete(&units, unit.as_str()).map_err(bad)?;
+        }
+        if let Some((Value::Object(ObjType::Map), assisting)) = doc.get(ROOT, "assisting").map_err(bad)?
+            && doc.get(&assisting, unit.as_str()).map_err(bad)?.is_some()
+        {
+            doc.put(&assisting, unit.as_str(), false).map_err(bad)?;
+        }
+        doc.commit_with(
+            automerge::transaction::CommitOptions::default()
+                .with_message(format!("unshared from {unit} by the administrator"))
+                .with_time(now / 1000),
+        );
+        let heads: Vec<[u8; 32]> = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
+        let units: Vec<UnitId> = case.header.units.iter().filter(|u| *u != unit).cloned().collect();
+        let snapshot = doc.save();
+        let what = [format!("units −{unit}")];
+        let received = Received {
+            user: "admin (command line)",
+            actor: "lianxin-server-admin",
+            at: now,
+            what: &what,
+        };
+        let seq = self.append_changes(id, &units, &[], &heads, Some(&snapshot), Some(&received))?;
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM doc_units WHERE doc = ?1 AND unit = ?2",
+                params![&id.as_bytes()[..], unit.as_str()],
+            )?;
+            tx.execute(
+                "INSERT INTO unshared (doc, unit, seq, at) VALUES (?1, ?2, ?3, ?4)",
+                params![&id.as_bytes()[..], unit.as_str(), seq as i64, now],
+            )?;
+            tx.commit()?;
+            Ok(seq)
+        })
+    }
+
+    /// A case's history: every stored change with who sent it from which device and when the
+    /// server received it, oldest first; with `refused`, the changes refused too.
+    pub fn history(&self, id: &DocId, refused: bool) -> Result<Vec<HistoryEntry>> {
+        self.with(|c| {
+            let key = &id.as_bytes()[..];
+            let mut out = Vec::new();
+            let mut stmt = c.prepare_cached(
+                "SELECT l.seq, l.username, l.actor, COALESCE(d.name, ''), l.received_at, l.changes, l.what
+                 FROM change_log l LEFT JOIN devices d ON d.actor = l.actor WHERE l.doc = ?1 ORDER BY l.seq",
+            )?;
+            for row in stmt.query_map([key], |r| {
+                Ok(HistoryEntry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    user: r.get(1)?,
+                    device: r.get(2)?,
+                    device_name: r.get(3)?,
+                    received_at: r.get(4)?,
+                    changes: r.get::<_, i64>(5)? as usize,
+                    what: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                    refused: None,
+                })
+            })? {
+                out.push(row?);
+            }
+            if refused {
+                let mut stmt = c.prepare_cached(
+                    "SELECT q.at, q.username, q.actor, COALESCE(d.name, ''), q.reason FROM quarantine q
+                     LEFT JOIN devices d ON d.actor = q.actor WHERE q.doc = ?1 ORDER BY q.id",
+                )?;
+                for row in stmt.query_map([id.to_string()], |r| {
+                    Ok(HistoryEntry {
+                        seq: 0,
+                        user: r.get(1)?,
+                        device: r.get(2)?,
+                        device_name: r.get(3)?,
+                        received_at: r.get(0)?,
+                        changes: 0,
+                        what: Vec::new(),
+                        refused: Some(r.get(4)?),
+                    })
+                })? {
+                    out.push(row?);
+                }
+                out.sort_by_key(|e| e.received_at);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Documents taken away from any of `units` after `cursor` that none of them may see now:
+    /// the devices of those units drop them.
+    pub fn gone_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<DocId>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT doc FROM unshared WHERE seq > ?1 AND unit = ?2",
+            )?;
+            let mut out = Vec::new();
+            for unit in units {
+                for doc in stmt.query_map(params![cursor as i64, unit.as_str()], |r| r.get::<_, Vec<u8>>(0))? {
+                    let doc = doc?;
+                    let Ok(bytes) = <[u8; 16]>::try_from(doc.as_slice()) else { continue };
+                    let id = DocId::from_bytes(bytes);
+                    if out.contains(&id) {
+                        continue;
+                    }
+                    let still = doc_units(c, &id)?;
+                    if !still.iter().any(|u| units.contains(u)) {
+                        out.push(id);
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+}
