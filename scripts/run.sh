@@ -4,7 +4,10 @@
 # demo caseload. Safe to run twice: an existing ./data is used as it is.
 #
 #   scripts/run.sh                       # http://127.0.0.1:8080
-#   LISTEN=0.0.0.0:8080 scripts/run.sh   # reachable from tablets on the network
+#   LISTEN=0.0.0.0:8080 scripts/run.sh   # reachable from other machines — but a tablet gets
+#                                        # offline storage only over https: see README,
+#                                        # "On a county network" (extra arguments go to serve,
+#                                        # e.g. --tls-cert data/tls/server.pem --tls-key …)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -61,7 +61,21 @@ pub fn store_cases(store: &Store, count: usize, seed: u64, now_ms: i64) -> Resul
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let heads: Vec<[u8; 32]> = case.heads().iter().map(|h| h.0).collect();
         let snapshot = case.save();
-        store.append_changes(&header.id, &header.units, &[], &heads, Some(&snapshot), None)?;
+        let what = ["created (demo caseload)".to_string()];
+        let received = crate::store::Received {
+            user: &header.created_by,
+            actor: "lianxin-demo-srv",
+            at: now_ms,
+            what: &what,
+        };
+        store.append_changes(
+            &header.id,
+            &header.units,
+            &[],
+            &heads,
+            Some(&snapshot),
+            Some(&received),
+        )?;
     }
     Ok(())
 }
