@@ -53,7 +53,11 @@ pub fn device_actor(username: &str) -> automerge::ActorId {
     actor
 }
 
-async fn post(path: &str, body: Option<String>, token: Option<&str>) -> Result<(u16, String), String> {
+async fn post(
+    path: &str,
+    body: Option<String>,
+    token: Option<&str>,
+) -> Result<(u16, String), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
@@ -116,8 +120,12 @@ async fn sign_in(username: &str, password: &str) -> Result<(LoginResponse, Db), 
         .await?;
     match crate::store::adopt_legacy(&db, &resp.username).await {
         Ok(0) => {}
-        Ok(n) => web_sys::console::info_1(&format!("sealed {n} documents of the version before").into()),
-        Err(e) => web_sys::console::error_1(&format!("could not take in the old store: {e}").into()),
+        Ok(n) => {
+            web_sys::console::info_1(&format!("sealed {n} documents of the version before").into())
+        }
+        Err(e) => {
+            web_sys::console::error_1(&format!("could not take in the old store: {e}").into())
+        }
     }
     vault::set_current_user(Some(&resp.username));
     Ok((resp, db))
@@ -317,7 +325,11 @@ fn watch_idle(idle: RwSignal<u32>) {
     for event in ["pointerdown", "keydown", "scroll"] {
         let last = last.clone();
         let on = Closure::<dyn FnMut()>::new(move || last.set(js_sys::Date::now()));
-        let _ = window.add_event_listener_with_callback_and_bool(event, on.as_ref().unchecked_ref(), true);
+        let _ = window.add_event_listener_with_callback_and_bool(
+            event,
+            on.as_ref().unchecked_ref(),
+            true,
+        );
         on.forget();
     }
     let check = Closure::<dyn FnMut()>::new(move || {
@@ -329,7 +341,10 @@ fn watch_idle(idle: RwSignal<u32>) {
             lock();
         }
     });
-    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(check.as_ref().unchecked_ref(), 1_000);
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+        check.as_ref().unchecked_ref(),
+        1_000,
+    );
     check.forget();
 }
 
@@ -348,7 +363,8 @@ pub fn SignInAgain(ctx: Ctx) -> impl IntoView {
                 Ok(resp) => {
                     password.set(String::new());
                     if let Some(engine) = with_engine(|e| e.clone()) {
-                        if let (Some(db), Ok(json)) = (engine.store(), serde_json::to_string(&resp)) {
+                        if let (Some(db), Ok(json)) = (engine.store(), serde_json::to_string(&resp))
+                        {
                             let _ = db.put_session(&json).await;
                         }
                         engine.resume(resp.token);

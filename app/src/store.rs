@@ -285,7 +285,11 @@ impl Db {
         let (keys, values) = self.everything(name).await?;
         let sealed: Vec<Vec<u8>> = values
             .iter()
-            .map(|v| v.dyn_into::<Uint8Array>().map(|a| a.to_vec()).unwrap_or_default())
+            .map(|v| {
+                v.dyn_into::<Uint8Array>()
+                    .map(|a| a.to_vec())
+                    .unwrap_or_default()
+            })
             .collect();
         let opened = self.vault.open_all(&sealed).await?;
         Ok(keys
@@ -337,7 +341,9 @@ impl Db {
             .map_err(|e| js_error("transaction", e))?;
         let s = tx.object_store(store).map_err(|e| js_error(store, e))?;
         match sealed {
-            Some(v) => s.put_with_key(&Uint8Array::from(&v[..]), &key.into()).map(|_| ()),
+            Some(v) => s
+                .put_with_key(&Uint8Array::from(&v[..]), &key.into())
+                .map(|_| ()),
             None => s.delete(&key.into()).map(|_| ()),
         }
         .map_err(|e| js_error("put", e))?;
@@ -358,7 +364,8 @@ impl Db {
 
     /// The session (the login answer, token included), sealed.
     pub async fn put_session(&self, json: &str) -> Result<(), String> {
-        self.put_sealed("meta", "session", Some(json.as_bytes())).await
+        self.put_sealed("meta", "session", Some(json.as_bytes()))
+            .await
     }
 
     pub async fn session(&self) -> Result<Option<String>, String> {
@@ -452,7 +459,9 @@ pub async fn adopt_legacy(db: &Db, username: &str) -> Result<usize, String> {
         }
         let _ = local.remove_item(&key);
     }
-    let delete = factory.delete_database(LEGACY).map_err(|e| js_error("delete", e))?;
+    let delete = factory
+        .delete_database(LEGACY)
+        .map_err(|e| js_error("delete", e))?;
     request(&delete).await?;
     let _ = local.remove_item("lianxin.session");
     let _ = local.remove_item("lianxin.actor");

@@ -196,9 +196,10 @@ impl Engine {
             *engine.backoff_ms.borrow_mut() = 1000;
             let (s, hello) = DeviceSession::hello(*engine.cursor.borrow());
             *opened_session.borrow_mut() = s;
-            let auth = lianxin_shared::protocol::encode(&lianxin_shared::protocol::ClientMessage::Auth {
-                token: engine.token.borrow().clone(),
-            });
+            let auth =
+                lianxin_shared::protocol::encode(&lianxin_shared::protocol::ClientMessage::Auth {
+                    token: engine.token.borrow().clone(),
+                });
             let _ = socket.send_with_u8_array(&auth);
             let _ = socket.send_with_u8_array(&hello);
             let mut session = opened_session.borrow_mut();

@@ -35,9 +35,12 @@ pub struct Vault {
 }
 
 fn subtle() -> Result<SubtleCrypto, String> {
-    let crypto = web_sys::window().ok_or("no window")?.crypto().map_err(|_| {
-        "this page has no WebCrypto: open the app over https (see README)".to_string()
-    })?;
+    let crypto = web_sys::window()
+        .ok_or("no window")?
+        .crypto()
+        .map_err(|_| {
+            "this page has no WebCrypto: open the app over https (see README)".to_string()
+        })?;
     Ok(crypto.subtle())
 }
 
@@ -91,7 +94,11 @@ async fn wait(p: Result<js_sys::Promise, JsValue>, what: &str) -> Result<JsValue
 }
 
 /// The key that wraps the data key, from the password.
-async fn key_from_password(password: &str, salt: &[u8], iterations: u32) -> Result<CryptoKey, String> {
+async fn key_from_password(
+    password: &str,
+    salt: &[u8],
+    iterations: u32,
+) -> Result<CryptoKey, String> {
     let subtle = subtle()?;
     let raw = Uint8Array::from(password.as_bytes());
     let base: CryptoKey = wait(
@@ -133,7 +140,11 @@ impl Vault {
         .await?
         .unchecked_into();
         let iv = random(12)?;
-        let wrapped = wait(subtle.wrap_key_with_object("raw", &data, &kek, &gcm(&iv)), "wrap").await?;
+        let wrapped = wait(
+            subtle.wrap_key_with_object("raw", &data, &kek, &gcm(&iv)),
+            "wrap",
+        )
+        .await?;
         let mut sealed = iv;
         sealed.extend(Uint8Array::new(&wrapped).to_vec());
         let record = LockRecord {
@@ -215,7 +226,10 @@ impl Vault {
 async fn futures_join<T>(
     futures: impl Iterator<Item = impl std::future::Future<Output = Result<T, String>>>,
 ) -> Result<Vec<T>, String> {
-    futures_util::future::join_all(futures).await.into_iter().collect()
+    futures_util::future::join_all(futures)
+        .await
+        .into_iter()
+        .collect()
 }
 
 // Lock records in localStorage.

@@ -68,7 +68,11 @@ async fn main() {
             .with_https(Some(tls.ca.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("https://{NAME}:{}", listener.local_addr().unwrap().port());
-        tokio::spawn(lianxin_server::serve_tls(state, listener, tls.config.clone()));
+        tokio::spawn(lianxin_server::serve_tls(
+            state,
+            listener,
+            tls.config.clone(),
+        ));
         let link = Link::to(&url).await;
 
         let mut browser = launch(&dir.path().join("chromium")).await;

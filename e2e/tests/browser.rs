@@ -42,7 +42,11 @@ async fn start_server_with(data: &std::path::Path, dist: PathBuf) -> String {
         .with_https(Some(tls.ca.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{NAME}:{}", listener.local_addr().unwrap().port());
-    tokio::spawn(lianxin_server::serve_tls(state, listener, tls.config.clone()));
+    tokio::spawn(lianxin_server::serve_tls(
+        state,
+        listener,
+        tls.config.clone(),
+    ));
     url
 }
 
@@ -1075,7 +1079,11 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
         .unwrap()
         .into_value()
         .unwrap();
-    assert_eq!(offered, vec![false, false, false, false, true], "assisting, aid, evaluation, 办结, 登记");
+    assert_eq!(
+        offered,
+        vec![false, false, false, false, true],
+        "assisting, aid, evaluation, 办结, 登记"
+    );
     // The office does them: the registrar adds the housing bureau and records the
     // evaluation, the leader approves and pays the aid; the tablet gets them when its signal
     // returns.
@@ -1500,7 +1508,6 @@ async fn a_reception_day_logs_matters_and_one_becomes_a_case() {
     let _ = browser.wait().await;
 }
 
-
 /// Everything a user's local store holds, as text: every value of every object store of
 /// every `lianxin-*` database (bytes decoded as UTF-8, so a sealed value is noise), and
 /// localStorage. What a thief reading the tablet's disk would see.
@@ -1522,8 +1529,7 @@ const RAW_LOCAL_DATA: &str = "(async () => {
     return out.join('\\n');
 })()";
 
-const DATABASES: &str =
-    "indexedDB.databases().then(ds => ds.map(d => d.name).filter(n => n.startsWith('lianxin')).sort())";
+const DATABASES: &str = "indexedDB.databases().then(ds => ds.map(d => d.name).filter(n => n.startsWith('lianxin')).sort())";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edits_are_safe() {
@@ -1534,7 +1540,9 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     // A note and a petitioner only this case has, from a colleague's device.
     let ids = case_ids(&office);
     let case = ids[0].clone();
-    office.note(&case, "机密记录：与当事人谈话要点七七", now_ms()).unwrap();
+    office
+        .note(&case, "机密记录：与当事人谈话要点七七", now_ms())
+        .unwrap();
     office.sync().await.unwrap();
     let export = office.export().unwrap();
     let mut secrets: Vec<String> = vec!["机密记录：与当事人谈话要点七七".into()];
@@ -1566,12 +1574,25 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
         store.set_disabled("mediator", true).unwrap();
         store.set_disabled("mediator", false).unwrap();
     }
-    wait_for::<bool>(&page, "!!document.querySelector('[data-testid=sign-in-again]')", |ok| *ok).await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=sign-in-again]')",
+        |ok| *ok,
+    )
+    .await;
     screenshot(&page, "sign-in-again", false).await;
     // Work goes on meanwhile: an edit made while the session is ended waits, kept.
-    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
+    )
+    .await;
     type_into(&page, "textarea[name=note]", "会话结束后写的记录九九").await;
-    js(&page, "document.querySelector('[data-testid=add-note]').click()").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-note]').click()",
+    )
+    .await;
     wait_for(
         &page,
         "document.querySelector('[data-testid=sync]').textContent",
@@ -1579,14 +1600,23 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     )
     .await;
     set_value(&page, "password-again", demo::PASSWORD, "input").await;
-    js(&page, "document.querySelector('[data-testid=sign-in-again] button[type=submit]').click()").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=sign-in-again] button[type=submit]').click()",
+    )
+    .await;
     wait_for(
         &page,
         "document.querySelector('[data-testid=sync]').textContent",
         |t: &String| t.contains("已同步"),
     )
     .await;
-    wait_for::<bool>(&page, "!document.querySelector('[data-testid=sign-in-again]')", |ok| *ok).await;
+    wait_for::<bool>(
+        &page,
+        "!document.querySelector('[data-testid=sign-in-again]')",
+        |ok| *ok,
+    )
+    .await;
     wait_for(
         &page,
         "document.querySelector('[data-testid=sync]').textContent",
@@ -1595,7 +1625,11 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     .await;
     office.sync().await.unwrap();
     assert!(
-        office.export().unwrap().to_string().contains("会话结束后写的记录九九"),
+        office
+            .export()
+            .unwrap()
+            .to_string()
+            .contains("会话结束后写的记录九九"),
         "the edit made while the session was ended went up after signing in again"
     );
 
@@ -1605,19 +1639,41 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     wait_for(&page, STORED_DRAFTS, |n: &usize| *n == 1).await;
 
     // The raw local store holds none of it in clear.
-    let raw: String = wait_for(&page, RAW_LOCAL_DATA, |t: &String| t.contains("db:lianxin-mediator")).await;
+    let raw: String = wait_for(&page, RAW_LOCAL_DATA, |t: &String| {
+        t.contains("db:lianxin-mediator")
+    })
+    .await;
     for secret in &secrets {
-        assert!(!raw.contains(secret.as_str()), "{secret:?} is in clear on the tablet");
+        assert!(
+            !raw.contains(secret.as_str()),
+            "{secret:?} is in clear on the tablet"
+        );
     }
-    assert!(raw.contains("lianxin.lock.mediator"), "the lock record is there");
+    assert!(
+        raw.contains("lianxin.lock.mediator"),
+        "the lock record is there"
+    );
 
     // Locked, no signal, unlocked with the password: the caseload and the draft are back.
-    js(&page, "document.querySelector('[data-testid=lock]').click()").await;
-    wait_for::<bool>(&page, "!!document.querySelector('[data-testid=locked]')", |ok| *ok).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=lock]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=locked]')",
+        |ok| *ok,
+    )
+    .await;
     link.cut();
     screenshot(&page, "locked", false).await;
     set_value(&page, "password", "not-the-password", "input").await;
-    js(&page, "document.querySelector('form.login button[type=submit]').click()").await;
+    js(
+        &page,
+        "document.querySelector('form.login button[type=submit]').click()",
+    )
+    .await;
     let error: String = wait_for(
         &page,
         "document.querySelector('.error')?.textContent ?? ''",
@@ -1627,7 +1683,11 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     assert!(error.contains("密码错误"), "{error}");
     unlock(&page).await;
     wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == ids).await;
-    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
+    )
+    .await;
     let draft: String = wait_for(
         &page,
         "document.querySelector('textarea[name=note]')?.value ?? ''",
@@ -1637,14 +1697,22 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     assert_eq!(draft, "草稿：尚未保存的走访内容八八");
 
     // An edit made offline: sign-out is held back and says how many cases would lose edits.
-    js(&page, "document.querySelector('[data-testid=add-note]').click()").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-note]').click()",
+    )
+    .await;
     wait_for(
         &page,
         "document.querySelector('[data-testid=sync]').textContent",
         |t: &String| t.contains("1 条待上传"),
     )
     .await;
-    js(&page, "document.querySelector('[data-testid=sign-out]').click()").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=sign-out]').click()",
+    )
+    .await;
     let asked: String = wait_for(
         &page,
         "document.querySelector('[data-testid=sign-out-panel]')?.textContent ?? ''",
@@ -1653,7 +1721,11 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     .await;
     assert!(asked.contains("本机还有 1 件案件的修改未上传"), "{asked}");
     screenshot(&page, "sign-out-held", false).await;
-    js(&page, "document.querySelector('[data-testid=sign-out-after-sync]').click()").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=sign-out-after-sync]').click()",
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let still: String = page
         .evaluate("document.querySelector('[data-testid=user]')?.textContent ?? ''")
@@ -1665,7 +1737,12 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
 
     // The signal returns: the edit goes up, then the sign-out happens by itself.
     link.restore();
-    wait_for::<bool>(&page, "!!document.querySelector('input[name=username]')", |ok| *ok).await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('input[name=username]')",
+        |ok| *ok,
+    )
+    .await;
     office.sync().await.unwrap();
     let notes = office.export().unwrap()["cases"]
         .as_array()
@@ -1679,12 +1756,20 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     assert!(notes.contains("草稿：尚未保存的走访内容八八"), "{notes}");
     let left: Vec<String> = wait_for(&page, DATABASES, |d: &Vec<String>| d.is_empty()).await;
     assert!(left.is_empty());
-    let raw: String = page.evaluate(RAW_LOCAL_DATA).await.unwrap().into_value().unwrap();
+    let raw: String = page
+        .evaluate(RAW_LOCAL_DATA)
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
     assert!(!raw.contains("lianxin.lock.mediator"), "{raw}");
     // The session ended on the server too.
     let store = lianxin_server::store::Store::open(&data).unwrap();
     let devices = store.devices(now_ms()).unwrap();
-    let tablet = devices.iter().find(|d| d.username == "mediator" && !d.name.starts_with("cli:")).unwrap();
+    let tablet = devices
+        .iter()
+        .find(|d| d.username == "mediator" && !d.name.starts_with("cli:"))
+        .unwrap();
     assert_eq!(tablet.live_sessions, 0);
 
     // The next user of the tablet sees nothing of the first.
@@ -1693,7 +1778,12 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     sign_in(&page, "shitang").await;
     wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == theirs).await;
     assert!(theirs.iter().all(|id| !ids.contains(id)));
-    let databases: Vec<String> = page.evaluate(DATABASES).await.unwrap().into_value().unwrap();
+    let databases: Vec<String> = page
+        .evaluate(DATABASES)
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
     assert_eq!(databases, vec!["lianxin-shitang".to_string()]);
     screenshot(&page, "second-user", false).await;
 
@@ -1703,7 +1793,12 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     page.reload().await.unwrap();
     unlock(&page).await;
     wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == theirs).await;
-    wait_for::<bool>(&page, "!!document.querySelector('[data-testid=locked]')", |ok| *ok).await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=locked]')",
+        |ok| *ok,
+    )
+    .await;
     js(&page, "localStorage.removeItem('lianxin.idle_seconds')").await;
     unlock(&page).await;
     wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == theirs).await;
@@ -1711,16 +1806,28 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     // Signing out with an edit waiting and choosing to discard it: told the count, then gone.
     link.cut();
     let first = theirs[0].clone();
-    js(&page, &format!("document.querySelector('li[data-case=\"{first}\"]').click()")).await;
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{first}\"]').click()"),
+    )
+    .await;
     type_into(&page, "textarea[name=note]", "将被丢弃的记录").await;
-    js(&page, "document.querySelector('[data-testid=add-note]').click()").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=add-note]').click()",
+    )
+    .await;
     wait_for(
         &page,
         "document.querySelector('[data-testid=sync]').textContent",
         |t: &String| t.contains("1 条待上传"),
     )
     .await;
-    js(&page, "document.querySelector('[data-testid=sign-out]').click()").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=sign-out]').click()",
+    )
+    .await;
     let discard: String = wait_for(
         &page,
         "document.querySelector('[data-testid=sign-out-discard]')?.textContent ?? ''",
@@ -1728,8 +1835,17 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     )
     .await;
     assert!(discard.contains('1'), "{discard}");
-    js(&page, "document.querySelector('[data-testid=sign-out-discard]').click()").await;
-    wait_for::<bool>(&page, "!!document.querySelector('input[name=username]')", |ok| *ok).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=sign-out-discard]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('input[name=username]')",
+        |ok| *ok,
+    )
+    .await;
     let left: Vec<String> = wait_for(&page, DATABASES, |d: &Vec<String>| d.is_empty()).await;
     assert!(left.is_empty());
     browser.close().await.unwrap();
@@ -1746,7 +1862,8 @@ async fn a_tablet_upgraded_from_the_unsealed_version_keeps_its_unsent_edits() {
     let home = dir.path().join("old-tablet");
     let mut old = cli_device(home.clone(), &url, "mediator").await;
     let case = case_ids(&old)[0].clone();
-    old.note(&case, "升级前离线写的记录，尚未上传", now_ms()).unwrap();
+    old.note(&case, "升级前离线写的记录，尚未上传", now_ms())
+        .unwrap();
     let actor = old.actor().to_hex_string();
     drop(old);
     let conn = rusqlite::Connection::open(home.join("device.sqlite")).unwrap();
@@ -1759,7 +1876,9 @@ async fn a_tablet_upgraded_from_the_unsealed_version_keeps_its_unsent_edits() {
         .map(Result::unwrap)
         .collect();
     let cursor: String = conn
-        .query_row("SELECT value FROM config WHERE key = 'cursor'", [], |r| r.get(0))
+        .query_row("SELECT value FROM config WHERE key = 'cursor'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     let docs = serde_json::to_string(&docs).unwrap();
     let mut colleague = cli_device(dir.path().join("colleague"), &url, "mediator2").await;
@@ -1767,7 +1886,12 @@ async fn a_tablet_upgraded_from_the_unsealed_version_keeps_its_unsent_edits() {
     let link = Link::to(&url).await;
     let mut browser = launch(&dir.path().join("chromium")).await;
     let page = tab(&browser, &link.url).await;
-    wait_for::<bool>(&page, "!!document.querySelector('input[name=username]')", |ok| *ok).await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('input[name=username]')",
+        |ok| *ok,
+    )
+    .await;
     let made: bool = page
         .evaluate(format!(
             "(async () => {{
@@ -1804,15 +1928,27 @@ async fn a_tablet_upgraded_from_the_unsealed_version_keeps_its_unsent_edits() {
     let mut arrived = false;
     for _ in 0..50 {
         colleague.sync().await.unwrap();
-        if colleague.export().unwrap().to_string().contains("升级前离线写的记录") {
+        if colleague
+            .export()
+            .unwrap()
+            .to_string()
+            .contains("升级前离线写的记录")
+        {
             arrived = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert!(arrived, "the edit left unsent by the old version reached the server");
+    assert!(
+        arrived,
+        "the edit left unsent by the old version reached the server"
+    );
     // The draft came over, and nothing of the old store is left in clear.
-    js(&page, &format!("document.querySelector('li[data-case=\"{case}\"]').click()")).await;
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
+    )
+    .await;
     let draft: String = wait_for(
         &page,
         "document.querySelector('textarea[name=note]')?.value ?? ''",
@@ -1820,11 +1956,27 @@ async fn a_tablet_upgraded_from_the_unsealed_version_keeps_its_unsent_edits() {
     )
     .await;
     assert_eq!(draft, "旧版里没写完的草稿");
-    let databases: Vec<String> = page.evaluate(DATABASES).await.unwrap().into_value().unwrap();
+    let databases: Vec<String> = page
+        .evaluate(DATABASES)
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
     assert_eq!(databases, vec!["lianxin-mediator".to_string()]);
-    let raw: String = page.evaluate(RAW_LOCAL_DATA).await.unwrap().into_value().unwrap();
-    assert!(!raw.contains("升级前离线写的记录"), "the old store's text is sealed now");
-    assert!(!raw.contains("lianxin.session=") && !raw.contains("lianxin.actor="), "{raw}");
+    let raw: String = page
+        .evaluate(RAW_LOCAL_DATA)
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(
+        !raw.contains("升级前离线写的记录"),
+        "the old store's text is sealed now"
+    );
+    assert!(
+        !raw.contains("lianxin.session=") && !raw.contains("lianxin.actor="),
+        "{raw}"
+    );
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
@@ -1838,7 +1990,9 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         .new_case("longxi", "visit", "反映拖欠工资", now_ms())
         .unwrap()
         .to_string();
-    office.set(&id, "responsible_unit", "hrss", now_ms()).unwrap();
+    office
+        .set(&id, "responsible_unit", "hrss", now_ms())
+        .unwrap();
     office.sync().await.unwrap();
     let mut browser = launch(&dir.path().join("chromium")).await;
     let offered = "({ steps: Array.from(document.querySelectorAll('select[name=step-kind] option')).map(o => o.value), \
@@ -1855,12 +2009,24 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
     for (user, expected) in [
         (
             "mediator",
-            Offered { steps: s(&["registered"]), evaluate: false, unit: false },
+            Offered {
+                steps: s(&["registered"]),
+                evaluate: false,
+                unit: false,
+            },
         ),
         (
             "handler",
             Offered {
-                steps: s(&["registered", "notified", "not_accepted", "not_reaccepted", "handling", "extended", "concluded"]),
+                steps: s(&[
+                    "registered",
+                    "notified",
+                    "not_accepted",
+                    "not_reaccepted",
+                    "handling",
+                    "extended",
+                    "concluded",
+                ]),
                 evaluate: false,
                 unit: false,
             },
@@ -1868,7 +2034,14 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         (
             "registrar",
             Offered {
-                steps: s(&["registered", "forwarded", "assigned", "evaluated", "review", "re_review"]),
+                steps: s(&[
+                    "registered",
+                    "forwarded",
+                    "assigned",
+                    "evaluated",
+                    "review",
+                    "re_review",
+                ]),
                 evaluate: true,
                 unit: true,
             },
@@ -1877,8 +2050,17 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         let page = tablet(&browser, &url).await;
         sign_in(&page, user).await;
         wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
-        js(&page, &format!("document.querySelector('li[data-case=\"{id}\"]').click()")).await;
-        wait_for::<bool>(&page, "!!document.querySelector('[data-testid=notes]')", |ok| *ok).await;
+        js(
+            &page,
+            &format!("document.querySelector('li[data-case=\"{id}\"]').click()"),
+        )
+        .await;
+        wait_for::<bool>(
+            &page,
+            "!!document.querySelector('[data-testid=notes]')",
+            |ok| *ok,
+        )
+        .await;
         let shown: Offered = page.evaluate(offered).await.unwrap().into_value().unwrap();
         assert_eq!(shown, expected, "{user}");
         if user == "handler" {
@@ -1891,8 +2073,17 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
     // tablet shows it struck through, with who and why, and it no longer counts.
     let (mediator, registrar) = (&pages[0], &pages[2]);
     set_value(registrar, "step-kind", "assigned", "change").await;
-    js(registrar, "document.querySelector('[data-testid=add-step]').click()").await;
-    wait_for::<bool>(mediator, "!!document.querySelector('li[data-step=assigned]')", |ok| *ok).await;
+    js(
+        registrar,
+        "document.querySelector('[data-testid=add-step]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        mediator,
+        "!!document.querySelector('li[data-step=assigned]')",
+        |ok| *ok,
+    )
+    .await;
     type_into(registrar, "input[name=step-reason]", "误录，实为转送").await;
     js(
         registrar,
@@ -1905,8 +2096,15 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         |t: &String| !t.is_empty(),
     )
     .await;
-    assert!(struck.contains("registrar") && struck.contains("误录，实为转送"), "{struck}");
-    js(mediator, "document.querySelector('li[data-withdrawn]').scrollIntoView({ block: 'center' })").await;
+    assert!(
+        struck.contains("registrar") && struck.contains("误录，实为转送"),
+        "{struck}"
+    );
+    js(
+        mediator,
+        "document.querySelector('li[data-withdrawn]').scrollIntoView({ block: 'center' })",
+    )
+    .await;
     screenshot(mediator, "withdrawn-step", false).await;
     office.sync().await.unwrap();
     let today = lianxin_shared::Date::from_unix_ms_china(now_ms());
@@ -1932,18 +2130,38 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
     assert_eq!(assigned["withdrawn"]["by"], "registrar");
 
     // The case's history, from the server: who changed what, when, from which device.
-    js(registrar, "document.querySelector('[data-testid=load-history]').click()").await;
+    js(
+        registrar,
+        "document.querySelector('[data-testid=load-history]').click()",
+    )
+    .await;
     let rows: Vec<String> = wait_for(
         registrar,
         "Array.from(document.querySelectorAll('table.history tbody tr')).map(r => r.textContent)",
         |r: &Vec<String>| r.len() >= 3,
     )
     .await;
-    assert!(rows[0].contains("registrar") && rows[0].contains("created"), "{rows:#?}");
-    assert!(rows.iter().any(|r| r.contains("responsible_unit")), "{rows:#?}");
-    assert!(rows.iter().any(|r| r.contains("steps + assigned")), "{rows:#?}");
-    assert!(rows.iter().any(|r| r.contains("withdrawals +")), "{rows:#?}");
-    js(registrar, "document.querySelector('[data-testid=history]').scrollIntoView({ block: 'center' })").await;
+    assert!(
+        rows[0].contains("registrar") && rows[0].contains("created"),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("responsible_unit")),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("steps + assigned")),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("withdrawals +")),
+        "{rows:#?}"
+    );
+    js(
+        registrar,
+        "document.querySelector('[data-testid=history]').scrollIntoView({ block: 'center' })",
+    )
+    .await;
     screenshot(registrar, "history", false).await;
     browser.close().await.unwrap();
     let _ = browser.wait().await;

@@ -40,8 +40,20 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// of character only, one of the passwords everyone tries first, or containing the name.
 pub fn check_strength(password: &str, username: &str) -> Result<(), String> {
     const COMMON: &[&str] = &[
-        "password", "12345678", "123456789", "1234567890", "qwertyuiop", "admin123", "88888888",
-        "66666666", "11111111", "abc12345", "a1234567", "woaini1314", "iloveyou", "lianxin",
+        "password",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyuiop",
+        "admin123",
+        "88888888",
+        "66666666",
+        "11111111",
+        "abc12345",
+        "a1234567",
+        "woaini1314",
+        "iloveyou",
+        "lianxin",
     ];
     let chars = password.chars().count();
     if chars < 10 {
@@ -122,7 +134,11 @@ mod tests {
             ("Bamboo river 7", true),
             ("竹林小河-2026-春", true),
         ] {
-            assert_eq!(check_strength(password, "zhang-admin").is_ok(), ok, "{password}");
+            assert_eq!(
+                check_strength(password, "zhang-admin").is_ok(),
+                ok,
+                "{password}"
+            );
         }
     }
 }

@@ -210,7 +210,10 @@ impl Device {
     /// Trusts exactly the office CA certificate in `ca` (PEM) for https and wss from now on.
     pub fn trust_ca(&mut self, ca: &Path) -> Result<()> {
         let ca = ca.canonicalize().map_err(|e| {
-            DeviceError::Login(format!("cannot read the CA certificate {}: {e}", ca.display()))
+            DeviceError::Login(format!(
+                "cannot read the CA certificate {}: {e}",
+                ca.display()
+            ))
         })?;
         self.set_config("ca", &ca.display().to_string())
     }
@@ -620,22 +623,21 @@ impl Device {
             .parse()
             .map_err(|_| DeviceError::NotLoggedIn)?;
         request.headers_mut().insert("authorization", auth);
-        let (socket, _) = match tokio_tungstenite::connect_async_tls_with_config(
-            request, None, true, connector,
-        )
-        .await
-        {
-            Ok(ok) => ok,
-            Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
-                let body = resp
-                    .body()
-                    .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).to_string())
-                    .unwrap_or_default();
-                return Err(DeviceError::SessionEnded(body));
-            }
-            Err(e) => return Err(DeviceError::Unreachable(e.to_string())),
-        };
+        let (socket, _) =
+            match tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector)
+                .await
+            {
+                Ok(ok) => ok,
+                Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
+                    let body = resp
+                        .body()
+                        .as_ref()
+                        .map(|b| String::from_utf8_lossy(b).to_string())
+                        .unwrap_or_default();
+                    return Err(DeviceError::SessionEnded(body));
+                }
+                Err(e) => return Err(DeviceError::Unreachable(e.to_string())),
+            };
         let (mut tx, mut rx) = socket.split();
         let trace = std::env::var_os("LIANXIN_TRACE").is_some();
         let mut report = SyncReport::default();

@@ -111,13 +111,19 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
 /// The office CA's certificate, for tablets to install (`lianxin admin tls init` made it).
 async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppError> {
     let Some(path) = state.ca_cert.clone() else {
-        return Err(AppError(StatusCode::NOT_FOUND, "this server has no office certificate authority".into()));
+        return Err(AppError(
+            StatusCode::NOT_FOUND,
+            "this server has no office certificate authority".into(),
+        ));
     };
     let pem = tokio::fs::read(&path).await.map_err(internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"lianxin-ca.crt\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"lianxin-ca.crt\"",
+            ),
         ],
         pem,
     )
@@ -203,7 +209,9 @@ async fn login(
         let user = store.user(&req.username).map_err(internal)?;
         // The same work for an unknown user as for a wrong password: a hash is checked
         // either way, so neither the answer nor its time tells which names exist.
-        let hash = user.as_ref().map_or(auth::dummy_hash(), |u| u.password_hash.as_str());
+        let hash = user
+            .as_ref()
+            .map_or(auth::dummy_hash(), |u| u.password_hash.as_str());
         let right = auth::verify_password(&req.password, hash);
         let Some(user) = user else {
             return Err(wrong("no such user"));
@@ -259,8 +267,8 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, AppError> {
-    let token =
-        bearer(&headers).ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    let token = bearer(&headers)
+        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
     state
         .store
         .end_session(&auth::token_hash(&token))
@@ -276,8 +284,8 @@ async fn history(
     headers: HeaderMap,
     axum::extract::Path(doc): axum::extract::Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let token =
-        bearer(&headers).ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    let token = bearer(&headers)
+        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
     let id: lianxin_shared::DocId = doc
         .parse()
         .map_err(|_| AppError(StatusCode::BAD_REQUEST, "not a case id".into()))?;
@@ -286,10 +294,23 @@ async fn history(
         let session = store
             .session(&auth::token_hash(&token), now_ms())
             .map_err(internal)?
-            .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "session expired, ended or user disabled; log in again".into()))?;
+            .ok_or_else(|| {
+                AppError(
+                    StatusCode::UNAUTHORIZED,
+                    "session expired, ended or user disabled; log in again".into(),
+                )
+            })?;
         let visible = visible_units(&store.units().map_err(internal)?, &session.units);
-        let not_found = || AppError(StatusCode::NOT_FOUND, "no such case, or not one you may see".into());
-        let (_, units, _) = store.load_doc(&id).map_err(internal)?.ok_or_else(not_found)?;
+        let not_found = || {
+            AppError(
+                StatusCode::NOT_FOUND,
+                "no such case, or not one you may see".into(),
+            )
+        };
+        let (_, units, _) = store
+            .load_doc(&id)
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
         if !units.iter().any(|u| visible.contains(u)) {
             return Err(not_found());
         }
@@ -298,7 +319,9 @@ async fn history(
     })
     .await
     .map_err(internal)??;
-    Ok(Json(serde_json::json!({ "case": id.to_string(), "entries": entries })))
+    Ok(Json(
+        serde_json::json!({ "case": id.to_string(), "entries": entries }),
+    ))
 }
 
 /// A token's live session and a place among its user's connections.
@@ -351,7 +374,9 @@ async fn sync_socket(
                 None => match first_frame(&state, &mut socket).await {
                     Ok(authenticated) => authenticated,
                     Err(refusal) => {
-                        let _ = socket.send(Message::Binary(protocol::encode(&refusal).into())).await;
+                        let _ = socket
+                            .send(Message::Binary(protocol::encode(&refusal).into()))
+                            .await;
                         let _ = socket.send(Message::Close(None)).await;
                         return;
                     }
@@ -368,19 +393,29 @@ async fn first_frame(
 ) -> Result<(Session, Vec<u8>, ConnectionPermit), ServerMessage> {
     let frame = match tokio::time::timeout(AUTH_FRAME_WAIT, socket.recv()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
-        Ok(_) => return Err(ServerMessage::Error("the first frame must carry the session token".into())),
+        Ok(_) => {
+            return Err(ServerMessage::Error(
+                "the first frame must carry the session token".into(),
+            ));
+        }
         Err(_) => return Err(ServerMessage::Error("no session token within 10 s".into())),
     };
     let token = match protocol::decode::<ClientMessage>(&frame) {
         Ok(ClientMessage::Auth { token }) => token,
-        Ok(_) => return Err(ServerMessage::SessionEnded("no session token; log in".into())),
+        Ok(_) => {
+            return Err(ServerMessage::SessionEnded(
+                "no session token; log in".into(),
+            ));
+        }
         Err(e) => return Err(ServerMessage::Error(e.to_string())),
     };
-    authenticate(state, &token).await.map_err(|AppError(status, reason)| {
-        if status == StatusCode::UNAUTHORIZED {
-            ServerMessage::SessionEnded(reason)
-        } else {
-            ServerMessage::Error(reason)
-        }
-    })
+    authenticate(state, &token)
+        .await
+        .map_err(|AppError(status, reason)| {
+            if status == StatusCode::UNAUTHORIZED {
+                ServerMessage::SessionEnded(reason)
+            } else {
+                ServerMessage::Error(reason)
+            }
+        })
 }

@@ -52,9 +52,12 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     purge_sessions_hourly(&state);
     let listener = listener.into_std()?;
-    axum_server::from_tcp_rustls(listener, axum_server::tls_rustls::RustlsConfig::from_config(tls))?
-        .serve(app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .await
+    axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )?
+    .serve(app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+    .await
 }
 
 /// Deletes dead sessions now and every hour (they are refused when used either way; this

@@ -488,7 +488,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Admin::Tls(TlsCommand::Init { county, name, ip }) => {
                     let issued = lianxin_server::tls::init(&data, &county, &name, &ip, now_ms())?;
-                    println!("CA certificate (install on tablets): {}", issued.ca_cert.display());
+                    println!(
+                        "CA certificate (install on tablets): {}",
+                        issued.ca_cert.display()
+                    );
                     println!("server certificate: {}", issued.cert.display());
                     println!("server key: {}", issued.key.display());
                     println!("server key SHA-256 (SPKI, base64): {}", issued.spki_sha256);
@@ -520,7 +523,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let doc: lianxin_shared::DocId = id.parse()?;
                     let unit = UnitId::new(&unit)?;
                     store.unshare(&doc, &unit, now_ms())?;
-                    println!("case {id} is no longer shared with {unit}; its devices drop it at their next sync");
+                    println!(
+                        "case {id} is no longer shared with {unit}; its devices drop it at their next sync"
+                    );
                 }
                 Admin::Device(DeviceAdmin::Revoke { actor }) => {
                     let full = store.revoke_device(&actor, now_ms())?;

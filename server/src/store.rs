@@ -202,10 +202,14 @@ impl Store {
         conn.execute_batch(SCHEMA)?;
         for (table, column, definition) in ADDED_COLUMNS {
             let has: bool = conn
-                .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
+                .prepare(&format!(
+                    "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+                ))?
                 .exists([column])?;
             if !has {
-                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+                conn.execute_batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+                ))?;
             }
         }
         Ok(Store {
@@ -406,7 +410,13 @@ impl Store {
     }
 
     /// A new session, for [`SESSION_ABSOLUTE_MS`] from `now`; returns when it expires.
-    pub fn create_session(&self, token_hash: &[u8], username: &str, actor: &str, now: i64) -> Result<i64> {
+    pub fn create_session(
+        &self,
+        token_hash: &[u8],
+        username: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<i64> {
         let expires_at = now + SESSION_ABSOLUTE_MS;
         self.with(|c| {
             c.execute(
@@ -431,16 +441,36 @@ impl Store {
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen > ?3
                        AND u.disabled = 0 AND d.revoked_at IS NULL",
                     params![token_hash, now, now - SESSION_IDLE_MS],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
                 )
                 .optional()?;
-            let Some((username, role, actor, last_seen)) = row else { return Ok(None) };
+            let Some((username, role, actor, last_seen)) = row else {
+                return Ok(None);
+            };
             if now - last_seen > 60_000 {
-                c.execute("UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1", params![token_hash, now])?;
-                c.execute("UPDATE devices SET last_seen = ?2 WHERE actor = ?1", params![actor, now])?;
+                c.execute(
+                    "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+                    params![token_hash, now],
+                )?;
+                c.execute(
+                    "UPDATE devices SET last_seen = ?2 WHERE actor = ?1",
+                    params![actor, now],
+                )?;
             }
             let units = user_units(c, &username)?;
-            Ok(Some(Session { username, role: Role::parse(&role)?, actor, units }))
+            Ok(Some(Session {
+                username,
+                role: Role::parse(&role)?,
+                actor,
+                units,
+            }))
         })
     }
 
@@ -491,15 +521,25 @@ impl Store {
         self.with(|c| {
             let tx = c.transaction()?;
             let matches: Vec<String> = {
-                let mut stmt = tx.prepare("SELECT actor FROM devices WHERE actor LIKE ?1 || '%'")?;
-                stmt.query_map([actor], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?
+                let mut stmt =
+                    tx.prepare("SELECT actor FROM devices WHERE actor LIKE ?1 || '%'")?;
+                stmt.query_map([actor], |r| r.get(0))?
+                    .collect::<std::result::Result<_, _>>()?
             };
             let full = match matches.as_slice() {
                 [one] => one.clone(),
                 [] => return Err(StoreError::Invalid(format!("no device {actor}"))),
-                _ => return Err(StoreError::Invalid(format!("{actor} names {} devices; give more of its key", matches.len()))),
+                _ => {
+                    return Err(StoreError::Invalid(format!(
+                        "{actor} names {} devices; give more of its key",
+                        matches.len()
+                    )));
+                }
             };
-            tx.execute("UPDATE devices SET revoked_at = ?2 WHERE actor = ?1 AND revoked_at IS NULL", params![full, now])?;
+            tx.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE actor = ?1 AND revoked_at IS NULL",
+                params![full, now],
+            )?;
             tx.execute("DELETE FROM sessions WHERE actor = ?1", [&full])?;
             tx.commit()?;
             Ok(full)
@@ -553,9 +593,11 @@ impl Store {
     /// (another process — the admin command line, another instance — may have changed it).
     pub fn doc_seq(&self, id: &DocId) -> Result<Option<u64>> {
         self.with(|c| {
-            Ok(c.query_row("SELECT seq FROM docs WHERE id = ?1", [&id.as_bytes()[..]], |r| {
-                r.get::<_, i64>(0)
-            })
+            Ok(c.query_row(
+                "SELECT seq FROM docs WHERE id = ?1",
+                [&id.as_bytes()[..]],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()?
             .map(|s| s as u64))
         })

@@ -138,7 +138,10 @@ mod tests {
         // Another account from the first address is not.
         assert_eq!(t.decide("li", "10.0.0.1", now), Decision::Check);
         t.failed("zhang", "10.0.0.1", now + 1_000);
-        assert_eq!(t.decide("zhang", "10.0.0.1", now + 1_000), Decision::Wait(2_000));
+        assert_eq!(
+            t.decide("zhang", "10.0.0.1", now + 1_000),
+            Decision::Wait(2_000)
+        );
         for i in 0..30 {
             t.failed("zhang", "10.0.0.1", now + 2_000 + i);
         }

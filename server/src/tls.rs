@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SanType,
 };
 use sha2::{Digest, Sha256};
 
@@ -54,7 +54,13 @@ fn validity(params: &mut CertificateParams, now_ms: i64, years: i32) {
 
 /// Makes the office CA (kept if it exists already, so re-running for a new name does not
 /// make tablets install a new CA) and a server certificate for `names` and `ips`.
-pub fn init(data: &Path, county: &str, names: &[String], ips: &[IpAddr], now_ms: i64) -> anyhow::Result<Issued> {
+pub fn init(
+    data: &Path,
+    county: &str,
+    names: &[String],
+    ips: &[IpAddr],
+    now_ms: i64,
+) -> anyhow::Result<Issued> {
     anyhow::ensure!(
         !names.is_empty() || !ips.is_empty(),
         "give the server's names (--name) and/or addresses (--ip) as tablets will type them"
@@ -92,10 +98,7 @@ pub fn init(data: &Path, county: &str, names: &[String], ips: &[IpAddr], now_ms:
     let mut dn = DistinguishedName::new();
     dn.push(
         DnType::CommonName,
-        names
-            .first()
-            .cloned()
-            .unwrap_or_else(|| ips[0].to_string()),
+        names.first().cloned().unwrap_or_else(|| ips[0].to_string()),
     );
     params.distinguished_name = dn;
     params.is_ca = IsCa::ExplicitNoCa;
@@ -166,7 +169,8 @@ pub fn client_config(ca: &Path) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     for cert in CertificateDer::pem_file_iter(ca)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", ca.display()))?
     {
-        roots.add(cert.map_err(|e| anyhow::anyhow!("bad certificate in {}: {e}", ca.display()))?)?;
+        roots
+            .add(cert.map_err(|e| anyhow::anyhow!("bad certificate in {}: {e}", ca.display()))?)?;
     }
     anyhow::ensure!(!roots.is_empty(), "no certificate in {}", ca.display());
     Ok(Arc::new(

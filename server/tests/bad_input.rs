@@ -270,7 +270,9 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
     .unwrap();
     good.append_note(&m, "同事的记录").unwrap();
     let mut stored_doc = good.doc().clone();
-    push_doc(&mut socket, draft.id, &mut stored_doc).await.unwrap();
+    push_doc(&mut socket, draft.id, &mut stored_doc)
+        .await
+        .unwrap();
     let heads = |id: &DocId| {
         let (bytes, _, _) = server.state.store.load_doc(id).unwrap().unwrap();
         AutoCommit::load(&bytes).unwrap().get_heads()
@@ -295,7 +297,10 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
         (
             "a time in the year 2230",
             "ahead of the server's clock",
-            Box::new(|c| c.append_note(&Editor::new("mediator", 8_200_000_000_000), "未来").unwrap()),
+            Box::new(|c| {
+                c.append_note(&Editor::new("mediator", 8_200_000_000_000), "未来")
+                    .unwrap()
+            }),
         ),
         (
             "a colleague's follow-up deleted",
@@ -322,8 +327,12 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
             "another township added by a mediator",
             "may not assign",
             Box::new(|c| {
-                c.set_assisting(&Editor::new("mediator", NOW), &UnitId::new("shitang").unwrap(), true)
-                    .unwrap()
+                c.set_assisting(
+                    &Editor::new("mediator", NOW),
+                    &UnitId::new("shitang").unwrap(),
+                    true,
+                )
+                .unwrap()
             }),
         ),
         (
@@ -372,10 +381,14 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
     };
     theirs.add_step(&h, &conclude).unwrap();
     let mut once = theirs.doc().clone();
-    push_doc(&mut handler_socket, draft.id, &mut once).await.unwrap();
+    push_doc(&mut handler_socket, draft.id, &mut once)
+        .await
+        .unwrap();
     theirs.add_step(&h, &conclude).unwrap();
     let mut twice = theirs.into_doc();
-    let reason = push_doc(&mut handler_socket, draft.id, &mut twice).await.unwrap_err();
+    let reason = push_doc(&mut handler_socket, draft.id, &mut twice)
+        .await
+        .unwrap_err();
     assert!(reason.contains("concluded already"), "{reason}");
     still_serving("a second conclusion").await;
 

@@ -372,7 +372,16 @@ fn a_real_offices_first_start_sets_up_the_county_its_admin_https_and_lists_devic
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(ok(&["admin", "--data", data, "unit", "list"], None), "");
     let said = ok(
-        &["admin", "--data", data, "init", "--county", "武冈县", "--id", "wugang"],
+        &[
+            "admin",
+            "--data",
+            data,
+            "init",
+            "--county",
+            "武冈县",
+            "--id",
+            "wugang",
+        ],
         Some("Bamboo river 7\n"),
     );
     assert!(said.contains("administrator admin"), "{said}");
@@ -390,7 +399,14 @@ fn a_real_offices_first_start_sets_up_the_county_its_admin_https_and_lists_devic
     // The office CA and the server's certificate.
     let said = ok(
         &[
-            "admin", "--data", data, "tls", "init", "--name", "lianxin.wugang.lan", "--ip",
+            "admin",
+            "--data",
+            data,
+            "tls",
+            "init",
+            "--name",
+            "lianxin.wugang.lan",
+            "--ip",
             "192.168.1.20",
         ],
         None,
@@ -403,7 +419,15 @@ fn a_real_offices_first_start_sets_up_the_county_its_admin_https_and_lists_devic
     let ca = std::fs::read(tls.join("ca.pem")).unwrap();
     // Run again for a new name: the CA stays (tablets need not install a new one).
     ok(
-        &["admin", "--data", data, "tls", "init", "--name", "lianxin2.wugang.lan"],
+        &[
+            "admin",
+            "--data",
+            data,
+            "tls",
+            "init",
+            "--name",
+            "lianxin2.wugang.lan",
+        ],
         None,
     );
     assert_eq!(std::fs::read(tls.join("ca.pem")).unwrap(), ca);
@@ -437,13 +461,22 @@ fn a_real_offices_first_start_sets_up_the_county_its_admin_https_and_lists_devic
     let home = p(&home);
     let out = lianxin(
         &[
-            "device", "--home", home, "login", &format!("https://{addr}"), "admin", "--ca",
+            "device",
+            "--home",
+            home,
+            "login",
+            &format!("https://{addr}"),
+            "admin",
+            "--ca",
             p(&tls.join("ca.pem")),
         ],
         Some("Bamboo river 7\n"),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("certificate"), "{stderr}");
+    assert!(
+        !out.status.success() && stderr.contains("certificate"),
+        "{stderr}"
+    );
     server.kill().unwrap();
     let _ = server.wait();
     let store = lianxin_server::store::Store::open(Path::new(data)).unwrap();

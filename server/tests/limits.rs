@@ -350,8 +350,12 @@ async fn one_users_attacks_are_refused_and_everyone_else_is_served() {
     let wrong = answers.iter().filter(|(s, _)| *s == 401).count();
     let throttled = answers.iter().filter(|(s, _)| *s == 429).count();
     assert_eq!(busy + wrong + throttled, 256, "{answers:?}");
-    assert!(wrong > 0 && busy + throttled > 0, "{wrong} wrong, {busy} busy, {throttled} throttled");
-    let digits = |(status, body): (u16, String)| (status, body.replace(|c: char| c.is_ascii_digit(), ""));
+    assert!(
+        wrong > 0 && busy + throttled > 0,
+        "{wrong} wrong, {busy} busy, {throttled} throttled"
+    );
+    let digits =
+        |(status, body): (u16, String)| (status, body.replace(|c: char| c.is_ascii_digit(), ""));
     let unknown = digits(try_login(&server.url, "nobody", "wrong password"));
     let known = digits(try_login(&server.url, "mediator", "wrong password"));
     assert_eq!(

@@ -56,7 +56,10 @@ async fn sign_in(url: &str, username: &str, password: &str) -> (u16, String) {
             .build()
             .into();
         let mut resp = agent.post(&url).send_json(&request).unwrap();
-        (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap())
+        (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap(),
+        )
     })
     .await
     .unwrap()
@@ -64,7 +67,7 @@ async fn sign_in(url: &str, username: &str, password: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_logged_without_the_password()
- {
+{
     capture_log();
     let _serial = SERIAL.lock().await;
     let server = TestServer::start().await;
@@ -83,11 +86,9 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_logged_wi
     // A name that is no account is answered exactly as a wrong password, and throttled the
     // same way, so neither the answers nor the throttling tell which names exist.
     let (wrong_status, wrong_body) = sign_in(&server.url, "shitang", "secret-guess-1").await;
-    let (unknown_status, unknown_body) = sign_in(&server.url, "nobody-here", "secret-guess-1").await;
-    assert_eq!(
-        (wrong_status, &wrong_body),
-        (unknown_status, &unknown_body)
-    );
+    let (unknown_status, unknown_body) =
+        sign_in(&server.url, "nobody-here", "secret-guess-1").await;
+    assert_eq!((wrong_status, &wrong_body), (unknown_status, &unknown_body));
     for _ in 0..FREE_ACCOUNT_FAILURES {
         sign_in(&server.url, "nobody-here", "secret-guess-1").await;
     }
@@ -95,16 +96,29 @@ async fn failed_sign_ins_are_throttled_per_account_and_per_address_and_logged_wi
 
     // The address: after its free failures (spread over many names), every name from it waits.
     let mut n = 0;
-    while sign_in(&server.url, &format!("guess{n}"), "secret-guess-1").await.0 == 401 {
+    while sign_in(&server.url, &format!("guess{n}"), "secret-guess-1")
+        .await
+        .0
+        == 401
+    {
         n += 1;
-        assert!(n <= FREE_ADDRESS_FAILURES as usize, "the address was never throttled");
+        assert!(
+            n <= FREE_ADDRESS_FAILURES as usize,
+            "the address was never throttled"
+        );
     }
     assert_eq!(sign_in(&server.url, "leader", demo::PASSWORD).await.0, 429);
 
     let log = String::from_utf8(LOG.lock().unwrap().clone()).unwrap();
     assert!(log.contains("failed sign-in"), "{log}");
-    assert!(log.contains("mediator") && log.contains("127.0.0.1"), "{log}");
-    assert!(!log.contains("secret-guess-1"), "a password reached the log");
+    assert!(
+        log.contains("mediator") && log.contains("127.0.0.1"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("secret-guess-1"),
+        "a password reached the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +180,10 @@ async fn every_answer_carries_the_security_headers_and_api_answers_are_never_sto
     .unwrap();
     for [csp, nosniff, frame, referrer, cache, hsts] in &answers {
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{csp}"
+        );
         assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
         assert_eq!(nosniff, "nosniff");
         assert_eq!(frame, "DENY");
@@ -288,10 +305,9 @@ async fn the_token_travels_in_the_first_frame_never_in_the_url() {
     let ws = format!("{}/api/sync", server.url.replacen("http", "ws", 1));
 
     // A token in the URL is ignored: the connection gets no session.
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("{ws}?token={}", session.token))
-            .await
-            .unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("{ws}?token={}", session.token))
+        .await
+        .unwrap();
     socket
         .send(Message::Binary(
             protocol::encode(&ClientMessage::Hello { cursor: 0 }).into(),
@@ -306,9 +322,10 @@ async fn the_token_travels_in_the_first_frame_never_in_the_url() {
     }
 
     // The token as the first frame opens the session.
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws.clone().into_client_request().unwrap())
-        .await
-        .unwrap();
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(ws.clone().into_client_request().unwrap())
+            .await
+            .unwrap();
     for message in [
         ClientMessage::Auth {
             token: session.token.clone(),
@@ -357,10 +374,22 @@ fn sessions_end_after_their_idle_and_their_absolute_lifetime_and_are_purged() {
     // Idle: unused for longer than the idle lifetime.
     let idle = auth::token_hash("idle");
     store.create_session(&idle, "mediator", "aa00", t0).unwrap();
-    assert!(store.session(&idle, t0 + SESSION_IDLE_MS - 1).unwrap().is_some());
+    assert!(
+        store
+            .session(&idle, t0 + SESSION_IDLE_MS - 1)
+            .unwrap()
+            .is_some()
+    );
     let idle2 = auth::token_hash("idle2");
-    store.create_session(&idle2, "mediator", "aa00", t0).unwrap();
-    assert!(store.session(&idle2, t0 + SESSION_IDLE_MS + 1).unwrap().is_none());
+    store
+        .create_session(&idle2, "mediator", "aa00", t0)
+        .unwrap();
+    assert!(
+        store
+            .session(&idle2, t0 + SESSION_IDLE_MS + 1)
+            .unwrap()
+            .is_none()
+    );
     // Absolute: used every ten days, it still ends a month after sign-in.
     let busy = auth::token_hash("busy");
     store.create_session(&busy, "mediator", "aa00", t0).unwrap();
@@ -368,7 +397,12 @@ fn sessions_end_after_their_idle_and_their_absolute_lifetime_and_are_purged() {
     for used in [10 * day, 20 * day, SESSION_ABSOLUTE_MS - day] {
         assert!(store.session(&busy, t0 + used).unwrap().is_some());
     }
-    assert!(store.session(&busy, t0 + SESSION_ABSOLUTE_MS).unwrap().is_none());
+    assert!(
+        store
+            .session(&busy, t0 + SESSION_ABSOLUTE_MS)
+            .unwrap()
+            .is_none()
+    );
     // Purged: the idle ones and the ended one.
     assert_eq!(store.purge_sessions(t0 + SESSION_ABSOLUTE_MS).unwrap(), 3);
     assert_eq!(store.purge_sessions(t0 + SESSION_ABSOLUTE_MS).unwrap(), 0);
@@ -380,14 +414,19 @@ async fn a_revoked_device_stops_syncing_keeps_its_edits_and_cannot_sign_in_again
     let _serial = SERIAL.lock().await;
     let server = TestServer::start().await;
     let mut lost = device(&server.url, "mediator").await;
-    let id = lost.new_case("longxi", "visit", "丢失平板上的案件", now_ms()).unwrap();
+    let id = lost
+        .new_case("longxi", "visit", "丢失平板上的案件", now_ms())
+        .unwrap();
     lost.sync().await.unwrap();
     let devices = server.state.store.devices(now_ms()).unwrap();
     let listed = devices
         .iter()
         .find(|d| d.actor == lost.actor().to_hex_string())
         .unwrap();
-    assert_eq!((listed.username.as_str(), listed.live_sessions), ("mediator", 1));
+    assert_eq!(
+        (listed.username.as_str(), listed.live_sessions),
+        ("mediator", 1)
+    );
 
     server
         .state
@@ -404,5 +443,9 @@ async fn a_revoked_device_stops_syncing_keeps_its_edits_and_cannot_sign_in_again
     };
     assert!(err.contains("revoked"), "{err}");
     let listed = server.state.store.devices(now_ms()).unwrap();
-    assert!(listed.iter().any(|d| d.revoked_at.is_some() && d.live_sessions == 0));
+    assert!(
+        listed
+            .iter()
+            .any(|d| d.revoked_at.is_some() && d.live_sessions == 0)
+    );
 }

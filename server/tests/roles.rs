@@ -26,11 +26,7 @@ fn concluded() -> StepDraft {
 async fn stored(url: &str, id: &str, what: &str) -> bool {
     let mut office = device(url, "admin").await;
     office.sync().await.unwrap();
-    office
-        .export()
-        .unwrap()
-        .to_string()
-        .contains(what)
+    office.export().unwrap().to_string().contains(what)
         && office.export().unwrap()["cases"]
             .as_array()
             .unwrap()
@@ -57,7 +53,11 @@ async fn each_operation_is_refused_to_a_role_that_may_not_and_accepted_from_one_
     if let Ok(leaders) = err {
         let report = leader.sync().await.unwrap();
         assert_eq!(report.refused.len(), 1, "{report:?}");
-        assert!(report.refused[0].1.contains("a leader may not register"), "{:?}", report.refused);
+        assert!(
+            report.refused[0].1.contains("a leader may not register"),
+            "{:?}",
+            report.refused
+        );
         assert!(!stored(&url, &leaders.to_string(), "领导登记的案件").await);
         // The refused case stays on that device, refused at every sync; the leader goes on
         // with another.
@@ -82,7 +82,12 @@ async fn each_operation_is_refused_to_a_role_that_may_not_and_accepted_from_one_
             "evaluate",
             Box::new(|d, id| {
                 d.edit_case(id, now_ms(), |c, ed| {
-                    c.evaluate(ed, today(), Satisfaction::Unsatisfied, Satisfaction::Unsatisfied)
+                    c.evaluate(
+                        ed,
+                        today(),
+                        Satisfaction::Unsatisfied,
+                        Satisfaction::Unsatisfied,
+                    )
                 })
                 .unwrap();
                 "unsatisfied".into()
@@ -135,7 +140,10 @@ async fn each_operation_is_refused_to_a_role_that_may_not_and_accepted_from_one_
             mediator.export().unwrap().to_string().contains(&marker),
             "{row}: the refused edit stays on the device"
         );
-        assert!(!stored(&url, &id, &marker).await, "{row}: nothing of it stored");
+        assert!(
+            !stored(&url, &id, &marker).await,
+            "{row}: nothing of it stored"
+        );
         // The mediator's copy now differs from the server's for good; a fresh device goes on.
         mediator = device(&url, "mediator").await;
         mediator.sync().await.unwrap();
@@ -159,14 +167,22 @@ async fn each_operation_is_refused_to_a_role_that_may_not_and_accepted_from_one_
     mediator.sync().await.unwrap();
     mediator.step(&id, &concluded(), now_ms()).unwrap();
     let report = mediator.sync().await.unwrap();
-    assert!(report.refused[0].1.contains("a mediator may not record acceptance"), "{report:?}");
+    assert!(
+        report.refused[0]
+            .1
+            .contains("a mediator may not record acceptance"),
+        "{report:?}"
+    );
     assert!(!stored(&url, &id, "\"concluded\"").await);
     handler.sync().await.unwrap();
     handler.step(&id, &concluded(), now_ms()).unwrap();
     assert!(handler.sync().await.unwrap().refused.is_empty());
     handler.step(&id, &concluded(), now_ms()).unwrap();
     let report = handler.sync().await.unwrap();
-    assert!(report.refused[0].1.contains("concluded already"), "{report:?}");
+    assert!(
+        report.refused[0].1.contains("concluded already"),
+        "{report:?}"
+    );
 
     // Field work: everyone, the leader included.
     leader.sync().await.unwrap();
@@ -178,11 +194,18 @@ async fn each_operation_is_refused_to_a_role_that_may_not_and_accepted_from_one_
     let dispute = registrar.new_dispute("longxi", "local", "登记员登记的纠纷", now_ms());
     if dispute.is_ok() {
         let report = registrar.sync().await.unwrap();
-        assert!(report.refused[0].1.contains("a registrar may not work on disputes"), "{report:?}");
+        assert!(
+            report.refused[0]
+                .1
+                .contains("a registrar may not work on disputes"),
+            "{report:?}"
+        );
     }
     let mut mediator = device(&url, "mediator").await;
     mediator.sync().await.unwrap();
-    mediator.new_dispute("longxi", "local", "调解员登记的纠纷", now_ms()).unwrap();
+    mediator
+        .new_dispute("longxi", "local", "调解员登记的纠纷", now_ms())
+        .unwrap();
     assert!(mediator.sync().await.unwrap().refused.is_empty());
 }
 
@@ -198,7 +221,9 @@ async fn an_unshared_case_leaves_the_other_units_devices_at_their_next_sync() {
         .unwrap();
     let other = lianxin_shared::UnitId::new("shitang").unwrap();
     registrar
-        .edit_case(&id.to_string(), now_ms(), |c, ed| c.set_assisting(ed, &other, true))
+        .edit_case(&id.to_string(), now_ms(), |c, ed| {
+            c.set_assisting(ed, &other, true)
+        })
         .unwrap();
     registrar.sync().await.unwrap();
     shitang.sync().await.unwrap();
@@ -216,7 +241,9 @@ async fn an_unshared_case_leaves_the_other_units_devices_at_their_next_sync() {
     // running server's store: its copy in memory is then out of date and must be reloaded).
     server.state.store.unshare(&id, &other, now_ms()).unwrap();
     // A colleague edits the case meanwhile: the unit does not come back.
-    mediator.note(&id.to_string(), "石塘镇退出后补充的记录", now_ms()).unwrap();
+    mediator
+        .note(&id.to_string(), "石塘镇退出后补充的记录", now_ms())
+        .unwrap();
     assert!(mediator.sync().await.unwrap().refused.is_empty());
     let (_, units, _) = server.state.store.load_doc(&id).unwrap().unwrap();
     assert!(!units.contains(&other), "{units:?}");
@@ -267,7 +294,9 @@ async fn a_cases_history_says_who_changed_what_when_and_from_which_device() {
         .to_string();
     mediator.sync().await.unwrap();
     registrar.sync().await.unwrap();
-    registrar.set(&id, "responsible_unit", "hrss", now_ms()).unwrap();
+    registrar
+        .set(&id, "responsible_unit", "hrss", now_ms())
+        .unwrap();
     registrar.sync().await.unwrap();
     mediator.sync().await.unwrap();
     mediator.note(&id, "入户走访", now_ms()).unwrap();
@@ -288,11 +317,26 @@ async fn a_cases_history_says_who_changed_what_when_and_from_which_device() {
     };
     let lines: Vec<String> = entries.iter().map(line).collect();
     assert_eq!(entries.len(), 3, "{lines:#?}");
-    assert!(lines[0].starts_with("mediator") && lines[0].contains("created"), "{lines:#?}");
-    assert!(lines[1].starts_with("registrar") && lines[1].contains("responsible_unit"), "{lines:#?}");
-    assert!(lines[1].contains(&registrar.actor().to_hex_string()), "{lines:#?}");
-    assert!(lines[2].starts_with("mediator") && lines[2].contains("notes"), "{lines:#?}");
-    assert!(entries.iter().all(|e| e["refused"].is_null()), "refusals are the admin's to see");
+    assert!(
+        lines[0].starts_with("mediator") && lines[0].contains("created"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[1].starts_with("registrar") && lines[1].contains("responsible_unit"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[1].contains(&registrar.actor().to_hex_string()),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[2].starts_with("mediator") && lines[2].contains("notes"),
+        "{lines:#?}"
+    );
+    assert!(
+        entries.iter().all(|e| e["refused"].is_null()),
+        "refusals are the admin's to see"
+    );
     let at = entries[2]["received_at"].as_i64().unwrap();
     assert!((now_ms() - at).abs() < 60_000, "the server's clock");
 
@@ -306,7 +350,12 @@ async fn a_cases_history_says_who_changed_what_when_and_from_which_device() {
         .filter(|e| e["refused"].is_string())
         .collect();
     assert_eq!(refused.len(), 1);
-    assert!(refused[0]["refused"].as_str().unwrap().contains("a mediator may not"));
+    assert!(
+        refused[0]["refused"]
+            .as_str()
+            .unwrap()
+            .contains("a mediator may not")
+    );
     assert_eq!(refused[0]["user"], "mediator");
 
     // Another township's user learns nothing of it.

@@ -12,8 +12,8 @@ use automerge::transaction::Transactable;
 use lianxin_shared::rules::authority::{CLOCK_TOLERANCE_MS, Role, Signer, judge};
 use lianxin_shared::{
     AidDraft, CaseDoc, CaseDraft, Channel, Committee, DisputeDoc, DisputeDraft, Editor, Field,
-    FollowUpDraft, Kind, MediationKind, MediationLevel, ReceptionDoc, ReceptionDraft,
-    Satisfaction, StepDraft, StepKind, UnitId,
+    FollowUpDraft, Kind, MediationKind, MediationLevel, ReceptionDoc, ReceptionDraft, Satisfaction,
+    StepDraft, StepKind, UnitId,
 };
 
 const T0: i64 = 1_790_000_000_000;
@@ -49,7 +49,11 @@ fn step(kind: StepKind) -> StepDraft {
 /// A registered case in 龙溪镇, made by the office the day before.
 fn base() -> CaseDoc {
     let office = Editor::new("admin", T0);
-    let draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "反映土地补偿");
+    let draft = CaseDraft::new(
+        UnitId::new("longxi").unwrap(),
+        Channel::Visit,
+        "反映土地补偿",
+    );
     let mut c = CaseDoc::create(&draft, &office, ActorId::random());
     c.add_step(&office, &step(StepKind::Registered)).unwrap();
     c.add_step(&office, &step(StepKind::Assigned)).unwrap();
@@ -62,16 +66,21 @@ type Way = fn(&mut CaseDoc, &Editor);
 fn ways(row: &str) -> Vec<(&'static str, Way)> {
     match row {
         "register a case" => vec![
-            ("channel", |c, e| c.set(Field::Channel, "letter", e).unwrap()),
+            ("channel", |c, e| {
+                c.set(Field::Channel, "letter", e).unwrap()
+            }),
             ("summary", |c, e| c.set_summary("改正后的摘要", e).unwrap()),
             ("登记 step", |c, e| {
                 c.add_step(e, &step(StepKind::Registered)).unwrap();
             }),
         ],
         "assign" => vec![
-            ("responsible unit", |c, e| c.set(Field::ResponsibleUnit, "hrss", e).unwrap()),
+            ("responsible unit", |c, e| {
+                c.set(Field::ResponsibleUnit, "hrss", e).unwrap()
+            }),
             ("assisting unit", |c, e| {
-                c.set_assisting(e, &UnitId::new("housing").unwrap(), true).unwrap()
+                c.set_assisting(e, &UnitId::new("housing").unwrap(), true)
+                    .unwrap()
             }),
             ("交办 step", |c, e| {
                 c.add_step(e, &step(StepKind::Assigned)).unwrap();
@@ -87,12 +96,19 @@ fn ways(row: &str) -> Vec<(&'static str, Way)> {
             ("办结", |c, e| {
                 c.add_step(e, &step(StepKind::Concluded)).unwrap();
             }),
-            ("handler", |c, e| c.set(Field::Handler, "张经办", e).unwrap()),
+            ("handler", |c, e| {
+                c.set(Field::Handler, "张经办", e).unwrap()
+            }),
         ],
         "evaluation; review steps" => vec![
             ("评价", |c, e| {
-                c.evaluate(e, day("2026-09-22"), Satisfaction::Satisfied, Satisfaction::Satisfied)
-                    .unwrap();
+                c.evaluate(
+                    e,
+                    day("2026-09-22"),
+                    Satisfaction::Satisfied,
+                    Satisfaction::Satisfied,
+                )
+                .unwrap();
             }),
             ("复查", |c, e| {
                 c.add_step(e, &step(StepKind::Review)).unwrap();
@@ -112,8 +128,12 @@ fn ways(row: &str) -> Vec<(&'static str, Way)> {
             }),
         ],
         "case package, 四定四包" => vec![
-            ("leader", |c, e| c.set(Field::Leader, "刘副县长", e).unwrap()),
-            ("四定四包 officer", |c, e| c.set(Field::FourOfficer, "王干部", e).unwrap()),
+            ("leader", |c, e| {
+                c.set(Field::Leader, "刘副县长", e).unwrap()
+            }),
+            ("四定四包 officer", |c, e| {
+                c.set(Field::FourOfficer, "王干部", e).unwrap()
+            }),
         ],
         "approve hardship aid" => vec![("aid", |c, e| {
             c.add_aid(
@@ -128,7 +148,9 @@ fn ways(row: &str) -> Vec<(&'static str, Way)> {
             )
             .unwrap();
         })],
-        "archive" => vec![("archived", |c, e| c.set(Field::Archived, "true", e).unwrap())],
+        "archive" => vec![("archived", |c, e| {
+            c.set(Field::Archived, "true", e).unwrap()
+        })],
         _ => Vec::new(),
     }
 }
@@ -158,7 +180,8 @@ fn every_role_may_do_exactly_what_the_table_says() {
             }
             match *row {
                 "register a case" => {
-                    let draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "新案");
+                    let draft =
+                        CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "新案");
                     let new = CaseDoc::create(&draft, &ed, ActorId::random());
                     outcomes.push(("a new case", judge(None, new.doc(), Kind::Case, &s)));
                 }
@@ -179,7 +202,10 @@ fn every_role_may_do_exactly_what_the_table_says() {
                     after
                         .add_session(&ed, day("2026-09-22"), "调解员", "第一次调解")
                         .unwrap();
-                    outcomes.push(("a session", judge(Some(before.doc()), after.doc(), Kind::Dispute, &s)));
+                    outcomes.push((
+                        "a session",
+                        judge(Some(before.doc()), after.doc(), Kind::Dispute, &s),
+                    ));
                 }
                 "reception days" => {
                     let draft = ReceptionDraft {
@@ -190,7 +216,10 @@ fn every_role_may_do_exactly_what_the_table_says() {
                         place: "接待室".into(),
                     };
                     let new = ReceptionDoc::create(&draft, &ed, ActorId::random()).unwrap();
-                    outcomes.push(("a new reception day", judge(None, new.doc(), Kind::Reception, &s)));
+                    outcomes.push((
+                        "a new reception day",
+                        judge(None, new.doc(), Kind::Reception, &s),
+                    ));
                 }
                 _ => {}
             }
@@ -243,7 +272,10 @@ fn forged_authorship_future_times_deletions_and_second_conclusions_are_refused()
         )
         .unwrap();
     let r = refused(&before, &after, &mediator);
-    assert!(r.contains("\"leader\"") && r.contains("\"mediator\" is signed in"), "{r}");
+    assert!(
+        r.contains("\"leader\"") && r.contains("\"mediator\" is signed in"),
+        "{r}"
+    );
 
     // A note dated in the year 2230; within the tolerance it is fine, beyond it not.
     let mut after = before.clone();
@@ -270,12 +302,18 @@ fn forged_authorship_future_times_deletions_and_second_conclusions_are_refused()
     assert!(judge(Some(before.doc()), after.doc(), Kind::Case, &mediator).is_ok());
     // Edits made offline days ago are normal.
     let mut after = before.clone();
-    after.append_note(&Editor::new("mediator", T0 - 5 * 86_400_000), "五天前写的").unwrap();
+    after
+        .append_note(&Editor::new("mediator", T0 - 5 * 86_400_000), "五天前写的")
+        .unwrap();
     assert!(judge(Some(before.doc()), after.doc(), Kind::Case, &mediator).is_ok());
 
     // A new case "by leader" in 2230.
     let draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "x");
-    let forged = CaseDoc::create(&draft, &Editor::new("leader", 8_200_000_000_000), ActorId::random());
+    let forged = CaseDoc::create(
+        &draft,
+        &Editor::new("leader", 8_200_000_000_000),
+        ActorId::random(),
+    );
     assert!(judge(None, forged.doc(), Kind::Case, &mediator).is_err());
 
     // Deleting a colleague's follow-up, the notes, a petitioner's whole list, a field.
@@ -289,8 +327,12 @@ fn forged_authorship_future_times_deletions_and_second_conclusions_are_refused()
             },
         )
         .unwrap();
-    with_visit.append_note(&Editor::new("mediator2", T0), "同事的记录").unwrap();
-    with_visit.set(Field::Category, "land", &Editor::new("admin", T0)).unwrap();
+    with_visit
+        .append_note(&Editor::new("mediator2", T0), "同事的记录")
+        .unwrap();
+    with_visit
+        .set(Field::Category, "land", &Editor::new("admin", T0))
+        .unwrap();
     let rows: Vec<(&str, Box<dyn Fn(&mut automerge::AutoCommit)>)> = vec![
         (
             "may not be removed",
@@ -359,13 +401,31 @@ fn forged_authorship_future_times_deletions_and_second_conclusions_are_refused()
         .add_step(&Editor::new("registrar", NOW), &step(StepKind::Review))
         .unwrap();
     let mut after_review = reviewed.clone();
-    after_review.add_step(&h, &step(StepKind::Concluded)).unwrap();
-    assert!(judge(Some(reviewed.doc()), after_review.doc(), Kind::Case, &handler).is_ok());
+    after_review
+        .add_step(&h, &step(StepKind::Concluded))
+        .unwrap();
+    assert!(
+        judge(
+            Some(reviewed.doc()),
+            after_review.doc(),
+            Kind::Case,
+            &handler
+        )
+        .is_ok()
+    );
 
     // A wrong step is withdrawn, not removed: by a role that may record that step; the
     // withdrawn conclusion no longer counts, so the case can be concluded again.
     let mut wrong = concluded.clone();
-    let conclusion = wrong.read().unwrap().steps.iter().find(|s| s.kind.known() == Some(StepKind::Concluded)).unwrap().id.clone();
+    let conclusion = wrong
+        .read()
+        .unwrap()
+        .steps
+        .iter()
+        .find(|s| s.kind.known() == Some(StepKind::Concluded))
+        .unwrap()
+        .id
+        .clone();
     let before = wrong.clone();
     wrong.withdraw_step(&m, &conclusion, "误录").unwrap();
     assert!(refused(&before, &wrong, &mediator).contains("may not record acceptance"));
@@ -373,12 +433,23 @@ fn forged_authorship_future_times_deletions_and_second_conclusions_are_refused()
     wrong.withdraw_step(&h, &conclusion, "误录").unwrap();
     assert!(judge(Some(before.doc()), wrong.doc(), Kind::Case, &handler).is_ok());
     let read = wrong.read().unwrap();
-    assert!(read.steps.iter().any(|s| s.withdrawn.as_ref().is_some_and(|w| w.reason == "误录" && w.by == "handler")));
-    assert!(read.live_steps().iter().all(|s| s.kind.known() != Some(StepKind::Concluded)));
+    assert!(read.steps.iter().any(|s| {
+        s.withdrawn
+            .as_ref()
+            .is_some_and(|w| w.reason == "误录" && w.by == "handler")
+    }));
+    assert!(
+        read.live_steps()
+            .iter()
+            .all(|s| s.kind.known() != Some(StepKind::Concluded))
+    );
     let mut again = wrong.clone();
     again.add_step(&h, &step(StepKind::Concluded)).unwrap();
     assert!(judge(Some(wrong.doc()), again.doc(), Kind::Case, &handler).is_ok());
-    assert!(wrong.withdraw_step(&h, &conclusion, "再次").is_err(), "withdrawn once");
+    assert!(
+        wrong.withdraw_step(&h, &conclusion, "再次").is_err(),
+        "withdrawn once"
+    );
 
     // A mediator widening the case to another township, as an assisting unit.
     let before = base();

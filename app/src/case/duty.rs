@@ -1,7 +1,7 @@
 //! Who is responsible: the leader's package, 四定四包, joint handling, and mediation.
 
-use lianxin_shared::rules::authority::Touch;
 use leptos::prelude::*;
+use lianxin_shared::rules::authority::Touch;
 
 use crate::Screen;
 use lianxin_shared::{Commitment, DisputeDoc, DocId, FourRole, PackageTask, UnitId};

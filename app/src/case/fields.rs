@@ -1,9 +1,9 @@
 //! The case's single values: conflicts with every competing value and a choice, and the
 //! core fields (vocabulary selects, the responsible unit, reference, people, handler, leader).
 
-use lianxin_shared::rules::authority::Touch;
 use leptos::prelude::*;
 use lianxin_shared::Field;
+use lianxin_shared::rules::authority::Touch;
 
 use super::{CaseScreen, field_value, label, options, part, time_of};
 use crate::i18n::t;

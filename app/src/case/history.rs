@@ -49,7 +49,11 @@ async fn fetch_history(id: &str) -> Result<Vec<Entry>, String> {
 /// "When" in China time, to the minute.
 fn when(ms: i64) -> String {
     let d = lianxin_shared::Date::from_unix_ms_china(ms);
-    format!("{d} {:02}:{:02}", (ms / 3_600_000 + 8) % 24, ms / 60_000 % 60)
+    format!(
+        "{d} {:02}:{:02}",
+        (ms / 3_600_000 + 8) % 24,
+        ms / 60_000 % 60
+    )
 }
 
 #[component]

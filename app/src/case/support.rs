@@ -1,7 +1,7 @@
 //! Support and closure: hardship aid, public evaluation hearings and the evaluation.
 
-use lianxin_shared::rules::authority::Touch;
 use leptos::prelude::*;
+use lianxin_shared::rules::authority::Touch;
 use lianxin_shared::{AidDraft, HearingDraft, Satisfaction};
 
 use super::{CaseScreen, edit, editor, part, sat_label, some_text};

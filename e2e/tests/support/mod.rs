@@ -62,10 +62,7 @@ pub async fn launch(profile: &std::path::Path) -> Browser {
     let resolve = format!("host-resolver-rules=MAP {NAME} 127.0.0.1");
     // Trusts the office's server key as a tablet with the office CA installed trusts its
     // certificate (the certificate is valid, so service workers register).
-    let trust = format!(
-        "ignore-certificate-errors-spki-list={}",
-        office_tls().spki
-    );
+    let trust = format!("ignore-certificate-errors-spki-list={}", office_tls().spki);
     let config = BrowserConfig::builder()
         .chrome_executable("/usr/bin/chromium")
         .no_sandbox()

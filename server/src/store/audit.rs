@@ -25,25 +25,34 @@ impl Store {
             .and_then(|c| c.read())
             .map_err(|e| StoreError::Invalid(format!("not a case: {e}")))?;
         if !case.header.units.contains(unit) {
-            return Err(StoreError::Invalid(format!("case {id} is not shared with {unit}")));
+            return Err(StoreError::Invalid(format!(
+                "case {id} is not shared with {unit}"
+            )));
         }
         if case.header.units.len() == 1 {
-            return Err(StoreError::Invalid(format!("{unit} is the case's only unit")));
+            return Err(StoreError::Invalid(format!(
+                "{unit} is the case's only unit"
+            )));
         }
         if case.responsible_unit.as_ref() == Some(unit) {
             return Err(StoreError::Invalid(format!(
                 "{unit} is the responsible unit; set another one first"
             )));
         }
-        let bad = |e: automerge::AutomergeError| StoreError::Invalid(format!("cannot edit the case: {e}"));
+        let bad = |e: automerge::AutomergeError| {
+            StoreError::Invalid(format!("cannot edit the case: {e}"))
+        };
         let header = match doc.get(ROOT, "header").map_err(bad)? {
             Some((Value::Object(ObjType::Map), h)) => h,
             _ => return Err(StoreError::Invalid("the case has no header".into())),
         };
-        if let Some((Value::Object(ObjType::Map), units)) = doc.get(&header, "units").map_err(bad)? {
+        if let Some((Value::Object(ObjType::Map), units)) =
+            doc.get(&header, "units").map_err(bad)?
+        {
             doc.delete(&units, unit.as_str()).map_err(bad)?;
         }
-        if let Some((Value::Object(ObjType::Map), assisting)) = doc.get(ROOT, "assisting").map_err(bad)?
+        if let Some((Value::Object(ObjType::Map), assisting)) =
+            doc.get(ROOT, "assisting").map_err(bad)?
             && doc.get(&assisting, unit.as_str()).map_err(bad)?.is_some()
         {
             doc.put(&assisting, unit.as_str(), false).map_err(bad)?;
@@ -54,7 +63,13 @@ impl Store {
                 .with_time(now / 1000),
         );
         let heads: Vec<[u8; 32]> = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
-        let units: Vec<UnitId> = case.header.units.iter().filter(|u| *u != unit).cloned().collect();
+        let units: Vec<UnitId> = case
+            .header
+            .units
+            .iter()
+            .filter(|u| *u != unit)
+            .cloned()
+            .collect();
         let snapshot = doc.save();
         let what = [format!("units −{unit}")];
         let received = Received {
@@ -132,14 +147,17 @@ impl Store {
     /// the devices of those units drop them.
     pub fn gone_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<DocId>> {
         self.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT doc FROM unshared WHERE seq > ?1 AND unit = ?2",
-            )?;
+            let mut stmt =
+                c.prepare_cached("SELECT DISTINCT doc FROM unshared WHERE seq > ?1 AND unit = ?2")?;
             let mut out = Vec::new();
             for unit in units {
-                for doc in stmt.query_map(params![cursor as i64, unit.as_str()], |r| r.get::<_, Vec<u8>>(0))? {
+                for doc in stmt.query_map(params![cursor as i64, unit.as_str()], |r| {
+                    r.get::<_, Vec<u8>>(0)
+                })? {
                     let doc = doc?;
-                    let Ok(bytes) = <[u8; 16]>::try_from(doc.as_slice()) else { continue };
+                    let Ok(bytes) = <[u8; 16]>::try_from(doc.as_slice()) else {
+                        continue;
+                    };
                     let id = DocId::from_bytes(bytes);
                     if out.contains(&id) {
                         continue;
@@ -153,5 +171,4 @@ impl Store {
             Ok(out)
         })
     }
-
 }

@@ -250,8 +250,12 @@ pub(crate) fn op(touch: &crate::rules::authority::Touch) -> crate::rules::author
         Touch::Field(f) => match f {
             "responsible_unit" => Op::Assign,
             "handler" => Op::Handle,
-            "leader" | "package_due" | "four_county_leader" | "four_dept_leader"
-            | "four_township_leader" | "four_officer" => Op::Package,
+            "leader"
+            | "package_due"
+            | "four_county_leader"
+            | "four_dept_leader"
+            | "four_township_leader"
+            | "four_officer" => Op::Package,
             "archived" => Op::Archive,
             "evening_outcome" | "dispute" => Op::FieldWork,
             // reference, channel, form, people, level, source, category, matter_kind
@@ -617,7 +621,12 @@ impl CaseDoc {
 
     /// Withdraws a recorded step that was wrong, with the reason; the step stays, struck
     /// through, and no longer counts.
-    pub fn withdraw_step(&mut self, editor: &Editor, step: &EntryId, reason: &str) -> Result<EntryId, Error> {
+    pub fn withdraw_step(
+        &mut self,
+        editor: &Editor,
+        step: &EntryId,
+        reason: &str,
+    ) -> Result<EntryId, Error> {
         required_text("reason", reason, "a withdrawal needs a reason")?;
         let case = self.read()?;
         match case.steps.iter().find(|s| &s.id == step) {
@@ -635,7 +644,10 @@ impl CaseDoc {
             &mut self.doc,
             &WITHDRAWALS,
             editor,
-            &[("step", text(&step.to_string())), ("reason", text(reason.trim()))],
+            &[
+                ("step", text(&step.to_string())),
+                ("reason", text(reason.trim())),
+            ],
         )
     }
 
@@ -899,7 +911,9 @@ impl CaseDoc {
             .collect();
         steps.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
         for w in read_list(doc, &WITHDRAWALS) {
-            let Some(target) = w.str("step") else { continue };
+            let Some(target) = w.str("step") else {
+                continue;
+            };
             if let Some(step) = steps
                 .iter_mut()
                 .find(|s| s.id.to_string() == target && s.withdrawn.is_none())

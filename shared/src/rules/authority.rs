@@ -226,7 +226,8 @@ fn snap<D: ReadDoc>(doc: &D, decl: &KindDecl) -> Snap {
     }
     for set in decl.sets {
         if let Some(obj) = map_obj(doc, &ROOT, set) {
-            s.sets.insert(set.to_string(), scalars(doc, &obj).into_iter().collect());
+            s.sets
+                .insert(set.to_string(), scalars(doc, &obj).into_iter().collect());
         }
     }
     s
@@ -254,7 +255,12 @@ fn kept_in(before: &str, after: &str) -> bool {
 }
 
 /// Checks authorship of something new: made by the signer, not in the future.
-fn authored(signer: &Signer, what: &str, by: Option<String>, at: Option<i64>) -> Result<(), String> {
+fn authored(
+    signer: &Signer,
+    what: &str,
+    by: Option<String>,
+    at: Option<i64>,
+) -> Result<(), String> {
     if let Some(by) = by
         && by != signer.user
     {
@@ -288,7 +294,12 @@ fn allowed(signer: &Signer, kind: Kind, touch: Touch) -> Result<(), String> {
 }
 
 /// May `signer` have turned `before` (None: a new document) into `after`? The reason if not.
-pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Signer) -> Result<(), String> {
+pub fn judge<D: ReadDoc>(
+    before: Option<&D>,
+    after: &D,
+    kind: Kind,
+    signer: &Signer,
+) -> Result<(), String> {
     let decl = kind.decl();
     let a = snap(after, decl);
     let b = match before {
@@ -296,13 +307,21 @@ pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Sig
         None => {
             allowed(signer, kind, Touch::Create)?;
             let header = read_header(after).map_err(|e| e.to_string())?;
-            authored(signer, "the new document", Some(header.created_by), Some(header.created_at))?;
+            authored(
+                signer,
+                "the new document",
+                Some(header.created_by),
+                Some(header.created_at),
+            )?;
             Snap::default()
         }
     };
     if let (Some(before), Ok(after_header)) = (before, read_header(after))
         && let Ok(before_header) = read_header(before)
-        && after_header.units.iter().any(|u| !before_header.units.contains(u))
+        && after_header
+            .units
+            .iter()
+            .any(|u| !before_header.units.contains(u))
     {
         allowed(signer, kind, Touch::Units)?;
     }
@@ -311,7 +330,9 @@ pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Sig
     for (field, old) in &b.cells {
         let new = a.cells.get(field);
         if new.is_none_or(BTreeMap::is_empty) && !old.is_empty() {
-            return Err(format!("{field} may not be removed; set it again to correct it"));
+            return Err(format!(
+                "{field} may not be removed; set it again to correct it"
+            ));
         }
     }
     for (field, cells) in &a.cells {
@@ -428,7 +449,9 @@ pub fn judge<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind, signer: &Sig
             .flat_map(|o| o.keys())
             .find(|k| !new.is_some_and(|n| n.contains_key(*k)))
         {
-            return Err(format!("{gone} may not be removed from {set}; unmark it instead"));
+            return Err(format!(
+                "{gone} may not be removed from {set}; unmark it instead"
+            ));
         }
         allowed(signer, kind, Touch::Set(set))?;
     }
@@ -450,7 +473,11 @@ pub fn touched<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind) -> Vec<Str
     let mut fields: Vec<&String> = a
         .cells
         .iter()
-        .filter(|(f, cells)| cells.keys().any(|id| !b.cells.get(*f).is_some_and(|o| o.contains_key(id))))
+        .filter(|(f, cells)| {
+            cells
+                .keys()
+                .any(|id| !b.cells.get(*f).is_some_and(|o| o.contains_key(id)))
+        })
         .map(|(f, _)| f)
         .collect();
     fields.sort();
@@ -472,7 +499,8 @@ pub fn touched<D: ReadDoc>(before: Option<&D>, after: &D, kind: Kind) -> Vec<Str
         }
     }
     for set in decl.sets {
-        if a.sets.get(*set).filter(|s| !s.is_empty()) != b.sets.get(*set).filter(|s| !s.is_empty()) {
+        if a.sets.get(*set).filter(|s| !s.is_empty()) != b.sets.get(*set).filter(|s| !s.is_empty())
+        {
             out.push(set.to_string());
         }
     }
@@ -519,7 +547,8 @@ pub(crate) fn one_conclusion(before: &Entries, after: &Entries) -> Result<(), St
         && concluded > 1 + count(after, &["review", "re_review"])
     {
         return Err(
-            "this case is concluded already: a second conclusion needs a review (复查) first".into(),
+            "this case is concluded already: a second conclusion needs a review (复查) first"
+                .into(),
         );
     }
     Ok(())
