@@ -420,7 +420,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     role,
                     unit,
                 }) => {
-                    let role = Role::parse(&role)?;
+                    let role = lianxin_server::store::parse_role(&role)?;
                     let unit = UnitId::new(&unit)?;
                     let hash =
                         auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;

@@ -24,39 +24,16 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Registrar,
-    Handler,
-    Mediator,
-    Leader,
-    Admin,
-}
+/// The roles, as the shared rules define them (DOMAIN.md "Who may do what").
+pub use lianxin_shared::rules::authority::Role;
 
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Registrar,
-        Role::Handler,
-        Role::Mediator,
-        Role::Leader,
-        Role::Admin,
-    ];
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Registrar => "registrar",
-            Role::Handler => "handler",
-            Role::Mediator => "mediator",
-            Role::Leader => "leader",
-            Role::Admin => "admin",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Role> {
-        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "unknown role {s:?} (expected one of registrar, handler, mediator, leader, admin)"
-            ))
-        })
-    }
+/// A role from its code, or why not.
+pub fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "unknown role {s:?} (expected one of registrar, handler, mediator, leader, admin)"
+        ))
+    })
 }
 
 pub use lianxin_shared::protocol::Unit;
@@ -355,7 +332,7 @@ impl Store {
             Ok(Some(User {
                 username,
                 password_hash,
-                role: Role::parse(&role)?,
+                role: parse_role(&role)?,
                 disabled,
                 units,
             }))
@@ -467,7 +444,7 @@ impl Store {
             let units = user_units(c, &username)?;
             Ok(Some(Session {
                 username,
-                role: Role::parse(&role)?,
+                role: parse_role(&role)?,
                 actor,
                 units,
             }))

@@ -60,7 +60,10 @@ impl Kind {
     /// Lists whose entries, once recorded, are never rewritten (a step is withdrawn or
     /// corrected by a new one).
     pub fn entries_fixed(self, list: &str) -> bool {
-        matches!((self, list), (Kind::Case, "steps" | "evaluations"))
+        matches!(
+            (self, list),
+            (Kind::Case, "steps" | "evaluations" | "withdrawals")
+        )
     }
 
     /// A kind's own rule over its entries before and after a change.

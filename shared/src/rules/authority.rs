@@ -293,6 +293,32 @@ fn allowed(signer: &Signer, kind: Kind, touch: Touch) -> Result<(), String> {
     }
 }
 
+/// Whether the signer's role may record or change `entry` of `list`: a step by its kind, a
+/// withdrawal by the kind of the step it withdraws.
+fn allowed_entry(
+    signer: &Signer,
+    kind: Kind,
+    list: &str,
+    entry: &Cell,
+    entries: &Entries,
+) -> Result<(), String> {
+    let code = if list == "withdrawals" {
+        str_of(entry, "step")
+            .and_then(|step| entries.get(&("steps".to_string(), step)))
+            .and_then(|s| str_of(s, "kind"))
+    } else {
+        str_of(entry, "kind")
+    };
+    allowed(
+        signer,
+        kind,
+        Touch::Entry {
+            list,
+            kind: code.as_deref(),
+        },
+    )
+}
+
 /// May `signer` have turned `before` (None: a new document) into `after`? The reason if not.
 pub fn judge<D: ReadDoc>(
     before: Option<&D>,
@@ -382,15 +408,7 @@ pub fn judge<D: ReadDoc>(
         if new == old {
             continue;
         }
-        let kind_code = str_of(new, "kind");
-        allowed(
-            signer,
-            kind,
-            Touch::Entry {
-                list,
-                kind: kind_code.as_deref(),
-            },
-        )?;
+        allowed_entry(signer, kind, list, new, &a.entries)?;
         for fixed in ["id", "by", "at", "kind"] {
             if old.get(fixed) != new.get(fixed) {
                 return Err(format!("{list} entry {id}: its {fixed} may not change"));
@@ -411,22 +429,7 @@ pub fn judge<D: ReadDoc>(
             continue;
         }
         let (list, id) = key;
-        // A withdrawal is the operation of the step it withdraws.
-        let kind_code = if list == "withdrawals" {
-            str_of(new, "step")
-                .and_then(|step| a.entries.get(&("steps".to_string(), step)))
-                .and_then(|s| str_of(s, "kind"))
-        } else {
-            str_of(new, "kind")
-        };
-        allowed(
-            signer,
-            kind,
-            Touch::Entry {
-                list,
-                kind: kind_code.as_deref(),
-            },
-        )?;
+        allowed_entry(signer, kind, list, new, &a.entries)?;
         authored(
             signer,
             &format!("{list} entry {id}"),
