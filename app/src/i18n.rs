@@ -130,6 +130,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("loading", "正在读取…", "Loading…"),
     ("petitioners", "信访人", "Petitioners"),
     ("name", "姓名", "Name"),
+    (
+        "details_masked",
+        "身份证号、电话和住址只对办理本案的单位显示，此处已隐去。",
+        "ID numbers, phones and addresses are shown only to the units handling this case; they are hidden here.",
+    ),
     ("id_number", "身份证号", "ID number"),
     ("phone", "电话", "Phone"),
     ("address", "住址", "Address"),

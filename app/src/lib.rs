@@ -53,6 +53,8 @@ pub struct Ctx {
     pub units: RwSignal<Vec<(String, String)>>,
     /// Every unit of the county: (id, name), for the responsible unit.
     pub directory: RwSignal<Vec<(String, String)>>,
+    /// The petition bureau (the roots of the unit tree): it handles every case.
+    pub bureau: RwSignal<Vec<String>>,
     /// Bumped whenever documents change, so open screens re-read.
     pub version: RwSignal<u64>,
     /// The screens opened so far, the one shown last; "back" returns to the one before.
@@ -144,6 +146,20 @@ pub(crate) fn not_here(what: &str) -> lianxin_shared::Error {
 /// Runs `f` with the sync engine, once signed in.
 pub fn with_engine<T>(f: impl FnOnce(&Rc<Engine>) -> T) -> Option<T> {
     ENGINE.with(|e| e.borrow().as_ref().map(f))
+}
+
+/// The units besides `unit` that handle a case registered by `unit`: the bureau (see
+/// [`lianxin_shared::handling_units`]); the responsible unit joins when it is set.
+pub(crate) fn handling_others(
+    ctx: Ctx,
+    unit: &lianxin_shared::UnitId,
+) -> Vec<lianxin_shared::UnitId> {
+    ctx.bureau
+        .get_untracked()
+        .iter()
+        .filter_map(|u| lianxin_shared::UnitId::new(u).ok())
+        .filter(|u| u != unit)
+        .collect()
 }
 
 /// One line of the caseload.
@@ -273,6 +289,7 @@ fn App() -> impl IntoView {
         role: RwSignal::new(String::new()),
         units: RwSignal::new(Vec::new()),
         directory: RwSignal::new(Vec::new()),
+        bureau: RwSignal::new(Vec::new()),
         version: RwSignal::new(0),
         screens: RwSignal::new(Vec::new()),
         waiting: RwSignal::new(0),
@@ -321,6 +338,14 @@ fn App() -> impl IntoView {
             ctx.username.set(login.username.clone());
             ctx.role.set(login.role.clone());
             ctx.directory.set(units.clone());
+            ctx.bureau.set(
+                login
+                    .directory
+                    .iter()
+                    .filter(|u| u.parent.is_none())
+                    .map(|u| u.id.clone())
+                    .collect(),
+            );
             let visible = &login.visible_units;
             ctx.units.set(
                 units
@@ -346,7 +371,7 @@ fn App() -> impl IntoView {
             disputes.set(ledger(index.iter(), &login.directory));
             days.set(reception_days(index.iter(), &login.directory));
             ctx.waiting
-                .set(index.values().filter(|r| r.pending()).count());
+                .set(index.values().filter(|r| r.waiting()).count());
             session.set(Some((login.username.clone(), units)));
             let (stored, cursor) = match &db {
                 Some(db) => (

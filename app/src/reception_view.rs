@@ -187,17 +187,22 @@ pub fn Day(ctx: Ctx, id: String) -> impl IntoView {
         let Ok(doc_id) = id.get_value().parse::<DocId>() else {
             return;
         };
+        let others = with_engine(|e| e.unit_of(doc_id))
+            .flatten()
+            .map(|unit| crate::handling_others(ctx, &unit))
+            .unwrap_or_default();
         let made = with_engine(|e| {
             let actor = e.actor.clone();
             let case = e.edit_reception(doc_id, |d| match d {
-                Some(d) => d.matter_to_case(&ed, &matter, actor),
+                Some(d) => d.matter_to_case(&ed, &matter, actor, &others),
                 None => Err(lianxin_shared::Error::Protocol(
                     "no such reception day on this device".into(),
                 )),
             })?;
-            let case_id = case.id().map_err(|e| e.to_string())?;
-            e.edit(case_id, |doc| {
-                *doc = Some(case);
+            let case_id = case.0.id().map_err(|e| e.to_string())?;
+            e.edit_with_details(case_id, |doc, details| {
+                *doc = Some(case.0);
+                *details = Some(case.1);
                 Ok(())
             })?;
             Ok::<_, String>(case_id)

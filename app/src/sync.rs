@@ -15,7 +15,7 @@ use std::rc::Rc;
 use automerge::ActorId;
 use lianxin_shared::rules::{Calendar, Limits};
 use lianxin_shared::{AnyDoc, StoredRow};
-use lianxin_shared::{Case, CaseDoc, DeviceSession, DocId, Replica};
+use lianxin_shared::{Case, CaseDoc, DetailsDoc, DeviceSession, DocId, Replica};
 use lianxin_shared::{Dispute, DisputeDoc};
 use lianxin_shared::{Reception, ReceptionDoc};
 use wasm_bindgen::JsCast;
@@ -158,10 +158,79 @@ impl Engine {
     pub fn read(&self, id: DocId) -> Option<Case> {
         let mut replicas = self.replicas.borrow_mut();
         self.load(&mut replicas, id);
+        let details = DocId::details_of(&id);
+        self.load(&mut replicas, details);
         let replica = replicas.get(&id)?;
-        CaseDoc::from_doc(replica.doc.clone())
+        let mut case = CaseDoc::from_doc(replica.doc.clone())
             .and_then(|c| c.read())
-            .ok()
+            .ok()?;
+        // In full only where this device has the details (its user's unit handles the case).
+        if let Some(d) = replicas.get(&details).and_then(|r| {
+            DetailsDoc::from_doc(r.doc.clone())
+                .and_then(|d| d.read())
+                .ok()
+        }) {
+            case.with_details(&d);
+        }
+        Some(case)
+    }
+
+    /// The first unit of a document's header (the unit that recorded it).
+    pub fn unit_of(&self, id: DocId) -> Option<lianxin_shared::UnitId> {
+        let mut replicas = self.replicas.borrow_mut();
+        self.load(&mut replicas, id);
+        let header = lianxin_shared::Header::of(&replicas.get(&id)?.doc).ok()?;
+        header.units.first().cloned()
+    }
+
+    /// Whether this device holds the case's personal details.
+    pub fn has_details(&self, id: DocId) -> bool {
+        let details = DocId::details_of(&id);
+        self.replicas.borrow().contains_key(&details)
+            || self.unloaded.borrow().contains_key(&details)
+    }
+
+    /// [`Engine::edit`] of a case together with its personal details (None on a device that
+    /// does not have them; set both to make a new case).
+    pub fn edit_with_details<T>(
+        &self,
+        id: DocId,
+        f: impl FnOnce(
+            &mut Option<CaseDoc>,
+            &mut Option<DetailsDoc>,
+        ) -> Result<T, lianxin_shared::Error>,
+    ) -> Result<T, String> {
+        let details_id = DocId::details_of(&id);
+        let out = {
+            let mut replicas = self.replicas.borrow_mut();
+            self.load(&mut replicas, id);
+            self.load(&mut replicas, details_id);
+            let mut case = match replicas.get(&id) {
+                Some(r) => Some(CaseDoc::from_doc(r.doc.clone()).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            let mut details = match replicas.get(&details_id) {
+                Some(r) => Some(DetailsDoc::from_doc(r.doc.clone()).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            let out = f(&mut case, &mut details).map_err(|e| e.to_string())?;
+            let docs = [
+                (id, case.map(CaseDoc::into_doc)),
+                (details_id, details.map(DetailsDoc::into_doc)),
+            ];
+            for (doc_id, doc) in docs {
+                let Some(doc) = doc else { continue };
+                match replicas.get_mut(&doc_id) {
+                    Some(r) => r.doc = doc,
+                    None => {
+                        replicas.insert(doc_id, Replica::new(doc));
+                    }
+                }
+            }
+            out
+        };
+        self.edited(&[id, details_id]);
+        Ok(out)
     }
 
     /// Opens the socket; on close, tries again later (1 s, doubling to 60 s).
@@ -393,14 +462,22 @@ impl Engine {
             }
             out
         };
-        self.dirty.borrow_mut().insert(id);
+        self.edited(&[id]);
+        Ok(out)
+    }
+
+    /// After an edit of these documents: their rows redone and stored, and pushed if live.
+    fn edited(&self, ids: &[DocId]) {
+        self.dirty.borrow_mut().extend(ids.iter().copied());
         self.persist(None);
         let live = self.live.borrow().clone();
         let socket = self.socket.borrow().clone();
         if let (Some(session), Some(socket)) = (live, socket) {
             let mut session = session.borrow_mut();
-            if let Some(replica) = self.replicas.borrow_mut().get_mut(&id) {
-                session.push(id, replica);
+            for id in ids {
+                if let Some(replica) = self.replicas.borrow_mut().get_mut(id) {
+                    session.push(*id, replica);
+                }
             }
             for frame in session.take_frames() {
                 let _ = socket.send_with_u8_array(&frame);
@@ -411,12 +488,11 @@ impl Engine {
         } else {
             (self.listener)(Status::Offline, true);
         }
-        Ok(out)
     }
 
     /// How many cases hold edits the server has not confirmed.
     pub fn waiting(&self) -> usize {
-        self.rows.borrow().values().filter(|r| r.pending()).count()
+        self.rows.borrow().values().filter(|r| r.waiting()).count()
     }
 
     /// Brings the rows of the documents changed since the last write up to date and writes
@@ -432,7 +508,32 @@ impl Engine {
         {
             let mut replicas = self.replicas.borrow_mut();
             let mut index = self.rows.borrow_mut();
+            // A case's row carries digests of its details: when only the details changed,
+            // the case's row is redone too.
+            let mut dirty = dirty;
             for id in &dirty {
+                self.load(&mut replicas, *id);
+            }
+            let cases: Vec<DocId> = dirty
+                .iter()
+                .filter_map(|id| replicas.get(id))
+                .filter(|r| lianxin_shared::Kind::of(&r.doc) == Ok(lianxin_shared::Kind::Details))
+                .filter_map(|r| {
+                    DetailsDoc::from_doc(r.doc.clone())
+                        .and_then(|d| d.read())
+                        .ok()
+                })
+                .filter_map(|d| d.case)
+                .filter(|case| !dirty.contains(case))
+                .collect();
+            dirty.extend(cases);
+            for id in &dirty {
+                self.load(&mut replicas, DocId::details_of(id));
+            }
+            for id in &dirty {
+                let details = replicas
+                    .get(&DocId::details_of(id))
+                    .and_then(|r| DetailsDoc::from_doc(r.doc.clone()).ok());
                 let Some(r) = replicas.get_mut(id) else {
                     continue;
                 };
@@ -442,7 +543,7 @@ impl Engine {
                 }
                 // A document still arriving (no header yet) has no row.
                 let row = AnyDoc::open(r.doc.clone())
-                    .and_then(|d| d.row(&limits, calendar))
+                    .and_then(|d| d.row_with(details.as_ref(), &limits, calendar))
                     .ok();
                 if let Some(mut row) = row {
                     row.set_pending(pending);

@@ -83,8 +83,9 @@ async fn main() {
         let first = started.elapsed();
         wait_for_within(
             &page,
-            STORED_CASES,
-            |c: &usize| *c == n,
+            STORED_DOCS,
+            // The bureau handles every case: each case with its details.
+            |c: &usize| *c == 2 * n,
             Duration::from_secs(600),
         )
         .await;

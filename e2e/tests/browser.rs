@@ -315,15 +315,17 @@ async fn the_caseload_opens_with_no_network_at_all() {
     let url = start_server(&dir.path().join("data")).await;
     let mediator = cli_device(dir.path().join("cli"), &url, "mediator").await;
     let expected = case_ids(&mediator);
+    let docs = mediator.doc_count().unwrap();
     let link = Link::to(&url).await;
 
     let mut browser = launch(&dir.path().join("chromium")).await;
     let page = tab(&browser, &link.url).await;
     sign_in(&page, "mediator").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == expected).await;
-    // The shell is cached and every case is in IndexedDB before the signal goes.
+    // The shell is cached and every case (with the details its unit handles) is in
+    // IndexedDB before the signal goes.
     wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
-    wait_for(&page, STORED_CASES, |n: &usize| *n == expected.len()).await;
+    wait_for(&page, STORED_DOCS, |n: &usize| *n == docs).await;
 
     link.cut();
     page.reload().await.unwrap();
@@ -396,7 +398,7 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
     sign_in(&b, "mediator2").await;
     for page in [&a, &b] {
         wait_for(page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
-        wait_for(page, STORED_CASES, |n: &usize| *n > 0).await;
+        wait_for(page, STORED_DOCS, |n: &usize| *n > 0).await;
         js(
             page,
             &format!("document.querySelector('li[data-case=\"{id}\"]').click()"),
@@ -583,6 +585,11 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
 async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() {
     let dir = tempfile::tempdir().unwrap();
     let url = start_server(&dir.path().join("data")).await;
+    // What the same user's devices hold: the cases and the details their unit handles.
+    let docs = cli_device(dir.path().join("cli-count"), &url, "mediator")
+        .await
+        .doc_count()
+        .unwrap();
     let link = Link::to(&url).await;
     let profile = dir.path().join("chromium");
 
@@ -597,7 +604,7 @@ async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() 
     )
     .await;
     wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
-    wait_for(&page, STORED_CASES, |n: &usize| *n == before.len()).await;
+    wait_for(&page, STORED_DOCS, |n: &usize| *n == docs).await;
 
     link.cut();
     wait_for(
@@ -634,7 +641,8 @@ async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() 
         |t: &String| t.contains("自来水管"),
     )
     .await;
-    wait_for(&page, STORED_CASES, |n: &usize| *n == before.len() + 1).await;
+    // The new case and its details.
+    wait_for(&page, STORED_DOCS, |n: &usize| *n == docs + 2).await;
 
     // The tablet is switched off and on again, still without signal.
     browser.close().await.unwrap();
@@ -779,17 +787,15 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
         .to_string();
     office.set(&earlier, "category", "law", now_ms()).unwrap();
     office
+        .add_petitioner(
+            &earlier,
+            "李桂芳",
+            [Some("431281 19650505 1234".into()), None, None],
+            now_ms(),
+        )
+        .unwrap();
+    office
         .edit_case(&earlier, now_ms(), |c, ed| {
-            c.add_petitioner(
-                ed,
-                &lianxin_shared::Petitioner {
-                    id: lianxin_shared::EntryId::random(),
-                    name: "李桂芳".into(),
-                    id_number: Some("431281 19650505 1234".into()),
-                    phone: None,
-                    address: None,
-                },
-            )?;
             c.evaluate(
                 ed,
                 lianxin_shared::Date::from_unix_ms_china(now_ms() - 20 * day),
@@ -806,7 +812,7 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     let page = tablet(&browser, &link.url).await;
     sign_in(&page, "mediator").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
-    wait_for(&page, STORED_CASES, |n: &usize| *n > 0).await;
+    wait_for(&page, STORED_DOCS, |n: &usize| *n > 0).await;
     let ids: Vec<String> = wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
 
     // The four-colour board: every case of the township counted once, by unit and colour.
@@ -1557,7 +1563,8 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     let page = tab(&browser, &link.url).await;
     sign_in(&page, "mediator").await;
     wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == ids).await;
-    wait_for(&page, STORED_CASES, |n: &usize| *n == ids.len()).await;
+    let docs = office.doc_count().unwrap();
+    wait_for(&page, STORED_DOCS, |n: &usize| *n == docs).await;
     let user: String = wait_for(
         &page,
         "document.querySelector('[data-testid=user]')?.textContent ?? ''",
@@ -1993,6 +2000,23 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
     office
         .set(&id, "responsible_unit", "hrss", now_ms())
         .unwrap();
+    // The petitioner's details, and 石塘乡 asked to assist: it sees them masked.
+    office
+        .add_petitioner(
+            &id,
+            "王某",
+            [
+                Some("430581196504120017".into()),
+                Some("13807390011".into()),
+                Some("龙溪镇王庄村三组".into()),
+            ],
+            now_ms(),
+        )
+        .unwrap();
+    let shitang = lianxin_shared::UnitId::new("shitang").unwrap();
+    office
+        .edit_case(&id, now_ms(), |c, ed| c.set_assisting(ed, &shitang, true))
+        .unwrap();
     office.sync().await.unwrap();
     let mut browser = launch(&dir.path().join("chromium")).await;
     let offered = "({ steps: Array.from(document.querySelectorAll('select[name=step-kind] option')).map(o => o.value), \
@@ -2068,6 +2092,49 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
         }
         pages.push(page);
     }
+
+    // The handling units' tablets show the details in full; 石塘乡's, masked and not editable.
+    for page in &pages {
+        let phone: String = wait_for(
+            page,
+            "document.querySelector('input[name=p-phone]')?.value ?? ''",
+            |v: &String| !v.is_empty(),
+        )
+        .await;
+        assert_eq!(phone, "13807390011");
+    }
+    let assisting = tablet(&browser, &url).await;
+    sign_in(&assisting, "shitang").await;
+    wait_for(&assisting, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
+    js(
+        &assisting,
+        &format!("document.querySelector('li[data-case=\"{id}\"]').click()"),
+    )
+    .await;
+    let masked: Vec<String> = wait_for(
+        &assisting,
+        "['id_number', 'phone', 'address'].map(k => document.querySelector(`[data-testid=masked-${k}]`)?.textContent ?? '')",
+        |v: &Vec<String>| v.iter().all(|t| !t.is_empty()),
+    )
+    .await;
+    assert_eq!(
+        masked,
+        ["4305**********0017", "138****0011", "龙溪镇王庄村****"],
+        "{masked:?}"
+    );
+    let editable: bool = assisting
+        .evaluate("!!document.querySelector('input[name=p-phone], input[name=new-p-phone]')")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(!editable, "no detail field to type into on 石塘乡's tablet");
+    js(
+        &assisting,
+        "document.querySelector('[data-testid=petitioners]').scrollIntoView({ block: 'center' })",
+    )
+    .await;
+    screenshot(&assisting, "masked-details", false).await;
 
     // A wrong step is withdrawn on the registrar's tablet, with the reason: the mediator's
     // tablet shows it struck through, with who and why, and it no longer counts.

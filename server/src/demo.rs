@@ -2,7 +2,7 @@
 //! (`lianxin serve --demo`). Does nothing to a database that already has units.
 
 use automerge::ActorId;
-use lianxin_shared::{UnitId, demo};
+use lianxin_shared::{AnyDoc, UnitId, demo};
 
 use crate::auth;
 use crate::store::{Role, Store, StoreError};
@@ -55,27 +55,31 @@ pub fn store_cases(store: &Store, count: usize, seed: u64, now_ms: i64) -> Resul
     let actor = ActorId::from(*b"lianxin-demo-srv");
     let mut rng = demo::Rng::new(seed);
     for i in 0..count {
-        let mut case = demo::case(&mut rng, i, now_ms, actor.clone());
-        let header = case
-            .header()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let heads: Vec<[u8; 32]> = case.heads().iter().map(|h| h.0).collect();
-        let snapshot = case.save();
-        let what = ["created (demo caseload)".to_string()];
-        let received = crate::store::Received {
-            user: &header.created_by,
-            actor: "lianxin-demo-srv",
-            at: now_ms,
-            what: &what,
-        };
-        store.append_changes(
-            &header.id,
-            &header.units,
-            &[],
-            &heads,
-            Some(&snapshot),
-            Some(&received),
-        )?;
+        let (case, details) = demo::case(&mut rng, i, now_ms, actor.clone());
+        for doc in [AnyDoc::Case(case), AnyDoc::Details(details)] {
+            let private = doc.kind().private();
+            let mut doc = doc.into_doc();
+            let header =
+                lianxin_shared::Header::of(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let heads: Vec<[u8; 32]> = doc.get_heads().iter().map(|h| h.0).collect();
+            let snapshot = doc.save();
+            let what = ["created (demo caseload)".to_string()];
+            let received = crate::store::Received {
+                user: &header.created_by,
+                actor: "lianxin-demo-srv",
+                at: now_ms,
+                what: &what,
+            };
+            store.append_changes(
+                &header.id,
+                &header.units,
+                private,
+                &[],
+                &heads,
+                Some(&snapshot),
+                Some(&received),
+            )?;
+        }
     }
     Ok(())
 }

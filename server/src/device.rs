@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::
 
 use crate::LoginResponse;
 
+mod people;
 mod trace;
 use trace::{describe_client, describe_server};
 
@@ -410,11 +411,20 @@ impl Device {
             }
             .into());
         }
+        let others = self.handling_others(&unit, None)?;
         let draft = CaseDraft::new(unit, channel, summary);
-        let case = CaseDoc::create(&draft, &self.editor(now)?, self.actor.clone());
+        let (case, details) =
+            CaseDoc::create_with_details(&draft, &others, &self.editor(now)?, self.actor.clone());
         let mut replica = Replica::new(case.into_doc());
         self.store_replica(&draft.id, &mut replica)?;
+        let mut replica = Replica::new(details.into_doc());
+        self.store_replica(&DocId::details_of(&draft.id), &mut replica)?;
         Ok(draft.id)
+    }
+
+    /// How many documents this device holds (cases, their details, disputes, reception days).
+    pub fn doc_count(&self) -> Result<usize> {
+        Ok(self.doc_ids()?.len())
     }
 
     pub fn set(&mut self, id: &str, field: &str, value: &str, now: i64) -> Result<()> {
@@ -424,9 +434,7 @@ impl Device {
         }
         let field = Field::parse(field)?;
         if field == Field::ResponsibleUnit {
-            let directory = self.config("directory")?.unwrap_or_default();
-            let units: Vec<crate::store::Unit> =
-                serde_json::from_str(&directory).unwrap_or_default();
+            let units = self.directory()?;
             if !units.iter().any(|u| u.id == value) {
                 return Err(lianxin_shared::Error::InvalidValue {
                     field: field.name().into(),
@@ -434,6 +442,15 @@ impl Device {
                     reason: "no such unit in the unit directory".into(),
                 }
                 .into());
+            }
+            // The new responsible unit handles the case: it gets the personal details too.
+            let case_id: DocId = id
+                .parse()
+                .map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
+            if let Some((mut replica, mut details)) = self.details(&case_id)? {
+                details.share(&editor, &UnitId::new(value)?)?;
+                replica.doc = details.into_doc();
+                self.store_replica(&DocId::details_of(&case_id), &mut replica)?;
             }
         }
         self.edit(id, |c| Ok(c.set(field, value, &editor)?))
@@ -514,10 +531,22 @@ impl Device {
     /// Turns a dispute into a case (both then name each other); returns the case's id.
     pub fn dispute_to_case(&mut self, id: &str, now: i64) -> Result<DocId> {
         let actor = self.actor.clone();
-        let case = self.edit_dispute(id, now, |d, ed| d.make_case(ed, actor))?;
+        let dispute_id: DocId = id
+            .parse()
+            .map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
+        let unit = self
+            .replica(&dispute_id)?
+            .and_then(|r| lianxin_shared::Header::of(&r.doc).ok())
+            .and_then(|h| h.units.first().cloned())
+            .ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
+        let others = self.handling_others(&unit, None)?;
+        let (case, details) =
+            self.edit_dispute(id, now, |d, ed| d.make_case(ed, actor, &others))?;
         let case_id = case.id()?;
         let mut replica = Replica::new(case.into_doc());
         self.store_replica(&case_id, &mut replica)?;
+        let mut replica = Replica::new(details.into_doc());
+        self.store_replica(&DocId::details_of(&case_id), &mut replica)?;
         Ok(case_id)
     }
 
@@ -555,7 +584,16 @@ impl Device {
             value["id"] = id.to_string().into();
             value["synced"] = synced.into();
             let case = match doc {
-                AnyDoc::Case(case) => case.read()?,
+                AnyDoc::Case(case) => {
+                    // In full where this device has the details (a handling unit's).
+                    let mut case = case.read()?;
+                    if let Some((_, details)) = self.details(&id)? {
+                        case.with_details(&details.read()?);
+                        value["petitioners"] = serde_json::to_value(&case.petitioners)
+                            .map_err(|e| lianxin_shared::Error::Protocol(e.to_string()))?;
+                    }
+                    case
+                }
                 AnyDoc::Dispute(_) => {
                     disputes.push(value);
                     continue;
@@ -564,6 +602,8 @@ impl Device {
                     receptions.push(value);
                     continue;
                 }
+                // Shown within their case.
+                AnyDoc::Details(_) => continue,
             };
             if let Some(today) = today {
                 let received = case.received();

@@ -18,6 +18,8 @@ use lianxin_shared::protocol::{
 use lianxin_shared::rules::authority;
 use lianxin_shared::{DocId, Refusal, UnitId, check_incoming, visible_units};
 
+pub use crate::store::Scope;
+
 use crate::store::{ChangedDoc, Session, Store, StoreError, Unit};
 
 /// Appended changes per document before it is compacted into one snapshot.
@@ -42,23 +44,27 @@ pub trait DocStore: Send + Sync + 'static {
     fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>, StoreError>;
     /// Durably stores changes (or, with `snapshot`, replaces the stored form); the new sequence
     /// number.
+    /// `private`: the document is personal details (see [`Scope`]).
+    #[allow(clippy::too_many_arguments)]
     fn append_changes(
         &self,
         id: &DocId,
         units: &[UnitId],
+        private: bool,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
         received: Option<&crate::store::Received>,
     ) -> Result<u64, StoreError>;
-    fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError>;
+    /// Documents in `scope` changed after `cursor`.
+    fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError>;
     /// A document's sequence number now, if the store can tell: a copy held in memory whose
     /// number differs was changed by someone else (the admin command line) and is reloaded.
     fn doc_seq(&self, _id: &DocId) -> Result<Option<u64>, StoreError> {
         Ok(None)
     }
-    /// Documents taken away from these units since `cursor` that they may not see now.
-    fn gone_since(&self, _cursor: u64, _units: &[UnitId]) -> Result<Vec<DocId>, StoreError> {
+    /// Documents taken away from the scope's units since `cursor` that it does not admit now.
+    fn gone_since(&self, _cursor: u64, _scope: &Scope) -> Result<Vec<DocId>, StoreError> {
         Ok(Vec::new())
     }
     fn quarantine(
@@ -83,21 +89,22 @@ impl DocStore for Store {
         &self,
         id: &DocId,
         units: &[UnitId],
+        private: bool,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
         received: Option<&crate::store::Received>,
     ) -> Result<u64, StoreError> {
-        Store::append_changes(self, id, units, changes, heads, snapshot, received)
+        Store::append_changes(self, id, units, private, changes, heads, snapshot, received)
     }
-    fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError> {
-        Store::changed_since(self, cursor, units)
+    fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError> {
+        Store::changed_since(self, cursor, scope)
     }
     fn doc_seq(&self, id: &DocId) -> Result<Option<u64>, StoreError> {
         Store::doc_seq(self, id)
     }
-    fn gone_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<DocId>, StoreError> {
-        Store::gone_since(self, cursor, units)
+    fn gone_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<DocId>, StoreError> {
+        Store::gone_since(self, cursor, scope)
     }
     fn quarantine(
         &self,
@@ -118,6 +125,8 @@ pub struct Notice {
     pub doc: DocId,
     pub heads: protocol::Heads,
     pub units: Vec<UnitId>,
+    /// A case's personal details (given only to users of its own units).
+    pub private: bool,
     /// The session that stored it (which need not be told).
     pub origin: u64,
 }
@@ -159,6 +168,8 @@ struct Slot {
     /// None: no such document (yet).
     doc: Option<AutoCommit>,
     units: Vec<UnitId>,
+    /// Personal details: seen by the users of its own units only.
+    private: bool,
     appended: usize,
     /// Stored bytes: the snapshot and the changes appended since.
     size: usize,
@@ -214,7 +225,7 @@ pub struct ServerSession<S: DocStore> {
     hub: Arc<Hub<S>>,
     pub user: Session,
     directory: Vec<Unit>,
-    visible: Vec<UnitId>,
+    scope: Scope,
     sync_states: HashMap<DocId, am_sync::State>,
     pub hello: bool,
     /// Frames this connection may still send now (refilled at [`FRAMES_PER_SECOND`]).
@@ -225,13 +236,16 @@ pub struct ServerSession<S: DocStore> {
 
 impl<S: DocStore> ServerSession<S> {
     pub fn new(id: u64, hub: Arc<Hub<S>>, user: Session, directory: Vec<Unit>) -> Self {
-        let visible = visible_units(&directory, &user.units);
+        let scope = Scope {
+            visible: visible_units(&directory, &user.units),
+            own: user.units.clone(),
+        };
         ServerSession {
             id,
             hub,
             user,
             directory,
-            visible,
+            scope,
             sync_states: HashMap::new(),
             hello: false,
             frame_tokens: FRAME_BURST,
@@ -255,9 +269,10 @@ impl<S: DocStore> ServerSession<S> {
         Ok(())
     }
 
-    /// Whether a document of these units may be shown to this session's user.
-    pub fn may_see(&self, units: &[UnitId]) -> bool {
-        units.iter().any(|u| self.visible.contains(u))
+    /// Whether a document of these units (personal details if `private`) may be shown to this
+    /// session's user.
+    pub fn may_see(&self, private: bool, units: &[UnitId]) -> bool {
+        self.scope.admits(private, units)
     }
 
     /// Answers one frame from the device (`now_ms` is the server's clock, for the records).
@@ -303,9 +318,7 @@ impl<S: DocStore> ServerSession<S> {
     fn opening(&mut self, cursor: u64) -> Result<Vec<ServerMessage>, Fatal> {
         let store = &self.hub.store;
         let seq = store.seq().map_err(storage)?;
-        let changed = store
-            .changed_since(cursor, &self.visible)
-            .map_err(storage)?;
+        let changed = store.changed_since(cursor, &self.scope).map_err(storage)?;
         let (new, known): (Vec<_>, Vec<_>) =
             changed.into_iter().partition(|d| d.created_seq > cursor);
         let mut snapshots = Vec::with_capacity(new.len());
@@ -318,7 +331,7 @@ impl<S: DocStore> ServerSession<S> {
             .into_iter()
             .map(ServerMessage::Snapshots)
             .collect();
-        let gone = store.gone_since(cursor, &self.visible).map_err(storage)?;
+        let gone = store.gone_since(cursor, &self.scope).map_err(storage)?;
         if !gone.is_empty() {
             out.push(ServerMessage::Gone(gone));
         }
@@ -364,6 +377,7 @@ impl<S: DocStore> ServerSession<S> {
             if let Some((bytes, units, appended)) = self.hub.store.load_doc(&id).map_err(storage)? {
                 match lianxin_shared::load_document(&bytes) {
                     Ok(doc) => {
+                        slot.private = lianxin_shared::Kind::of(&doc).is_ok_and(|k| k.private());
                         slot.doc = Some(doc);
                         slot.units = units;
                         slot.appended = appended;
@@ -378,7 +392,7 @@ impl<S: DocStore> ServerSession<S> {
             }
             slot.loaded = true;
         }
-        if slot.doc.is_some() && !self.may_see(&slot.units) {
+        if slot.doc.is_some() && !self.may_see(slot.private, &slot.units) {
             let reason = format!("case {} is not visible to you", id.short());
             return Ok(self.refuse(id, &reason, &data, now_ms));
         }
@@ -401,16 +415,21 @@ impl<S: DocStore> ServerSession<S> {
                 let reason = Refusal::Schema("no header".into()).to_string();
                 return Ok(self.refuse(id, &reason, &data, now_ms));
             };
-            if let Some(reason) =
-                self.forbidden(checked.before.as_ref().map(|h| &h.units[..]), &after.units)
-            {
-                return Ok(self.refuse(id, &reason, &data, now_ms));
-            }
             // The server is the authority: the role, the authorship and nothing erased, from
             // the document before and after (DOMAIN.md "Who may do what").
             let Some(kind) = lianxin_shared::Kind::from_name(&after.kind) else {
                 return Ok(self.refuse(id, "unknown document kind", &data, now_ms));
             };
+            if let Some(reason) = self.forbidden(
+                kind.private(),
+                checked.before.as_ref().map(|h| &h.units[..]),
+                &after.units,
+            ) {
+                return Ok(self.refuse(id, &reason, &data, now_ms));
+            }
+            if let Some(reason) = misplaced(kind, &checked.doc, &id) {
+                return Ok(self.refuse(id, &reason, &data, now_ms));
+            }
             let signer = authority::Signer {
                 user: self.user.username.clone(),
                 role: self.user.role,
@@ -454,6 +473,7 @@ impl<S: DocStore> ServerSession<S> {
                 .append_changes(
                     &id,
                     &units,
+                    kind.private(),
                     &raw,
                     &heads,
                     snapshot.as_deref(),
@@ -469,11 +489,13 @@ impl<S: DocStore> ServerSession<S> {
             slot.appended = if compacted { 0 } else { appended };
             slot.size = size;
             slot.units = units;
+            slot.private = kind.private();
             slot.doc = Some(doc);
             (self.hub.notify)(Notice {
                 doc: id,
                 heads,
                 units: slot.units.clone(),
+                private: slot.private,
                 origin: self.id,
             });
         }
@@ -491,7 +513,12 @@ impl<S: DocStore> ServerSession<S> {
     }
 
     /// Why this user may not write a document with these units, if they may not.
-    fn forbidden(&self, before: Option<&[UnitId]>, after: &[UnitId]) -> Option<String> {
+    fn forbidden(
+        &self,
+        private: bool,
+        before: Option<&[UnitId]>,
+        after: &[UnitId],
+    ) -> Option<String> {
         if let Some(unknown) = after
             .iter()
             .find(|u| !self.directory.iter().any(|d| d.id == u.as_str()))
@@ -499,7 +526,7 @@ impl<S: DocStore> ServerSession<S> {
             return Some(format!("unknown unit {unknown}"));
         }
         let owner = before.unwrap_or(after);
-        if !self.may_see(owner) {
+        if !self.may_see(private, owner) {
             let units: Vec<&str> = owner.iter().map(UnitId::as_str).collect();
             return Some(format!(
                 "units {} are not yours to change",
@@ -530,6 +557,22 @@ impl<S: DocStore> ServerSession<S> {
             doc: id,
             outcome: Outcome::Refused(reason),
         }
+    }
+}
+
+/// Why a document is not where it claims to be: a case's details document lives only under the
+/// id worked out from its case's ([`DocId::details_of`]), so no device can make a second one
+/// or attach details to another case.
+fn misplaced(kind: lianxin_shared::Kind, doc: &AutoCommit, id: &DocId) -> Option<String> {
+    if kind != lianxin_shared::Kind::Details {
+        return None;
+    }
+    let details = lianxin_shared::DetailsDoc::from_doc(doc.clone())
+        .and_then(|d| d.read())
+        .ok()?;
+    match details.case {
+        Some(case) if DocId::details_of(&case) == *id => None,
+        _ => Some("personal details belong under their case's details id".into()),
     }
 }
 

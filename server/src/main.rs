@@ -230,6 +230,19 @@ enum CaseCommand {
     History { id: String },
     /// Records a follow-up visit; prints its id.
     FollowUp { id: String, text: String },
+    /// Adds a petitioner; prints their entry id. The ID number, phone and address go into the
+    /// case's personal details, which only devices of the units handling the case hold.
+    Petitioner {
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        id_number: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+    },
     /// Records a lifecycle step (KIND as in docs/export-format.md); prints its id.
     Step {
         id: String,
@@ -634,6 +647,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 DeviceCommand::Case(CaseCommand::FollowUp { id, text }) => {
                     println!("{}", device.follow_up(&id, &text, now)?);
+                }
+                DeviceCommand::Case(CaseCommand::Petitioner {
+                    id,
+                    name,
+                    id_number,
+                    phone,
+                    address,
+                }) => {
+                    let details = [id_number, phone, address];
+                    println!("{}", device.add_petitioner(&id, &name, details, now)?);
                 }
                 DeviceCommand::Case(CaseCommand::Step {
                     id,

@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use lianxin_shared::{DocId, UnitId};
 
 mod audit;
+mod scope;
 use rusqlite::{Connection, OptionalExtension, params};
+pub use scope::Scope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -116,6 +118,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("sessions", "last_seen", "INTEGER NOT NULL DEFAULT 0"),
     ("devices", "last_seen", "INTEGER"),
     ("devices", "revoked_at", "INTEGER"),
+    ("docs", "private", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// A session ends this long after sign-in whatever happens (a month: a tablet can stay in
@@ -583,10 +586,12 @@ impl Store {
     /// Durably appends a document's new changes (or, when `snapshot` is given, replaces its
     /// stored form with that compacted snapshot), records its units and heads, and returns the
     /// document's new sequence number.
+    #[allow(clippy::too_many_arguments)]
     pub fn append_changes(
         &self,
         id: &DocId,
         units: &[UnitId],
+        private: bool,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
@@ -601,8 +606,8 @@ impl Store {
             let exists: Option<i64> = tx.query_row("SELECT 1 FROM docs WHERE id = ?1", [key], |r| r.get(0)).optional()?;
             if exists.is_none() {
                 tx.execute(
-                    "INSERT INTO docs (id, seq, created_seq, snapshot, heads) VALUES (?1, ?2, ?2, X'', ?3)",
-                    params![key, seq, heads_blob],
+                    "INSERT INTO docs (id, seq, created_seq, snapshot, heads, private) VALUES (?1, ?2, ?2, X'', ?3, ?4)",
+                    params![key, seq, heads_blob, private],
                 )?;
             } else {
                 tx.execute("UPDATE docs SET seq = ?2, heads = ?3 WHERE id = ?1", params![key, seq, heads_blob])?;
@@ -638,26 +643,38 @@ impl Store {
         })
     }
 
-    /// Documents with a unit in `units` changed after `cursor`.
-    pub fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>> {
-        let units_json =
-            serde_json::to_string(&units.iter().map(UnitId::as_str).collect::<Vec<_>>())
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    /// Documents in `scope` changed after `cursor`.
+    pub fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>> {
+        let (visible, own) = (Scope::json(&scope.visible)?, Scope::json(&scope.own)?);
         self.with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT d.id, d.created_seq, d.heads FROM docs d WHERE d.seq > ?1 AND EXISTS (
-                   SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN (SELECT value FROM json_each(?2)))
+                   SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN
+                     (SELECT value FROM json_each(CASE WHEN d.private THEN ?3 ELSE ?2 END)))
                  ORDER BY d.seq",
             )?;
-            let rows = stmt.query_map(params![cursor as i64, units_json], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            let rows = stmt.query_map(params![cursor as i64, visible, own], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
                 let (id, created_seq, heads) = row?;
-                let id: [u8; 16] = id.try_into().map_err(|_| StoreError::Invalid("bad document id in store".into()))?;
-                let heads = heads.chunks_exact(32).map(|h| h.try_into().unwrap_or([0; 32])).collect();
-                out.push(ChangedDoc { id: DocId::from_bytes(id), created_seq: created_seq as u64, heads });
+                let id: [u8; 16] = id
+                    .try_into()
+                    .map_err(|_| StoreError::Invalid("bad document id in store".into()))?;
+                let heads = heads
+                    .chunks_exact(32)
+                    .map(|h| h.try_into().unwrap_or([0; 32]))
+                    .collect();
+                out.push(ChangedDoc {
+                    id: DocId::from_bytes(id),
+                    created_seq: created_seq as u64,
+                    heads,
+                });
             }
             Ok(out)
         })

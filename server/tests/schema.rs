@@ -10,9 +10,9 @@ use automerge::{
 };
 use common::*;
 use lianxin_shared::{
-    AnyDoc, CaseDoc, CaseDraft, Channel, Committee, DisputeDoc, DisputeDraft, DocId, Editor,
-    EntryId, FollowUpDraft, Kind, MatterDraft, MediationKind, MediationLevel, ReceivedOutcome,
-    ReceptionDoc, ReceptionDraft, Satisfaction, StepDraft, StepKind, UnitId, check_incoming,
+    CaseDoc, CaseDraft, Channel, Committee, DisputeDoc, DisputeDraft, DocId, Editor, EntryId,
+    FollowUpDraft, Kind, MatterDraft, MediationKind, MediationLevel, ReceivedOutcome, ReceptionDoc,
+    ReceptionDraft, Satisfaction, StepDraft, StepKind, UnitId, check_incoming,
 };
 
 const NOW: i64 = 1_790_000_000_000;
@@ -290,6 +290,39 @@ fn rows() -> Vec<(&'static str, Kind, Tamper, &'static str)> {
             "matters[0].people",
         ),
         (
+            "an ID number in clear in a case",
+            Kind::Case,
+            Box::new(|d| {
+                let l = obj(d, &ROOT, "petitioners");
+                let p = d.insert_object(&l, 0, ObjType::Map).unwrap();
+                d.put(&p, "id", "00000000000000aa").unwrap();
+                d.put(&p, "name", "王某").unwrap();
+                d.put(&p, "id_number", "430581196504120017").unwrap();
+            }),
+            "petitioners[0].id_number",
+        ),
+        (
+            "a \"masked\" phone showing the whole number",
+            Kind::Case,
+            Box::new(|d| {
+                let l = obj(d, &ROOT, "petitioners");
+                let p = d.insert_object(&l, 0, ObjType::Map).unwrap();
+                d.put(&p, "id", "00000000000000ab").unwrap();
+                d.put(&p, "name", "王某").unwrap();
+                d.put(&p, "phone_masked", "13800001111****").unwrap();
+            }),
+            "petitioners[0].phone_masked",
+        ),
+        (
+            "personal details of no petitioner",
+            Kind::Details,
+            Box::new(|d| {
+                let e = first(d, "people");
+                d.put(&e, "petitioner", "张三").unwrap();
+            }),
+            "people[0].petitioner",
+        ),
+        (
             "a list entry that is not a map",
             Kind::Case,
             Box::new(|d| {
@@ -428,6 +461,20 @@ fn made(kind: Kind, actor: &automerge::ActorId) -> (DocId, AutoCommit) {
             r.receive(&ed, &m).unwrap();
             (draft.id, r.into_doc())
         }
+        Kind::Details => {
+            let draft = CaseDraft::new(unit, Channel::Visit, "个人信息");
+            let bureau = UnitId::new("lianshan").unwrap();
+            let (mut case, mut details) =
+                CaseDoc::create_with_details(&draft, &[bureau], &ed, actor.clone());
+            let p = lianxin_shared::Petitioner::new(
+                "王某",
+                Some("430581196504120017".into()),
+                None,
+                None,
+            );
+            case.add_petitioner(&ed, &p, Some(&mut details)).unwrap();
+            (DocId::details_of(&draft.id), details.into_doc())
+        }
     }
 }
 
@@ -536,11 +583,7 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
             .unwrap()
             .encode();
         let doc_id = lianxin_shared::AnyDoc::open(doc.clone())
-            .map(|d| match d {
-                AnyDoc::Case(c) => c.id().unwrap(),
-                AnyDoc::Dispute(d) => d.read().unwrap().header.id,
-                AnyDoc::Reception(r) => r.read().unwrap().header.id,
-            })
+            .map(|d| lianxin_shared::Header::of(d.doc()).unwrap().id)
             .unwrap();
         check_incoming(
             &AutoCommit::new(),
@@ -556,9 +599,10 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
     // The demo county: 600 cases in DOMAIN.md's proportions, every record they hold.
     let mut rng = lianxin_shared::demo::Rng::new(7);
     for i in 0..600 {
-        let mut case = lianxin_shared::demo::case(&mut rng, i, NOW, actor.clone());
+        let (mut case, details) = lianxin_shared::demo::case(&mut rng, i, NOW, actor.clone());
         let doc = case.save();
         check(&AutoCommit::load(&doc).unwrap(), &format!("demo case {i}"));
+        check(details.doc(), &format!("demo case {i}'s details"));
     }
 
     // Every edit operation of a case.
@@ -592,20 +636,33 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
     }
     c.set_summary("全部操作：改过的摘要", &ed).unwrap();
     c.append_note(&ed, "一条笔记").unwrap();
+    let mut details = lianxin_shared::DetailsDoc::create(
+        &draft.id,
+        &UnitId::new("longxi").unwrap(),
+        &[UnitId::new("lianshan").unwrap()],
+        &ed,
+        actor.clone(),
+    );
     let pid = c
         .add_petitioner(
             &ed,
-            &Petitioner {
-                id: EntryId::random(),
-                name: "王某".into(),
-                id_number: Some("430581196504120017".into()),
-                phone: Some("13800000000".into()),
-                address: Some("龙溪镇王庄村".into()),
-            },
+            &Petitioner::new(
+                "王某",
+                Some("430581196504120017".into()),
+                Some("13800000000".into()),
+                Some("龙溪镇王庄村".into()),
+            ),
+            Some(&mut details),
         )
         .unwrap();
-    c.set_petitioner(&ed, &pid, "phone", "13900000000").unwrap();
-    c.set_petitioner(&ed, &pid, "address", "").unwrap();
+    c.set_petitioner(&ed, &pid, "phone", "13900000000", Some(&mut details))
+        .unwrap();
+    c.set_petitioner(&ed, &pid, "address", "", Some(&mut details))
+        .unwrap();
+    details
+        .share(&ed, &UnitId::new("shitang").unwrap())
+        .unwrap();
+    check(details.doc(), "details with every edit");
     for kind in StepKind::ALL {
         let (reason, outcome) = match kind {
             StepKind::NotAccepted | StepKind::NotReaccepted | StepKind::Extended => {
@@ -703,9 +760,13 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
         .unwrap();
     d.escalate(&ed, "2026-11-22".parse().unwrap(), "村级调不成")
         .unwrap();
-    let made_case = d.make_case(&ed, actor.clone()).unwrap();
+    let (made_case, made_details) = d.make_case(&ed, actor.clone(), &[]).unwrap();
     check(d.doc(), "a dispute with every edit");
     check(made_case.doc(), "a case made from a dispute");
+    check(
+        made_details.doc(),
+        "the details of a case made from a dispute",
+    );
     let c2 = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Phone, "送调解");
     let mut to_mediate = CaseDoc::create(&c2, &ed, actor.clone());
     let from_case =
@@ -726,7 +787,11 @@ fn every_document_the_demo_and_the_edit_operations_make_passes_the_check() {
     };
     let matter = r.receive(&ed, &due).unwrap();
     r.book(&ed, "赵某", Some("13600000000"), "工资").unwrap();
-    let case = r.matter_to_case(&ed, &matter, actor.clone()).unwrap();
+    let (case, details) = r.matter_to_case(&ed, &matter, actor.clone(), &[]).unwrap();
     check(r.doc(), "a reception day with every edit");
     check(case.doc(), "a case made from a received matter");
+    check(
+        details.doc(),
+        "the details of a case made from a received matter",
+    );
 }

@@ -41,6 +41,7 @@ struct MemDoc {
     snapshot: Vec<u8>,
     changes: Vec<Vec<u8>>,
     units: BTreeSet<UnitId>,
+    private: bool,
     heads: Vec<[u8; 32]>,
 }
 
@@ -65,6 +66,7 @@ impl DocStore for MemStore {
         &self,
         id: &DocId,
         units: &[UnitId],
+        private: bool,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
@@ -86,6 +88,7 @@ impl DocStore for MemStore {
             snapshot: Vec::new(),
             changes: Vec::new(),
             units: BTreeSet::new(),
+            private,
             heads: Vec::new(),
         });
         d.seq = seq;
@@ -100,12 +103,19 @@ impl DocStore for MemStore {
         }
         Ok(seq)
     }
-    fn changed_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<ChangedDoc>, StoreError> {
+    fn changed_since(
+        &self,
+        cursor: u64,
+        scope: &lianxin_server::hub::Scope,
+    ) -> Result<Vec<ChangedDoc>, StoreError> {
         let m = self.0.lock().unwrap();
         let mut out: Vec<(u64, ChangedDoc)> = m
             .docs
             .iter()
-            .filter(|(_, d)| d.seq > cursor && d.units.iter().any(|u| units.contains(u)))
+            .filter(|(_, d)| {
+                let units: Vec<UnitId> = d.units.iter().cloned().collect();
+                d.seq > cursor && scope.admits(d.private, &units)
+            })
             .map(|(id, d)| {
                 (
                     d.seq,
@@ -417,6 +427,9 @@ impl World {
                     };
                     x.receive(&ed, &m).map(|_| x.into_doc())
                 }
+                Ok(AnyDoc::Details(mut x)) => x
+                    .share(&ed, &UnitId::new("longxi").unwrap())
+                    .map(|_| x.into_doc()),
                 Err(e) => panic!("a stored document does not open: {e}"),
             };
             (id, edited.expect("a valid edit"))
@@ -479,7 +492,7 @@ impl World {
                 if let Some(conn) = dev.conn.as_mut() {
                     if conn.server.id != n.origin
                         && conn.server.hello
-                        && conn.server.may_see(&n.units)
+                        && conn.server.may_see(n.private, &n.units)
                     {
                         let m = ServerMessage::Changed(vec![(n.doc, n.heads.clone())]);
                         conn.to_device.push_back(protocol::encode(&m));

@@ -17,8 +17,8 @@
 use automerge::ActorId;
 
 use crate::{
-    CaseDoc, CaseDraft, Category, Channel, Date, DocId, Editor, EntryId, Field, Form, Level,
-    Petitioner, Satisfaction, Source, StepDraft, StepKind, UnitId,
+    CaseDoc, CaseDraft, Category, Channel, Date, DetailsDoc, DocId, Editor, EntryId, Field, Form,
+    Level, Petitioner, Satisfaction, Source, StepDraft, StepKind, UnitId,
 };
 
 /// A demo unit: id, name, parent.
@@ -129,8 +129,9 @@ impl Rng {
     }
 }
 
-/// The `index`-th demo case, registered within the 90 days before `now_ms`, written by `actor`.
-pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc {
+/// The `index`-th demo case, registered within the 90 days before `now_ms`, written by `actor`,
+/// with its details document (the township, the responsible unit and the bureau handle it).
+pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> (CaseDoc, DetailsDoc) {
     const DAY: i64 = 86_400_000;
     let age_days = rng.below(90) as i64;
     let created = now_ms - age_days * DAY - rng.below(8 * 3_600_000) as i64;
@@ -197,7 +198,11 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
         channel,
         summary,
     };
-    let mut doc = CaseDoc::create(&draft, &registrar, actor);
+    let others: Vec<UnitId> = [responsible, UNITS[0].0]
+        .iter()
+        .filter_map(|u| UnitId::new(u).ok())
+        .collect();
+    let (mut doc, mut details) = CaseDoc::create_with_details(&draft, &others, &registrar, actor);
 
     let registered = Date::from_unix_ms_china(created);
     let (y, _, _) = registered.ymd();
@@ -252,6 +257,7 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
             crate::demo::unit_name(draft.unit.as_str()),
             village
         )),
+        masked: Default::default(),
     };
     let petitioner = match returning {
         Some(k) => Petitioner {
@@ -273,7 +279,7 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
         },
         None => petitioner,
     };
-    let _ = doc.add_petitioner(&registrar, &petitioner);
+    let _ = doc.add_petitioner(&registrar, &petitioner, Some(&mut details));
     let step = |kind, on, outcome: Option<&str>| StepDraft {
         kind,
         on,
@@ -296,7 +302,7 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
             &step(StepKind::Concluded, registered, Some(outcome)),
         );
         evaluate(&mut doc, rng, registered, created);
-        return doc;
+        return (doc, details);
     }
     // Older cases have moved further along their lifecycle.
     if age_days >= 1 {
@@ -435,7 +441,7 @@ pub fn case(rng: &mut Rng, index: usize, now_ms: i64, actor: ActorId) -> CaseDoc
         );
         evaluate(&mut doc, rng, concluded, created + 56 * DAY);
     }
-    doc
+    (doc, details)
 }
 
 /// Most concluded matters are evaluated by the petitioner, mostly with satisfaction.
@@ -473,8 +479,17 @@ mod tests {
         let mut a = Rng::new(42);
         let mut b = Rng::new(42);
         for i in 0..50 {
-            let x = case(&mut a, i, now, actor.clone()).read().unwrap();
-            let y = case(&mut b, i, now, actor.clone()).read().unwrap();
+            let (x, details) = case(&mut a, i, now, actor.clone());
+            let (x, details) = (x.read().unwrap(), details.read().unwrap());
+            let y = case(&mut b, i, now, actor.clone()).0.read().unwrap();
+            assert_eq!(details.case, Some(x.header.id));
+            // The phone is in the details; the case keeps it masked.
+            let phone = details.people[0].phone.as_deref().unwrap();
+            assert_eq!(
+                x.petitioners[0].masked.phone.as_deref(),
+                Some(crate::mask_phone(phone).as_str())
+            );
+            assert_eq!(x.petitioners[0].phone, None);
             assert_eq!(x.header.id, y.header.id);
             assert_eq!(x.summary, y.summary);
             assert!(
@@ -510,7 +525,7 @@ mod tests {
         let actor = ActorId::from([7u8; 16]);
         let mut rng = Rng::new(2026);
         let cases: Vec<crate::Case> = (0..3_000)
-            .map(|i| case(&mut rng, i, now, actor.clone()).read().unwrap())
+            .map(|i| case(&mut rng, i, now, actor.clone()).0.read().unwrap())
             .collect();
         use crate::OptionCode;
         let share = |f: &dyn Fn(&crate::Case) -> bool, of: &dyn Fn(&crate::Case) -> bool| {

@@ -35,17 +35,23 @@ mod sync;
 pub use error::Error;
 pub use kinds::case::{
     Aid, Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
-    Hearing, Petitioner, Progress, Step, Withdrawn,
+    Hearing, Masked, Petitioner, Progress, Step, Withdrawn,
 };
 pub use kinds::case_doc::{
     AidDraft, CASE, CaseDoc, CaseDraft, EveningLogDraft, Field, FollowUpDraft, HearingDraft,
     StepDraft,
 };
+pub use kinds::details::{
+    DETAIL_KEYS, DETAILS, Details, DetailsDoc, PersonDetails, handling_units, mask_address,
+    mask_detail, mask_id_number, mask_phone,
+};
 pub use kinds::dispute::{DISPUTE, Dispute, DisputeDoc, DisputeDraft, Escalation, Party, Session};
 pub use kinds::reception::{
     Appointment, Matter, MatterDraft, RECEPTION, Reception, ReceptionDoc, ReceptionDraft, Tally,
 };
-pub use kinds::row::{CaseRow, DisputeRow, Evaluated, ReceptionRow, SUMMARY_CHARS, StoredRow};
+pub use kinds::row::{
+    CaseRow, DetailsRow, DisputeRow, Evaluated, ReceptionRow, SUMMARY_CHARS, StoredRow,
+};
 pub use kinds::vocab::{
     Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MatterKind,
     MediationKind, MediationLevel, MediationResult, Outcome, PackageTask, ReceivedOutcome,

@@ -5,7 +5,8 @@ use automerge::{ActorId, AutoCommit, ROOT, transaction::Transactable};
 use lianxin_shared::OptionCode;
 use lianxin_shared::fieldwork::{Evening, evening_run};
 use lianxin_shared::{
-    CaseDoc, CaseDraft, Channel, Editor, EveningLogDraft, Field, Petitioner, Satisfaction, UnitId,
+    CaseDoc, CaseDraft, Channel, DetailsDoc, DocId, Editor, EveningLogDraft, Field, Petitioner,
+    Satisfaction, UnitId,
 };
 use lianxin_shared::{Date, EntryId};
 
@@ -154,63 +155,120 @@ fn a_list_made_on_two_devices_for_an_older_case_keeps_both_entries() {
     assert_eq!(b.read().unwrap(), case);
 }
 
+fn fork_details(d: &DetailsDoc) -> DetailsDoc {
+    DetailsDoc::from_doc(d.doc().clone().with_actor(ActorId::random())).unwrap()
+}
+
+fn merge_details(a: &mut DetailsDoc, b: &mut DetailsDoc) {
+    let mut x = a.doc().clone();
+    let mut y = b.doc().clone();
+    x.merge(&mut y).unwrap();
+    y.merge(&mut x.clone()).unwrap();
+    *a = DetailsDoc::from_doc(x).unwrap();
+    *b = DetailsDoc::from_doc(y).unwrap();
+}
+
+/// The case as a handling unit's device reads it: with its details.
+fn whole(case: &CaseDoc, details: &DetailsDoc) -> lianxin_shared::Case {
+    let mut c = case.read().unwrap();
+    c.with_details(&details.read().unwrap());
+    c
+}
+
 #[test]
 fn petitioner_details_edited_on_two_devices_merge_detail_by_detail() {
     let wang = Editor::new("wang", 2_000);
-    let mut case = new_case();
-    let id = EntryId::random();
-    case.add_petitioner(
-        &wang,
-        &Petitioner {
-            id: id.clone(),
-            name: "张桂兰".into(),
-            id_number: Some("410102195601011234".into()),
-            phone: None,
-            address: Some("城关镇东街".into()),
-        },
+    let draft = CaseDraft::new(UnitId::new("t01").unwrap(), Channel::Visit, "宅基地纠纷");
+    let bureau = UnitId::new("lianshan").unwrap();
+    let (mut case, mut details) = CaseDoc::create_with_details(
+        &draft,
+        std::slice::from_ref(&bureau),
+        &Editor::new("registrar", 1_000),
+        ActorId::random(),
+    );
+    assert_eq!(details.header().unwrap().id, DocId::details_of(&draft.id));
+    let mut p = Petitioner::new(
+        "张桂兰",
+        Some("410102195601011234".into()),
+        None,
+        Some("城关镇东街".into()),
+    );
+    let id = p.id.clone();
+    // Without the details document (a device of a unit that does not handle the case) the
+    // details cannot be written; the name alone can.
+    assert!(
+        case.add_petitioner(&wang, &p, None)
+            .unwrap_err()
+            .to_string()
+            .contains("only by the units handling the case")
+    );
+    case.add_petitioner(&wang, &p, Some(&mut details)).unwrap();
+    let (mut a, mut b) = (fork(&case), fork(&case));
+    let (mut da, mut db) = (fork_details(&details), fork_details(&details));
+    a.set_petitioner(&wang, &id, "phone", "13800001111", Some(&mut da))
+        .unwrap();
+    b.set_petitioner(
+        &Editor::new("li", 3_000),
+        &id,
+        "address",
+        "城关镇东街12号",
+        Some(&mut db),
     )
     .unwrap();
-    let mut a = fork(&case);
-    let mut b = fork(&case);
-    a.set_petitioner(&wang, &id, "phone", "13800001111")
-        .unwrap();
-    b.set_petitioner(&Editor::new("li", 3_000), &id, "address", "城关镇东街12号")
-        .unwrap();
     merge(&mut a, &mut b);
-    let p = &a.read().unwrap().petitioners[0];
-    assert_eq!(p.phone.as_deref(), Some("13800001111"));
-    assert_eq!(p.address.as_deref(), Some("城关镇东街12号"));
-    assert_eq!(p.id_number.as_deref(), Some("410102195601011234"));
+    merge_details(&mut da, &mut db);
+    let full = &whole(&a, &da).petitioners[0];
+    assert_eq!(full.phone.as_deref(), Some("13800001111"));
+    assert_eq!(full.address.as_deref(), Some("城关镇东街12号"));
+    assert_eq!(full.id_number.as_deref(), Some("410102195601011234"));
+    // The case alone holds the masked forms only, and nowhere in its history the details.
+    let masked = &a.read().unwrap().petitioners[0];
+    assert_eq!(
+        (masked.id_number.as_deref(), masked.phone.as_deref()),
+        (None, None)
+    );
+    assert_eq!(
+        masked.masked.id_number.as_deref(),
+        Some("4101**********1234")
+    );
+    assert_eq!(masked.masked.phone.as_deref(), Some("138****1111"));
+    assert_eq!(masked.masked.address.as_deref(), Some("城关镇东街1****"));
+    assert_eq!(masked.shown("phone"), Some("138****1111"));
+    assert_eq!(full.shown("phone"), Some("13800001111"));
+    let saved = a.doc().clone().save_nocompress();
+    for secret in ["410102195601011234", "13800001111", "东街12号"] {
+        assert!(
+            !saved.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} in the case's bytes"
+        );
+    }
 
-    a.set_petitioner(&wang, &id, "phone", "").unwrap();
-    assert_eq!(a.read().unwrap().petitioners[0].phone, None);
+    a.set_petitioner(&wang, &id, "phone", "", Some(&mut da))
+        .unwrap();
+    assert_eq!(whole(&a, &da).petitioners[0].phone, None);
+    assert_eq!(a.read().unwrap().petitioners[0].masked.phone, None);
+    a.set_petitioner(&wang, &id, "name", "张桂兰", None)
+        .unwrap();
     for (key, value, why) in [
         ("name", "", "has a name"),
         ("email", "x", "expected name"),
         ("phone", &"1".repeat(201), "at most 200"),
+        ("phone", "13800001111", "only by the units handling"),
     ] {
-        let err = a.set_petitioner(&wang, &id, key, value).unwrap_err();
+        let details = (!why.contains("handling")).then_some(&mut da);
+        let err = a
+            .set_petitioner(&wang, &id, key, value, details)
+            .unwrap_err();
         assert!(err.to_string().contains(why), "{key}: {err}");
     }
     assert!(
-        a.set_petitioner(&wang, &EntryId::random(), "phone", "1")
+        a.set_petitioner(&wang, &EntryId::random(), "phone", "1", Some(&mut da))
             .unwrap_err()
             .to_string()
             .contains("no such petitioner")
     );
-    assert!(
-        a.add_petitioner(
-            &wang,
-            &Petitioner {
-                id: EntryId::random(),
-                name: " ".into(),
-                id_number: None,
-                phone: None,
-                address: None
-            }
-        )
-        .is_err()
-    );
+    p.name = " ".into();
+    assert!(a.add_petitioner(&wang, &p, Some(&mut da)).is_err());
 }
 
 #[test]

@@ -4,8 +4,8 @@
 use automerge::ActorId;
 use lianxin_shared::OptionCode;
 use lianxin_shared::{
-    CaseDoc, CaseDraft, Channel, Committee, Date, DocId, Editor, EntryId, MediationKind,
-    MediationLevel, Petitioner, UnitId,
+    CaseDoc, CaseDraft, Channel, Committee, Date, DocId, Editor, MediationKind, MediationLevel,
+    Petitioner, UnitId,
 };
 use lianxin_shared::{DisputeDoc, DisputeDraft};
 
@@ -134,8 +134,22 @@ fn a_dispute_becomes_a_case_and_a_case_goes_to_mediation() {
     dispute
         .add_party(&ed, "张某", Some("申请人"), Some("13800000001"))
         .unwrap();
-    let mut case = dispute.make_case(&ed, ActorId::random()).unwrap();
-    let c = case.read().unwrap();
+    let bureau = UnitId::new("lianshan").unwrap();
+    let (mut case, details) = dispute
+        .make_case(&ed, ActorId::random(), std::slice::from_ref(&bureau))
+        .unwrap();
+    let mut c = case.read().unwrap();
+    // The party's phone went into the details, masked into the case.
+    assert_eq!(c.petitioners[0].phone, None);
+    assert_eq!(
+        c.petitioners[0].masked.phone.as_deref(),
+        Some("138****0001")
+    );
+    let d = details.read().unwrap();
+    assert_eq!(d.header.units.len(), 2);
+    assert!(d.header.units.contains(&bureau));
+    c.with_details(&d);
+    assert_eq!(c.petitioners[0].phone.as_deref(), Some("13800000001"));
     let x = dispute.read().unwrap();
     assert_eq!(x.case, Some(c.header.id));
     assert_eq!(c.dispute, Some(x.header.id));
@@ -143,7 +157,7 @@ fn a_dispute_becomes_a_case_and_a_case_goes_to_mediation() {
     assert_eq!(c.petitioners[0].name, "张某");
     assert_eq!(c.header.units, x.header.units);
     assert!(
-        dispute.make_case(&ed, ActorId::random()).is_err(),
+        dispute.make_case(&ed, ActorId::random(), &[]).is_err(),
         "only once"
     );
     assert!(
@@ -159,17 +173,8 @@ fn a_dispute_becomes_a_case_and_a_case_goes_to_mediation() {
         "邻里通道纠纷",
     );
     let mut case = CaseDoc::create(&draft, &ed, ActorId::random());
-    case.add_petitioner(
-        &ed,
-        &Petitioner {
-            id: EntryId::random(),
-            name: "赵某".into(),
-            id_number: None,
-            phone: None,
-            address: None,
-        },
-    )
-    .unwrap();
+    case.add_petitioner(&ed, &Petitioner::new("赵某", None, None, None), None)
+        .unwrap();
     let sent = DisputeDoc::from_case(&mut case, &ed, ActorId::random(), Committee::Land).unwrap();
     let s = sent.read().unwrap();
     let c = case.read().unwrap();

@@ -91,11 +91,10 @@ fn a_received_matter_becomes_a_case_in_one_step() {
             ),
         )
         .unwrap();
-    let case = r
-        .matter_to_case(&ed, &id, ActorId::random())
-        .unwrap()
-        .read()
-        .unwrap();
+    let (case, details) = r.matter_to_case(&ed, &id, ActorId::random(), &[]).unwrap();
+    let (case, details) = (case.read().unwrap(), details.read().unwrap());
+    assert_eq!(details.case, Some(case.header.id));
+    assert_eq!(details.header.units, case.header.units);
     assert_eq!(case.summary, "反映工程款拖欠");
     assert_eq!(
         (case.form.code(), case.people),
@@ -113,11 +112,11 @@ fn a_received_matter_becomes_a_case_in_one_step() {
     assert_eq!(log.matters[0].case, Some(case.header.id));
     assert_eq!(log.tally.cases, 1);
     assert!(
-        r.matter_to_case(&ed, &id, ActorId::random()).is_err(),
+        r.matter_to_case(&ed, &id, ActorId::random(), &[]).is_err(),
         "only once"
     );
     assert!(
-        r.matter_to_case(&ed, &EntryId::random(), ActorId::random())
+        r.matter_to_case(&ed, &EntryId::random(), ActorId::random(), &[])
             .is_err()
     );
 }

@@ -386,6 +386,7 @@ fn caseload_row_agrees_with_the_whole_case() {
     let mut colours = std::collections::BTreeSet::new();
     for i in 0..300 {
         let case = demo::case(&mut rng, i, now, automerge::ActorId::random())
+            .0
             .read()
             .unwrap();
         let row = StoredRow::Case(CaseRow::of(&case, &limits, &calendar));
@@ -428,23 +429,24 @@ fn rows_link_repeats_and_rate_satisfaction_as_the_cases_do() {
     let (limits, calendar) = (Limits::default(), holidays());
     let now = 1_790_000_000_000;
     let mut rng = demo::Rng::new(5);
-    let cases: Vec<_> = (0..400)
+    // A handling unit's device: each case read with its details document, and its row worked
+    // out as the app does, from both.
+    let (cases, rows): (Vec<_>, Vec<CaseRow>) = (0..400)
         .map(|i| {
-            demo::case(&mut rng, i, now, automerge::ActorId::random())
-                .read()
-                .unwrap()
-        })
-        .collect();
-    let rows: Vec<CaseRow> = cases
-        .iter()
-        .map(|c| {
-            let json = serde_json::to_string(&StoredRow::Case(CaseRow::of(c, &limits, &calendar)));
-            match serde_json::from_str(&json.unwrap()).unwrap() {
+            let (case, details) = demo::case(&mut rng, i, now, automerge::ActorId::random());
+            let mut whole = case.read().unwrap();
+            whole.with_details(&details.read().unwrap());
+            let row = lianxin_shared::AnyDoc::Case(case)
+                .row_with(Some(&details), &limits, &calendar)
+                .unwrap();
+            let json = serde_json::to_string(&row);
+            let row = match serde_json::from_str(&json.unwrap()).unwrap() {
                 StoredRow::Case(row) => row,
                 other => panic!("{other:?}"),
-            }
+            };
+            (whole, row)
         })
-        .collect();
+        .unzip();
     let keys: Vec<_> = cases
         .iter()
         .zip(&rows)

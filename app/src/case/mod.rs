@@ -52,7 +52,24 @@ impl CaseScreen {
     fn set_field(&self, field: &str, value: String) {
         let Ok(f) = Field::parse(field) else { return };
         let ed = editor(self.ctx);
-        edit(&self.id.get_value(), self.error, |c| c.set(f, &value, &ed));
+        let Ok(id) = self.id.get_value().parse::<DocId>() else {
+            return;
+        };
+        let result = with_engine(|e| {
+            e.edit_with_details(id, |c, d| {
+                let Some(c) = c else {
+                    return Err(crate::not_here("case"));
+                };
+                // A new responsible unit handles the case: it gets the personal details.
+                if f == Field::ResponsibleUnit
+                    && let Some(d) = d
+                {
+                    d.share(&ed, &lianxin_shared::UnitId::new(&value)?)?;
+                }
+                c.set(f, &value, &ed)
+            })
+        });
+        crate::show_outcome(self.error, result);
     }
 }
 

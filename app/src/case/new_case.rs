@@ -41,13 +41,16 @@ pub fn NewCase(ctx: Ctx) -> impl IntoView {
             let draft = CaseDraft::new(unit, channel, text.trim());
             let id = draft.id;
             let (form, people) = (form.get_untracked(), people.get_untracked());
+            let others = crate::handling_others(ctx, &draft.unit);
             with_engine(|e| {
                 let actor = e.actor.clone();
-                e.edit(id, |doc| {
-                    let mut case = CaseDoc::create(&draft, &ed, actor);
+                e.edit_with_details(id, |doc, details| {
+                    let (mut case, made) =
+                        CaseDoc::create_with_details(&draft, &others, &ed, actor);
                     case.set(Field::Form, &form, &ed)?;
                     case.set(Field::People, &people, &ed)?;
                     *doc = Some(case);
+                    *details = Some(made);
                     Ok(())
                 })
             })

@@ -1,7 +1,7 @@
 //! What the administrator and the audit need of the store: taking a unit away from a case
 //! (and telling that unit's devices), and a case's history.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{HistoryEntry, Received, Result, Store, StoreError, doc_units};
 use lianxin_shared::{DocId, UnitId};
@@ -10,17 +10,14 @@ impl Store {
     /// Takes `unit` away from a case (the administrator's `case unshare`): a change by the
     /// server removes it from the case's units and unmarks it as assisting, stored as the new
     /// snapshot; the unit's devices are told to drop the case at their next sync
-    /// ([`Store::gone_since`]). The removal stays in the case's history. Refused for the
-    /// responsible unit and the last unit.
+    /// ([`Store::gone_since`]). The unit loses the case's personal details with it. The
+    /// removal stays in the case's history. Refused for the responsible unit and the last unit.
     pub fn unshare(&self, id: &DocId, unit: &UnitId, now: i64) -> Result<u64> {
-        use automerge::transaction::Transactable;
-        use automerge::{ObjType, ROOT, ReadDoc, Value};
         let (bytes, _, _) = self
             .load_doc(id)?
             .ok_or_else(|| StoreError::Invalid(format!("no case {id}")))?;
-        let mut doc = lianxin_shared::load_document(&bytes)
-            .map_err(|e| StoreError::Invalid(format!("case {id} does not load: {e}")))?
-            .with_actor(automerge::ActorId::from(&b"lianxin-server-admin"[..]));
+        let doc = lianxin_shared::load_document(&bytes)
+            .map_err(|e| StoreError::Invalid(format!("case {id} does not load: {e}")))?;
         let case = lianxin_shared::CaseDoc::from_doc(doc.clone())
             .and_then(|c| c.read())
             .map_err(|e| StoreError::Invalid(format!("not a case: {e}")))?;
@@ -39,6 +36,32 @@ impl Store {
                 "{unit} is the responsible unit; set another one first"
             )));
         }
+        let details = DocId::details_of(id);
+        if let Some((bytes, units, _)) = self.load_doc(&details)?
+            && units.contains(unit)
+            && units.len() > 1
+        {
+            let doc = lianxin_shared::load_document(&bytes)
+                .map_err(|e| StoreError::Invalid(format!("details {details} do not load: {e}")))?;
+            self.take_unit(&details, doc, &units, unit, true, now)?;
+        }
+        self.take_unit(id, doc, &case.header.units, unit, false, now)
+    }
+
+    /// Removes `unit` from a document's header (and from its assisting units), as a change by
+    /// the server stored as the new snapshot, and records it as unshared.
+    fn take_unit(
+        &self,
+        id: &DocId,
+        doc: automerge::AutoCommit,
+        units: &[UnitId],
+        unit: &UnitId,
+        private: bool,
+        now: i64,
+    ) -> Result<u64> {
+        use automerge::transaction::Transactable;
+        use automerge::{ObjType, ROOT, ReadDoc, Value};
+        let mut doc = doc.with_actor(automerge::ActorId::from(&b"lianxin-server-admin"[..]));
         let bad = |e: automerge::AutomergeError| {
             StoreError::Invalid(format!("cannot edit the case: {e}"))
         };
@@ -63,13 +86,7 @@ impl Store {
                 .with_time(now / 1000),
         );
         let heads: Vec<[u8; 32]> = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
-        let units: Vec<UnitId> = case
-            .header
-            .units
-            .iter()
-            .filter(|u| *u != unit)
-            .cloned()
-            .collect();
+        let units: Vec<UnitId> = units.iter().filter(|u| *u != unit).cloned().collect();
         let snapshot = doc.save();
         let what = [format!("units −{unit}")];
         let received = Received {
@@ -78,7 +95,15 @@ impl Store {
             at: now,
             what: &what,
         };
-        let seq = self.append_changes(id, &units, &[], &heads, Some(&snapshot), Some(&received))?;
+        let seq = self.append_changes(
+            id,
+            &units,
+            private,
+            &[],
+            &heads,
+            Some(&snapshot),
+            Some(&received),
+        )?;
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -145,12 +170,12 @@ impl Store {
 
     /// Documents taken away from any of `units` after `cursor` that none of them may see now:
     /// the devices of those units drop them.
-    pub fn gone_since(&self, cursor: u64, units: &[UnitId]) -> Result<Vec<DocId>> {
+    pub fn gone_since(&self, cursor: u64, scope: &super::Scope) -> Result<Vec<DocId>> {
         self.with(|c| {
             let mut stmt =
                 c.prepare_cached("SELECT DISTINCT doc FROM unshared WHERE seq > ?1 AND unit = ?2")?;
             let mut out = Vec::new();
-            for unit in units {
+            for unit in &scope.visible {
                 for doc in stmt.query_map(params![cursor as i64, unit.as_str()], |r| {
                     r.get::<_, Vec<u8>>(0)
                 })? {
@@ -163,7 +188,13 @@ impl Store {
                         continue;
                     }
                     let still = doc_units(c, &id)?;
-                    if !still.iter().any(|u| units.contains(u)) {
+                    let private: bool = c
+                        .query_row("SELECT private FROM docs WHERE id = ?1", [&doc], |r| {
+                            r.get(0)
+                        })
+                        .optional()?
+                        .unwrap_or(false);
+                    if !scope.admits(private, &still) {
                         out.push(id);
                     }
                 }

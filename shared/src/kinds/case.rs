@@ -25,6 +25,13 @@ pub struct Header {
     pub created_at: i64,
 }
 
+impl Header {
+    /// The header of a document of any kind.
+    pub fn of<D: automerge::ReadDoc>(doc: &D) -> Result<Header, crate::Error> {
+        crate::kit::cells::read_header(doc)
+    }
+}
+
 /// One petition matter 信访事项, hydrated.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Case {
@@ -106,6 +113,18 @@ impl Case {
     /// The evaluation that counts: the latest by date, then by when it was recorded.
     pub fn evaluation(&self) -> Option<&Evaluation> {
         self.evaluations.last()
+    }
+
+    /// Fills in the petitioners' ID numbers, phones and addresses from the case's details
+    /// document (on a device of a unit that handles the case).
+    pub fn with_details(&mut self, details: &crate::Details) {
+        for p in &mut self.petitioners {
+            if let Some(d) = details.of(&p.id) {
+                p.id_number = d.id_number.clone();
+                p.phone = d.phone.clone();
+                p.address = d.address.clone();
+            }
+        }
     }
 
     /// The day the matter was received (the day the document was made, in China).
@@ -210,6 +229,9 @@ pub struct Evaluation {
     pub at: i64,
 }
 
+/// A petitioner. The ID number, phone and address are in full only when the case was read
+/// with its details document ([`Case::with_details`], on a handling unit's device); `masked`
+/// is what everyone who sees the case sees.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Petitioner {
     pub id: EntryId,
@@ -217,6 +239,46 @@ pub struct Petitioner {
     pub id_number: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    #[serde(default)]
+    pub masked: Masked,
+}
+
+/// A petitioner's details as the case itself keeps them: 4101**********1234, 138****5678.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Masked {
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+impl Petitioner {
+    /// A new petitioner (for [`crate::CaseDoc::add_petitioner`]).
+    pub fn new(
+        name: &str,
+        id_number: Option<String>,
+        phone: Option<String>,
+        address: Option<String>,
+    ) -> Petitioner {
+        Petitioner {
+            id: EntryId::random(),
+            name: name.to_string(),
+            id_number,
+            phone,
+            address,
+            masked: Masked::default(),
+        }
+    }
+
+    /// A detail (`id_number`, `phone` or `address`) as this device may show it: in full with
+    /// the details, else masked.
+    pub fn shown(&self, key: &str) -> Option<&str> {
+        let (full, masked) = match key {
+            "id_number" => (&self.id_number, &self.masked.id_number),
+            "phone" => (&self.phone, &self.masked.phone),
+            _ => (&self.address, &self.masked.address),
+        };
+        full.as_deref().or(masked.as_deref())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -8,7 +8,8 @@
 //! fields      map   field name -> map { v, by, at }     single values (one wins, conflicts kept)
 //! summary     text  character-level merge
 //! notes       text  character-level merge
-//! petitioners list  map { id, name, id_number, phone, address }
+//! petitioners list  map { id, name, id_masked, phone_masked, address_masked } (in full only
+//!                   in the case's details document, [`crate::DetailsDoc`])
 //! steps       list  map { id, kind, on, reason, outcome, by, at }
 //! follow_ups  list  map { id, on, text, place, visitors, met, attitude, outcome, next_step, by, at }
 //! …           lists of seven evenings, evaluations, progress, aid and hearings
@@ -54,9 +55,10 @@ pub(crate) const PETITIONERS: ListDecl = ListDecl {
     entry: &[
         ID,
         req("name", LINE),
-        opt("id_number", LINE),
-        opt("phone", LINE),
-        opt("address", LINE),
+        // What everyone who sees the case sees; in full only in its details document.
+        opt("id_masked", ValueType::Masked),
+        opt("phone_masked", ValueType::Masked),
+        opt("address_masked", ValueType::Masked),
     ],
 };
 pub(crate) const STEPS: ListDecl = ListDecl {
@@ -489,6 +491,22 @@ fn given<'a>(pairs: &[(&'a str, &Option<String>)]) -> Vec<(&'a str, ScalarValue)
         .collect()
 }
 
+/// The case's key for the masked form of a personal detail.
+fn masked_key(key: &str) -> String {
+    match key {
+        "id_number" => "id_masked".into(),
+        other => format!("{other}_masked"),
+    }
+}
+
+fn not_handling(key: &str) -> Error {
+    Error::InvalidValue {
+        field: key.into(),
+        value: String::new(),
+        reason: "personal details are kept only by the units handling the case".into(),
+    }
+}
+
 fn required_text(field: &str, value: &str, reason: &str) -> Result<(), Error> {
     if value.trim().is_empty() {
         return Err(Error::InvalidValue {
@@ -840,14 +858,17 @@ impl CaseDoc {
 
     /// Changes one detail of a petitioner (name, id_number, phone or address); an empty value
     /// clears it (the name cannot be cleared). Concurrent changes of different details merge.
+    /// An ID number, phone or address goes in full into `details` (only the handling units'
+    /// devices have it; without it they cannot be changed) and masked into the case.
     pub fn set_petitioner(
         &mut self,
         editor: &Editor,
         id: &EntryId,
         key: &str,
         value: &str,
+        details: Option<&mut crate::DetailsDoc>,
     ) -> Result<(), Error> {
-        if !["name", "id_number", "phone", "address"].contains(&key) {
+        if key != "name" && !crate::DETAIL_KEYS.contains(&key) {
             return Err(Error::InvalidValue {
                 field: key.into(),
                 value: value.into(),
@@ -855,34 +876,96 @@ impl CaseDoc {
             });
         }
         let value = value.trim();
+        if !read_list(&self.doc, &PETITIONERS).any(|e| e.str("id").as_deref() == Some(id.as_str()))
+        {
+            return Err(Error::InvalidValue {
+                field: key.into(),
+                value: id.to_string(),
+                reason: "no such petitioner on this case".into(),
+            });
+        }
         if key == "name" {
             required_text("name", value, "a petitioner has a name")?;
+            update_entry(
+                &mut self.doc,
+                &PETITIONERS,
+                id.as_str(),
+                key,
+                Some(text(value)),
+            )?;
+            self.commit(editor);
+            return Ok(());
         }
-        let value = (!value.is_empty()).then(|| text(value));
-        update_entry(&mut self.doc, &PETITIONERS, id.as_str(), key, value).map_err(
-            |e| match e {
-                Error::NoSuchEntry(id) => Error::InvalidValue {
-                    field: key.into(),
-                    value: id,
-                    reason: "no such petitioner on this case".into(),
-                },
-                other => other,
-            },
+        let Some(details) = details else {
+            return Err(not_handling(key));
+        };
+        details.put(editor, id, key, value)?;
+        let masked = (!value.is_empty()).then(|| text(&crate::mask_detail(key, value)));
+        update_entry(
+            &mut self.doc,
+            &PETITIONERS,
+            id.as_str(),
+            &masked_key(key),
+            masked,
         )?;
+        details.commit(editor);
         self.commit(editor);
         Ok(())
     }
 
-    pub fn add_petitioner(&mut self, editor: &Editor, p: &Petitioner) -> Result<EntryId, Error> {
+    /// Adds a petitioner: the name (and the masked details) to the case, the ID number, phone
+    /// and address in full to `details`, which only the handling units' devices have.
+    pub fn add_petitioner(
+        &mut self,
+        editor: &Editor,
+        p: &Petitioner,
+        details: Option<&mut crate::DetailsDoc>,
+    ) -> Result<EntryId, Error> {
         required_text("name", &p.name, "a petitioner has a name")?;
-        let mut values = vec![("id", text(p.id.as_str())), ("name", text(p.name.trim()))];
-        values.extend(given(&[
+        let given: Vec<(&str, String)> = [
             ("id_number", &p.id_number),
             ("phone", &p.phone),
             ("address", &p.address),
-        ]));
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let v = v.as_deref()?.trim();
+            (!v.is_empty()).then(|| (k, v.to_string()))
+        })
+        .collect();
+        let mut values = vec![("id", text(p.id.as_str())), ("name", text(p.name.trim()))];
+        let masked: Vec<(String, ScalarValue)> = given
+            .iter()
+            .map(|(k, v)| (masked_key(k), text(&crate::mask_detail(k, v))))
+            .collect();
+        values.extend(masked.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        match details {
+            Some(details) => {
+                for (key, value) in &given {
+                    details.put(editor, &p.id, key, value)?;
+                }
+                if !given.is_empty() {
+                    details.commit(editor);
+                }
+            }
+            None if !given.is_empty() => return Err(not_handling(given[0].0)),
+            None => {}
+        }
         record_entry(&mut self.doc, &PETITIONERS, editor, &values)?;
         Ok(p.id.clone())
+    }
+
+    /// A new case with its details document (belonging to the units that handle it: the
+    /// registering unit and `others`, see [`crate::handling_units`]).
+    pub fn create_with_details(
+        draft: &CaseDraft,
+        others: &[UnitId],
+        editor: &Editor,
+        actor: ActorId,
+    ) -> (CaseDoc, crate::DetailsDoc) {
+        let case = CaseDoc::create(draft, editor, actor.clone());
+        let details = crate::DetailsDoc::create(&draft.id, &draft.unit, others, editor, actor);
+        (case, details)
     }
 
     pub fn header(&self) -> Result<crate::Header, Error> {
@@ -1047,9 +1130,14 @@ impl CaseDoc {
             .map(|e| Petitioner {
                 id: e.id(),
                 name: e.text("name"),
-                id_number: e.str("id_number"),
-                phone: e.str("phone"),
-                address: e.str("address"),
+                id_number: None,
+                phone: None,
+                address: None,
+                masked: crate::kinds::case::Masked {
+                    id_number: e.str("id_masked"),
+                    phone: e.str("phone_masked"),
+                    address: e.str("address_masked"),
+                },
             })
             .collect();
         let four_people = [

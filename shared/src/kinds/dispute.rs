@@ -316,9 +316,16 @@ impl DisputeDoc {
         Ok(to.code().to_string())
     }
 
-    /// The case this dispute becomes (same unit, the summary and parties carried over); the
-    /// dispute then names it. Store the returned case as a new document.
-    pub fn make_case(&mut self, editor: &Editor, actor: ActorId) -> Result<CaseDoc, Error> {
+    /// The case this dispute becomes (same unit, the summary and parties carried over), with
+    /// its details document (the parties' phones; shared with the dispute's unit and
+    /// `others`, see [`crate::handling_units`]); the dispute then names it. Store both as new
+    /// documents.
+    pub fn make_case(
+        &mut self,
+        editor: &Editor,
+        actor: ActorId,
+        others: &[crate::UnitId],
+    ) -> Result<(CaseDoc, crate::DetailsDoc), Error> {
         let dispute = self.read()?;
         if let Some(case) = &dispute.case {
             return Err(Error::InvalidValue {
@@ -329,17 +336,12 @@ impl DisputeDoc {
         }
         let unit = dispute.header.units[0].clone();
         let draft = CaseDraft::new(unit, Channel::Visit, &dispute.summary);
-        let mut case = CaseDoc::create(&draft, editor, actor);
+        let (mut case, mut details) = CaseDoc::create_with_details(&draft, others, editor, actor);
         for p in &dispute.parties {
             case.add_petitioner(
                 editor,
-                &crate::Petitioner {
-                    id: EntryId::random(),
-                    name: p.name.clone(),
-                    id_number: None,
-                    phone: p.phone.clone(),
-                    address: None,
-                },
+                &crate::Petitioner::new(&p.name, None, p.phone.clone(), None),
+                Some(&mut details),
             )?;
         }
         case.set(
@@ -349,7 +351,7 @@ impl DisputeDoc {
         )?;
         self.put_single("case", &draft.id.to_string(), editor)?;
         self.commit(editor);
-        Ok(case)
+        Ok((case, details))
     }
 
     /// A dispute for a case sent to mediation: the case's unit, summary and petitioners; the

@@ -11,12 +11,13 @@ use crate::kit::cells::read_header;
 use crate::kit::schema::KindDecl;
 use crate::rules::{Calendar, Limits};
 use crate::{
-    CASE, CaseDoc, CaseRow, DISPUTE, DisputeDoc, DisputeRow, Error, RECEPTION, ReceptionDoc,
-    ReceptionRow, StoredRow,
+    CASE, CaseDoc, CaseRow, DETAILS, DISPUTE, DetailsDoc, DetailsRow, DisputeDoc, DisputeRow,
+    Error, RECEPTION, ReceptionDoc, ReceptionRow, StoredRow,
 };
 
 pub(crate) mod case;
 pub(crate) mod case_doc;
+pub(crate) mod details;
 pub(crate) mod dispute;
 pub(crate) mod reception;
 pub(crate) mod row;
@@ -28,10 +29,12 @@ pub enum Kind {
     Case,
     Dispute,
     Reception,
+    /// A case's personal details, apart from it ([`crate::DETAILS`]).
+    Details,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Case, Kind::Dispute, Kind::Reception];
+    pub const ALL: [Kind; 4] = [Kind::Case, Kind::Dispute, Kind::Reception, Kind::Details];
 
     /// The kind's declaration: its fields, texts and lists.
     pub fn decl(self) -> &'static KindDecl {
@@ -39,6 +42,7 @@ impl Kind {
             Kind::Case => &CASE,
             Kind::Dispute => &DISPUTE,
             Kind::Reception => &RECEPTION,
+            Kind::Details => &DETAILS,
         }
     }
 
@@ -49,6 +53,7 @@ impl Kind {
             Kind::Case => crate::kinds::case_doc::op(touch),
             Kind::Dispute => crate::rules::authority::Op::Mediate,
             Kind::Reception => crate::rules::authority::Op::Reception,
+            Kind::Details => crate::kinds::details::op(touch),
         }
     }
 
@@ -74,8 +79,14 @@ impl Kind {
     ) -> Result<(), String> {
         match self {
             Kind::Case => crate::rules::authority::one_conclusion(before, after),
-            Kind::Dispute | Kind::Reception => Ok(()),
+            Kind::Dispute | Kind::Reception | Kind::Details => Ok(()),
         }
+    }
+
+    /// Whether the server gives this kind only to users whose own units are among the
+    /// document's (personal details), rather than to everyone whose units see them.
+    pub fn private(self) -> bool {
+        matches!(self, Kind::Details)
     }
 
     /// The header's `kind` value.
@@ -101,6 +112,7 @@ pub enum AnyDoc {
     Case(CaseDoc),
     Dispute(DisputeDoc),
     Reception(ReceptionDoc),
+    Details(DetailsDoc),
 }
 
 impl AnyDoc {
@@ -109,6 +121,7 @@ impl AnyDoc {
             Kind::Case => AnyDoc::Case(CaseDoc::from_doc(doc)?),
             Kind::Dispute => AnyDoc::Dispute(DisputeDoc::from_doc(doc)?),
             Kind::Reception => AnyDoc::Reception(ReceptionDoc::from_doc(doc)?),
+            Kind::Details => AnyDoc::Details(DetailsDoc::from_doc(doc)?),
         })
     }
 
@@ -117,6 +130,7 @@ impl AnyDoc {
             AnyDoc::Case(_) => Kind::Case,
             AnyDoc::Dispute(_) => Kind::Dispute,
             AnyDoc::Reception(_) => Kind::Reception,
+            AnyDoc::Details(_) => Kind::Details,
         }
     }
 
@@ -125,6 +139,7 @@ impl AnyDoc {
             AnyDoc::Case(d) => d.doc(),
             AnyDoc::Dispute(d) => d.doc(),
             AnyDoc::Reception(d) => d.doc(),
+            AnyDoc::Details(d) => d.doc(),
         }
     }
 
@@ -133,13 +148,32 @@ impl AnyDoc {
             AnyDoc::Case(d) => d.into_doc(),
             AnyDoc::Dispute(d) => d.into_doc(),
             AnyDoc::Reception(d) => d.into_doc(),
+            AnyDoc::Details(d) => d.into_doc(),
         }
     }
 
     /// The line the lists show for this document, worked out from the whole document.
     pub fn row(&self, limits: &Limits, calendar: &Calendar) -> Result<StoredRow, Error> {
+        self.row_with(None, limits, calendar)
+    }
+
+    /// The same, a case's with its personal details when the device has them (the digests
+    /// repeat linking compares come from them).
+    pub fn row_with(
+        &self,
+        details: Option<&DetailsDoc>,
+        limits: &Limits,
+        calendar: &Calendar,
+    ) -> Result<StoredRow, Error> {
         Ok(match self {
-            AnyDoc::Case(d) => StoredRow::Case(CaseRow::of(&d.read()?, limits, calendar)),
+            AnyDoc::Case(d) => {
+                let mut case = d.read()?;
+                if let Some(details) = details {
+                    case.with_details(&details.read()?);
+                }
+                StoredRow::Case(CaseRow::of(&case, limits, calendar))
+            }
+            AnyDoc::Details(d) => StoredRow::Details(DetailsRow::of(&d.read()?)),
             AnyDoc::Dispute(d) => StoredRow::Dispute(DisputeRow::of(&d.read()?)),
             AnyDoc::Reception(d) => StoredRow::Reception(ReceptionRow::of(&d.read()?)),
         })
@@ -151,6 +185,7 @@ impl AnyDoc {
             AnyDoc::Case(d) => serde_json::to_value(d.read()?),
             AnyDoc::Dispute(d) => serde_json::to_value(d.read()?),
             AnyDoc::Reception(d) => serde_json::to_value(d.read()?),
+            AnyDoc::Details(d) => serde_json::to_value(d.read()?),
         };
         json.map_err(|e| Error::Protocol(e.to_string()))
     }

@@ -297,14 +297,17 @@ impl ReceptionDoc {
         record_entry(&mut self.doc, &APPOINTMENTS, editor, &values)
     }
 
-    /// Makes a received matter a case in one step: the summary, the people, the petitioner,
-    /// registered on the reception day; the matter then says it became that case.
+    /// Makes a received matter a case in one step: the summary, the people, the petitioner
+    /// (the phone in the case's details document, shared with the day's unit and `others`, see
+    /// [`crate::handling_units`]), registered on the reception day; the matter then says it
+    /// became that case.
     pub fn matter_to_case(
         &mut self,
         editor: &Editor,
         matter: &EntryId,
         actor: ActorId,
-    ) -> Result<CaseDoc, Error> {
+        others: &[UnitId],
+    ) -> Result<(CaseDoc, crate::DetailsDoc), Error> {
         let r = self.read()?;
         let m = r
             .matters
@@ -320,7 +323,7 @@ impl ReceptionDoc {
         }
         let unit = r.header.units[0].clone();
         let draft = CaseDraft::new(unit, Channel::Visit, &m.summary);
-        let mut case = CaseDoc::create(&draft, editor, actor);
+        let (mut case, mut details) = CaseDoc::create_with_details(&draft, others, editor, actor);
         let form = if m.people >= 5 {
             "collective"
         } else {
@@ -333,13 +336,8 @@ impl ReceptionDoc {
         }
         case.add_petitioner(
             editor,
-            &crate::Petitioner {
-                id: EntryId::random(),
-                name: m.petitioner.clone(),
-                id_number: None,
-                phone: m.phone.clone(),
-                address: None,
-            },
+            &crate::Petitioner::new(&m.petitioner, None, m.phone.clone(), None),
+            Some(&mut details),
         )?;
         if let Some(on) = r.on {
             case.add_step(
@@ -363,7 +361,7 @@ impl ReceptionDoc {
         let outcome = Some(text(ReceivedOutcome::Case.code()));
         update_entry(&mut self.doc, cases, id, "outcome", outcome)?;
         commit(&mut self.doc, editor);
-        Ok(case)
+        Ok((case, details))
     }
 
     pub fn read(&self) -> Result<Reception, Error> {

@@ -127,7 +127,7 @@ impl DisputeRow {
             level: d.level.clone(),
             result: d.result.clone(),
             sessions: d.sessions.len(),
-            case: d.case.clone(),
+            case: d.case,
             pending: false,
         }
     }
@@ -163,6 +163,24 @@ impl ReceptionRow {
     }
 }
 
+/// The line of a case's personal details: which case they belong to (the case's own row carries
+/// the digests worked out from them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetailsRow {
+    pub case: Option<crate::DocId>,
+    #[serde(default)]
+    pub pending: bool,
+}
+
+impl DetailsRow {
+    pub fn of(d: &crate::Details) -> DetailsRow {
+        DetailsRow {
+            case: d.case,
+            pending: false,
+        }
+    }
+}
+
 /// What the app stores per document beside it, so lists show without loading documents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -170,6 +188,7 @@ pub enum StoredRow {
     Case(CaseRow),
     Dispute(DisputeRow),
     Reception(ReceptionRow),
+    Details(DetailsRow),
 }
 
 impl StoredRow {
@@ -178,7 +197,14 @@ impl StoredRow {
             StoredRow::Case(r) => r.pending,
             StoredRow::Dispute(r) => r.pending,
             StoredRow::Reception(r) => r.pending,
+            StoredRow::Details(r) => r.pending,
         }
+    }
+
+    /// Whether this row counts among the edits waiting to go up: a case's details go up with
+    /// the case, so they are counted once, as the case.
+    pub fn waiting(&self) -> bool {
+        self.pending() && !matches!(self, StoredRow::Details(_))
     }
 
     pub fn set_pending(&mut self, pending: bool) {
@@ -186,6 +212,7 @@ impl StoredRow {
             StoredRow::Case(r) => r.pending = pending,
             StoredRow::Dispute(r) => r.pending = pending,
             StoredRow::Reception(r) => r.pending = pending,
+            StoredRow::Details(r) => r.pending = pending,
         }
     }
 }

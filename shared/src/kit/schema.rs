@@ -56,6 +56,9 @@ pub enum ValueType {
     Entry,
     /// Milliseconds since the Unix epoch.
     Time,
+    /// A personal detail as those who do not handle the case see it (138****5678): it hides
+    /// something (`****`) and shows at most eight characters.
+    Masked,
 }
 
 /// A short line of text: names, places, references.
@@ -140,6 +143,15 @@ impl ValueType {
             ValueType::Time => {
                 if !matches!(v, ScalarValue::Timestamp(_) | ScalarValue::Int(_)) {
                     return Err(format!("expected a time, found {}", kind_of(v)));
+                }
+            }
+            ValueType::Masked => {
+                let s = string()?;
+                let shown = s.chars().filter(|c| *c != '*').count();
+                if !s.contains("****") || shown > 8 || s.chars().count() > LINE_CHARS {
+                    return Err(format!(
+                        "{s:?} is not masked: personal details go in the case's details document"
+                    ));
                 }
             }
         }

@@ -1,0 +1,27 @@
+//! Which documents a session may have (see [`Scope`]).
+
+use lianxin_shared::UnitId;
+
+use super::{Result, StoreError};
+
+/// Which documents a user may have: ordinary ones by the units they see (their own and every
+/// unit below), a case's personal details by their own units only (DOMAIN.md "Privacy and
+/// scope": units above the responsible one see the case, not the details).
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub visible: Vec<UnitId>,
+    pub own: Vec<UnitId>,
+}
+
+impl Scope {
+    /// Whether a document of these units (personal details if `private`) is in the scope.
+    pub fn admits(&self, private: bool, units: &[UnitId]) -> bool {
+        let set = if private { &self.own } else { &self.visible };
+        units.iter().any(|u| set.contains(u))
+    }
+
+    pub(super) fn json(units: &[UnitId]) -> Result<String> {
+        serde_json::to_string(&units.iter().map(UnitId::as_str).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+}
