@@ -21,7 +21,9 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::
 
 use crate::LoginResponse;
 
+mod ledger;
 mod people;
+pub use ledger::ImportReport;
 mod trace;
 use trace::{describe_client, describe_server};
 
@@ -45,6 +47,8 @@ pub enum DeviceError {
     SessionEnded(String),
     #[error("sync: {0}")]
     Sync(String),
+    #[error("refused: {0}")]
+    Forbidden(String),
 }
 
 pub type Result<T> = std::result::Result<T, DeviceError>;
@@ -647,6 +651,14 @@ impl Device {
     pub async fn sync(&mut self) -> Result<SyncReport> {
         let started = Instant::now();
         let login = self.login_info()?;
+        // Ledger exports and imports made offline are recorded first (blocking HTTP, off the
+        // async workers).
+        if self.config("ledger_pending")?.is_some_and(|q| q != "[]") {
+            match tokio::task::block_in_place(|| self.send_ledger_reports()) {
+                Ok(()) | Err(DeviceError::Unreachable(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
         // http → ws, https → wss.
         let url = format!("{}/api/sync", login.server.replacen("http", "ws", 1));
         let connector = match self.config("ca")? {

@@ -54,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/logout", post(logout))
         .route("/api/sync", get(sync_socket))
         .route("/api/history/{doc}", get(history))
+        .route("/api/ledger-log", post(ledger_log))
         .route("/ca.pem", get(ca_certificate));
     let bundle = state
         .bundle
@@ -322,6 +323,73 @@ async fn history(
     Ok(Json(
         serde_json::json!({ "case": id.to_string(), "entries": entries }),
     ))
+}
+
+/// What a device reports of a ledger export or import it made.
+#[derive(serde::Deserialize)]
+struct LedgerReport {
+    action: String,
+    what: String,
+    rows: usize,
+    at: i64,
+}
+
+/// Records a device's ledger export or import (`Authorization: Bearer TOKEN`): refused (403)
+/// to a role that may not export or import ledgers (DOMAIN.md "Who may do what"), so the
+/// record says who, from which device, when, what and how many rows.
+async fn ledger_log(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(report): Json<LedgerReport>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let token = bearer(&headers)
+        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    if !matches!(report.action.as_str(), "export" | "import")
+        || report.what.chars().count() > 400
+        || report.rows > 10_000_000
+    {
+        return Err(AppError(
+            StatusCode::BAD_REQUEST,
+            "expected {action: export|import, what (at most 400 characters), rows, at}".into(),
+        ));
+    }
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let session = store
+            .session(&auth::token_hash(&token), now_ms())
+            .map_err(internal)?
+            .ok_or_else(|| {
+                AppError(
+                    StatusCode::UNAUTHORIZED,
+                    "session expired, ended or user disabled; log in again".into(),
+                )
+            })?;
+        use lianxin_shared::rules::authority::{Op, may};
+        if !may(session.role, Op::Ledger) {
+            tracing::warn!(user = %session.username, "ledger {} refused: role may not", report.action);
+            return Err(AppError(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "a {} may not export or import ledgers",
+                    session.role.code()
+                ),
+            ));
+        }
+        store
+            .record_ledger(&crate::store::LedgerEntry {
+                at: now_ms(),
+                user: session.username,
+                actor: session.actor,
+                action: report.action,
+                what: report.what,
+                rows: report.rows,
+                device_at: report.at,
+            })
+            .map_err(internal)
+    })
+    .await
+    .map_err(internal)??;
+    Ok(Json(serde_json::json!({ "recorded": true })))
 }
 
 /// A token's live session and a place among its user's connections.

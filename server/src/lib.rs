@@ -9,6 +9,7 @@ pub mod demo;
 pub mod device;
 mod http;
 pub mod hub;
+pub mod ledger;
 pub mod store;
 mod sync;
 pub mod throttle;

@@ -4,6 +4,8 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod import_cli;
+
 use clap::{Parser, Subcommand};
 use lianxin_server::{AppState, auth, demo, device::Device, now_ms, store::Role, store::Store};
 use lianxin_shared::{Date, StepDraft, StepKind, UnitId};
@@ -73,6 +75,9 @@ enum Admin {
     User(UserCommand),
     /// Lists the changes refused and kept aside.
     Quarantine,
+    /// Lists every recorded ledger export and import: when, who, from which device, what,
+    /// how many rows.
+    LedgerLog,
     /// A real office's first start: creates the county's root unit and the first
     /// administrator (password on standard input; weak ones are refused). Refused on a
     /// database that already has units.
@@ -203,6 +208,25 @@ enum DeviceCommand {
     Export {
         #[arg(long)]
         today: Option<String>,
+    },
+    /// Writes the case ledger 信访事项台账 as XLSX (FILE.xlsx) or CSV (UTF-8, BOM); personal
+    /// details in full only for cases this user's units handle. Recorded on the server.
+    Ledger {
+        file: PathBuf,
+        #[arg(long)]
+        today: Option<String>,
+    },
+    /// Imports an office's ledger (XLSX, XLS, CSV) as cases of UNIT, matched by 编号 (again
+    /// updates, never duplicates); prints the mapping, unreadable rows and why, what was done.
+    /// `--map HEADER=FIELD` (`HEADER=`: ignore) corrects the mapping; `--dry-run` changes nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long = "map")]
+        map: Vec<String>,
     },
 }
 
@@ -544,6 +568,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let full = store.revoke_device(&actor, now_ms())?;
                     println!("revoked {full}: its sessions have ended and its key is refused");
                 }
+                Admin::LedgerLog => {
+                    for e in store.ledger_log()? {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}\t{} rows\t(device time {})",
+                            e.at, e.user, e.actor, e.action, e.what, e.rows, e.device_at
+                        );
+                    }
+                }
                 Admin::Quarantine => {
                     for (id, at, user, doc, reason, size) in store.quarantined()? {
                         println!("{id}\t{at}\t{user}\t{doc}\t{size} bytes\t{reason}");
@@ -737,6 +769,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                     }
                 }
+                DeviceCommand::Ledger { file, today } => {
+                    let today: Date = match today {
+                        Some(text) => text.parse()?,
+                        None => Date::from_unix_ms_china(now),
+                    };
+                    let rows = device.export_ledger(&file, today, now)?;
+                    println!("{rows} rows written to {}", file.display());
+                }
+                DeviceCommand::Import {
+                    file,
+                    unit,
+                    dry_run,
+                    map,
+                } => import_cli::import(&mut device, &file, &unit, dry_run, &map, now)?,
                 DeviceCommand::Export { today } => {
                     let today: Date = match today {
                         Some(text) => text.parse()?,

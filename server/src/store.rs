@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use lianxin_shared::{DocId, UnitId};
 
 mod audit;
+pub use audit::LedgerEntry;
 mod scope;
 use rusqlite::{Connection, OptionalExtension, params};
 pub use scope::Scope;
@@ -102,6 +103,9 @@ CREATE INDEX IF NOT EXISTS change_log_doc ON change_log (doc);
 CREATE TABLE IF NOT EXISTS unshared (doc BLOB NOT NULL, unit TEXT NOT NULL, seq INTEGER NOT NULL,
   at INTEGER NOT NULL, PRIMARY KEY (doc, unit, seq));
 CREATE INDEX IF NOT EXISTS unshared_seq ON unshared (seq);
+CREATE TABLE IF NOT EXISTS ledger_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+  username TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, what TEXT NOT NULL,
+  rows INTEGER NOT NULL, device_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS quarantine_overflow (username TEXT PRIMARY KEY, refused INTEGER NOT NULL,
   bytes INTEGER NOT NULL);
 ";

@@ -29,6 +29,7 @@ pub mod demo;
 mod error;
 mod kinds;
 mod kit;
+pub mod ledger;
 pub mod rules;
 mod sync;
 

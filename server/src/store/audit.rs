@@ -202,4 +202,66 @@ impl Store {
             Ok(out)
         })
     }
+
+    /// Records a ledger export or import (who, from which device, when the server heard of
+    /// it and when the device did it, what, how many rows).
+    pub fn record_ledger(&self, entry: &LedgerEntry) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO ledger_log (at, username, actor, action, what, rows, device_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    entry.at,
+                    entry.user,
+                    entry.actor,
+                    entry.action,
+                    entry.what,
+                    entry.rows as i64,
+                    entry.device_at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Every recorded ledger export and import, oldest first.
+    pub fn ledger_log(&self) -> Result<Vec<LedgerEntry>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, username, actor, action, what, rows, device_at FROM ledger_log ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(LedgerEntry {
+                    at: r.get(0)?,
+                    user: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    what: r.get(4)?,
+                    rows: r.get::<_, i64>(5)? as usize,
+                    device_at: r.get(6)?,
+                })
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// One recorded ledger export or import.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LedgerEntry {
+    /// When the server recorded it (ms).
+    pub at: i64,
+    pub user: String,
+    pub actor: String,
+    /// `export` or `import`.
+    pub action: String,
+    /// Which ledger, and the file's name.
+    pub what: String,
+    pub rows: usize,
+    /// When the device did it (ms, its own clock).
+    pub device_at: i64,
 }
