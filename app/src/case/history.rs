@@ -46,6 +46,49 @@ async fn fetch_history(id: &str) -> Result<Vec<Entry>, String> {
     serde_json::from_value(value["entries"].clone()).map_err(|e| e.to_string())
 }
 
+/// One thing a change touched, in the reader's language: a field's or list's name, a step by
+/// its kind (办理环节 + 交办), an entry changed, a unit taken away.
+fn describe(what: &str, lang: crate::i18n::Lang) -> String {
+    let zh = lang == crate::i18n::Lang::Zh;
+    let name = |key: &str| -> String {
+        let own = match key {
+            "created" => Some(("登记创建", "created")),
+            "withdrawals" => Some(("撤回", "withdrawals")),
+            "evaluations" => Some(("评价", "evaluations")),
+            "evening_starts" | "evening_logs" => Some(("七个晚上", "seven evenings")),
+            "progress" => Some(("进展记录", "progress notes")),
+            "aid" => Some(("困难救助", "hardship aid")),
+            "hearings" => Some(("听证", "hearings")),
+            "assisting" => Some(("协办单位", "assisting units")),
+            "archived" => Some(("归档", "archived")),
+            _ => None,
+        };
+        match own {
+            Some((z, e)) => (if zh { z } else { e }).to_string(),
+            None => match t(lang, key) {
+                "?" => key.to_string(),
+                word => word.to_string(),
+            },
+        }
+    };
+    if let Some(unit) = what.strip_prefix("units −") {
+        return format!("{} {unit}", if zh { "取消共享" } else { "unshared from" });
+    }
+    if let Some((list, kind)) = what.split_once(" + ") {
+        let kind = lianxin_shared::StepKind::parse(kind)
+            .map(|k| crate::i18n::vocab_label(k, lang).to_string())
+            .unwrap_or_else(|_| kind.to_string());
+        return format!("{} + {kind}", name(list));
+    }
+    if let Some(list) = what.strip_suffix(" +") {
+        return format!("{} +", name(list));
+    }
+    if let Some(list) = what.strip_suffix(" ~") {
+        return format!("{} {}", name(list), if zh { "修改" } else { "changed" });
+    }
+    name(what)
+}
+
 /// "When" in China time, to the minute.
 fn when(ms: i64) -> String {
     let d = lianxin_shared::Date::from_unix_ms_china(ms);
@@ -91,9 +134,9 @@ pub(super) fn History(s: CaseScreen) -> impl IntoView {
                                         <td>{when(e.received_at)}</td>
                                         <td>{e.user}</td>
                                         <td class="meta">{device}</td>
-                                        <td>{match e.refused {
+                                        <td data-what=e.what.join(",")>{match e.refused {
                                             Some(reason) => format!("{}：{reason}", t(lang.get(), "refused")),
-                                            None => e.what.join("，"),
+                                            None => e.what.iter().map(|w| describe(w, lang.get())).collect::<Vec<_>>().join("，"),
                                         }}</td>
                                     </tr>
                                 }
