@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-mod import_cli;
+mod office_cli;
 
 use clap::{Parser, Subcommand};
 use lianxin_server::{AppState, auth, demo, device::Device, now_ms, store::Role, store::Store};
@@ -78,6 +78,9 @@ enum Admin {
     /// Lists every recorded ledger export and import: when, who, from which device, what,
     /// how many rows.
     LedgerLog,
+    /// The office's official figures, over every case (see `lianxin device report`).
+    #[command(subcommand)]
+    Report(office_cli::ReportCommand),
     /// A real office's first start: creates the county's root unit and the first
     /// administrator (password on standard input; weak ones are refused). Refused on a
     /// database that already has units.
@@ -106,7 +109,7 @@ enum Admin {
     /// The holiday calendar: `calendar holiday DATE...`, `calendar workday DATE...` (a make-up
     /// working day), `calendar remove DATE...`, `calendar list`. Devices get it at login.
     #[command(subcommand)]
-    Calendar(CalendarCommand),
+    Calendar(office_cli::CalendarCommand),
 }
 
 #[derive(Subcommand)]
@@ -136,22 +139,6 @@ enum DeviceAdmin {
     List,
     /// Ends the device's sessions and refuses its key for ever (a unique prefix is enough).
     Revoke { actor: String },
-}
-
-#[derive(Subcommand)]
-enum CalendarCommand {
-    /// Public holidays (rest days that are not weekends).
-    Holiday {
-        days: Vec<String>,
-    },
-    /// Make-up working days 调休上班 (weekends that are working days).
-    Workday {
-        days: Vec<String>,
-    },
-    Remove {
-        days: Vec<String>,
-    },
-    List,
 }
 
 #[derive(Subcommand)]
@@ -216,6 +203,9 @@ enum DeviceCommand {
         #[arg(long)]
         today: Option<String>,
     },
+    /// The office's reports over this device's own copy (offline), as JSON.
+    #[command(subcommand)]
+    Report(office_cli::ReportCommand),
     /// Imports an office's ledger (XLSX, XLS, CSV) as cases of UNIT, matched by 编号 (again
     /// updates, never duplicates); prints the mapping, unreadable rows and why, what was done.
     /// `--map HEADER=FIELD` (`HEADER=`: ignore) corrects the mapping; `--dry-run` changes nothing.
@@ -469,45 +459,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Admin::User(UserCommand::Enable { username }) => {
                     store.set_disabled(&username, false)?
                 }
-                Admin::Calendar(command) => {
-                    let parse = |days: &[String]| -> anyhow::Result<Vec<Date>> {
-                        anyhow::ensure!(!days.is_empty(), "give one or more dates (YYYY-MM-DD)");
-                        // Every date is checked before any is written.
-                        days.iter()
-                            .map(|d| d.parse::<Date>().map_err(anyhow::Error::from))
-                            .collect()
-                    };
-                    match command {
-                        CalendarCommand::Holiday { days } => {
-                            for d in parse(&days)? {
-                                store.set_calendar_day(d, false)?;
-                            }
-                        }
-                        CalendarCommand::Workday { days } => {
-                            for d in parse(&days)? {
-                                store.set_calendar_day(d, true)?;
-                            }
-                        }
-                        CalendarCommand::Remove { days } => {
-                            for d in parse(&days)? {
-                                store.remove_calendar_day(d)?;
-                            }
-                        }
-                        CalendarCommand::List => {
-                            let cal = store.calendar()?;
-                            let mut all: Vec<(Date, &str)> = cal
-                                .holidays
-                                .iter()
-                                .map(|d| (*d, "holiday"))
-                                .chain(cal.workdays.iter().map(|d| (*d, "workday")))
-                                .collect();
-                            all.sort();
-                            for (d, kind) in all {
-                                println!("{d}\t{kind}");
-                            }
-                        }
-                    }
-                }
+                Admin::Calendar(command) => office_cli::calendar(&store, command)?,
                 Admin::Init { county, id, admin } => {
                     anyhow::ensure!(
                         !store.is_initialised()?,
@@ -567,6 +519,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Admin::Device(DeviceAdmin::Revoke { actor }) => {
                     let full = store.revoke_device(&actor, now_ms())?;
                     println!("revoked {full}: its sessions have ended and its key is refused");
+                }
+                Admin::Report(command) => {
+                    let ask = office_cli::ask(&command, Date::from_unix_ms_china(now_ms()))?;
+                    office_cli::print(&lianxin_server::reports::from_store(&store)?, &ask)?;
                 }
                 Admin::LedgerLog => {
                     for e in store.ledger_log()? {
@@ -769,6 +725,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                     }
                 }
+                DeviceCommand::Report(command) => {
+                    let ask = office_cli::ask(&command, Date::from_unix_ms_china(now))?;
+                    office_cli::print(&device.caseload()?, &ask)?;
+                }
                 DeviceCommand::Ledger { file, today } => {
                     let today: Date = match today {
                         Some(text) => text.parse()?,
@@ -782,7 +742,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     unit,
                     dry_run,
                     map,
-                } => import_cli::import(&mut device, &file, &unit, dry_run, &map, now)?,
+                } => office_cli::import(&mut device, &file, &unit, dry_run, &map, now)?,
                 DeviceCommand::Export { today } => {
                     let today: Date = match today {
                         Some(text) => text.parse()?,

@@ -30,6 +30,7 @@ mod error;
 mod kinds;
 mod kit;
 pub mod ledger;
+pub mod report;
 pub mod rules;
 mod sync;
 

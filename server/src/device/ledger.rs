@@ -293,4 +293,24 @@ impl Device {
         }
         Ok(())
     }
+
+    /// This device's caseload as the reports read it (offline: its own copy).
+    pub fn caseload(&self) -> Result<crate::reports::Caseload> {
+        let mut docs = Vec::new();
+        for id in self.doc_ids()? {
+            if let Some(replica) = self.replica(&id)? {
+                docs.push((id, replica.doc));
+            }
+        }
+        let calendar: rules::Calendar = self
+            .config("calendar")?
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default();
+        Ok(crate::reports::Caseload::of(
+            docs,
+            &self.directory()?,
+            &rules::Limits::default(),
+            &calendar,
+        ))
+    }
 }

@@ -34,6 +34,9 @@ pub struct CaseRow {
     pub petitioners: Vec<PersonKey>,
     /// The evaluation that counts, if the petitioner has given one.
     pub evaluation: Option<Evaluated>,
+    /// What the reports need: milestone days, deadlines, level, people (see
+    /// [`crate::report::Facts`]). Rows stored before it existed do not read and are redone.
+    pub facts: crate::report::Facts,
     /// The device holds edits the server has not confirmed.
     #[serde(default)]
     pub pending: bool,
@@ -71,6 +74,7 @@ impl CaseRow {
                     unit: e.unit.known()?,
                 })
             }),
+            facts: crate::report::Facts::of(case, limits, calendar),
             pending: false,
         }
     }

@@ -1,0 +1,177 @@
+//! The office's commands on the command line: `lianxin device import` (an office's ledger
+//! brought in, with the user's corrections to the mapping and progress on long files) and
+//! `report …` (on a device over its own copy, or as `lianxin admin report …` over every case).
+
+use std::path::Path;
+
+use lianxin_server::device::Device;
+use lianxin_server::reports::{Ask, Caseload};
+use lianxin_shared::ledger::Target;
+
+/// Parses `--map HEADER=FIELD` (or `HEADER=` to ignore a column), imports, prints the report.
+pub fn import(
+    device: &mut Device,
+    file: &Path,
+    unit: &str,
+    dry_run: bool,
+    map: &[String],
+    now: i64,
+) -> anyhow::Result<()> {
+    let mut corrections = Vec::new();
+    for m in map {
+        let (header, field) = m
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--map takes HEADER=FIELD, not {m}"))?;
+        let target = match field.trim() {
+            "" => None,
+            f => Some(
+                Target::from_code(f)
+                    .ok_or_else(|| anyhow::anyhow!("unknown field {f} in --map {m}"))?,
+            ),
+        };
+        corrections.push((header.to_string(), target));
+    }
+    let mut shown = 0;
+    let report =
+        device.import_ledger(file, unit, &corrections, dry_run, now, &mut |done, all| {
+            // Long files say how far they are, a tenth at a time.
+            if all >= 200 && done * 10 / all.max(1) > shown {
+                shown = done * 10 / all.max(1);
+                eprintln!("{done}/{all} rows");
+            }
+        })?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// `report …`: each prints JSON (docs/reports.md).
+#[derive(clap::Subcommand, Clone, Debug)]
+pub enum ReportCommand {
+    /// 信访情况日通报: the day's matters by where they were lodged, then the four colours.
+    Bulletin {
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Matters and people by channel, level, form, category, source and unit, with 同比.
+    Figures {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// 及时受理率, 按期办结率, 满意率, 参评率, 重复信访率, 网上信访占比: per unit and overall.
+    Rates {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// 信访月考评 of YYYY-MM with the five months before it: scores and how they were made,
+    /// ranks, streaks.
+    Assessment {
+        #[arg(long)]
+        month: String,
+    },
+}
+
+/// The report asked for, `today` (China time) where no day is given.
+pub fn ask(command: &ReportCommand, today: lianxin_shared::Date) -> anyhow::Result<Ask> {
+    let day = |s: &str| -> anyhow::Result<lianxin_shared::Date> { Ok(s.parse()?) };
+    Ok(match command {
+        ReportCommand::Bulletin { on } => Ask::Bulletin {
+            on: on.as_deref().map(day).transpose()?.unwrap_or(today),
+        },
+        ReportCommand::Figures { from, to, unit } => Ask::Figures {
+            from: day(from)?,
+            to: day(to)?,
+            unit: unit.clone(),
+        },
+        ReportCommand::Rates { from, to } => Ask::Rates {
+            from: day(from)?,
+            to: day(to)?,
+        },
+        ReportCommand::Assessment { month } => {
+            if lianxin_shared::report::Period::month(month).is_none() {
+                anyhow::bail!("--month takes YYYY-MM, not {month}");
+            }
+            Ask::Assessment {
+                month: month.clone(),
+            }
+        }
+    })
+}
+
+/// Prints a report of `caseload`.
+pub fn print(caseload: &Caseload, ask: &Ask) -> anyhow::Result<()> {
+    let limits = lianxin_shared::rules::Limits::default();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&caseload.report(ask, &limits))?
+    );
+    Ok(())
+}
+
+/// `admin calendar …`: the holiday calendar deadlines are computed with.
+#[derive(clap::Subcommand)]
+pub enum CalendarCommand {
+    /// Public holidays (rest days that are not weekends).
+    Holiday {
+        days: Vec<String>,
+    },
+    /// Make-up working days 调休上班 (weekends that are working days).
+    Workday {
+        days: Vec<String>,
+    },
+    Remove {
+        days: Vec<String>,
+    },
+    List,
+}
+
+/// Changes or lists the holiday calendar.
+pub fn calendar(
+    store: &lianxin_server::store::Store,
+    command: CalendarCommand,
+) -> anyhow::Result<()> {
+    use lianxin_shared::Date;
+    let parse = |days: &[String]| -> anyhow::Result<Vec<Date>> {
+        anyhow::ensure!(!days.is_empty(), "give one or more dates (YYYY-MM-DD)");
+        // Every date is checked before any is written.
+        days.iter()
+            .map(|d| d.parse::<Date>().map_err(anyhow::Error::from))
+            .collect()
+    };
+    match command {
+        CalendarCommand::Holiday { days } => {
+            for d in parse(&days)? {
+                store.set_calendar_day(d, false)?;
+            }
+        }
+        CalendarCommand::Workday { days } => {
+            for d in parse(&days)? {
+                store.set_calendar_day(d, true)?;
+            }
+        }
+        CalendarCommand::Remove { days } => {
+            for d in parse(&days)? {
+                store.remove_calendar_day(d)?;
+            }
+        }
+        CalendarCommand::List => {
+            let cal = store.calendar()?;
+            let mut all: Vec<(Date, &str)> = cal
+                .holidays
+                .iter()
+                .map(|d| (*d, "holiday"))
+                .chain(cal.workdays.iter().map(|d| (*d, "workday")))
+                .collect();
+            all.sort();
+            for (d, kind) in all {
+                println!("{d}\t{kind}");
+            }
+        }
+    }
+    Ok(())
+}

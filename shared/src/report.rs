@@ -1,0 +1,723 @@
+//! The office's reports, pure, with time a parameter (DOMAIN.md "Reports"): figures for a
+//! period with 同比, the rates per unit and overall, the daily bulletin and the monthly
+//! assessment. They read the stored caseload rows ([`crate::CaseRow`], whose [`Facts`] carry
+//! the step dates, deadlines and evaluation a report needs), so no document is loaded: a tablet
+//! computes them offline over the cases it holds, and the server over every case — the same
+//! functions, so the same figures over the same data.
+//!
+//! A rate with nothing to count is `None` ("—"), never 0% or 100%.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fieldwork::{self, MatterKey};
+use crate::kit::schema::Code;
+use crate::rules::{Calendar, Colour, Limits};
+use crate::{Case, CaseRow, Channel, Date, Level, Satisfaction, StepKind};
+
+/// What the reports need of a case beyond its caseload line: the days of its milestones and
+/// the deadlines they set, worked out once from its live steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    /// The day of its `registered` step (else the day it was made).
+    pub received: Date,
+    pub level: Option<Code<Level>>,
+    pub form: Option<Code<crate::Form>>,
+    pub source: Option<Code<crate::Source>>,
+    /// `people` if set, else the number of petitioners, else 1.
+    pub people: i64,
+    pub leader: Option<String>,
+    pub handler: Option<String>,
+    pub register_due: Option<Date>,
+    /// The first 转送/交办, and the acceptance deadline it set.
+    pub assigned: Option<Date>,
+    pub accept_due: Option<Date>,
+    /// The first acceptance step (告知, 不予受理, 不再受理).
+    pub accepted: Option<Date>,
+    /// The conclusion deadline (with the extension, if one was granted).
+    pub conclude_due: Option<Date>,
+    /// The first conclusion.
+    pub concluded: Option<Date>,
+    /// The day of the evaluation that counts.
+    pub evaluated: Option<Date>,
+    /// Resolved by the seven evenings 事心双解.
+    pub resolved: bool,
+    pub archived: bool,
+}
+
+impl Facts {
+    pub fn of(case: &Case, limits: &Limits, calendar: &Calendar) -> Facts {
+        let steps = case.live_steps();
+        let first = |kinds: &[StepKind]| {
+            steps
+                .iter()
+                .find(|s| s.kind.known().is_some_and(|k| kinds.contains(&k)))
+                .map(|s| s.on)
+        };
+        let received = first(&[StepKind::Registered]).unwrap_or_else(|| case.received());
+        let assigned = first(&[StepKind::Forwarded, StepKind::Assigned]);
+        let accepted = first(&[
+            StepKind::Notified,
+            StepKind::NotAccepted,
+            StepKind::NotReaccepted,
+        ]);
+        let notified = first(&[StepKind::Notified]);
+        let extended = steps.iter().any(|s| s.kind.is(StepKind::Extended));
+        let conclude_due = notified.map(|on| {
+            let days = limits.conclude + if extended { limits.extension } else { 0 };
+            calendar.deadline(on, days)
+        });
+        Facts {
+            received,
+            level: case.level.clone(),
+            form: case.form.clone(),
+            source: case.source.clone(),
+            people: case.people.unwrap_or(case.petitioners.len() as i64).max(1),
+            leader: case.leader.clone(),
+            handler: case.handler.clone(),
+            register_due: Some(calendar.deadline(received, limits.register)),
+            assigned,
+            accept_due: assigned.map(|on| calendar.deadline(on, limits.notify)),
+            accepted,
+            conclude_due,
+            concluded: first(&[StepKind::Concluded]),
+            evaluated: case.evaluation().map(|e| e.on),
+            resolved: case
+                .evening_outcome
+                .as_ref()
+                .is_some_and(|o| o.code() == "resolved"),
+            archived: case.archived,
+        }
+    }
+
+    /// Overdue (red) at the end of `day`: a deadline of the phase the case was in then had
+    /// passed (registration, acceptance, conclusion).
+    pub fn overdue_on(&self, day: Date) -> bool {
+        let by = |d: Option<Date>| d.is_some_and(|d| d <= day);
+        if self.received > day || by(self.concluded) {
+            return false;
+        }
+        if by(self.accepted) {
+            return self.conclude_due.is_some_and(|due| due < day);
+        }
+        if by(self.assigned) {
+            return self.accept_due.is_some_and(|due| due < day);
+        }
+        self.register_due.is_some_and(|due| due < day)
+    }
+}
+
+/// A range of whole days, both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+}
+
+impl Period {
+    pub fn new(from: Date, to: Date) -> Period {
+        Period { from, to }
+    }
+
+    pub fn contains(&self, d: Date) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    fn has(&self, d: Option<Date>) -> bool {
+        d.is_some_and(|d| self.contains(d))
+    }
+
+    /// The same days one year earlier (29 February → 28 February).
+    pub fn year_before(&self) -> Period {
+        Period {
+            from: year_before(self.from),
+            to: year_before(self.to),
+        }
+    }
+
+    /// The calendar month `YYYY-MM`.
+    pub fn month(month: &str) -> Option<Period> {
+        let (y, m) = month.split_once('-')?;
+        let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+        let from = Date::from_ymd(y, m, 1)?;
+        let next = if m == 12 {
+            Date::from_ymd(y + 1, 1, 1)?
+        } else {
+            Date::from_ymd(y, m + 1, 1)?
+        };
+        Some(Period {
+            from,
+            to: next.add_days(-1),
+        })
+    }
+}
+
+fn year_before(d: Date) -> Date {
+    let (y, m, day) = d.ymd();
+    Date::from_ymd(y - 1, m, day)
+        .or_else(|| Date::from_ymd(y - 1, m, day - 1))
+        .unwrap_or(d)
+}
+
+/// A fraction; `None` as a value when there is nothing to count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub num: usize,
+    pub den: usize,
+}
+
+impl Rate {
+    pub fn value(&self) -> Option<f64> {
+        (self.den > 0).then(|| self.num as f64 / self.den as f64)
+    }
+
+    /// As a report prints it: 87.5% or —.
+    pub fn shown(&self) -> String {
+        match self.value() {
+            Some(v) => format!("{:.1}%", v * 100.0),
+            None => "—".into(),
+        }
+    }
+
+    fn count(&mut self, counted: bool, hit: bool) {
+        if counted {
+            self.den += 1;
+            self.num += usize::from(hit);
+        }
+    }
+}
+
+/// A case as the reports see it: its id, its line and its unit.
+pub struct Item<'a> {
+    pub id: &'a str,
+    pub row: &'a CaseRow,
+}
+
+impl Item<'_> {
+    fn unit(&self) -> &str {
+        &self.row.unit
+    }
+    fn facts(&self) -> &Facts {
+        &self.row.facts
+    }
+}
+
+/// The rates of DOMAIN.md, for some cases over a period.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    /// 及时受理率
+    pub timely_acceptance: Rate,
+    /// 按期办结率
+    pub on_time: Rate,
+    /// 满意率, with the petition office and with the responsible unit.
+    pub satisfaction_office: Rate,
+    pub satisfaction_unit: Rate,
+    /// 参评率
+    pub participation: Rate,
+    /// 重复信访率
+    pub repeat: Rate,
+    /// 网上信访占比
+    pub online: Rate,
+}
+
+const ONLINE: [Channel; 3] = [Channel::Online, Channel::Mobile, Channel::Mailbox];
+
+fn satisfied(s: Satisfaction) -> bool {
+    matches!(
+        s,
+        Satisfaction::Satisfied | Satisfaction::BasicallySatisfied
+    )
+}
+
+impl Rates {
+    fn add(&mut self, item: &Item, period: &Period, repeated: &BTreeSet<String>) {
+        let f = item.facts();
+        // Due for acceptance: assigned in the period, and accepted or past its deadline on
+        // the period's last day; in time: accepted on or before the deadline.
+        let due_accept = period.has(f.assigned)
+            && (f.accepted.is_some() || f.accept_due.is_some_and(|due| due < period.to));
+        let in_time = matches!((f.accepted, f.accept_due), (Some(a), Some(due)) if a <= due);
+        self.timely_acceptance.count(due_accept, in_time);
+        // Due or done: the conclusion deadline in the period, or concluded in it; on time:
+        // concluded on or before the deadline (a conclusion with no deadline is on time).
+        let due_conclude = period.has(f.conclude_due) || period.has(f.concluded);
+        let on_time = match (f.concluded, f.conclude_due) {
+            (Some(c), Some(due)) => c <= due,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        self.on_time.count(due_conclude, on_time);
+        if period.has(f.evaluated)
+            && let Some(e) = item.row.evaluation
+        {
+            self.satisfaction_office.count(true, satisfied(e.office));
+            self.satisfaction_unit.count(true, satisfied(e.unit));
+        }
+        self.participation
+            .count(period.has(f.concluded), f.evaluated.is_some());
+        let received = period.contains(f.received);
+        self.repeat.count(received, repeated.contains(item.id));
+        let online = item
+            .row
+            .channel
+            .as_ref()
+            .and_then(|c| c.known())
+            .is_some_and(|c| ONLINE.contains(&c));
+        self.online.count(received, online);
+    }
+}
+
+/// The cases that repeat an earlier petition of the same person on the same matter, among
+/// `items` (see [`fieldwork::repeats`]).
+pub fn repeated(items: &[Item]) -> BTreeSet<String> {
+    let keys: Vec<MatterKey> = items.iter().map(|i| i.row.matter(i.id)).collect();
+    fieldwork::repeats(&keys)
+        .into_iter()
+        .filter(|(_, earlier)| !earlier.is_empty())
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The rates over a period: overall and per unit (the responsible unit, else the registering
+/// one).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RatesReport {
+    pub period: Option<Period>,
+    pub overall: Rates,
+    pub units: BTreeMap<String, Rates>,
+}
+
+pub fn rates(items: &[Item], period: Period) -> RatesReport {
+    let repeated = repeated(items);
+    let mut out = RatesReport {
+        period: Some(period),
+        ..RatesReport::default()
+    };
+    for item in items.iter().filter(|i| !i.facts().archived) {
+        out.overall.add(item, &period, &repeated);
+        out.units
+            .entry(item.unit().to_string())
+            .or_default()
+            .add(item, &period, &repeated);
+    }
+    out
+}
+
+/// Matters 件 and people 人次.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub matters: usize,
+    pub people: i64,
+}
+
+/// Counts by one dimension, now and a year before, and the change.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub now: Count,
+    pub then: Count,
+    /// (now − then) / then as a percentage, one decimal; None when then is 0.
+    pub matters_change: Option<f64>,
+    pub people_change: Option<f64>,
+}
+
+fn change(now: i64, then: i64) -> Option<f64> {
+    (then != 0).then(|| ((now - then) as f64 / then as f64 * 1000.0).round() / 10.0)
+}
+
+/// Figures for a period 同比: in total and by channel, level, form, category, source and
+/// unit (keys are codes; "" for a case without one).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    pub period: Option<Period>,
+    pub last_year: Option<Period>,
+    pub total: Line,
+    pub by: BTreeMap<String, BTreeMap<String, Line>>,
+}
+
+pub fn figures(items: &[Item], period: Period) -> Figures {
+    let then = period.year_before();
+    let mut out = Figures {
+        period: Some(period),
+        last_year: Some(then),
+        ..Figures::default()
+    };
+    let code = |c: Option<&str>| c.unwrap_or_default().to_string();
+    for item in items.iter().filter(|i| !i.facts().archived) {
+        let f = item.facts();
+        let slot = if period.contains(f.received) {
+            0
+        } else if then.contains(f.received) {
+            1
+        } else {
+            continue;
+        };
+        let dims = [
+            ("channel", code(item.row.channel.as_ref().map(|c| c.code()))),
+            ("level", code(f.level.as_ref().map(|c| c.code()))),
+            ("form", code(f.form.as_ref().map(|c| c.code()))),
+            (
+                "category",
+                code(item.row.category.as_ref().map(|c| c.code())),
+            ),
+            ("source", code(f.source.as_ref().map(|c| c.code()))),
+            ("unit", item.unit().to_string()),
+        ];
+        let add = |line: &mut Line| {
+            let c = if slot == 0 {
+                &mut line.now
+            } else {
+                &mut line.then
+            };
+            c.matters += 1;
+            c.people += f.people;
+        };
+        add(&mut out.total);
+        for (dim, key) in dims {
+            add(out
+                .by
+                .entry(dim.to_string())
+                .or_default()
+                .entry(key)
+                .or_default());
+        }
+    }
+    let finish = |l: &mut Line| {
+        l.matters_change = change(l.now.matters as i64, l.then.matters as i64);
+        l.people_change = change(l.now.people, l.then.people);
+    };
+    finish(&mut out.total);
+    out.by
+        .values_mut()
+        .flat_map(|m| m.values_mut())
+        .for_each(finish);
+    out
+}
+
+/// Where a matter was lodged, as the daily bulletin groups them.
+fn lodged(item: &Item) -> &'static str {
+    let level = item.facts().level.as_ref().and_then(|l| l.known());
+    let channel = item.row.channel.as_ref().and_then(|c| c.known());
+    match level {
+        Some(Level::Capital) => "赴京",
+        Some(Level::Province) => "赴省",
+        Some(Level::Prefecture) => "到地市",
+        _ if channel.is_some_and(|c| c != Channel::Visit) => "网信电",
+        _ => "来市",
+    }
+}
+
+/// The groups of the daily bulletin, in its order.
+pub const LODGED: [&str; 5] = ["赴京", "赴省", "到地市", "网信电", "来市"];
+
+/// One matter of the day in the bulletin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BulletinLine {
+    pub case: String,
+    pub reference: String,
+    pub summary: String,
+    pub unit: String,
+    pub people: i64,
+    pub leader: Option<String>,
+    pub handler: Option<String>,
+    /// 化解时限: the deadline now running.
+    pub due: Option<Date>,
+}
+
+/// 信访情况日通报: the day's matters by where they were lodged, then the four-colour board.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Bulletin {
+    pub day: Option<Date>,
+    pub groups: Vec<(String, Vec<BulletinLine>)>,
+    pub total: Count,
+    /// Per unit (and "" for all): red, yellow, blue, green as of the day.
+    pub board: BTreeMap<String, [usize; 4]>,
+}
+
+pub fn bulletin(items: &[Item], day: Date, limits: &Limits) -> Bulletin {
+    let mut out = Bulletin {
+        day: Some(day),
+        groups: LODGED.iter().map(|g| (g.to_string(), Vec::new())).collect(),
+        ..Bulletin::default()
+    };
+    let mut todays: Vec<&Item> = items
+        .iter()
+        .filter(|i| !i.facts().archived && i.facts().received == day)
+        .collect();
+    todays.sort_by_key(|i| (i.row.reference.clone(), i.id.to_string()));
+    for item in todays {
+        let f = item.facts();
+        let line = BulletinLine {
+            case: item.id.to_string(),
+            reference: item.row.reference.clone(),
+            summary: item.row.summary.clone(),
+            unit: item.unit().to_string(),
+            people: f.people,
+            leader: f.leader.clone(),
+            handler: f.handler.clone(),
+            due: item.row.deadline.map(|d| d.due),
+        };
+        out.total.matters += 1;
+        out.total.people += f.people;
+        let group = lodged(item);
+        if let Some((_, lines)) = out.groups.iter_mut().find(|(g, _)| g == group) {
+            lines.push(line);
+        }
+    }
+    for item in items.iter().filter(|i| !i.facts().archived) {
+        if item.facts().received > day {
+            continue;
+        }
+        let slot = match item.row.colour(day, limits) {
+            Colour::Red => 0,
+            Colour::Yellow => 1,
+            Colour::Blue => 2,
+            Colour::Green => 3,
+        };
+        for unit in ["", item.unit()] {
+            out.board.entry(unit.to_string()).or_default()[slot] += 1;
+        }
+    }
+    out
+}
+
+/// The monthly assessment's rules (DOMAIN.md's defaults; admin-edited reference data).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentRules {
+    pub on_time: f64,
+    pub timely_acceptance: f64,
+    pub satisfaction_unit: f64,
+    pub participation: f64,
+    pub no_repeat: f64,
+    pub online: f64,
+    pub capital: f64,
+    pub province: f64,
+    pub red: f64,
+    pub reception_day: f64,
+    pub reception_days_max: usize,
+}
+
+impl Default for AssessmentRules {
+    fn default() -> Self {
+        AssessmentRules {
+            on_time: 30.0,
+            timely_acceptance: 20.0,
+            satisfaction_unit: 20.0,
+            participation: 10.0,
+            no_repeat: 10.0,
+            online: 10.0,
+            capital: -5.0,
+            province: -2.0,
+            red: -1.0,
+            reception_day: 1.0,
+            reception_days_max: 3,
+        }
+    }
+}
+
+/// One unit's score for a month, with how it was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    pub unit: String,
+    pub total: f64,
+    /// (part, points): each part as DOMAIN.md names it.
+    pub parts: Vec<(String, f64)>,
+    /// 1 is first; ties share a rank.
+    pub rank: usize,
+}
+
+/// The assessment of one month: each unit's score and rank.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Month {
+    pub month: String,
+    pub scores: Vec<Score>,
+}
+
+fn weighted(rate: &Rate, weight: f64) -> f64 {
+    // A rate with nothing to count scores its whole weight.
+    rate.value().map_or(weight, |v| v * weight)
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The month `YYYY-MM` scored for `units` (every township, street and department): the
+/// cases of `items`, the reception days held (unit, day).
+pub fn assess_month(
+    items: &[Item],
+    units: &[String],
+    receptions: &[(String, Date)],
+    month: &str,
+    rules: &AssessmentRules,
+) -> Option<Month> {
+    let period = Period::month(month)?;
+    let report = rates(items, period);
+    let mut scores: Vec<Score> = units
+        .iter()
+        .map(|unit| {
+            let r = report.units.get(unit).cloned().unwrap_or_default();
+            let mine: Vec<&Item> = items
+                .iter()
+                .filter(|i| i.unit() == unit && !i.facts().archived)
+                .collect();
+            let lodged_at = |level: Level| {
+                mine.iter()
+                    .filter(|i| {
+                        period.contains(i.facts().received)
+                            && i.facts().level.as_ref().and_then(|l| l.known()) == Some(level)
+                    })
+                    .count() as f64
+            };
+            let red = mine
+                .iter()
+                .filter(|i| i.facts().overdue_on(period.to))
+                .count() as f64;
+            let days = receptions
+                .iter()
+                .filter(|(u, d)| u == unit && period.contains(*d))
+                .count()
+                .min(rules.reception_days_max) as f64;
+            let no_repeat = Rate {
+                num: r.repeat.den - r.repeat.num,
+                den: r.repeat.den,
+            };
+            let parts = vec![
+                (
+                    "按期办结率".to_string(),
+                    weighted(&r.on_time, rules.on_time),
+                ),
+                (
+                    "及时受理率".to_string(),
+                    weighted(&r.timely_acceptance, rules.timely_acceptance),
+                ),
+                (
+                    "满意率（责任单位）".to_string(),
+                    weighted(&r.satisfaction_unit, rules.satisfaction_unit),
+                ),
+                (
+                    "参评率".to_string(),
+                    weighted(&r.participation, rules.participation),
+                ),
+                (
+                    "非重复信访".to_string(),
+                    weighted(&no_repeat, rules.no_repeat),
+                ),
+                (
+                    "网上信访占比".to_string(),
+                    weighted(&r.online, rules.online),
+                ),
+                (
+                    "赴京".to_string(),
+                    lodged_at(Level::Capital) * rules.capital,
+                ),
+                (
+                    "赴省".to_string(),
+                    lodged_at(Level::Province) * rules.province,
+                ),
+                ("月末红牌".to_string(), red * rules.red),
+                ("领导接访".to_string(), days * rules.reception_day),
+            ];
+            let parts: Vec<(String, f64)> =
+                parts.into_iter().map(|(p, v)| (p, round2(v))).collect();
+            Score {
+                unit: unit.clone(),
+                total: round2(parts.iter().map(|(_, v)| v).sum()),
+                parts,
+                rank: 0,
+            }
+        })
+        .collect();
+    scores.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.unit.cmp(&b.unit)));
+    for i in 0..scores.len() {
+        scores[i].rank = if i > 0 && scores[i].total == scores[i - 1].total {
+            scores[i - 1].rank
+        } else {
+            i + 1
+        };
+    }
+    Some(Month {
+        month: month.to_string(),
+        scores,
+    })
+}
+
+/// What the months say of a unit: commended, criticised, streaks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Standing {
+    /// First place: 通报表扬.
+    pub commended: bool,
+    /// Last place: 通报批评.
+    pub criticised: bool,
+    /// Months running in the top two, up to this month.
+    pub top_two_run: usize,
+    /// In the top two three months running: +10 in the quarter's contest 季度擂台赛.
+    pub contest_bonus: bool,
+    /// Months running in last place, up to this month.
+    pub last_run: usize,
+    /// Last two months running: six months of close management 重点管理 from the next month.
+    pub close_management: bool,
+}
+
+/// The assessment of a month with its history: the months up to it (oldest first) and each
+/// unit's standing in the last of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub months: Vec<Month>,
+    pub standing: BTreeMap<String, Standing>,
+}
+
+/// `months` (oldest first, `YYYY-MM`) assessed; the standing is that of the last month.
+pub fn assessment(
+    items: &[Item],
+    units: &[String],
+    receptions: &[(String, Date)],
+    months: &[String],
+    rules: &AssessmentRules,
+) -> Assessment {
+    let months: Vec<Month> = months
+        .iter()
+        .filter_map(|m| assess_month(items, units, receptions, m, rules))
+        .collect();
+    let mut standing = BTreeMap::new();
+    for unit in units {
+        let mut s = Standing::default();
+        for month in &months {
+            let Some(score) = month.scores.iter().find(|x| &x.unit == unit) else {
+                continue;
+            };
+            let last = month.scores.iter().map(|x| x.rank).max().unwrap_or(0);
+            let is_last = month.scores.len() > 1 && score.rank == last;
+            s.commended = score.rank == 1;
+            s.criticised = is_last;
+            s.top_two_run = if score.rank <= 2 {
+                s.top_two_run + 1
+            } else {
+                0
+            };
+            s.last_run = if is_last { s.last_run + 1 } else { 0 };
+        }
+        s.contest_bonus = s.top_two_run >= 3;
+        s.close_management = s.last_run >= 2;
+        standing.insert(unit.clone(), s);
+    }
+    Assessment { months, standing }
+}
+
+/// The month `YYYY-MM` and the `n - 1` before it, oldest first.
+pub fn months_up_to(month: &str, n: usize) -> Vec<String> {
+    let Some((y, m)) = month
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<i32>().ok()?)))
+    else {
+        return Vec::new();
+    };
+    let index = y * 12 + (m - 1);
+    (0..n as i32)
+        .rev()
+        .map(|k| {
+            let i = index - k;
+            format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1)
+        })
+        .collect()
+}
