@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building Lianxin needs and is missing: the wasm32 target and gcc; with `test`,
-# also Chromium and a CJK font for the browser tests. Nothing is downloaded but crates and
+# also Chromium, a CJK font and poppler's PDF tools for the browser tests. Nothing is downloaded but crates and
 # Debian packages. Safe to run twice.
 set -euo pipefail
 
@@ -11,6 +11,8 @@ command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 if [ "${1:-}" = test ]; then
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    # The printed bulletin's PDF is turned into page images and read back as text.
+    command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then

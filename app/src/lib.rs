@@ -12,6 +12,7 @@ mod gate;
 mod i18n;
 mod mediation;
 mod reception_view;
+mod reports;
 mod store;
 mod sync;
 mod vault;
@@ -78,6 +79,8 @@ pub enum Screen {
     /// The leader reception days.
     Receptions,
     Reception(String),
+    /// The office's reports: bulletin, figures, rates, assessment.
+    Reports,
 }
 
 impl Ctx {
@@ -444,6 +447,7 @@ fn App() -> impl IntoView {
                     Screen::Dispute(id) => view! { <mediation::DisputeView ctx id/> }.into_any(),
                     Screen::Ledger => view! { <mediation::Ledger ctx disputes/> }.into_any(),
                     Screen::Board => view! { <board::Board ctx caseload/> }.into_any(),
+                    Screen::Reports => view! { <reports::Reports ctx last_sync/> }.into_any(),
                     Screen::Caseload => view! { <Caseload ctx caseload/> }.into_any(),
                 }}
             </Show>
@@ -502,6 +506,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                 prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
             <button data-testid="new-case-button" on:click=move |_| ctx.go(Screen::NewCase)>{move || t(lang.get(), "new_case")}</button>
             <button class="plain" data-testid="board-button" on:click=move |_| ctx.go(Screen::Board)>{move || t(lang.get(), "board")}</button>
+            <button class="plain" data-testid="reports-button" on:click=move |_| ctx.go(Screen::Reports)>{move || t(lang.get(), "reports")}</button>
             <button class="plain" data-testid="ledger-button" on:click=move |_| ctx.go(Screen::Ledger)>{move || t(lang.get(), "ledger")}</button>
             <button class="plain" data-testid="receptions-button" on:click=move |_| ctx.go(Screen::Receptions)>{move || t(lang.get(), "reception_days")}</button>
         </div>

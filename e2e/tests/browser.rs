@@ -2227,3 +2227,184 @@ async fn each_role_is_offered_only_the_steps_it_may_record() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+fn squeezed_has(text: &str, what: &str) -> bool {
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    squeezed.contains(what)
+}
+
+/// The office's reports on a tablet with no signal: the day's bulletin (today's matter at the
+/// capital under 赴京, the board), the figures with their charts, the rates and the month's
+/// assessment, each "as of" the last sync; the bulletin printed to PDF by Chromium on A4, its
+/// pages turned into images (looked at) and read back: the office and the day on the page,
+/// page numbers, no buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let id = office
+        .new_case("longxi", "visit", "赴京反映征地补偿款未到位", now_ms())
+        .unwrap()
+        .to_string();
+    for (field, value) in [
+        ("level", "capital"),
+        ("leader", "刘副县长"),
+        ("reference", "连信〔2026〕9001号"),
+    ] {
+        office.set(&id, field, value, now_ms()).unwrap();
+    }
+    office
+        .step(
+            &id,
+            &lianxin_shared::StepDraft {
+                kind: lianxin_shared::StepKind::Registered,
+                on: lianxin_shared::Date::from_unix_ms_china(now_ms()),
+                reason: None,
+                outcome: None,
+            },
+            now_ms(),
+        )
+        .unwrap();
+    office.sync().await.unwrap();
+    let docs = office.doc_count().unwrap();
+    let link = Link::to(&url).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &link.url).await;
+    sign_in(&page, "registrar").await;
+    wait_for(&page, STORED_DOCS, |n: &usize| *n == docs).await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]').textContent",
+        |t: &String| t.contains("已同步"),
+    )
+    .await;
+
+    link.cut();
+    js(
+        &page,
+        "document.querySelector('[data-testid=reports-button]').click()",
+    )
+    .await;
+    let capital: Vec<String> = wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('table[data-group=\"赴京\"] tbody tr')).map(r => r.textContent)",
+        |rows: &Vec<String>| !rows.is_empty(),
+    )
+    .await;
+    assert!(
+        capital
+            .iter()
+            .any(|r| r.contains("连信〔2026〕9001号") && r.contains("刘副县长")),
+        "{capital:?}"
+    );
+    let as_of: String = page
+        .evaluate("document.querySelector('[data-testid=as-of]').textContent")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(
+        as_of.contains("数据截至上次同步") && as_of.contains("0 件未上传"),
+        "{as_of}"
+    );
+    screenshot(&page, "report-bulletin", true).await;
+
+    // Printed: A4, the office and the day at the top of every page, page numbers, no buttons.
+    use chromiumoxide::cdp::browser_protocol::page::PrintToPdfParams;
+    let pdf = page
+        .pdf(
+            PrintToPdfParams::builder()
+                .prefer_css_page_size(true)
+                .print_background(true)
+                .build(),
+        )
+        .await
+        .unwrap();
+    let shots = workspace().join("target/screenshots");
+    let pdf_path = shots.join("bulletin.pdf");
+    std::fs::write(&pdf_path, &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf_path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(squeezed_has(&text, "连山县信访局·信访情况日通报"), "{text}");
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(squeezed.contains("第1页/共"), "page numbers: {text}");
+    assert!(text.contains("连信〔2026〕9001号"), "{text}");
+    for button in ["打印", "退出登录", "锁定", "返回"] {
+        assert!(!text.contains(button), "no {button} on paper: {text}");
+    }
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf_path)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout).to_string();
+    assert!(info.contains("(A4)"), "A4 pages: {info}");
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60"])
+        .arg(&pdf_path)
+        .arg(shots.join("bulletin-page"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        shots.join("bulletin-page-1.png").is_file() || shots.join("bulletin-page-01.png").is_file()
+    );
+
+    // The figures with their charts, the rates, the month's assessment: still no signal.
+    js(
+        &page,
+        "document.querySelector('[data-testid=tab-figures]').click()",
+    )
+    .await;
+    let total: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=figures-total]')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(total.contains("同比"), "{total}");
+    let bars: usize = page
+        .evaluate("document.querySelectorAll('figure.chart svg rect').length")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(bars > 0);
+    screenshot(&page, "report-figures", true).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=tab-rates]').click()",
+    )
+    .await;
+    let overall: Vec<String> = wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('[data-testid=rates] tr[data-unit=\"\"] td')).map(c => c.textContent)",
+        |c: &Vec<String>| c.len() == 7,
+    )
+    .await;
+    assert!(
+        overall.iter().all(|c| c == "—" || c.ends_with('%')),
+        "{overall:?}"
+    );
+    screenshot(&page, "report-rates", true).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=tab-assessment]').click()",
+    )
+    .await;
+    let ranks: Vec<String> = wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('[data-testid=assessment] tbody tr')).map(r => r.dataset.rank)",
+        |r: &Vec<String>| !r.is_empty(),
+    )
+    .await;
+    assert_eq!(ranks[0], "1", "{ranks:?}");
+    screenshot(&page, "report-assessment", true).await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

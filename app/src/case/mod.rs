@@ -101,7 +101,7 @@ pub(super) fn edit(
 }
 
 /// The label of the vocabulary value `code` of a case field, in the screen's language.
-pub(super) fn label(field: &str, code: &str, lang: Lang) -> String {
+pub(crate) fn label(field: &str, code: &str, lang: Lang) -> String {
     fn of<T: Vocabulary>(code: &str, lang: Lang) -> Option<&'static str> {
         T::from_code(code).map(|v| vocab_label(v, lang))
     }

@@ -149,8 +149,11 @@ impl ValueType {
                 let s = string()?;
                 let shown = s.chars().filter(|c| *c != '*').count();
                 if !s.contains("****") || shown > 8 || s.chars().count() > LINE_CHARS {
+                    // The value is not quoted: it may be an ID number or a phone, and
+                    // reasons are logged and kept.
                     return Err(format!(
-                        "{s:?} is not masked: personal details go in the case's details document"
+                        "a value of {shown} characters is not masked: personal details go in \
+                         the case's details document"
                     ));
                 }
             }
