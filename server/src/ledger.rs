@@ -36,7 +36,7 @@ pub fn write_xlsx(tables: &[Table], path: &Path) -> Result<(), LedgerError> {
         sheet.set_name(name)?;
         for (col, column) in table.columns.iter().enumerate() {
             let col = col as u16;
-            sheet.write_string_with_format(0, col, column.header, &header)?;
+            sheet.write_string_with_format(0, col, &column.header, &header)?;
             sheet.set_column_width(col, column.width)?;
         }
         sheet.set_freeze_panes(1, 0)?;
@@ -71,10 +71,38 @@ pub fn write_csv(table: &Table, path: &Path) -> Result<(), LedgerError> {
     {
         let mut w = csv::Writer::from_writer(&mut out);
         let io = |e: csv::Error| LedgerError::Read(e.to_string());
-        w.write_record(table.columns.iter().map(|c| c.header))
+        w.write_record(table.columns.iter().map(|c| c.header.as_str()))
             .map_err(io)?;
         for row in &table.rows {
             w.write_record(row.iter().map(Cell::display)).map_err(io)?;
+        }
+        w.flush()?;
+    }
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
+/// Writes several tables into one CSV (UTF-8, BOM): each under a line with its name, a blank
+/// line between them.
+pub fn write_csv_tables(tables: &[Table], path: &Path) -> Result<(), LedgerError> {
+    let mut out = Vec::from("\u{feff}".as_bytes());
+    {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut out);
+        let io = |e: csv::Error| LedgerError::Read(e.to_string());
+        for (i, table) in tables.iter().enumerate() {
+            if i > 0 {
+                w.write_record([""]).map_err(io)?;
+            }
+            if tables.len() > 1 {
+                w.write_record([table.name.as_str()]).map_err(io)?;
+            }
+            w.write_record(table.columns.iter().map(|c| c.header.as_str()))
+                .map_err(io)?;
+            for row in &table.rows {
+                w.write_record(row.iter().map(Cell::display)).map_err(io)?;
+            }
         }
         w.flush()?;
     }

@@ -522,7 +522,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Admin::Report(command) => {
                     let ask = office_cli::ask(&command, Date::from_unix_ms_china(now_ms()))?;
-                    office_cli::print(&lianxin_server::reports::from_store(&store)?, &ask)?;
+                    office_cli::print(
+                        &lianxin_server::reports::from_store(&store)?,
+                        &command,
+                        &ask,
+                    )?;
                 }
                 Admin::LedgerLog => {
                     for e in store.ledger_log()? {
@@ -727,7 +731,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 DeviceCommand::Report(command) => {
                     let ask = office_cli::ask(&command, Date::from_unix_ms_china(now))?;
-                    office_cli::print(&device.caseload()?, &ask)?;
+                    office_cli::print(&device.caseload()?, &command, &ask)?;
                 }
                 DeviceCommand::Ledger { file, today } => {
                     let today: Date = match today {

@@ -44,13 +44,26 @@ pub fn import(
     Ok(())
 }
 
-/// `report …`: each prints JSON (docs/reports.md).
+/// Where a report is written besides (or instead of) the JSON on standard output.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct Out {
+    /// Writes the report's tables as XLSX, a sheet each.
+    #[arg(long)]
+    pub xlsx: Option<std::path::PathBuf>,
+    /// Writes the report's tables as CSV (UTF-8 with a BOM).
+    #[arg(long)]
+    pub csv: Option<std::path::PathBuf>,
+}
+
+/// `report …`: each prints JSON (docs/reports.md), or writes `--xlsx FILE` / `--csv FILE`.
 #[derive(clap::Subcommand, Clone, Debug)]
 pub enum ReportCommand {
     /// 信访情况日通报: the day's matters by where they were lodged, then the four colours.
     Bulletin {
         #[arg(long)]
         on: Option<String>,
+        #[command(flatten)]
+        out: Out,
     },
     /// Matters and people by channel, level, form, category, source and unit, with 同比.
     Figures {
@@ -60,6 +73,8 @@ pub enum ReportCommand {
         to: String,
         #[arg(long)]
         unit: Option<String>,
+        #[command(flatten)]
+        out: Out,
     },
     /// 及时受理率, 按期办结率, 满意率, 参评率, 重复信访率, 网上信访占比: per unit and overall.
     Rates {
@@ -67,32 +82,61 @@ pub enum ReportCommand {
         from: String,
         #[arg(long)]
         to: String,
+        #[command(flatten)]
+        out: Out,
     },
     /// 信访月考评 of YYYY-MM with the five months before it: scores and how they were made,
     /// ranks, streaks.
     Assessment {
         #[arg(long)]
         month: String,
+        #[command(flatten)]
+        out: Out,
     },
+    /// Leader reception figures for a period: days held, matters, people, outcomes.
+    Receptions {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        out: Out,
+    },
+}
+
+impl ReportCommand {
+    fn out(&self) -> &Out {
+        match self {
+            ReportCommand::Bulletin { out, .. }
+            | ReportCommand::Figures { out, .. }
+            | ReportCommand::Rates { out, .. }
+            | ReportCommand::Assessment { out, .. }
+            | ReportCommand::Receptions { out, .. } => out,
+        }
+    }
 }
 
 /// The report asked for, `today` (China time) where no day is given.
 pub fn ask(command: &ReportCommand, today: lianxin_shared::Date) -> anyhow::Result<Ask> {
     let day = |s: &str| -> anyhow::Result<lianxin_shared::Date> { Ok(s.parse()?) };
     Ok(match command {
-        ReportCommand::Bulletin { on } => Ask::Bulletin {
+        ReportCommand::Bulletin { on, .. } => Ask::Bulletin {
             on: on.as_deref().map(day).transpose()?.unwrap_or(today),
         },
-        ReportCommand::Figures { from, to, unit } => Ask::Figures {
+        ReportCommand::Figures { from, to, unit, .. } => Ask::Figures {
             from: day(from)?,
             to: day(to)?,
             unit: unit.clone(),
         },
-        ReportCommand::Rates { from, to } => Ask::Rates {
+        ReportCommand::Rates { from, to, .. } => Ask::Rates {
             from: day(from)?,
             to: day(to)?,
         },
-        ReportCommand::Assessment { month } => {
+        ReportCommand::Receptions { from, to, .. } => Ask::Receptions {
+            from: day(from)?,
+            to: day(to)?,
+        },
+        ReportCommand::Assessment { month, .. } => {
             if lianxin_shared::report::Period::month(month).is_none() {
                 anyhow::bail!("--month takes YYYY-MM, not {month}");
             }
@@ -103,13 +147,26 @@ pub fn ask(command: &ReportCommand, today: lianxin_shared::Date) -> anyhow::Resu
     })
 }
 
-/// Prints a report of `caseload`.
-pub fn print(caseload: &Caseload, ask: &Ask) -> anyhow::Result<()> {
+/// Prints a report of `caseload` as JSON, or writes its tables where `command` says.
+pub fn print(caseload: &Caseload, command: &ReportCommand, ask: &Ask) -> anyhow::Result<()> {
     let limits = lianxin_shared::rules::Limits::default();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&caseload.report(ask, &limits))?
-    );
+    let out = command.out();
+    if out.xlsx.is_none() && out.csv.is_none() {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&caseload.report(ask, &limits))?
+        );
+        return Ok(());
+    }
+    let tables = caseload.tables(ask, &limits);
+    if let Some(path) = &out.xlsx {
+        lianxin_server::ledger::write_xlsx(&tables, path)?;
+        println!("{} sheets written to {}", tables.len(), path.display());
+    }
+    if let Some(path) = &out.csv {
+        lianxin_server::ledger::write_csv_tables(&tables, path)?;
+        println!("{} tables written to {}", tables.len(), path.display());
+    }
     Ok(())
 }
 

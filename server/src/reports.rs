@@ -25,13 +25,17 @@ pub enum Ask {
     Rates { from: Date, to: Date },
     /// The monthly assessment `YYYY-MM`, with the five months before it for the streaks.
     Assessment { month: String },
+    /// Leader reception figures for a period, per unit and overall.
+    Receptions { from: Date, to: Date },
 }
 
 /// What the reports read: the caseload rows, the reception days held, the units scored.
 pub struct Caseload {
     rows: Vec<(String, CaseRow)>,
     receptions: Vec<(String, Date)>,
+    days: Vec<lianxin_shared::ReceptionRow>,
     units: Vec<String>,
+    names: HashMap<String, String>,
 }
 
 impl Caseload {
@@ -50,6 +54,7 @@ impl Caseload {
         }
         let mut rows = Vec::new();
         let mut receptions = Vec::new();
+        let mut days = Vec::new();
         for (id, doc) in &opened {
             let details = match opened.get(&DocId::details_of(id)) {
                 Some(AnyDoc::Details(d)) => Some(d),
@@ -59,14 +64,16 @@ impl Caseload {
                 Ok(StoredRow::Case(row)) => rows.push((id.to_string(), row)),
                 Ok(StoredRow::Reception(r)) => {
                     if let Some(on) = r.on {
-                        receptions.push((r.unit, on));
+                        receptions.push((r.unit.clone(), on));
                     }
+                    days.push(r);
                 }
                 _ => {}
             }
         }
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         receptions.sort();
+        days.sort_by(|a, b| (a.on, &a.unit, &a.leader).cmp(&(b.on, &b.unit, &b.leader)));
         // Every township, street and department is scored: every unit but the bureau.
         let units = directory
             .iter()
@@ -76,7 +83,71 @@ impl Caseload {
         Caseload {
             rows,
             receptions,
+            days,
             units,
+            names: directory
+                .iter()
+                .map(|u| (u.id.clone(), u.name.clone()))
+                .collect(),
+        }
+    }
+
+    fn items(&self) -> Vec<Item<'_>> {
+        self.rows.iter().map(|(id, row)| Item { id, row }).collect()
+    }
+
+    /// A unit's name from the directory (its id if unknown).
+    pub fn unit_name(&self, id: &str) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The report as tables (a sheet each in XLSX): names, Chinese headers, labels.
+    pub fn tables(&self, ask: &Ask, limits: &Limits) -> Vec<lianxin_shared::ledger::Table> {
+        use lianxin_shared::ledger::tables;
+        let items = self.items();
+        let unit = |id: &str| self.unit_name(id);
+        match ask {
+            Ask::Bulletin { on } => tables::bulletin(&report::bulletin(&items, *on, limits), &unit),
+            Ask::Figures {
+                from,
+                to,
+                unit: only,
+            } => {
+                let kept: Vec<Item> = items
+                    .into_iter()
+                    .filter(|i| only.as_ref().is_none_or(|u| &i.row.unit == u))
+                    .collect();
+                let f = report::figures(&kept, Period::new(*from, *to));
+                let label = |dim: &str, code: &str| match dim {
+                    "unit" => self.unit_name(code),
+                    _ if code.is_empty() => "—".to_string(),
+                    _ => vocab_zh(dim, code),
+                };
+                tables::figures(&f, &label)
+            }
+            Ask::Rates { from, to } => {
+                tables::rates(&report::rates(&items, Period::new(*from, *to)), &unit)
+            }
+            Ask::Assessment { month } => tables::assessment(
+                &report::assessment(
+                    &items,
+                    &self.units,
+                    &self.receptions,
+                    &report::months_up_to(month, 6),
+                    &AssessmentRules::default(),
+                ),
+                &unit,
+            ),
+            Ask::Receptions { from, to } => {
+                let days: Vec<&lianxin_shared::ReceptionRow> = self.days.iter().collect();
+                tables::receptions(
+                    &report::reception_figures(&days, Period::new(*from, *to)),
+                    &unit,
+                )
+            }
         }
     }
 
@@ -117,8 +188,33 @@ impl Caseload {
                 &report::months_up_to(month, 6),
                 &AssessmentRules::default(),
             ))),
+            Ask::Receptions { from, to } => {
+                let days: Vec<&lianxin_shared::ReceptionRow> = self.days.iter().collect();
+                json(serde_json::to_value(report::reception_figures(
+                    &days,
+                    Period::new(*from, *to),
+                )))
+            }
         }
     }
+}
+
+/// A vocabulary code's Chinese label, by the dimension it belongs to.
+fn vocab_zh(dim: &str, code: &str) -> String {
+    use lianxin_shared::{Category, Channel, Form, Level, Source, Vocabulary};
+    fn of<T: Vocabulary>(code: &str) -> Option<&'static str> {
+        T::from_code(code).map(|v| v.zh())
+    }
+    match dim {
+        "channel" => of::<Channel>(code),
+        "level" => of::<Level>(code),
+        "form" => of::<Form>(code),
+        "category" => of::<Category>(code),
+        "source" => of::<Source>(code),
+        _ => None,
+    }
+    .unwrap_or(code)
+    .to_string()
 }
 
 /// Every case on the server (the office's official figures), with the server's calendar.

@@ -107,6 +107,60 @@ async fn a_device_holding_the_whole_caseload_computes_exactly_the_servers_figure
         "{assessment}"
     );
 
+    // Every report's tables written as XLSX and read back: a sheet each, Chinese headers.
+    use calamine::Reader;
+    let files = tempfile::tempdir().unwrap();
+    let asks_and_sheets: [(&Ask, &[&str]); 4] = [
+        (&asks[0], &["日通报", "四色督办"]),
+        (
+            &asks[2],
+            &[
+                "合计",
+                "按渠道",
+                "按去向",
+                "按形式",
+                "按类别",
+                "按来源",
+                "按单位",
+            ],
+        ),
+        (&asks[4], &["考核指标"]),
+        (&asks[6], &["历月名次"]),
+    ];
+    for (i, (ask, sheets)) in asks_and_sheets.into_iter().enumerate() {
+        let path = files.path().join(format!("report{i}.xlsx"));
+        let tables = on_server.tables(ask, &limits);
+        lianxin_server::ledger::write_xlsx(&tables, &path).unwrap();
+        let mut book = calamine::open_workbook_auto(&path).unwrap();
+        let names = book.sheet_names();
+        for sheet in sheets {
+            assert!(names.iter().any(|n| n == sheet), "{ask:?}: {names:?}");
+        }
+        let first = book.worksheet_range_at(0).unwrap().unwrap();
+        assert_eq!(
+            first.rows().next().unwrap()[0].to_string(),
+            tables[0].columns[0].header
+        );
+        assert_eq!(first.height(), tables[0].rows.len() + 1);
+    }
+    // The rates table's overall row says what the JSON says.
+    let table = &on_server.tables(&asks[4], &limits)[0];
+    let on_time = &rates["overall"]["on_time"];
+    let shown = lianxin_shared::report::Rate {
+        num: on_time["num"].as_u64().unwrap() as usize,
+        den: on_time["den"].as_u64().unwrap() as usize,
+    }
+    .shown();
+    assert_eq!(table.rows[0][2].display(), shown);
+    let csv = files.path().join("rates.csv");
+    lianxin_server::ledger::write_csv_tables(&on_server.tables(&asks[6], &limits), &csv).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.starts_with("\u{feff}月考评"),
+        "{}",
+        &text[..40.min(text.len())]
+    );
+
     // 龙溪镇's mediator: the same reports over the township's own cases.
     let mut mediator = device(&url, "mediator").await;
     mediator.sync().await.unwrap();

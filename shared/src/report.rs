@@ -721,3 +721,30 @@ pub fn months_up_to(month: &str, n: usize) -> Vec<String> {
         })
         .collect()
 }
+
+/// Leader reception figures 领导接访 for a period: days held, matters and people received,
+/// resolved on the spot, given a deadline, made cases — overall and per unit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReceptionFigures {
+    pub days: usize,
+    pub tally: crate::Tally,
+}
+
+pub fn reception_figures(
+    days: &[&crate::ReceptionRow],
+    period: Period,
+) -> BTreeMap<String, ReceptionFigures> {
+    let mut out: BTreeMap<String, ReceptionFigures> = BTreeMap::new();
+    for day in days.iter().filter(|d| period.has(d.on)) {
+        for unit in ["", day.unit.as_str()] {
+            let f = out.entry(unit.to_string()).or_default();
+            f.days += 1;
+            f.tally.matters += day.tally.matters;
+            f.tally.people += day.tally.people;
+            f.tally.on_the_spot += day.tally.on_the_spot;
+            f.tally.deadline += day.tally.deadline;
+            f.tally.cases += day.tally.cases;
+        }
+    }
+    out
+}
