@@ -182,3 +182,177 @@ pub fn read_sheet(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>, usize),
     let header = rest.remove(0);
     Ok((header, rest, start + 2))
 }
+
+/// What an administrator's import did (or, dry, would do).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoreImport {
+    pub mapping: Vec<(String, Option<lianxin_shared::ledger::Target>)>,
+    pub created: usize,
+    pub updated: usize,
+    pub problems: Vec<lianxin_shared::ledger::Problem>,
+    pub warnings: Vec<(usize, Vec<String>)>,
+    pub dry_run: bool,
+}
+
+/// `lianxin admin --data DIR import FILE --unit ID`: an office's ledger imported straight into
+/// the store as the administrator (who may record every step), each new case with its details
+/// document and a history entry; a row whose 编号 a stored case has updates that case. The
+/// running server's cached copies are reloaded (they are out of date by sequence number);
+/// devices get the cases at their next sync. Recorded in the ledger log.
+pub fn import_into_store(
+    store: &crate::store::Store,
+    path: &Path,
+    unit: &lianxin_shared::UnitId,
+    map: &[(String, Option<lianxin_shared::ledger::Target>)],
+    dry_run: bool,
+    now: i64,
+) -> anyhow::Result<StoreImport> {
+    use lianxin_shared::ledger;
+    use lianxin_shared::rules::authority::Role;
+    use lianxin_shared::{AnyDoc, CaseDoc, DetailsDoc, DocId};
+    let directory = store.units()?;
+    anyhow::ensure!(
+        directory.iter().any(|u| u.id == unit.as_str()),
+        "no unit {unit} in the unit directory"
+    );
+    let (headers, rows, first_row) = read_sheet(path)?;
+    let columns = ledger::recognise(&headers, map);
+    let find_unit = |s: &str| {
+        directory
+            .iter()
+            .find(|u| u.name == s || u.id == s)
+            .or_else(|| {
+                directory
+                    .iter()
+                    .find(|u| u.name.contains(s) || s.contains(&u.name))
+            })
+            .and_then(|u| lianxin_shared::UnitId::new(&u.id).ok())
+    };
+    let (records, problems) = ledger::read_records(&rows, first_row, &columns, &find_unit);
+    let mut report = StoreImport {
+        mapping: headers.iter().cloned().zip(columns).collect(),
+        created: 0,
+        updated: 0,
+        problems,
+        warnings: records
+            .iter()
+            .filter(|r| !r.warnings.is_empty())
+            .map(|r| (r.row, r.warnings.clone()))
+            .collect(),
+        dry_run,
+    };
+    // The stored cases by reference.
+    let all: Vec<lianxin_shared::UnitId> = directory
+        .iter()
+        .filter_map(|u| lianxin_shared::UnitId::new(&u.id).ok())
+        .collect();
+    let scope = crate::store::Scope {
+        visible: all.clone(),
+        own: all,
+    };
+    let mut by_reference = std::collections::HashMap::new();
+    for changed in store.changed_since(0, &scope)? {
+        if let Some((bytes, _, _)) = store.load_doc(&changed.id)?
+            && let Ok(AnyDoc::Case(case)) =
+                lianxin_shared::load_document(&bytes).and_then(AnyDoc::open)
+            && let Some(r) = case.read()?.reference
+        {
+            by_reference.insert(r, changed.id);
+        }
+    }
+    let actor = automerge::ActorId::from(&b"lianxin-server-admin"[..]);
+    let others: Vec<lianxin_shared::UnitId> =
+        lianxin_shared::handling_units(&directory, unit, None)
+            .into_iter()
+            .filter(|u| u != unit)
+            .collect();
+    let user = "admin (command line)";
+    let store_doc =
+        |doc: &mut automerge::AutoCommit, private: bool, what: &str| -> anyhow::Result<()> {
+            let header = lianxin_shared::Header::of(doc)?;
+            let heads = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
+            let snapshot = doc.save();
+            let what = [what.to_string()];
+            let received = crate::store::Received {
+                user,
+                actor: "lianxin-server-admin",
+                at: now,
+                what: &what,
+            };
+            store.append_changes(
+                &header.id,
+                &header.units,
+                private,
+                &[],
+                &heads,
+                Some(&snapshot),
+                Some(&received),
+            )?;
+            Ok(())
+        };
+    for record in &records {
+        let existing = record
+            .reference
+            .as_ref()
+            .and_then(|r| by_reference.get(r))
+            .copied();
+        match existing {
+            Some(id) => {
+                report.updated += 1;
+                if dry_run {
+                    continue;
+                }
+                let Some((bytes, _, _)) = store.load_doc(&id)? else {
+                    continue;
+                };
+                let mut case = CaseDoc::from_doc(
+                    lianxin_shared::load_document(&bytes)?.with_actor(actor.clone()),
+                )?;
+                let mut details = match store.load_doc(&DocId::details_of(&id))? {
+                    Some((b, _, _)) => Some(DetailsDoc::from_doc(
+                        lianxin_shared::load_document(&b)?.with_actor(actor.clone()),
+                    )?),
+                    None => None,
+                };
+                let left = record.update(&mut case, details.as_mut(), user, Role::Admin)?;
+                if !left.is_empty() {
+                    report.warnings.push((record.row, left));
+                }
+                store_doc(&mut case.into_doc(), false, "updated (ledger import)")?;
+                if let Some(d) = details {
+                    store_doc(&mut d.into_doc(), true, "updated (ledger import)")?;
+                }
+            }
+            None => {
+                report.created += 1;
+                if dry_run {
+                    continue;
+                }
+                let (case, details, left) =
+                    record.to_case(user, Role::Admin, unit, &others, actor.clone())?;
+                if !left.is_empty() {
+                    report.warnings.push((record.row, left));
+                }
+                let id = case.id()?;
+                store_doc(&mut case.into_doc(), false, "created (ledger import)")?;
+                store_doc(&mut details.into_doc(), true, "created (ledger import)")?;
+                if let Some(r) = &record.reference {
+                    by_reference.insert(r.clone(), id);
+                }
+            }
+        }
+    }
+    if !dry_run {
+        let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        store.record_ledger(&crate::store::LedgerEntry {
+            at: now,
+            user: user.into(),
+            actor: "lianxin-server-admin".into(),
+            action: "import".into(),
+            what: format!("信访事项台账 {file}"),
+            rows: report.created + report.updated,
+            device_at: now,
+        })?;
+    }
+    Ok(report)
+}

@@ -78,6 +78,17 @@ enum Admin {
     /// Lists every recorded ledger export and import: when, who, from which device, what,
     /// how many rows.
     LedgerLog,
+    /// Imports an office's ledger (XLSX, XLS, CSV) straight into the store as cases of UNIT
+    /// (as `lianxin device import`, by the administrator, who may record every step).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long = "map")]
+        map: Vec<String>,
+    },
     /// The office's official figures, over every case (see `lianxin device report`).
     #[command(subcommand)]
     Report(office_cli::ReportCommand),
@@ -520,6 +531,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let full = store.revoke_device(&actor, now_ms())?;
                     println!("revoked {full}: its sessions have ended and its key is refused");
                 }
+                Admin::Import {
+                    file,
+                    unit,
+                    dry_run,
+                    map,
+                } => office_cli::admin_import(&store, &file, &unit, dry_run, &map)?,
                 Admin::Report(command) => {
                     let ask = office_cli::ask(&command, Date::from_unix_ms_china(now_ms()))?;
                     office_cli::print(

@@ -8,15 +8,8 @@ use lianxin_server::device::Device;
 use lianxin_server::reports::{Ask, Caseload};
 use lianxin_shared::ledger::Target;
 
-/// Parses `--map HEADER=FIELD` (or `HEADER=` to ignore a column), imports, prints the report.
-pub fn import(
-    device: &mut Device,
-    file: &Path,
-    unit: &str,
-    dry_run: bool,
-    map: &[String],
-    now: i64,
-) -> anyhow::Result<()> {
+/// `--map HEADER=FIELD` (or `HEADER=` to ignore a column), parsed.
+fn corrections(map: &[String]) -> anyhow::Result<Vec<(String, Option<Target>)>> {
     let mut corrections = Vec::new();
     for m in map {
         let (header, field) = m
@@ -31,6 +24,40 @@ pub fn import(
         };
         corrections.push((header.to_string(), target));
     }
+    Ok(corrections)
+}
+
+/// `admin import`: into the store, as the administrator; prints the report.
+pub fn admin_import(
+    store: &lianxin_server::store::Store,
+    file: &Path,
+    unit: &str,
+    dry_run: bool,
+    map: &[String],
+) -> anyhow::Result<()> {
+    let unit = lianxin_shared::UnitId::new(unit)?;
+    let report = lianxin_server::ledger::import_into_store(
+        store,
+        file,
+        &unit,
+        &corrections(map)?,
+        dry_run,
+        lianxin_server::now_ms(),
+    )?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// Imports on the device; prints the report.
+pub fn import(
+    device: &mut Device,
+    file: &Path,
+    unit: &str,
+    dry_run: bool,
+    map: &[String],
+    now: i64,
+) -> anyhow::Result<()> {
+    let corrections = corrections(map)?;
     let mut shown = 0;
     let report =
         device.import_ledger(file, unit, &corrections, dry_run, now, &mut |done, all| {

@@ -423,3 +423,65 @@ async fn an_export_carries_personal_details_only_for_cases_the_exporter_handles(
     assert!(!text.contains("430581196504120017") && !text.contains("13807390011"));
     let _ = server;
 }
+
+/// The administrator's import, straight into the store: every step recorded (conclusions
+/// too), each case with its details and its history; importing again updates; devices get
+/// the cases at their next sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrators_import_goes_into_the_store_with_conclusions_and_once_only() {
+    let server = TestServer::start().await;
+    let url = server.url.clone();
+    let files = tempfile::tempdir().unwrap();
+    let xlsx = files.path().join("台账.xlsx");
+    let rows = xlsx_fixture(&xlsx);
+    let store = &server.state.store;
+    let unit = lianxin_shared::UnitId::new("longxi").unwrap();
+    let import = |dry| {
+        lianxin_server::ledger::import_into_store(store, &xlsx, &unit, &[], dry, now_ms()).unwrap()
+    };
+    let dry = import(true);
+    assert_eq!((dry.created, dry.problems.len()), (rows - 3, 3));
+    assert_eq!(store.seq().unwrap(), 0, "a dry run stores nothing");
+    let done = import(false);
+    assert_eq!((done.created, done.updated), (rows - 3, 0));
+    let again = import(false);
+    assert_eq!((again.created, again.updated), (0, rows - 3));
+    let log = recorded(&server);
+    assert_eq!(log.len(), 2);
+    assert!(
+        log.iter()
+            .all(|e| e.action == "import" && e.rows == rows - 3)
+    );
+
+    let mut registrar = device(&url, "registrar").await;
+    assert!(registrar.sync().await.unwrap().refused.is_empty());
+    assert_eq!(registrar.doc_count().unwrap(), 2 * (rows - 3));
+    let export = registrar.export_as_of(today()).unwrap();
+    let case = export["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["reference"] == "龙信〔2026〕001号")
+        .unwrap()
+        .clone();
+    // Concluded ten days after it came, with the outcome its 办理情况 names.
+    assert_eq!(case["lifecycle"]["state"], "concluded", "{}", case["steps"]);
+    let concluded = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "concluded")
+        .unwrap();
+    assert_eq!(concluded["on"], today().add_days(-190).to_string());
+    assert_eq!(concluded["outcome"], "upheld");
+    assert_eq!(case["petitioners"][0]["phone"], "13807390000");
+    let id = case["id"].as_str().unwrap();
+    let history = registrar.history(id).unwrap();
+    assert!(
+        history["entries"][0]["what"][0]
+            .as_str()
+            .unwrap()
+            .contains("ledger import"),
+        "{history}"
+    );
+}
