@@ -136,6 +136,16 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("rates", "考核指标", "Rates"),
     ("assessment", "信访月考评", "Monthly assessment"),
     ("print", "打印", "Print"),
+    (
+        "export_ledger",
+        "导出信访事项台账（CSV）",
+        "Export the case ledger (CSV)",
+    ),
+    (
+        "exported_rows",
+        "已导出台账，行数：",
+        "Ledger exported, rows:",
+    ),
     ("matters_unit", "件", "matters"),
     ("people_unit", "人次", "people"),
     ("none", "无", "none"),

@@ -309,6 +309,8 @@ fn App() -> impl IntoView {
         let listener: sync::Listener = Rc::new(move |s, changed| {
             status.set(s);
             if s == Status::Synced {
+                // Ledger exports made offline are recorded now.
+                leptos::task::spawn_local(reports::send_ledger_log(ctx.username.get_untracked()));
                 last_sync.set(Some(
                     js_sys::Date::new_0().to_locale_time_string("zh-CN").into(),
                 ));

@@ -95,6 +95,140 @@ fn bars(title: String, lines: Vec<(String, usize, usize)>) -> impl IntoView {
     }
 }
 
+/// Whether the signed-in user's role may export ledgers (DOMAIN.md "Who may do what").
+fn may_export(ctx: Ctx) -> bool {
+    use lianxin_shared::rules::authority::{Op, Role, may};
+    ctx.role
+        .with(|r| Role::parse(r))
+        .is_some_and(|role| may(role, Op::Ledger))
+}
+
+const PENDING: &str = "lianxin.ledger_pending.";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Ledger exports made on this tablet and not yet recorded on the server.
+fn pending(user: &str) -> Vec<serde_json::Value> {
+    storage()
+        .and_then(|s| s.get_item(&format!("{PENDING}{user}")).ok().flatten())
+        .and_then(|q| serde_json::from_str(&q).ok())
+        .unwrap_or_default()
+}
+
+fn set_pending(user: &str, queue: &[serde_json::Value]) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(
+            &format!("{PENDING}{user}"),
+            &serde_json::to_string(queue).unwrap_or_default(),
+        );
+    }
+}
+
+/// Sends the ledger records waiting on this tablet (called after each sync): each export is
+/// recorded on the server (who, when, what, how many rows); offline they wait here.
+pub(crate) async fn send_ledger_log(user: String) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let mut queue = pending(&user);
+    while let Some(entry) = queue.first().cloned() {
+        let Some(token) = with_engine(|e| e.token()) else {
+            return;
+        };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        let Ok(headers) = web_sys::Headers::new() else {
+            return;
+        };
+        let _ = headers.set("authorization", &format!("Bearer {token}"));
+        let _ = headers.set("content-type", "application/json");
+        init.set_headers(&headers);
+        init.set_body(&wasm_bindgen::JsValue::from_str(&entry.to_string()));
+        let Ok(request) = web_sys::Request::new_with_str_and_init("/api/ledger-log", &init) else {
+            return;
+        };
+        let Ok(response) = JsFuture::from(window.fetch_with_request(&request)).await else {
+            return; // no signal: the record waits
+        };
+        let Ok(response) = response.dyn_into::<web_sys::Response>() else {
+            return;
+        };
+        match response.status() {
+            // Recorded; or refused for good (a role that may not): never sent again.
+            200 | 400 | 403 => {
+                queue.remove(0);
+                set_pending(&user, &queue);
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The case ledger of the cases on this tablet as CSV (UTF-8 with a BOM), downloaded; the
+/// export is recorded on the server now, or after the next sync when there is no signal.
+fn export_ledger(ctx: Ctx) -> Result<usize, String> {
+    use wasm_bindgen::JsCast;
+    let ids: Vec<lianxin_shared::DocId> = with_engine(|e| {
+        e.rows
+            .borrow()
+            .iter()
+            .filter(|(_, r)| matches!(r, StoredRow::Case(_)))
+            .map(|(id, _)| *id)
+            .collect()
+    })
+    .unwrap_or_default();
+    let cases: Vec<lianxin_shared::Case> = ids
+        .into_iter()
+        .filter_map(|id| with_engine(|e| e.read(id)).flatten())
+        .collect();
+    let directory = ctx.directory.get_untracked();
+    let name = |id: &str| {
+        directory
+            .iter()
+            .find(|(u, _)| u == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let calendar = with_engine(|e| e.calendar.clone()).unwrap_or_default();
+    let table =
+        lianxin_shared::ledger::case_ledger(&cases, &name, &Limits::default(), &calendar, today());
+    let csv = lianxin_shared::ledger::csv(std::slice::from_ref(&table));
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&csv));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|_| "blob".to_string())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "url".to_string())?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| "a")?
+        .dyn_into()
+        .map_err(|_| "a")?;
+    let file = format!("信访事项台账-{}.csv", today());
+    a.set_href(&url);
+    a.set_download(&file);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    let user = ctx.username.get_untracked();
+    let mut queue = pending(&user);
+    queue.push(serde_json::json!({
+        "action": "export",
+        "what": format!("{} {file}", table.name),
+        "rows": table.rows.len(),
+        "at": js_sys::Date::now() as i64,
+    }));
+    set_pending(&user, &queue);
+    leptos::task::spawn_local(send_ledger_log(user));
+    Ok(table.rows.len())
+}
+
 #[component]
 pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl IntoView {
     let lang = ctx.lang;
@@ -103,6 +237,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
     let from = RwSignal::new(first_of_month(today()));
     let to = RwSignal::new(today());
     let month = RwSignal::new(month_of(today()));
+    let exported = RwSignal::new(None::<usize>);
     let data = Memo::new(move |_| {
         ctx.version.track();
         (rows(), receptions())
@@ -347,7 +482,18 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                 {tab_button(Tab::Rates, "rates")}
                 {tab_button(Tab::Assessment, "assessment")}
                 <button data-testid="print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{move || t(lang.get(), "print")}</button>
+                <Show when=move || may_export(ctx)>
+                    <button class="plain" data-testid="export-ledger" on:click=move |_| {
+                        match export_ledger(ctx) {
+                            Ok(n) => exported.set(Some(n)),
+                            Err(e) => web_sys::console::warn_1(&e.into()),
+                        }
+                    }>{move || t(lang.get(), "export_ledger")}</button>
+                </Show>
             </div>
+            <Show when=move || exported.get().is_some()>
+                <p class="meta" data-testid="exported">{move || format!("{} {}", t(lang.get(), "exported_rows"), exported.get().unwrap_or_default())}</p>
+            </Show>
             <div class="tools no-print">
                 {move || match tab.get() {
                     Tab::Bulletin => date_input("day", day).into_any(),

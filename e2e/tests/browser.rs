@@ -2405,6 +2405,81 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
     .await;
     assert_eq!(ranks[0], "1", "{ranks:?}");
     screenshot(&page, "report-assessment", true).await;
+
+    // The case ledger downloaded as CSV, still offline; recorded on the server once the
+    // signal is back.
+    use chromiumoxide::cdp::browser_protocol::browser::{
+        SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
+    };
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    browser
+        .execute(
+            SetDownloadBehaviorParams::builder()
+                .behavior(SetDownloadBehaviorBehavior::Allow)
+                .download_path(downloads.to_string_lossy().to_string())
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    js(
+        &page,
+        "document.querySelector('[data-testid=export-ledger]').click()",
+    )
+    .await;
+    let exported: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=exported]')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    let mut file = None;
+    for _ in 0..100 {
+        file = std::fs::read_dir(&downloads)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "csv"));
+        if file.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let file = file.expect("the ledger downloaded");
+    assert!(
+        file.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("信访事项台账-")
+    );
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        csv.starts_with("\u{feff}编号,登记日期,信访人"),
+        "{}",
+        &csv[..60]
+    );
+    assert!(csv.contains("连信〔2026〕9001号"));
+    let rows = csv.lines().count() - 1;
+    assert!(exported.ends_with(&rows.to_string()), "{exported} / {rows}");
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    assert!(
+        store.ledger_log().unwrap().is_empty(),
+        "offline: not yet recorded"
+    );
+    link.restore();
+    let mut log = Vec::new();
+    for _ in 0..200 {
+        log = store.ledger_log().unwrap();
+        if !log.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(log.len(), 1, "recorded after the sync");
+    assert_eq!(
+        (log[0].user.as_str(), log[0].action.as_str(), log[0].rows),
+        ("registrar", "export", rows)
+    );
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

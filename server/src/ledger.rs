@@ -67,46 +67,13 @@ pub fn write_xlsx(tables: &[Table], path: &Path) -> Result<(), LedgerError> {
 
 /// Writes a table as CSV in UTF-8 with a byte-order mark.
 pub fn write_csv(table: &Table, path: &Path) -> Result<(), LedgerError> {
-    let mut out = Vec::from("\u{feff}".as_bytes());
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let io = |e: csv::Error| LedgerError::Read(e.to_string());
-        w.write_record(table.columns.iter().map(|c| c.header.as_str()))
-            .map_err(io)?;
-        for row in &table.rows {
-            w.write_record(row.iter().map(Cell::display)).map_err(io)?;
-        }
-        w.flush()?;
-    }
-    std::fs::write(path, out)?;
-    Ok(())
+    write_csv_tables(std::slice::from_ref(table), path)
 }
 
 /// Writes several tables into one CSV (UTF-8, BOM): each under a line with its name, a blank
-/// line between them.
+/// line between them ([`lianxin_shared::ledger::csv`]).
 pub fn write_csv_tables(tables: &[Table], path: &Path) -> Result<(), LedgerError> {
-    let mut out = Vec::from("\u{feff}".as_bytes());
-    {
-        let mut w = csv::WriterBuilder::new()
-            .flexible(true)
-            .from_writer(&mut out);
-        let io = |e: csv::Error| LedgerError::Read(e.to_string());
-        for (i, table) in tables.iter().enumerate() {
-            if i > 0 {
-                w.write_record([""]).map_err(io)?;
-            }
-            if tables.len() > 1 {
-                w.write_record([table.name.as_str()]).map_err(io)?;
-            }
-            w.write_record(table.columns.iter().map(|c| c.header.as_str()))
-                .map_err(io)?;
-            for row in &table.rows {
-                w.write_record(row.iter().map(Cell::display)).map_err(io)?;
-            }
-        }
-        w.flush()?;
-    }
-    std::fs::write(path, out)?;
+    std::fs::write(path, lianxin_shared::ledger::csv(tables))?;
     Ok(())
 }
 

@@ -63,6 +63,54 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl Table {
+    /// The table as CSV lines (header first), without the byte-order mark.
+    pub fn csv_lines(&self) -> String {
+        let mut out = String::new();
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        out.push_str(&line(
+            self.columns.iter().map(|c| c.header.clone()).collect(),
+        ));
+        out.push_str("\r\n");
+        for row in &self.rows {
+            out.push_str(&line(row.iter().map(Cell::display).collect()));
+            out.push_str("\r\n");
+        }
+        out
+    }
+}
+
+/// Tables as one CSV in UTF-8 with a byte-order mark (so Excel reads the Chinese): with
+/// several, each under a line with its name, a blank line between them.
+pub fn csv(tables: &[Table]) -> String {
+    let mut out = String::from("\u{feff}");
+    for (i, t) in tables.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        if tables.len() > 1 {
+            out.push_str(&csv_field(&t.name));
+            out.push_str("\r\n");
+        }
+        out.push_str(&t.csv_lines());
+    }
+    out
+}
+
 const CASE_COLUMNS: &[(&str, u16)] = &[
     ("编号", 18),
     ("登记日期", 12),
@@ -717,6 +765,31 @@ mod tests {
         for s in ["2026-02-29", "三月初", "", "2026", "13/45/2026"] {
             assert_eq!(read_date(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting_and_starts_with_a_bom() {
+        let t = Table {
+            name: "表".into(),
+            columns: vec![
+                Column {
+                    header: "编号".into(),
+                    width: 8,
+                },
+                Column {
+                    header: "反映问题".into(),
+                    width: 8,
+                },
+            ],
+            rows: vec![vec![
+                Cell::Text("A,1".into()),
+                Cell::Text("他说\"欠薪\"\n两年".into()),
+            ]],
+        };
+        assert_eq!(
+            csv(&[t]),
+            "\u{feff}编号,反映问题\r\n\"A,1\",\"他说\"\"欠薪\"\"\n两年\"\r\n"
+        );
     }
 
     #[test]
