@@ -137,6 +137,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("assessment", "信访月考评", "Monthly assessment"),
     ("print", "打印", "Print"),
     (
+        "by_month",
+        "逐月（去年同月浅色）",
+        "Month by month (last year light)",
+    ),
+    ("reception_figures", "领导接访", "Leader receptions"),
+    (
         "export_ledger",
         "导出信访事项台账（CSV）",
         "Export the case ledger (CSV)",

@@ -1,7 +1,8 @@
 //! The office's reports on the tablet, offline, from the stored rows (no document is loaded):
 //! the daily bulletin 信访情况日通报 (printable on A4: the office and the day on every page,
 //! page numbers, no buttons), figures for a period with 同比 and bar charts drawn as SVG, the
-//! rates per unit, and the monthly assessment with its ranks, streaks and each unit's points.
+//! rates per unit, the monthly assessment with its ranks, streaks and each unit's points, and
+//! the leader reception figures.
 //! Each says "as of" the last sync and how many local edits have not gone up.
 
 use leptos::prelude::*;
@@ -18,6 +19,7 @@ enum Tab {
     Figures,
     Rates,
     Assessment,
+    Receptions,
 }
 
 /// The caseload rows the reports read, with their ids.
@@ -28,6 +30,20 @@ fn rows() -> Vec<(String, CaseRow)> {
             .iter()
             .filter_map(|(id, r)| match r {
                 StoredRow::Case(row) => Some((id.to_string(), row.clone())),
+                _ => None,
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn reception_rows() -> Vec<lianxin_shared::ReceptionRow> {
+    with_engine(|e| {
+        e.rows
+            .borrow()
+            .values()
+            .filter_map(|r| match r {
+                StoredRow::Reception(d) => Some(d.clone()),
                 _ => None,
             })
             .collect()
@@ -356,6 +372,24 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                 }
             }
         };
+        let months: Vec<(String, usize, usize)> = report::months_up_to(&month_of(to.get()), 12)
+            .into_iter()
+            .filter_map(|m| {
+                let p = Period::month(&m)?;
+                let t = report::figures(&items(&rows), p).total;
+                Some((m, t.now.matters, t.then.matters))
+            })
+            .collect();
+        let board = report::bulletin(&items(&rows), to.get(), &Limits::default())
+            .board
+            .get("")
+            .copied()
+            .unwrap_or_default();
+        let colours: Vec<(String, usize, usize)> = ["红牌", "黄牌", "蓝牌", "绿牌"]
+            .iter()
+            .zip(board)
+            .map(|(c, n)| (c.to_string(), n, 0))
+            .collect();
         let by_unit = dim("unit", &|u| unit_name(u));
         let by_category = dim("category", &vocab("category"));
         let by_channel = dim("channel", &vocab("channel"));
@@ -374,6 +408,8 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                     {bars(t(l, "category").to_string(), by_category)}
                     {bars(t(l, "unit").to_string(), by_unit)}
                     {bars(t(l, "channel").to_string(), by_channel)}
+                    {bars(t(l, "by_month").to_string(), months)}
+                    {bars(format!("{}（{}）", t(l, "board"), to.get()), colours)}
                 </div>
             </section>
         }
@@ -473,6 +509,33 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
         }.into_any()
     };
 
+    let receptions_view = move || {
+        let days = reception_rows();
+        let refs: Vec<&lianxin_shared::ReceptionRow> = days.iter().collect();
+        let figures = report::reception_figures(&refs, Period::new(from.get(), to.get()));
+        let l = lang.get();
+        view! {
+            <section class="report" data-testid="receptions-report">
+                <h2>{format!("{} {} — {}", t(l, "reception_figures"), from.get(), to.get())}</h2>
+                <table class="report-table">
+                    <thead><tr>
+                        <th>{t(l, "unit")}</th><th>"接访日数"</th><th>"接待事项"</th><th>"接待人次"</th>
+                        <th>"现场化解"</th><th>"限期化解"</th><th>"登记为案件"</th>
+                    </tr></thead>
+                    <tbody>{figures.into_iter().map(|(unit, f)| {
+                        let name = if unit.is_empty() { t(l, "total").to_string() } else { unit_name(&unit) };
+                        view! {
+                            <tr data-unit=unit.clone()>
+                                <td>{name}</td><td>{f.days}</td><td>{f.tally.matters}</td><td>{f.tally.people}</td>
+                                <td>{f.tally.on_the_spot}</td><td>{f.tally.deadline}</td><td>{f.tally.cases}</td>
+                            </tr>
+                        }
+                    }).collect_view()}</tbody>
+                </table>
+            </section>
+        }
+    };
+
     view! {
         <div class="reports">
             <div class="tools no-print">
@@ -481,6 +544,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                 {tab_button(Tab::Figures, "figures")}
                 {tab_button(Tab::Rates, "rates")}
                 {tab_button(Tab::Assessment, "assessment")}
+                {tab_button(Tab::Receptions, "reception_figures")}
                 <button data-testid="print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{move || t(lang.get(), "print")}</button>
                 <Show when=move || may_export(ctx)>
                     <button class="plain" data-testid="export-ledger" on:click=move |_| {
@@ -497,7 +561,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
             <div class="tools no-print">
                 {move || match tab.get() {
                     Tab::Bulletin => date_input("day", day).into_any(),
-                    Tab::Figures | Tab::Rates => view! { {date_input("from", from)} " — " {date_input("to", to)} }.into_any(),
+                    Tab::Figures | Tab::Rates | Tab::Receptions => view! { {date_input("from", from)} " — " {date_input("to", to)} }.into_any(),
                     Tab::Assessment => view! {
                         <input type="month" name="month" prop:value=move || month.get()
                             on:change=move |ev| month.set(event_target_value(&ev))/>
@@ -510,6 +574,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                 Tab::Figures => figures().into_any(),
                 Tab::Rates => rates().into_any(),
                 Tab::Assessment => assessment(),
+                Tab::Receptions => receptions_view().into_any(),
             }}
         </div>
     }

@@ -2375,6 +2375,17 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         .into_value()
         .unwrap();
     assert!(bars > 0);
+    let charts: Vec<String> = page
+        .evaluate("Array.from(document.querySelectorAll('figure.chart figcaption')).map(c => c.textContent)")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert_eq!(
+        charts.len(),
+        5,
+        "category, unit, channel, month by month, the four colours: {charts:?}"
+    );
     screenshot(&page, "report-figures", true).await;
     js(
         &page,
@@ -2405,6 +2416,17 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
     .await;
     assert_eq!(ranks[0], "1", "{ranks:?}");
     screenshot(&page, "report-assessment", true).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=tab-reception_figures]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=receptions-report] table')",
+        |ok| *ok,
+    )
+    .await;
 
     // The case ledger downloaded as CSV, still offline; recorded on the server once the
     // signal is back.

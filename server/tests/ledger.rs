@@ -325,6 +325,11 @@ async fn an_offices_excel_ledger_is_previewed_imported_once_and_exported_back_wi
 
     // The ledger written as XLSX and read back: the headers, a row per case, real dates, the
     // details in full where the registrar's unit handles the case.
+    let mut township = device(&url, "mediator").await;
+    township
+        .new_dispute("longxi", "local", "邻里宅基地界址纠纷", now_ms())
+        .unwrap();
+    assert!(township.sync().await.unwrap().refused.is_empty());
     let out = files.path().join("信访事项台账.xlsx");
     registrar.sync().await.unwrap();
     let cases = registrar.export().unwrap()["cases"]
@@ -335,7 +340,10 @@ async fn an_offices_excel_ledger_is_previewed_imported_once_and_exported_back_wi
         tokio::task::block_in_place(|| registrar.export_ledger(&out, today(), now_ms())).unwrap();
     assert_eq!(written, cases);
     let mut book = calamine::open_workbook_auto(&out).unwrap();
-    assert_eq!(book.sheet_names(), ["信访事项台账"]);
+    assert_eq!(
+        book.sheet_names(),
+        ["信访事项台账", "矛盾纠纷台账", "领导接访台账"]
+    );
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     let header: Vec<String> = range
         .rows()
@@ -359,6 +367,13 @@ async fn an_offices_excel_ledger_is_previewed_imported_once_and_exported_back_wi
         row[1]
     );
     assert_eq!(row[3], Data::String("430581196504120000".into()));
+    let disputes = book.worksheet_range("矛盾纠纷台账").unwrap();
+    assert!(
+        disputes
+            .rows()
+            .any(|r| r[2] == Data::String("邻里宅基地界址纠纷".into())),
+        "the dispute ledger"
+    );
 
     // CSV: UTF-8 with a BOM, the same rows.
     let out_csv = files.path().join("台账.csv");

@@ -228,6 +228,120 @@ pub fn case_ledger(
     }
 }
 
+/// The dispute ledger 矛盾纠纷排查调处台账: a row per dispute, oldest first.
+pub fn dispute_ledger(disputes: &[crate::Dispute], unit_name: &dyn Fn(&str) -> String) -> Table {
+    let mut sorted: Vec<&crate::Dispute> = disputes.iter().collect();
+    sorted.sort_by_key(|d| (d.header.created_at, d.header.id.to_string()));
+    let code = |c: Option<String>| Cell::text(c.unwrap_or_default());
+    let rows = sorted
+        .into_iter()
+        .map(|d| {
+            vec![
+                Cell::Date(Date::from_unix_ms_china(d.header.created_at)),
+                Cell::text(
+                    d.header
+                        .units
+                        .first()
+                        .map(|u| unit_name(u.as_str()))
+                        .unwrap_or_default(),
+                ),
+                Cell::text(d.summary.clone()),
+                Cell::text(
+                    d.parties
+                        .iter()
+                        .map(|p| match &p.role {
+                            Some(r) => format!("{}（{r}）", p.name),
+                            None => p.name.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
+                code(d.kind.as_ref().map(|k| k.zh().to_string())),
+                code(d.committee.as_ref().map(|k| k.zh().to_string())),
+                code(d.level.as_ref().map(|k| k.zh().to_string())),
+                Cell::text(d.mediator.clone().unwrap_or_default()),
+                Cell::Int(d.sessions.len() as i64),
+                code(d.result.as_ref().map(|k| k.zh().to_string())),
+                Cell::text(d.agreement.clone()),
+            ]
+        })
+        .collect();
+    Table {
+        name: "矛盾纠纷台账".into(),
+        columns: [
+            ("登记日期", 12),
+            ("单位", 14),
+            ("纠纷概要", 40),
+            ("当事人", 24),
+            ("调解类型", 10),
+            ("调委会", 12),
+            ("调解层级", 12),
+            ("调解员", 10),
+            ("调解次数", 8),
+            ("调解结果", 10),
+            ("协议内容", 30),
+        ]
+        .iter()
+        .map(|(h, w)| Column {
+            header: h.to_string(),
+            width: *w,
+        })
+        .collect(),
+        rows,
+    }
+}
+
+/// The reception ledger 领导接访台账: a row per matter received, by day.
+pub fn reception_ledger(days: &[crate::Reception], unit_name: &dyn Fn(&str) -> String) -> Table {
+    let mut sorted: Vec<&crate::Reception> = days.iter().collect();
+    sorted.sort_by_key(|r| (r.on, r.header.id.to_string()));
+    let mut rows = Vec::new();
+    for r in sorted {
+        let unit = r
+            .header
+            .units
+            .first()
+            .map(|u| unit_name(u.as_str()))
+            .unwrap_or_default();
+        for m in &r.matters {
+            rows.push(vec![
+                r.on.map(Cell::Date).unwrap_or(Cell::Empty),
+                Cell::text(unit.clone()),
+                Cell::text(r.leader.clone().unwrap_or_default()),
+                Cell::text(r.place.clone().unwrap_or_default()),
+                Cell::text(m.petitioner.clone()),
+                Cell::Int(m.people),
+                Cell::text(m.summary.clone()),
+                Cell::text(m.outcome.zh().to_string()),
+                m.due.map(Cell::Date).unwrap_or(Cell::Empty),
+                Cell::text(if m.case.is_some() { "是" } else { "" }),
+            ]);
+        }
+    }
+    Table {
+        name: "领导接访台账".into(),
+        columns: [
+            ("接访日期", 12),
+            ("单位", 14),
+            ("接访领导", 12),
+            ("地点", 16),
+            ("来访人", 10),
+            ("人数", 6),
+            ("反映问题", 40),
+            ("处理方式", 12),
+            ("化解期限", 12),
+            ("已登记为案件", 10),
+        ]
+        .iter()
+        .map(|(h, w)| Column {
+            header: h.to_string(),
+            width: *w,
+        })
+        .collect(),
+        rows,
+    }
+}
+
 /// What a column of an imported ledger holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -289,17 +289,21 @@ pub struct RatesReport {
 }
 
 pub fn rates(items: &[Item], period: Period) -> RatesReport {
-    let repeated = repeated(items);
+    rates_with(items, period, &repeated(items))
+}
+
+/// [`rates`] with the repeat petitions worked out already (the assessment's months share them).
+pub fn rates_with(items: &[Item], period: Period, repeated: &BTreeSet<String>) -> RatesReport {
     let mut out = RatesReport {
         period: Some(period),
         ..RatesReport::default()
     };
     for item in items.iter().filter(|i| !i.facts().archived) {
-        out.overall.add(item, &period, &repeated);
+        out.overall.add(item, &period, repeated);
         out.units
             .entry(item.unit().to_string())
             .or_default()
-            .add(item, &period, &repeated);
+            .add(item, &period, repeated);
     }
     out
 }
@@ -551,8 +555,19 @@ pub fn assess_month(
     month: &str,
     rules: &AssessmentRules,
 ) -> Option<Month> {
+    assess_month_with(items, units, receptions, month, rules, &repeated(items))
+}
+
+fn assess_month_with(
+    items: &[Item],
+    units: &[String],
+    receptions: &[(String, Date)],
+    month: &str,
+    rules: &AssessmentRules,
+    repeated: &BTreeSet<String>,
+) -> Option<Month> {
     let period = Period::month(month)?;
-    let report = rates(items, period);
+    let report = rates_with(items, period, repeated);
     let mut scores: Vec<Score> = units
         .iter()
         .map(|unit| {
@@ -675,9 +690,10 @@ pub fn assessment(
     months: &[String],
     rules: &AssessmentRules,
 ) -> Assessment {
+    let repeated = repeated(items);
     let months: Vec<Month> = months
         .iter()
-        .filter_map(|m| assess_month(items, units, receptions, m, rules))
+        .filter_map(|m| assess_month_with(items, units, receptions, m, rules, &repeated))
         .collect();
     let mut standing = BTreeMap::new();
     for unit in units {

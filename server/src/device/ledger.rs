@@ -95,7 +95,24 @@ impl Device {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
         let written = if xlsx {
-            crate::ledger::write_xlsx(std::slice::from_ref(&table), path)
+            // The case, dispute and reception ledgers, a sheet each.
+            let (mut disputes, mut days) = (Vec::new(), Vec::new());
+            for id in self.doc_ids()? {
+                let Some(replica) = self.replica(&id)? else {
+                    continue;
+                };
+                match AnyDoc::open(replica.doc) {
+                    Ok(AnyDoc::Dispute(d)) => disputes.push(d.read()?),
+                    Ok(AnyDoc::Reception(r)) => days.push(r.read()?),
+                    _ => {}
+                }
+            }
+            let sheets = [
+                table.clone(),
+                ledger::dispute_ledger(&disputes, &name),
+                ledger::reception_ledger(&days, &name),
+            ];
+            crate::ledger::write_xlsx(&sheets, path)
         } else {
             crate::ledger::write_csv(&table, path)
         };
