@@ -142,6 +142,8 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Month by month (last year light)",
     ),
     ("reception_figures", "领导接访", "Leader receptions"),
+    ("campaigns", "专项活动", "Campaigns"),
+    ("by_week", "逐周累计化解", "resolved by week"),
     (
         "export_ledger",
         "导出信访事项台账（CSV）",

@@ -20,6 +20,7 @@ enum Tab {
     Rates,
     Assessment,
     Receptions,
+    Campaigns,
 }
 
 /// The caseload rows the reports read, with their ids.
@@ -34,6 +35,18 @@ fn rows() -> Vec<(String, CaseRow)> {
             })
             .collect()
     })
+    .unwrap_or_default()
+}
+
+/// The assessment's rules from the reference data (DOMAIN.md's defaults without it).
+fn rules() -> report::AssessmentRules {
+    with_engine(|e| {
+        e.rows.borrow().values().find_map(|r| match r {
+            StoredRow::Reference(r) => Some(r.rules.clone()),
+            _ => None,
+        })
+    })
+    .flatten()
     .unwrap_or_default()
 }
 
@@ -466,7 +479,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
             &units,
             &days,
             &report::months_up_to(&month.get(), 6),
-            &report::AssessmentRules::default(),
+            &rules(),
         );
         let l = lang.get();
         let Some(current) = a.months.last().cloned() else {
@@ -536,6 +549,43 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
         }
     };
 
+    let campaigns_view = move || {
+        let (rows, _) = data.get();
+        let progress = report::campaigns(
+            &items(&rows),
+            &crate::case::campaigns::campaigns(),
+            to.get(),
+        );
+        let l = lang.get();
+        view! {
+            <section class="report" data-testid="campaigns-report">
+                <h2>{format!("{}（{}）", t(l, "campaigns"), to.get())}</h2>
+                {if progress.is_empty() {
+                    view! { <p>{t(l, "none")}</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="report-table">
+                            <thead><tr><th>"活动"</th><th>"期间"</th><th>"交办事项"</th><th>"已化解"</th><th>"化解率"</th></tr></thead>
+                            <tbody>{progress.iter().map(|p| view! {
+                                <tr data-campaign=p.campaign.id.to_string()>
+                                    <td>{p.campaign.name.clone()}</td>
+                                    <td>{format!("{} — {}", p.campaign.from, p.campaign.to.map(|d| d.to_string()).unwrap_or_default())}</td>
+                                    <td>{p.matters}</td><td>{p.resolved}</td><td>{p.rate.shown()}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                        <div class="charts">
+                            {progress.into_iter().map(|p| {
+                                let weeks = p.weeks.iter().map(|(d, n)| (d.to_string(), *n, 0)).collect();
+                                bars(format!("{} · {}", p.campaign.name, t(l, "by_week")), weeks)
+                            }).collect_view()}
+                        </div>
+                    }.into_any()
+                }}
+            </section>
+        }
+    };
+
     view! {
         <div class="reports">
             <div class="tools no-print">
@@ -545,6 +595,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                 {tab_button(Tab::Rates, "rates")}
                 {tab_button(Tab::Assessment, "assessment")}
                 {tab_button(Tab::Receptions, "reception_figures")}
+                {tab_button(Tab::Campaigns, "campaigns")}
                 <button data-testid="print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{move || t(lang.get(), "print")}</button>
                 <Show when=move || may_export(ctx)>
                     <button class="plain" data-testid="export-ledger" on:click=move |_| {
@@ -561,6 +612,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
             <div class="tools no-print">
                 {move || match tab.get() {
                     Tab::Bulletin => date_input("day", day).into_any(),
+                    Tab::Campaigns => date_input("to", to).into_any(),
                     Tab::Figures | Tab::Rates | Tab::Receptions => view! { {date_input("from", from)} " — " {date_input("to", to)} }.into_any(),
                     Tab::Assessment => view! {
                         <input type="month" name="month" prop:value=move || month.get()
@@ -575,6 +627,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                 Tab::Rates => rates().into_any(),
                 Tab::Assessment => assessment(),
                 Tab::Receptions => receptions_view().into_any(),
+                Tab::Campaigns => campaigns_view().into_any(),
             }}
         </div>
     }

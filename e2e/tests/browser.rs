@@ -2416,6 +2416,26 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
     .await;
     assert_eq!(ranks[0], "1", "{ranks:?}");
     screenshot(&page, "report-assessment", true).await;
+    // The campaigns of the office's reference data (the demo's housing campaign has the
+    // housing cases), week by week.
+    js(
+        &page,
+        "document.querySelector('[data-testid=tab-campaigns]').click()",
+    )
+    .await;
+    let campaigns: Vec<(String, u64)> = wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('[data-testid=campaigns-report] tbody tr')).map(r => [r.cells[0].textContent, parseInt(r.cells[2].textContent)])",
+        |c: &Vec<(String, u64)>| c.len() == 2,
+    )
+    .await;
+    assert!(
+        campaigns
+            .iter()
+            .any(|(name, n)| name == "问题楼盘专项治理" && *n > 0),
+        "{campaigns:?}"
+    );
+    screenshot(&page, "report-campaigns", true).await;
     js(
         &page,
         "document.querySelector('[data-testid=tab-reception_figures]').click()",

@@ -46,18 +46,69 @@ pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError
     for day in holidays {
         store.set_calendar_day(day, false)?;
     }
-    store_cases(store, cases, 2026, now_ms)?;
+    let campaigns = if cases > 0 {
+        demo_reference(store, now_ms)?
+    } else {
+        Vec::new()
+    };
+    store_cases_tagged(store, cases, 2026, now_ms, &campaigns)?;
     Ok(true)
+}
+
+/// The demo county's reference data: the default assessment rules and two campaigns, the
+/// housing one 问题楼盘 (cases of that category are tagged to it).
+fn demo_reference(store: &Store, now_ms: i64) -> Result<Vec<lianxin_shared::EntryId>, StoreError> {
+    let today = lianxin_shared::Date::from_unix_ms_china(now_ms);
+    crate::reference::change(store, now_ms, "campaigns + (demo)", |r, ed| {
+        let housing = r.add_campaign(
+            ed,
+            "问题楼盘专项治理",
+            today.add_days(-80),
+            None,
+            Some("问题楼盘"),
+        )?;
+        r.add_campaign(
+            ed,
+            "重复信访积案化解",
+            today.add_days(-60),
+            Some(today.add_days(30)),
+            Some("积案化解"),
+        )?;
+        Ok(vec![housing])
+    })
 }
 
 /// Stores `count` generated cases (seeded by `seed`) as compacted snapshots.
 pub fn store_cases(store: &Store, count: usize, seed: u64, now_ms: i64) -> Result<(), StoreError> {
+    store_cases_tagged(store, count, seed, now_ms, &[])
+}
+
+/// [`store_cases`], the housing cases tagged to `housing` (the first campaign given).
+fn store_cases_tagged(
+    store: &Store,
+    count: usize,
+    seed: u64,
+    now_ms: i64,
+    housing: &[lianxin_shared::EntryId],
+) -> Result<(), StoreError> {
     let actor = ActorId::from(*b"lianxin-demo-srv");
     let mut rng = demo::Rng::new(seed);
     for i in 0..count {
-        let (case, details) = demo::case(&mut rng, i, now_ms, actor.clone());
+        let (mut case, details) = demo::case(&mut rng, i, now_ms, actor.clone());
+        if let Some(campaign) = housing.first()
+            && case
+                .read()
+                .is_ok_and(|c| c.category.as_ref().is_some_and(|k| k.code() == "housing"))
+        {
+            let header = case
+                .header()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let ed = lianxin_shared::Editor::new("registrar", header.created_at + 600_000);
+            case.set_campaign(&ed, campaign, true)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        }
         for doc in [AnyDoc::Case(case), AnyDoc::Details(details)] {
-            let private = doc.kind().private();
+            let access = doc.kind().access();
             let mut doc = doc.into_doc();
             let header =
                 lianxin_shared::Header::of(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -73,7 +124,7 @@ pub fn store_cases(store: &Store, count: usize, seed: u64, now_ms: i64) -> Resul
             store.append_changes(
                 &header.id,
                 &header.units,
-                private,
+                access,
                 &[],
                 &heads,
                 Some(&snapshot),

@@ -606,8 +606,8 @@ impl Device {
                     receptions.push(value);
                     continue;
                 }
-                // Shown within their case.
-                AnyDoc::Details(_) => continue,
+                // Shown within their case; the reference data is not the caseload.
+                AnyDoc::Details(_) | AnyDoc::Reference(_) => continue,
             };
             if let Some(today) = today {
                 let received = case.received();

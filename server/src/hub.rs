@@ -44,13 +44,13 @@ pub trait DocStore: Send + Sync + 'static {
     fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>, StoreError>;
     /// Durably stores changes (or, with `snapshot`, replaces the stored form); the new sequence
     /// number.
-    /// `private`: the document is personal details (see [`Scope`]).
+    /// `access`: who may have the document (see [`Scope`]).
     #[allow(clippy::too_many_arguments)]
     fn append_changes(
         &self,
         id: &DocId,
         units: &[UnitId],
-        private: bool,
+        access: lianxin_shared::Access,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
@@ -89,13 +89,13 @@ impl DocStore for Store {
         &self,
         id: &DocId,
         units: &[UnitId],
-        private: bool,
+        access: lianxin_shared::Access,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
         received: Option<&crate::store::Received>,
     ) -> Result<u64, StoreError> {
-        Store::append_changes(self, id, units, private, changes, heads, snapshot, received)
+        Store::append_changes(self, id, units, access, changes, heads, snapshot, received)
     }
     fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError> {
         Store::changed_since(self, cursor, scope)
@@ -125,8 +125,8 @@ pub struct Notice {
     pub doc: DocId,
     pub heads: protocol::Heads,
     pub units: Vec<UnitId>,
-    /// A case's personal details (given only to users of its own units).
-    pub private: bool,
+    /// Who may have the document.
+    pub access: lianxin_shared::Access,
     /// The session that stored it (which need not be told).
     pub origin: u64,
 }
@@ -168,8 +168,8 @@ struct Slot {
     /// None: no such document (yet).
     doc: Option<AutoCommit>,
     units: Vec<UnitId>,
-    /// Personal details: seen by the users of its own units only.
-    private: bool,
+    /// Who may have the document (personal details: the users of its own units only).
+    access: lianxin_shared::Access,
     appended: usize,
     /// Stored bytes: the snapshot and the changes appended since.
     size: usize,
@@ -269,10 +269,9 @@ impl<S: DocStore> ServerSession<S> {
         Ok(())
     }
 
-    /// Whether a document of these units (personal details if `private`) may be shown to this
-    /// session's user.
-    pub fn may_see(&self, private: bool, units: &[UnitId]) -> bool {
-        self.scope.admits(private, units)
+    /// Whether a document of these units and this access may be shown to this session's user.
+    pub fn may_see(&self, access: lianxin_shared::Access, units: &[UnitId]) -> bool {
+        self.scope.admits(access, units)
     }
 
     /// Answers one frame from the device (`now_ms` is the server's clock, for the records).
@@ -377,7 +376,8 @@ impl<S: DocStore> ServerSession<S> {
             if let Some((bytes, units, appended)) = self.hub.store.load_doc(&id).map_err(storage)? {
                 match lianxin_shared::load_document(&bytes) {
                     Ok(doc) => {
-                        slot.private = lianxin_shared::Kind::of(&doc).is_ok_and(|k| k.private());
+                        slot.access = lianxin_shared::Kind::of(&doc)
+                            .map_or(Default::default(), |k| k.access());
                         slot.doc = Some(doc);
                         slot.units = units;
                         slot.appended = appended;
@@ -392,7 +392,7 @@ impl<S: DocStore> ServerSession<S> {
             }
             slot.loaded = true;
         }
-        if slot.doc.is_some() && !self.may_see(slot.private, &slot.units) {
+        if slot.doc.is_some() && !self.may_see(slot.access, &slot.units) {
             let reason = format!("case {} is not visible to you", id.short());
             return Ok(self.refuse(id, &reason, &data, now_ms));
         }
@@ -421,7 +421,7 @@ impl<S: DocStore> ServerSession<S> {
                 return Ok(self.refuse(id, "unknown document kind", &data, now_ms));
             };
             if let Some(reason) = self.forbidden(
-                kind.private(),
+                kind.access(),
                 checked.before.as_ref().map(|h| &h.units[..]),
                 &after.units,
             ) {
@@ -473,7 +473,7 @@ impl<S: DocStore> ServerSession<S> {
                 .append_changes(
                     &id,
                     &units,
-                    kind.private(),
+                    kind.access(),
                     &raw,
                     &heads,
                     snapshot.as_deref(),
@@ -489,13 +489,13 @@ impl<S: DocStore> ServerSession<S> {
             slot.appended = if compacted { 0 } else { appended };
             slot.size = size;
             slot.units = units;
-            slot.private = kind.private();
+            slot.access = kind.access();
             slot.doc = Some(doc);
             (self.hub.notify)(Notice {
                 doc: id,
                 heads,
                 units: slot.units.clone(),
-                private: slot.private,
+                access: slot.access,
                 origin: self.id,
             });
         }
@@ -515,7 +515,7 @@ impl<S: DocStore> ServerSession<S> {
     /// Why this user may not write a document with these units, if they may not.
     fn forbidden(
         &self,
-        private: bool,
+        access: lianxin_shared::Access,
         before: Option<&[UnitId]>,
         after: &[UnitId],
     ) -> Option<String> {
@@ -526,7 +526,13 @@ impl<S: DocStore> ServerSession<S> {
             return Some(format!("unknown unit {unknown}"));
         }
         let owner = before.unwrap_or(after);
-        if !self.may_see(private, owner) {
+        // Everyone may have the reference data; only the administrator writes it (the role
+        // check below), so the rule here is the ordinary one.
+        let access = match access {
+            lianxin_shared::Access::Everyone => lianxin_shared::Access::Units,
+            other => other,
+        };
+        if !self.may_see(access, owner) {
             let units: Vec<&str> = owner.iter().map(UnitId::as_str).collect();
             return Some(format!(
                 "units {} are not yours to change",

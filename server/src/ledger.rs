@@ -234,29 +234,31 @@ pub fn import_into_store(
             .filter(|u| u != unit)
             .collect();
     let user = "admin (command line)";
-    let store_doc =
-        |doc: &mut automerge::AutoCommit, private: bool, what: &str| -> anyhow::Result<()> {
-            let header = lianxin_shared::Header::of(doc)?;
-            let heads = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
-            let snapshot = doc.save();
-            let what = [what.to_string()];
-            let received = crate::store::Received {
-                user,
-                actor: "lianxin-server-admin",
-                at: now,
-                what: &what,
-            };
-            store.append_changes(
-                &header.id,
-                &header.units,
-                private,
-                &[],
-                &heads,
-                Some(&snapshot),
-                Some(&received),
-            )?;
-            Ok(())
+    let store_doc = |doc: &mut automerge::AutoCommit,
+                     access: lianxin_shared::Access,
+                     what: &str|
+     -> anyhow::Result<()> {
+        let header = lianxin_shared::Header::of(doc)?;
+        let heads = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
+        let snapshot = doc.save();
+        let what = [what.to_string()];
+        let received = crate::store::Received {
+            user,
+            actor: "lianxin-server-admin",
+            at: now,
+            what: &what,
         };
+        store.append_changes(
+            &header.id,
+            &header.units,
+            access,
+            &[],
+            &heads,
+            Some(&snapshot),
+            Some(&received),
+        )?;
+        Ok(())
+    };
     for record in &records {
         let existing = record
             .reference
@@ -285,9 +287,17 @@ pub fn import_into_store(
                 if !left.is_empty() {
                     report.warnings.push((record.row, left));
                 }
-                store_doc(&mut case.into_doc(), false, "updated (ledger import)")?;
+                store_doc(
+                    &mut case.into_doc(),
+                    lianxin_shared::Access::Units,
+                    "updated (ledger import)",
+                )?;
                 if let Some(d) = details {
-                    store_doc(&mut d.into_doc(), true, "updated (ledger import)")?;
+                    store_doc(
+                        &mut d.into_doc(),
+                        lianxin_shared::Access::Own,
+                        "updated (ledger import)",
+                    )?;
                 }
             }
             None => {
@@ -301,8 +311,16 @@ pub fn import_into_store(
                     report.warnings.push((record.row, left));
                 }
                 let id = case.id()?;
-                store_doc(&mut case.into_doc(), false, "created (ledger import)")?;
-                store_doc(&mut details.into_doc(), true, "created (ledger import)")?;
+                store_doc(
+                    &mut case.into_doc(),
+                    lianxin_shared::Access::Units,
+                    "created (ledger import)",
+                )?;
+                store_doc(
+                    &mut details.into_doc(),
+                    lianxin_shared::Access::Own,
+                    "created (ledger import)",
+                )?;
                 if let Some(r) = &record.reference {
                     by_reference.insert(r.clone(), id);
                 }

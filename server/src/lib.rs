@@ -10,6 +10,7 @@ pub mod device;
 mod http;
 pub mod hub;
 pub mod ledger;
+pub mod reference;
 pub mod reports;
 pub mod store;
 mod sync;

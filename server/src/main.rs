@@ -89,6 +89,11 @@ enum Admin {
         #[arg(long = "map")]
         map: Vec<String>,
     },
+    /// The reference data every device receives: `reference show`, `reference campaign NAME
+    /// --from DATE [--to DATE] [--kind TEXT]`, `reference rule NAME POINTS` (the monthly
+    /// assessment's rules, DOMAIN.md's defaults until set).
+    #[command(subcommand)]
+    Reference(office_cli::ReferenceCommand),
     /// The office's official figures, over every case (see `lianxin device report`).
     #[command(subcommand)]
     Report(office_cli::ReportCommand),
@@ -255,6 +260,13 @@ enum CaseCommand {
     History { id: String },
     /// Records a follow-up visit; prints its id.
     FollowUp { id: String, text: String },
+    /// Tags the case to a campaign of the reference data (`--off` untags it).
+    Campaign {
+        id: String,
+        campaign: String,
+        #[arg(long)]
+        off: bool,
+    },
     /// Adds a petitioner; prints their entry id. The ID number, phone and address go into the
     /// case's personal details, which only devices of the units handling the case hold.
     Petitioner {
@@ -482,6 +494,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let unit = UnitId::new(&id)?;
                     store.add_unit(&unit, &county, None)?;
                     store.add_user(&admin, &hash, Role::Admin, &unit)?;
+                    // The reference data: the default assessment rules, no campaign yet.
+                    lianxin_server::reference::change(&store, now_ms(), "created", |_, _| Ok(()))?;
                     println!(
                         "{county} ({id}) set up; administrator {admin}. Next: units (`admin unit add`), users (`admin user add`), https (`admin tls init`)"
                     );
@@ -537,6 +551,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     dry_run,
                     map,
                 } => office_cli::admin_import(&store, &file, &unit, dry_run, &map)?,
+                Admin::Reference(command) => office_cli::reference(&store, command)?,
                 Admin::Report(command) => {
                     let ask = office_cli::ask(&command, Date::from_unix_ms_china(now_ms()))?;
                     office_cli::print(
@@ -656,6 +671,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 DeviceCommand::Case(CaseCommand::FollowUp { id, text }) => {
                     println!("{}", device.follow_up(&id, &text, now)?);
+                }
+                DeviceCommand::Case(CaseCommand::Campaign { id, campaign, off }) => {
+                    let campaign = lianxin_shared::EntryId::parse(&campaign)?;
+                    device.edit_case(&id, now, |c, ed| c.set_campaign(ed, &campaign, !off))?;
                 }
                 DeviceCommand::Case(CaseCommand::Petitioner {
                     id,

@@ -120,6 +120,13 @@ pub enum ReportCommand {
         #[command(flatten)]
         out: Out,
     },
+    /// Each campaign's matters, resolved, 化解率 and week-by-week progress, as of a day.
+    Campaigns {
+        #[arg(long)]
+        on: Option<String>,
+        #[command(flatten)]
+        out: Out,
+    },
     /// Leader reception figures for a period: days held, matters, people, outcomes.
     Receptions {
         #[arg(long)]
@@ -138,7 +145,8 @@ impl ReportCommand {
             | ReportCommand::Figures { out, .. }
             | ReportCommand::Rates { out, .. }
             | ReportCommand::Assessment { out, .. }
-            | ReportCommand::Receptions { out, .. } => out,
+            | ReportCommand::Receptions { out, .. }
+            | ReportCommand::Campaigns { out, .. } => out,
         }
     }
 }
@@ -158,6 +166,9 @@ pub fn ask(command: &ReportCommand, today: lianxin_shared::Date) -> anyhow::Resu
         ReportCommand::Rates { from, to, .. } => Ask::Rates {
             from: day(from)?,
             to: day(to)?,
+        },
+        ReportCommand::Campaigns { on, .. } => Ask::Campaigns {
+            on: on.as_deref().map(day).transpose()?.unwrap_or(today),
         },
         ReportCommand::Receptions { from, to, .. } => Ask::Receptions {
             from: day(from)?,
@@ -255,6 +266,64 @@ pub fn calendar(
             for (d, kind) in all {
                 println!("{d}\t{kind}");
             }
+        }
+    }
+    Ok(())
+}
+
+/// `admin reference …`.
+#[derive(clap::Subcommand)]
+pub enum ReferenceCommand {
+    /// Prints the reference data as JSON.
+    Show,
+    /// Adds a campaign 专项活动; prints its id (cases are tagged with `device case campaign`).
+    Campaign {
+        name: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Sets one of the monthly assessment's rules (whole points): on_time, timely_acceptance,
+    /// satisfaction_unit, participation, no_repeat, online, capital, province, red,
+    /// reception_day, reception_days_max.
+    Rule { name: String, points: i64 },
+}
+
+pub fn reference(
+    store: &lianxin_server::store::Store,
+    command: ReferenceCommand,
+) -> anyhow::Result<()> {
+    use lianxin_server::reference;
+    let now = lianxin_server::now_ms();
+    match command {
+        ReferenceCommand::Show => {
+            let read = match reference::load(store)? {
+                Some(r) => serde_json::to_value(r.read()?)?,
+                None => {
+                    serde_json::json!({"rules": lianxin_shared::report::AssessmentRules::default(), "campaigns": []})
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&read)?);
+        }
+        ReferenceCommand::Campaign {
+            name,
+            from,
+            to,
+            kind,
+        } => {
+            let from: lianxin_shared::Date = from.parse()?;
+            let to: Option<lianxin_shared::Date> = to.map(|t| t.parse()).transpose()?;
+            let id = reference::change(store, now, "campaigns +", |r, ed| {
+                r.add_campaign(ed, &name, from, to, kind.as_deref())
+            })?;
+            println!("{id}");
+        }
+        ReferenceCommand::Rule { name, points } => {
+            reference::change(store, now, &name, |r, ed| r.set_rule(ed, &name, points))?;
+            println!("{name} = {points}; devices get it at their next sync");
         }
     }
     Ok(())

@@ -27,6 +27,8 @@ pub enum Ask {
     Assessment { month: String },
     /// Leader reception figures for a period, per unit and overall.
     Receptions { from: Date, to: Date },
+    /// Each campaign's progress, week by week, as of a day.
+    Campaigns { on: Date },
 }
 
 /// What the reports read: the caseload rows, the reception days held, the units scored.
@@ -36,6 +38,8 @@ pub struct Caseload {
     days: Vec<lianxin_shared::ReceptionRow>,
     units: Vec<String>,
     names: HashMap<String, String>,
+    /// The reference data's rules and campaigns (the defaults and none without it).
+    reference: lianxin_shared::ReferenceRow,
 }
 
 impl Caseload {
@@ -55,6 +59,11 @@ impl Caseload {
         let mut rows = Vec::new();
         let mut receptions = Vec::new();
         let mut days = Vec::new();
+        let mut reference = lianxin_shared::ReferenceRow {
+            rules: AssessmentRules::default(),
+            campaigns: Vec::new(),
+            pending: false,
+        };
         for (id, doc) in &opened {
             let details = match opened.get(&DocId::details_of(id)) {
                 Some(AnyDoc::Details(d)) => Some(d),
@@ -68,6 +77,7 @@ impl Caseload {
                     }
                     days.push(r);
                 }
+                Ok(StoredRow::Reference(r)) => reference = r,
                 _ => {}
             }
         }
@@ -89,6 +99,7 @@ impl Caseload {
                 .iter()
                 .map(|u| (u.id.clone(), u.name.clone()))
                 .collect(),
+            reference,
         }
     }
 
@@ -137,10 +148,14 @@ impl Caseload {
                     &self.units,
                     &self.receptions,
                     &report::months_up_to(month, 6),
-                    &AssessmentRules::default(),
+                    &self.reference.rules,
                 ),
                 &unit,
             ),
+            Ask::Campaigns { on } => {
+                let progress = report::campaigns(&items, &self.reference.campaigns, *on);
+                lianxin_shared::ledger::tables::campaigns(&progress)
+            }
             Ask::Receptions { from, to } => {
                 let days: Vec<&lianxin_shared::ReceptionRow> = self.days.iter().collect();
                 tables::receptions(
@@ -186,7 +201,12 @@ impl Caseload {
                 &self.units,
                 &self.receptions,
                 &report::months_up_to(month, 6),
-                &AssessmentRules::default(),
+                &self.reference.rules,
+            ))),
+            Ask::Campaigns { on } => json(serde_json::to_value(report::campaigns(
+                &items,
+                &self.reference.campaigns,
+                *on,
             ))),
             Ask::Receptions { from, to } => {
                 let days: Vec<&lianxin_shared::ReceptionRow> = self.days.iter().collect();

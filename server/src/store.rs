@@ -595,7 +595,7 @@ impl Store {
         &self,
         id: &DocId,
         units: &[UnitId],
-        private: bool,
+        access: lianxin_shared::Access,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
@@ -611,7 +611,7 @@ impl Store {
             if exists.is_none() {
                 tx.execute(
                     "INSERT INTO docs (id, seq, created_seq, snapshot, heads, private) VALUES (?1, ?2, ?2, X'', ?3, ?4)",
-                    params![key, seq, heads_blob, private],
+                    params![key, seq, heads_blob, access.code()],
                 )?;
             } else {
                 tx.execute("UPDATE docs SET seq = ?2, heads = ?3 WHERE id = ?1", params![key, seq, heads_blob])?;
@@ -652,9 +652,9 @@ impl Store {
         let (visible, own) = (Scope::json(&scope.visible)?, Scope::json(&scope.own)?);
         self.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT d.id, d.created_seq, d.heads FROM docs d WHERE d.seq > ?1 AND EXISTS (
+                "SELECT d.id, d.created_seq, d.heads FROM docs d WHERE d.seq > ?1 AND (d.private = 2 OR EXISTS (
                    SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN
-                     (SELECT value FROM json_each(CASE WHEN d.private THEN ?3 ELSE ?2 END)))
+                     (SELECT value FROM json_each(CASE WHEN d.private = 1 THEN ?3 ELSE ?2 END))))
                  ORDER BY d.seq",
             )?;
             let rows = stmt.query_map(params![cursor as i64, visible, own], |r| {

@@ -227,7 +227,7 @@ pub async fn run(
             notice = notices.recv() => {
                 let Some(s) = session.as_ref() else { break None };
                 match notice {
-                    Ok(n) if n.origin != s.id && s.hello && s.may_see(n.private, &n.units) => {
+                    Ok(n) if n.origin != s.id && s.hello && s.may_see(n.access, &n.units) => {
                         let msg = ServerMessage::Changed(vec![(n.doc, n.heads)]);
                         if tx.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
                             break None;

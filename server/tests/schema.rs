@@ -314,6 +314,19 @@ fn rows() -> Vec<(&'static str, Kind, Tamper, &'static str)> {
             "petitioners[0].phone_masked",
         ),
         (
+            "an assessment rule out of range",
+            Kind::Reference,
+            Box::new(|d| {
+                let fields = obj(d, &ROOT, "fields");
+                let cell = d.put_object(&fields, "capital", ObjType::Map).unwrap();
+                d.put(&cell, "v", 50).unwrap();
+                d.put(&cell, "by", "admin").unwrap();
+                d.put(&cell, "at", automerge::ScalarValue::Timestamp(NOW))
+                    .unwrap();
+            }),
+            "fields.capital",
+        ),
+        (
             "personal details of no petitioner",
             Kind::Details,
             Box::new(|d| {
@@ -474,6 +487,20 @@ fn made(kind: Kind, actor: &automerge::ActorId) -> (DocId, AutoCommit) {
             );
             case.add_petitioner(&ed, &p, Some(&mut details)).unwrap();
             (DocId::details_of(&draft.id), details.into_doc())
+        }
+        Kind::Reference => {
+            let bureau = UnitId::new("lianshan").unwrap();
+            let mut r = lianxin_shared::ReferenceDoc::create(&bureau, &ed, actor.clone());
+            r.set_rule(&ed, "on_time", 25).unwrap();
+            r.add_campaign(
+                &ed,
+                "重复信访积案化解",
+                "2026-11-01".parse().unwrap(),
+                None,
+                Some("积案"),
+            )
+            .unwrap();
+            (DocId::reference(), r.into_doc())
         }
     }
 }

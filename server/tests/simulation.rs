@@ -41,7 +41,7 @@ struct MemDoc {
     snapshot: Vec<u8>,
     changes: Vec<Vec<u8>>,
     units: BTreeSet<UnitId>,
-    private: bool,
+    access: lianxin_shared::Access,
     heads: Vec<[u8; 32]>,
 }
 
@@ -66,7 +66,7 @@ impl DocStore for MemStore {
         &self,
         id: &DocId,
         units: &[UnitId],
-        private: bool,
+        access: lianxin_shared::Access,
         changes: &[Vec<u8>],
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
@@ -88,7 +88,7 @@ impl DocStore for MemStore {
             snapshot: Vec::new(),
             changes: Vec::new(),
             units: BTreeSet::new(),
-            private,
+            access,
             heads: Vec::new(),
         });
         d.seq = seq;
@@ -114,7 +114,7 @@ impl DocStore for MemStore {
             .iter()
             .filter(|(_, d)| {
                 let units: Vec<UnitId> = d.units.iter().cloned().collect();
-                d.seq > cursor && scope.admits(d.private, &units)
+                d.seq > cursor && scope.admits(d.access, &units)
             })
             .map(|(id, d)| {
                 (
@@ -430,6 +430,8 @@ impl World {
                 Ok(AnyDoc::Details(mut x)) => x
                     .share(&ed, &UnitId::new("longxi").unwrap())
                     .map(|_| x.into_doc()),
+                // The simulation makes no reference data.
+                Ok(AnyDoc::Reference(x)) => Ok(x.into_doc()),
                 Err(e) => panic!("a stored document does not open: {e}"),
             };
             (id, edited.expect("a valid edit"))
@@ -492,7 +494,7 @@ impl World {
                 if let Some(conn) = dev.conn.as_mut() {
                     if conn.server.id != n.origin
                         && conn.server.hello
-                        && conn.server.may_see(n.private, &n.units)
+                        && conn.server.may_see(n.access, &n.units)
                     {
                         let m = ServerMessage::Changed(vec![(n.doc, n.heads.clone())]);
                         conn.to_device.push_back(protocol::encode(&m));

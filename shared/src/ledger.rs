@@ -1181,6 +1181,53 @@ pub mod tables {
         ]
     }
 
+    pub fn campaigns(progress: &[crate::report::CampaignProgress]) -> Vec<Table> {
+        let rows = progress
+            .iter()
+            .map(|p| {
+                vec![
+                    text(p.campaign.name.clone()),
+                    Cell::Date(p.campaign.from),
+                    p.campaign.to.map(Cell::Date).unwrap_or(Cell::Empty),
+                    Cell::Int(p.matters as i64),
+                    Cell::Int(p.resolved as i64),
+                    rate(&p.rate),
+                ]
+            })
+            .collect();
+        let weekly = progress
+            .iter()
+            .flat_map(|p| {
+                p.weeks.iter().map(|(day, n)| {
+                    vec![
+                        text(p.campaign.name.clone()),
+                        Cell::Date(*day),
+                        Cell::Int(*n as i64),
+                    ]
+                })
+            })
+            .collect();
+        vec![
+            table(
+                "专项活动",
+                &[
+                    ("活动", 24),
+                    ("开始", 12),
+                    ("结束", 12),
+                    ("交办事项", 10),
+                    ("已化解", 10),
+                    ("化解率", 10),
+                ],
+                rows,
+            ),
+            table(
+                "逐周进度",
+                &[("活动", 24), ("截至", 12), ("累计化解", 10)],
+                weekly,
+            ),
+        ]
+    }
+
     pub fn receptions(
         r: &BTreeMap<String, ReceptionFigures>,
         unit: &dyn Fn(&str) -> String,

@@ -51,15 +51,17 @@ pub use kinds::dispute::{DISPUTE, Dispute, DisputeDoc, DisputeDraft, Escalation,
 pub use kinds::reception::{
     Appointment, Matter, MatterDraft, RECEPTION, Reception, ReceptionDoc, ReceptionDraft, Tally,
 };
+pub use kinds::reference::{Campaign, REFERENCE, RULES, Reference, ReferenceDoc};
 pub use kinds::row::{
-    CaseRow, DetailsRow, DisputeRow, Evaluated, ReceptionRow, SUMMARY_CHARS, StoredRow,
+    CaseRow, DetailsRow, DisputeRow, Evaluated, ReceptionRow, ReferenceRow, SUMMARY_CHARS,
+    StoredRow,
 };
 pub use kinds::vocab::{
     Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MatterKind,
     MediationKind, MediationLevel, MediationResult, Outcome, PackageTask, ReceivedOutcome,
     Satisfaction, Source, StepKind,
 };
-pub use kinds::{AnyDoc, Kind};
+pub use kinds::{Access, AnyDoc, Kind};
 pub use kit::cells::{Editor, load_document};
 pub use kit::date::Date;
 pub use kit::ids::{DocId, EntryId, UnitId};

@@ -44,6 +44,9 @@ pub struct Facts {
     /// Resolved by the seven evenings 事心双解.
     pub resolved: bool,
     pub archived: bool,
+    /// The campaigns it is tagged to.
+    #[serde(default)]
+    pub campaigns: Vec<String>,
 }
 
 impl Facts {
@@ -88,6 +91,7 @@ impl Facts {
                 .as_ref()
                 .is_some_and(|o| o.code() == "resolved"),
             archived: case.archived,
+            campaigns: case.campaigns.iter().map(|c| c.to_string()).collect(),
         }
     }
 
@@ -763,4 +767,60 @@ pub fn reception_figures(
         }
     }
     out
+}
+
+/// A campaign's progress 专项活动: its matters, those resolved (concluded, or resolved by the
+/// seven evenings), 化解率, and week by week from its start how many were resolved by then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignProgress {
+    pub campaign: crate::Campaign,
+    pub matters: usize,
+    pub resolved: usize,
+    pub rate: Rate,
+    /// (the week's last day, resolved by then), up to `today` or the campaign's end.
+    pub weeks: Vec<(Date, usize)>,
+}
+
+pub fn campaigns(
+    items: &[Item],
+    campaigns: &[crate::Campaign],
+    today: Date,
+) -> Vec<CampaignProgress> {
+    campaigns
+        .iter()
+        .map(|c| {
+            let id = c.id.to_string();
+            let mine: Vec<&Facts> = items
+                .iter()
+                .map(|i| i.facts())
+                .filter(|f| !f.archived && f.campaigns.contains(&id))
+                .collect();
+            // Resolved on: the conclusion's day; resolved by the evenings without one: counted
+            // from the campaign's start.
+            let resolved_on = |f: &Facts| f.concluded.or(f.resolved.then_some(c.from));
+            let resolved = mine.iter().filter(|f| resolved_on(f).is_some()).count();
+            let end = c.to.map_or(today, |to| to.min(today));
+            let mut weeks = Vec::new();
+            let mut day = c.from.add_days(6);
+            while day < end.add_days(7) && weeks.len() < 520 {
+                let upto = day.min(end);
+                let n = mine
+                    .iter()
+                    .filter(|f| resolved_on(f).is_some_and(|d| d <= upto))
+                    .count();
+                weeks.push((upto, n));
+                day = day.add_days(7);
+            }
+            CampaignProgress {
+                campaign: c.clone(),
+                matters: mine.len(),
+                resolved,
+                rate: Rate {
+                    num: resolved,
+                    den: mine.len(),
+                },
+                weeks,
+            }
+        })
+        .collect()
 }

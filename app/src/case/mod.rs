@@ -32,6 +32,7 @@ use evenings::Evenings;
 use fields::{Conflicts, CoreFields};
 pub use new_case::NewCase;
 use people::Petitioners;
+pub(crate) mod campaigns;
 use record::{FollowUps, Notes, Steps};
 use support::{AidSection, EvaluationSection, Hearings};
 
@@ -260,6 +261,7 @@ pub fn CaseView(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl Into
             <Evenings s/>
             <MediationLink s/>
             <Responsibility s/>
+            <campaigns::Campaigns s/>
             <AidSection s/>
             <Hearings s/>
             <EvaluationSection s/>

@@ -43,9 +43,23 @@ impl Store {
         {
             let doc = lianxin_shared::load_document(&bytes)
                 .map_err(|e| StoreError::Invalid(format!("details {details} do not load: {e}")))?;
-            self.take_unit(&details, doc, &units, unit, true, now)?;
+            self.take_unit(
+                &details,
+                doc,
+                &units,
+                unit,
+                lianxin_shared::Access::Own,
+                now,
+            )?;
         }
-        self.take_unit(id, doc, &case.header.units, unit, false, now)
+        self.take_unit(
+            id,
+            doc,
+            &case.header.units,
+            unit,
+            lianxin_shared::Access::Units,
+            now,
+        )
     }
 
     /// Removes `unit` from a document's header (and from its assisting units), as a change by
@@ -56,7 +70,7 @@ impl Store {
         doc: automerge::AutoCommit,
         units: &[UnitId],
         unit: &UnitId,
-        private: bool,
+        access: lianxin_shared::Access,
         now: i64,
     ) -> Result<u64> {
         use automerge::transaction::Transactable;
@@ -98,7 +112,7 @@ impl Store {
         let seq = self.append_changes(
             id,
             &units,
-            private,
+            access,
             &[],
             &heads,
             Some(&snapshot),
@@ -188,13 +202,13 @@ impl Store {
                         continue;
                     }
                     let still = doc_units(c, &id)?;
-                    let private: bool = c
+                    let access: i64 = c
                         .query_row("SELECT private FROM docs WHERE id = ?1", [&doc], |r| {
                             r.get(0)
                         })
                         .optional()?
-                        .unwrap_or(false);
-                    if !scope.admits(private, &still) {
+                        .unwrap_or(0);
+                    if !scope.admits(lianxin_shared::Access::from_code(access), &still) {
                         out.push(id);
                     }
                 }

@@ -14,9 +14,13 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// Whether a document of these units (personal details if `private`) is in the scope.
-    pub fn admits(&self, private: bool, units: &[UnitId]) -> bool {
-        let set = if private { &self.own } else { &self.visible };
+    /// Whether a document of these units, of this access, is in the scope.
+    pub fn admits(&self, access: lianxin_shared::Access, units: &[UnitId]) -> bool {
+        let set = match access {
+            lianxin_shared::Access::Everyone => return true,
+            lianxin_shared::Access::Own => &self.own,
+            lianxin_shared::Access::Units => &self.visible,
+        };
         units.iter().any(|u| set.contains(u))
     }
 

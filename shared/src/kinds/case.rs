@@ -72,6 +72,8 @@ pub struct Case {
     pub progress: Vec<Progress>,
     /// Units assisting in joint handling; the responsible unit leads.
     pub assisting: Vec<UnitId>,
+    /// The campaigns 专项活动 the case is tagged to (ids of the reference data's campaigns).
+    pub campaigns: Vec<EntryId>,
     /// Hardship aid, in the order recorded.
     pub aid: Vec<Aid>,
     /// Public evaluation hearings, ordered by date.

@@ -239,7 +239,7 @@ pub static CASE: KindDecl = KindDecl {
         AID,
         HEARINGS,
     ],
-    sets: &["assisting"],
+    sets: &["assisting", "campaigns"],
 };
 
 /// What a new case needs.
@@ -803,6 +803,24 @@ impl CaseDoc {
         Ok(())
     }
 
+    /// Tags the case to a campaign 专项活动 of the reference data (or untags it: the flag
+    /// goes false, nothing is erased).
+    pub fn set_campaign(
+        &mut self,
+        editor: &Editor,
+        campaign: &EntryId,
+        tagged: bool,
+    ) -> Result<(), Error> {
+        let map = match self.doc.get(ROOT, "campaigns")? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            Some(_) => return Err(Error::Malformed("campaigns is not a map".into())),
+            None => self.doc.put_object(ROOT, "campaigns", ObjType::Map)?,
+        };
+        self.doc.put(&map, campaign.as_str(), tagged)?;
+        self.commit(editor);
+        Ok(())
+    }
+
     /// Records hardship aid: amount in yuan, reason, who approved it and when, and when it
     /// was paid, if it has been.
     pub fn add_aid(&mut self, editor: &Editor, draft: &AidDraft) -> Result<EntryId, Error> {
@@ -1098,6 +1116,20 @@ impl CaseDoc {
             .collect();
         assisting.sort();
         assisting.dedup();
+        let mut campaigns: Vec<EntryId> = doc
+            .get_all(ROOT, "campaigns")
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
+            .flat_map(|(_, map)| {
+                doc.keys(&map)
+                    .filter(|k| crate::kit::cells::bool_at(doc, &map, k))
+                    .filter_map(|k| EntryId::parse(&k).ok())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        campaigns.sort();
+        campaigns.dedup();
         let mut aid: Vec<Aid> = read_list(doc, &AID)
             .filter_map(|e| {
                 Some(Aid {
@@ -1179,6 +1211,7 @@ impl CaseDoc {
             four_people,
             progress,
             assisting,
+            campaigns,
             aid,
             hearings,
             dispute: f.text(Field::Dispute.name()).and_then(|d| d.parse().ok()),

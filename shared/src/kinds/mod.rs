@@ -20,6 +20,7 @@ pub(crate) mod case_doc;
 pub(crate) mod details;
 pub(crate) mod dispute;
 pub(crate) mod reception;
+pub(crate) mod reference;
 pub(crate) mod row;
 pub(crate) mod vocab;
 
@@ -31,10 +32,18 @@ pub enum Kind {
     Reception,
     /// A case's personal details, apart from it ([`crate::DETAILS`]).
     Details,
+    /// The county's reference data ([`crate::REFERENCE`]).
+    Reference,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Case, Kind::Dispute, Kind::Reception, Kind::Details];
+    pub const ALL: [Kind; 5] = [
+        Kind::Case,
+        Kind::Dispute,
+        Kind::Reception,
+        Kind::Details,
+        Kind::Reference,
+    ];
 
     /// The kind's declaration: its fields, texts and lists.
     pub fn decl(self) -> &'static KindDecl {
@@ -43,6 +52,7 @@ impl Kind {
             Kind::Dispute => &DISPUTE,
             Kind::Reception => &RECEPTION,
             Kind::Details => &DETAILS,
+            Kind::Reference => &crate::REFERENCE,
         }
     }
 
@@ -54,6 +64,7 @@ impl Kind {
             Kind::Dispute => crate::rules::authority::Op::Mediate,
             Kind::Reception => crate::rules::authority::Op::Reception,
             Kind::Details => crate::kinds::details::op(touch),
+            Kind::Reference => crate::rules::authority::Op::Reference,
         }
     }
 
@@ -79,14 +90,17 @@ impl Kind {
     ) -> Result<(), String> {
         match self {
             Kind::Case => crate::rules::authority::one_conclusion(before, after),
-            Kind::Dispute | Kind::Reception | Kind::Details => Ok(()),
+            Kind::Dispute | Kind::Reception | Kind::Details | Kind::Reference => Ok(()),
         }
     }
 
-    /// Whether the server gives this kind only to users whose own units are among the
-    /// document's (personal details), rather than to everyone whose units see them.
-    pub fn private(self) -> bool {
-        matches!(self, Kind::Details)
+    /// Who the server gives a document of this kind to.
+    pub fn access(self) -> Access {
+        match self {
+            Kind::Case | Kind::Dispute | Kind::Reception => Access::Units,
+            Kind::Details => Access::Own,
+            Kind::Reference => Access::Everyone,
+        }
     }
 
     /// The header's `kind` value.
@@ -106,6 +120,37 @@ impl Kind {
     }
 }
 
+/// Who may have a document, by its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Access {
+    /// Users whose units see the document's (their own and every unit below): most kinds.
+    #[default]
+    Units,
+    /// Users whose own units are among the document's: a case's personal details.
+    Own,
+    /// Every user: the reference data (assessment rules, campaigns).
+    Everyone,
+}
+
+impl Access {
+    /// As the server's store keeps it.
+    pub fn code(self) -> i64 {
+        match self {
+            Access::Units => 0,
+            Access::Own => 1,
+            Access::Everyone => 2,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Access {
+        match code {
+            1 => Access::Own,
+            2 => Access::Everyone,
+            _ => Access::Units,
+        }
+    }
+}
+
 /// A document of any kind, opened by its header.
 #[derive(Clone, Debug)]
 pub enum AnyDoc {
@@ -113,6 +158,7 @@ pub enum AnyDoc {
     Dispute(DisputeDoc),
     Reception(ReceptionDoc),
     Details(DetailsDoc),
+    Reference(crate::ReferenceDoc),
 }
 
 impl AnyDoc {
@@ -122,6 +168,7 @@ impl AnyDoc {
             Kind::Dispute => AnyDoc::Dispute(DisputeDoc::from_doc(doc)?),
             Kind::Reception => AnyDoc::Reception(ReceptionDoc::from_doc(doc)?),
             Kind::Details => AnyDoc::Details(DetailsDoc::from_doc(doc)?),
+            Kind::Reference => AnyDoc::Reference(crate::ReferenceDoc::from_doc(doc)?),
         })
     }
 
@@ -131,6 +178,7 @@ impl AnyDoc {
             AnyDoc::Dispute(_) => Kind::Dispute,
             AnyDoc::Reception(_) => Kind::Reception,
             AnyDoc::Details(_) => Kind::Details,
+            AnyDoc::Reference(_) => Kind::Reference,
         }
     }
 
@@ -140,6 +188,7 @@ impl AnyDoc {
             AnyDoc::Dispute(d) => d.doc(),
             AnyDoc::Reception(d) => d.doc(),
             AnyDoc::Details(d) => d.doc(),
+            AnyDoc::Reference(d) => d.doc(),
         }
     }
 
@@ -149,6 +198,7 @@ impl AnyDoc {
             AnyDoc::Dispute(d) => d.into_doc(),
             AnyDoc::Reception(d) => d.into_doc(),
             AnyDoc::Details(d) => d.into_doc(),
+            AnyDoc::Reference(d) => d.into_doc(),
         }
     }
 
@@ -174,6 +224,7 @@ impl AnyDoc {
                 StoredRow::Case(CaseRow::of(&case, limits, calendar))
             }
             AnyDoc::Details(d) => StoredRow::Details(DetailsRow::of(&d.read()?)),
+            AnyDoc::Reference(d) => StoredRow::Reference(d.read()?.into()),
             AnyDoc::Dispute(d) => StoredRow::Dispute(DisputeRow::of(&d.read()?)),
             AnyDoc::Reception(d) => StoredRow::Reception(ReceptionRow::of(&d.read()?)),
         })
@@ -186,6 +237,7 @@ impl AnyDoc {
             AnyDoc::Dispute(d) => serde_json::to_value(d.read()?),
             AnyDoc::Reception(d) => serde_json::to_value(d.read()?),
             AnyDoc::Details(d) => serde_json::to_value(d.read()?),
+            AnyDoc::Reference(d) => serde_json::to_value(d.read()?),
         };
         json.map_err(|e| Error::Protocol(e.to_string()))
     }

@@ -185,6 +185,26 @@ impl DetailsRow {
     }
 }
 
+/// The line of the reference data: the rules and campaigns themselves (they are small), so
+/// the reports need no document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRow {
+    pub rules: crate::report::AssessmentRules,
+    pub campaigns: Vec<crate::Campaign>,
+    #[serde(default)]
+    pub pending: bool,
+}
+
+impl From<crate::Reference> for ReferenceRow {
+    fn from(r: crate::Reference) -> ReferenceRow {
+        ReferenceRow {
+            rules: r.rules,
+            campaigns: r.campaigns,
+            pending: false,
+        }
+    }
+}
+
 /// What the app stores per document beside it, so lists show without loading documents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -193,6 +213,7 @@ pub enum StoredRow {
     Dispute(DisputeRow),
     Reception(ReceptionRow),
     Details(DetailsRow),
+    Reference(ReferenceRow),
 }
 
 impl StoredRow {
@@ -202,13 +223,18 @@ impl StoredRow {
             StoredRow::Dispute(r) => r.pending,
             StoredRow::Reception(r) => r.pending,
             StoredRow::Details(r) => r.pending,
+            StoredRow::Reference(r) => r.pending,
         }
     }
 
     /// Whether this row counts among the edits waiting to go up: a case's details go up with
     /// the case, so they are counted once, as the case.
     pub fn waiting(&self) -> bool {
-        self.pending() && !matches!(self, StoredRow::Details(_))
+        self.pending()
+            && matches!(
+                self,
+                StoredRow::Case(_) | StoredRow::Dispute(_) | StoredRow::Reception(_)
+            )
     }
 
     pub fn set_pending(&mut self, pending: bool) {
@@ -217,6 +243,7 @@ impl StoredRow {
             StoredRow::Dispute(r) => r.pending = pending,
             StoredRow::Reception(r) => r.pending = pending,
             StoredRow::Details(r) => r.pending = pending,
+            StoredRow::Reference(r) => r.pending = pending,
         }
     }
 }
