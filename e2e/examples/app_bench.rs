@@ -4,7 +4,8 @@
 //! and 10,000 cases by default): the first sync of a new tablet, and the time from a reload
 //! with no network at all to the unlock screen, from the tap on "unlock" (the password
 //! through PBKDF2, the data key unwrapped, every sealed row opened) to the caseload on screen,
-//! and to the most urgent case open after a tap. Over https by name, as on a county network.
+//! and to the most urgent case open after a tap; then each of the office's reports, offline,
+//! from the tap to the report on screen. Over https by name, as on a county network.
 //!
 //! ```text
 //! cargo run -q -p xtask -- bundle
@@ -134,6 +135,37 @@ async fn main() {
                 lock_screen.as_millis(),
                 listed.as_millis(),
                 opened.as_millis()
+            );
+        }
+        // The office's reports over the whole caseload, offline, on the tablet: from the tap
+        // to the report on screen (worked out from the stored rows, then drawn).
+        page.evaluate("document.querySelector('button.back').click()")
+            .await
+            .unwrap();
+        wait_count(&page, n).await;
+        let tabs = [
+            ("reports-button", "[data-testid=bulletin]", "bulletin"),
+            ("tab-figures", "[data-testid=figures-total]", "figures with charts"),
+            ("tab-rates", "[data-testid=rates] tr[data-unit='']", "rates per unit"),
+            ("tab-assessment", "[data-testid=assessment] tbody tr", "assessment, 6 months"),
+            ("tab-campaigns", "[data-testid=campaigns-report]", "campaigns"),
+            ("tab-reception_figures", "[data-testid=receptions-report] table", "reception figures"),
+        ];
+        for (button, shown, name) in tabs {
+            let t = Instant::now();
+            page.evaluate(format!("document.querySelector('[data-testid={button}]').click()"))
+                .await
+                .unwrap();
+            wait_for_within(
+                &page,
+                &format!("!!document.querySelector(\"{shown}\")"),
+                |ok: &bool| *ok,
+                Duration::from_secs(600),
+            )
+            .await;
+            println!(
+                "{n:>6} cases: report {name:<24} {:>6} ms",
+                t.elapsed().as_millis()
             );
         }
         browser.close().await.unwrap();
