@@ -145,17 +145,39 @@ async fn main() {
         wait_count(&page, n).await;
         let tabs = [
             ("reports-button", "[data-testid=bulletin]", "bulletin"),
-            ("tab-figures", "[data-testid=figures-total]", "figures with charts"),
-            ("tab-rates", "[data-testid=rates] tr[data-unit='']", "rates per unit"),
-            ("tab-assessment", "[data-testid=assessment] tbody tr", "assessment, 6 months"),
-            ("tab-campaigns", "[data-testid=campaigns-report]", "campaigns"),
-            ("tab-reception_figures", "[data-testid=receptions-report] table", "reception figures"),
+            (
+                "tab-figures",
+                "[data-testid=figures-total]",
+                "figures with charts",
+            ),
+            (
+                "tab-rates",
+                "[data-testid=rates] tr[data-unit='']",
+                "rates per unit",
+            ),
+            (
+                "tab-assessment",
+                "[data-testid=assessment] tbody tr",
+                "assessment, 6 months",
+            ),
+            (
+                "tab-campaigns",
+                "[data-testid=campaigns-report]",
+                "campaigns",
+            ),
+            (
+                "tab-reception_figures",
+                "[data-testid=receptions-report] table",
+                "reception figures",
+            ),
         ];
         for (button, shown, name) in tabs {
             let t = Instant::now();
-            page.evaluate(format!("document.querySelector('[data-testid={button}]').click()"))
-                .await
-                .unwrap();
+            page.evaluate(format!(
+                "document.querySelector('[data-testid={button}]').click()"
+            ))
+            .await
+            .unwrap();
             wait_for_within(
                 &page,
                 &format!("!!document.querySelector(\"{shown}\")"),

@@ -651,14 +651,8 @@ impl Device {
     pub async fn sync(&mut self) -> Result<SyncReport> {
         let started = Instant::now();
         let login = self.login_info()?;
-        // Ledger exports and imports made offline are recorded first (blocking HTTP, off the
-        // async workers).
-        if self.config("ledger_pending")?.is_some_and(|q| q != "[]") {
-            match tokio::task::block_in_place(|| self.send_ledger_reports()) {
-                Ok(()) | Err(DeviceError::Unreachable(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        // Ledger exports and imports made offline are recorded first.
+        self.flush_ledger_reports()?;
         // http → ws, https → wss.
         let url = format!("{}/api/sync", login.server.replacen("http", "ws", 1));
         let connector = match self.config("ca")? {

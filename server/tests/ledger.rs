@@ -436,7 +436,23 @@ async fn an_export_carries_personal_details_only_for_cases_the_exporter_handles(
         "{line}"
     );
     assert!(!text.contains("430581196504120017") && !text.contains("13807390011"));
-    let _ = server;
+    assert_eq!(recorded(&server).len(), 1);
+
+    // With no signal the export is made and its record waits on the device; the next sync
+    // sends it.
+    handler.tamper_config("server", "http://127.0.0.1:9");
+    let mut handler = handler.reopen();
+    tokio::task::block_in_place(|| handler.export_ledger(&out, today(), now_ms())).unwrap();
+    assert_eq!(recorded(&server).len(), 1, "not yet");
+    handler.tamper_config("server", &url);
+    let mut handler = handler.reopen();
+    handler.sync().await.unwrap();
+    let log = recorded(&server);
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|e| e.user == "handler" && e.action == "export")
+    );
 }
 
 /// The administrator's import, straight into the store: every step recorded (conclusions

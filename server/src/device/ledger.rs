@@ -263,6 +263,25 @@ impl Device {
         }
     }
 
+    /// Before a sync: sends the ledger records waiting on this device, if any (blocking HTTP,
+    /// off the async workers where the runtime has several); no signal is no error.
+    pub(super) fn flush_ledger_reports(&mut self) -> Result<()> {
+        if self.config("ledger_pending")?.is_none_or(|q| q == "[]") {
+            return Ok(());
+        }
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let sent = if multi {
+            tokio::task::block_in_place(|| self.send_ledger_reports())
+        } else {
+            self.send_ledger_reports()
+        };
+        match sent {
+            Ok(()) | Err(DeviceError::Unreachable(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends the ledger records waiting on this device.
     pub(super) fn send_ledger_reports(&mut self) -> Result<()> {
         let queue: Vec<serde_json::Value> = self
