@@ -10,6 +10,7 @@ mod board;
 mod case;
 mod gate;
 mod i18n;
+mod import;
 mod mediation;
 mod reception_view;
 mod reports;
@@ -81,6 +82,8 @@ pub enum Screen {
     Reception(String),
     /// The office's reports: bulletin, figures, rates, assessment.
     Reports,
+    /// Importing an office's ledger.
+    Import,
 }
 
 impl Ctx {
@@ -450,6 +453,7 @@ fn App() -> impl IntoView {
                     Screen::Ledger => view! { <mediation::Ledger ctx disputes/> }.into_any(),
                     Screen::Board => view! { <board::Board ctx caseload/> }.into_any(),
                     Screen::Reports => view! { <reports::Reports ctx last_sync/> }.into_any(),
+                    Screen::Import => view! { <import::Import ctx/> }.into_any(),
                     Screen::Caseload => view! { <Caseload ctx caseload/> }.into_any(),
                 }}
             </Show>

@@ -245,17 +245,27 @@ fn export_ledger(ctx: Ctx) -> Result<usize, String> {
     a.set_download(&file);
     a.click();
     let _ = web_sys::Url::revoke_object_url(&url);
+    record_ledger(
+        ctx,
+        "export",
+        &format!("{} {file}", table.name),
+        table.rows.len(),
+    );
+    Ok(table.rows.len())
+}
+
+/// Records a ledger export or import on the server: now, or after the next sync.
+pub(crate) fn record_ledger(ctx: Ctx, action: &str, what: &str, rows: usize) {
     let user = ctx.username.get_untracked();
     let mut queue = pending(&user);
     queue.push(serde_json::json!({
-        "action": "export",
-        "what": format!("{} {file}", table.name),
-        "rows": table.rows.len(),
+        "action": action,
+        "what": what,
+        "rows": rows,
         "at": js_sys::Date::now() as i64,
     }));
     set_pending(&user, &queue);
     leptos::task::spawn_local(send_ledger_log(user));
-    Ok(table.rows.len())
 }
 
 #[component]
@@ -604,6 +614,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                             Err(e) => web_sys::console::warn_1(&e.into()),
                         }
                     }>{move || t(lang.get(), "export_ledger")}</button>
+                    <button class="plain" data-testid="import-ledger" on:click=move |_| ctx.go(crate::Screen::Import)>{move || t(lang.get(), "import_ledger")}</button>
                 </Show>
             </div>
             <Show when=move || exported.get().is_some()>

@@ -2522,6 +2522,116 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         (log[0].user.as_str(), log[0].action.as_str(), log[0].rows),
         ("registrar", "export", rows)
     );
+
+    // An office's ledger imported on the tablet: a title row, a column the clerk maps, a row
+    // with a date that cannot be read, shown with its row number.
+    let ledger_csv = dir.path().join("镇台账.csv");
+    std::fs::write(
+        &ledger_csv,
+        "\u{feff}某镇信访台账\n编号,来访日期,姓名,手机,来访事由,承办单位\n\
+         导入〔2026〕1号,2026-11-20,甲某,13900000001,要求补发工资,县人社局\n\
+         导入〔2026〕2号,2026/11/21,乙某,13900000002,反映宅基地纠纷,龙溪镇\n\
+         导入〔2026〕3号,三月初,丙某,13900000003,反映拆迁补偿,\n",
+    )
+    .unwrap();
+    js(
+        &page,
+        "document.querySelector('[data-testid=import-ledger]').click()",
+    )
+    .await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('input[name=ledger-file]')",
+        |ok| *ok,
+    )
+    .await;
+    use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
+    let input = page.find_element("input[name=ledger-file]").await.unwrap();
+    page.execute(
+        SetFileInputFilesParams::builder()
+            .file(ledger_csv.to_string_lossy().to_string())
+            .backend_node_id(input.backend_node_id)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let readable = "document.querySelector('[data-testid=readable]')?.textContent ?? ''";
+    let before: String = wait_for(&page, readable, |t: &String| !t.is_empty()).await;
+    assert!(
+        before.contains("可导入行数 0") && before.contains("无法读取行数 3"),
+        "{before}"
+    );
+    js(
+        &page,
+        "const s = document.querySelector('tr[data-column=\"来访事由\"] select'); s.value = 'summary'; s.dispatchEvent(new Event('change', { bubbles: true }))",
+    )
+    .await;
+    let after: String = wait_for(&page, readable, |t: &String| t.contains("可导入行数 2")).await;
+    assert!(after.contains("无法读取行数 1"), "{after}");
+    let problem: String = page
+        .evaluate("document.querySelector('[data-testid=problems] tbody tr').textContent")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(
+        problem.starts_with('5') && problem.contains("三月初"),
+        "{problem}"
+    );
+    screenshot(&page, "import-preview", true).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=run-import]').click()",
+    )
+    .await;
+    let done: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=import-progress]')?.textContent ?? ''",
+        |t: &String| t.contains("导入完成"),
+    )
+    .await;
+    assert!(done.contains("新建 2") && done.contains("失败 0"), "{done}");
+    let mut imported = Vec::new();
+    for _ in 0..100 {
+        office.sync().await.unwrap();
+        imported = office.export().unwrap()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["reference"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("导入"))
+            })
+            .cloned()
+            .collect();
+        if imported.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(imported.len(), 2, "the imported cases reach the office");
+    let wages = imported
+        .iter()
+        .find(|c| c["summary"] == "要求补发工资")
+        .unwrap();
+    assert_eq!(wages["responsible_unit"], "hrss");
+    assert_eq!(wages["steps"][0]["on"], "2026-11-20");
+    assert_eq!(wages["petitioners"][0]["phone"], "13900000001");
+    let mut log = Vec::new();
+    for _ in 0..100 {
+        log = store.ledger_log().unwrap();
+        if log.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (log[1].action.as_str(), log[1].rows),
+        ("import", 2),
+        "{log:?}"
+    );
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

@@ -131,20 +131,10 @@ pub fn read_sheet(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>, usize),
             })
             .collect()
     };
-    // Offices put a title row or two above the header: the header is the first row that
-    // names at least two known columns.
-    let start = rows
-        .iter()
-        .position(|r| {
-            lianxin_shared::ledger::recognise(r, &[])
-                .iter()
-                .filter(|t| t.is_some())
-                .count()
-                >= 2
-        })
-        .ok_or_else(|| {
-            LedgerError::Read("no header row found (登记日期, 信访人, 反映问题 …)".into())
-        })?;
+    // Offices put a title row or two above the header.
+    let start = lianxin_shared::ledger::find_header(&rows).ok_or_else(|| {
+        LedgerError::Read("no header row found (登记日期, 信访人, 反映问题 …)".into())
+    })?;
     let mut rest = rows.split_off(start);
     let header = rest.remove(0);
     Ok((header, rest, start + 2))

@@ -524,3 +524,51 @@ fn step(kind: StepKind, on: Date, outcome: Option<String>) -> StepDraft {
         outcome,
     }
 }
+
+/// Reads CSV text (RFC 4180: quoted fields with doubled quotes, commas and line breaks inside
+/// quotes; a byte-order mark ignored) into rows of fields.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+/// The header row of a sheet: offices put a title row or two above it, so it is the first
+/// row naming at least two known columns.
+pub fn find_header(rows: &[Vec<String>]) -> Option<usize> {
+    rows.iter()
+        .position(|r| recognise(r, &[]).iter().filter(|t| t.is_some()).count() >= 2)
+}
+
+impl Target {
+    /// What the column holds, in Chinese, for the mapping a person corrects.
+    pub fn zh(self) -> &'static str {
+        self.headers()[0]
+    }
+}

@@ -338,7 +338,9 @@ pub fn reception_ledger(days: &[crate::Reception], unit_name: &dyn Fn(&str) -> S
 }
 
 mod import;
-pub use import::{Problem, Record, Target, read_date, read_records, recognise};
+pub use import::{
+    Problem, Record, Target, find_header, parse_csv, read_date, read_records, recognise,
+};
 
 #[cfg(test)]
 mod tests {
@@ -388,6 +390,41 @@ mod tests {
             csv(&[t]),
             "\u{feff}编号,反映问题\r\n\"A,1\",\"他说\"\"欠薪\"\"\n两年\"\r\n"
         );
+    }
+
+    #[test]
+    fn csv_is_read_back_as_written() {
+        let t = Table {
+            name: "表".into(),
+            columns: vec![
+                Column {
+                    header: "编号".into(),
+                    width: 8,
+                },
+                Column {
+                    header: "反映问题".into(),
+                    width: 8,
+                },
+            ],
+            rows: vec![
+                vec![
+                    Cell::Text("A,1".into()),
+                    Cell::Text("他说\"欠薪\"\n两年".into()),
+                ],
+                vec![Cell::Empty, Cell::Text("二".into())],
+            ],
+        };
+        let rows = parse_csv(&csv(&[t]));
+        assert_eq!(
+            rows,
+            vec![
+                vec!["编号".to_string(), "反映问题".into()],
+                vec!["A,1".into(), "他说\"欠薪\"\n两年".into()],
+                vec!["".into(), "二".into()],
+            ]
+        );
+        let titled = parse_csv("某镇台账\n\n编号,登记日期,信访人\n1,2026-01-02,王某\n");
+        assert_eq!(find_header(&titled), Some(2));
     }
 
     #[test]
