@@ -138,9 +138,14 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("print", "打印", "Print"),
     ("import_ledger", "导入台账", "Import a ledger"),
     (
+        "export_ledger_xlsx",
+        "导出台账（Excel）",
+        "Export the ledgers (Excel)",
+    ),
+    (
         "import_hint",
-        "选择台账的 CSV 文件（Excel 另存为“CSV UTF-8”）；XLSX 文件请由管理员在服务器上导入。编号相同的案件会被更新，不会重复。",
-        "Choose the ledger as a CSV file (Excel: save as \"CSV UTF-8\"); XLSX files are imported on the server by the administrator. Cases with the same reference are updated, not duplicated.",
+        "选择台账文件（Excel 的 .xlsx，读第一张工作表；或 CSV）。编号相同的案件会被更新，不会重复。",
+        "Choose the ledger file (Excel .xlsx, its first sheet; or CSV). Cases with the same reference are updated, not duplicated.",
     ),
     ("file", "文件", "File"),
     (

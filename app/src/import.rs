@@ -1,5 +1,5 @@
-//! 导入台账: an office's ledger brought in on the tablet — a CSV file (Excel saves one with
-//! "CSV UTF-8"; XLSX files are imported with `lianxin admin import` or `lianxin device import`),
+//! 导入台账: an office's ledger brought in on the tablet — its XLSX workbook (the first sheet,
+//! read by [`lianxin_shared::ledger::xlsx`]) or a CSV file,
 //! its columns recognised by their usual Chinese headers and corrected by the clerk, the rows
 //! that cannot be read shown with the sheet's row numbers and why, then each row made a case
 //! with dated steps — or, matched by 编号, the existing case brought up to date — with the
@@ -60,12 +60,26 @@ pub(crate) fn Import(ctx: Ctx) -> impl IntoView {
         };
         let name = file.name();
         leptos::task::spawn_local(async move {
-            let text = JsFuture::from(file.text())
-                .await
-                .ok()
-                .and_then(|v| v.as_string())
-                .unwrap_or_default();
-            let rows = ledger::parse_csv(&text);
+            let rows = if name.to_lowercase().ends_with(".xlsx") {
+                let bytes = JsFuture::from(file.array_buffer())
+                    .await
+                    .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+                    .unwrap_or_default();
+                match ledger::xlsx::read_first_sheet(&bytes) {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        error.set(Some(e));
+                        return;
+                    }
+                }
+            } else {
+                let text = JsFuture::from(file.text())
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default();
+                ledger::parse_csv(&text)
+            };
             match ledger::find_header(&rows) {
                 Some(at) => {
                     error.set(None);
@@ -180,7 +194,7 @@ pub(crate) fn Import(ctx: Ctx) -> impl IntoView {
                     </select>
                 </label>
                 <label><span>{move || t(lang.get(), "file")}</span>
-                    <input type="file" name="ledger-file" accept=".csv,text/csv" on:change=on_file/>
+                    <input type="file" name="ledger-file" accept=".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" on:change=on_file/>
                 </label>
             </section>
             <Show when=move || error.get().is_some()>

@@ -197,21 +197,31 @@ pub(crate) async fn send_ledger_log(user: String) {
     }
 }
 
-/// The case ledger of the cases on this tablet as CSV (UTF-8 with a BOM), downloaded; the
-/// export is recorded on the server now, or after the next sync when there is no signal.
-fn export_ledger(ctx: Ctx) -> Result<usize, String> {
+/// The ledgers of the documents on this tablet, downloaded: as CSV (UTF-8 with a BOM: the case
+/// ledger) or as XLSX (the case, dispute and reception ledgers, a sheet each). Personal details
+/// as the tablet holds them. The export is recorded on the server now, or after the next sync
+/// when there is no signal.
+fn export_ledger(ctx: Ctx, xlsx: bool) -> Result<usize, String> {
     use wasm_bindgen::JsCast;
-    let ids: Vec<lianxin_shared::DocId> = with_engine(|e| {
+    let ids: Vec<(lianxin_shared::DocId, u8)> = with_engine(|e| {
         e.rows
             .borrow()
             .iter()
-            .filter(|(_, r)| matches!(r, StoredRow::Case(_)))
-            .map(|(id, _)| *id)
+            .filter_map(|(id, r)| match r {
+                StoredRow::Case(_) => Some((*id, 0)),
+                StoredRow::Dispute(_) => Some((*id, 1)),
+                StoredRow::Reception(_) => Some((*id, 2)),
+                _ => None,
+            })
             .collect()
     })
     .unwrap_or_default();
-    let cases: Vec<lianxin_shared::Case> = ids
-        .into_iter()
+    let of = |kind: u8| {
+        ids.iter()
+            .filter(move |(_, k)| *k == kind)
+            .map(|(id, _)| *id)
+    };
+    let cases: Vec<lianxin_shared::Case> = of(0)
         .filter_map(|id| with_engine(|e| e.read(id)).flatten())
         .collect();
     let directory = ctx.directory.get_untracked();
@@ -225,11 +235,35 @@ fn export_ledger(ctx: Ctx) -> Result<usize, String> {
     let calendar = with_engine(|e| e.calendar.clone()).unwrap_or_default();
     let table =
         lianxin_shared::ledger::case_ledger(&cases, &name, &Limits::default(), &calendar, today());
-    let csv = lianxin_shared::ledger::csv(std::slice::from_ref(&table));
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&csv));
+    let (bytes, mime, ext) = if xlsx {
+        let disputes: Vec<lianxin_shared::Dispute> = of(1)
+            .filter_map(|id| with_engine(|e| e.read_dispute(id)).flatten())
+            .collect();
+        let days: Vec<lianxin_shared::Reception> = of(2)
+            .filter_map(|id| with_engine(|e| e.read_reception(id)).flatten())
+            .collect();
+        let sheets = [
+            table.clone(),
+            lianxin_shared::ledger::dispute_ledger(&disputes, &name),
+            lianxin_shared::ledger::reception_ledger(&days, &name),
+        ];
+        (
+            lianxin_shared::ledger::xlsx::write(&sheets),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    } else {
+        (
+            lianxin_shared::ledger::csv(std::slice::from_ref(&table)).into_bytes(),
+            "text/csv;charset=utf-8",
+            "csv",
+        )
+    };
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
         .map_err(|_| "blob".to_string())?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "url".to_string())?;
     let document = web_sys::window()
@@ -240,7 +274,7 @@ fn export_ledger(ctx: Ctx) -> Result<usize, String> {
         .map_err(|_| "a")?
         .dyn_into()
         .map_err(|_| "a")?;
-    let file = format!("信访事项台账-{}.csv", today());
+    let file = format!("信访事项台账-{}.{ext}", today());
     a.set_href(&url);
     a.set_download(&file);
     a.click();
@@ -609,11 +643,17 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                 <button data-testid="print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{move || t(lang.get(), "print")}</button>
                 <Show when=move || may_export(ctx)>
                     <button class="plain" data-testid="export-ledger" on:click=move |_| {
-                        match export_ledger(ctx) {
+                        match export_ledger(ctx, false) {
                             Ok(n) => exported.set(Some(n)),
                             Err(e) => web_sys::console::warn_1(&e.into()),
                         }
                     }>{move || t(lang.get(), "export_ledger")}</button>
+                    <button class="plain" data-testid="export-ledger-xlsx" on:click=move |_| {
+                        match export_ledger(ctx, true) {
+                            Ok(n) => exported.set(Some(n)),
+                            Err(e) => web_sys::console::warn_1(&e.into()),
+                        }
+                    }>{move || t(lang.get(), "export_ledger_xlsx")}</button>
                     <button class="plain" data-testid="import-ledger" on:click=move |_| ctx.go(crate::Screen::Import)>{move || t(lang.get(), "import_ledger")}</button>
                 </Show>
             </div>

@@ -2632,6 +2632,100 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         ("import", 2),
         "{log:?}"
     );
+
+    // An Excel workbook imported on the tablet too: one new case, one the office has (by 编号)
+    // updated; then the ledgers downloaded as XLSX hold it.
+    use lianxin_shared::ledger::{Cell, Column, Table};
+    let workbook = Table {
+        name: "台账".into(),
+        columns: ["编号", "登记日期", "信访人", "反映问题"]
+            .iter()
+            .map(|h| Column {
+                header: h.to_string(),
+                width: 12,
+            })
+            .collect(),
+        rows: vec![
+            vec![
+                Cell::Text("导入〔2026〕4号".into()),
+                Cell::Date("2026-11-25".parse().unwrap()),
+                Cell::Text("丁某".into()),
+                Cell::Text("反映低保资格".into()),
+            ],
+            vec![
+                Cell::Text("导入〔2026〕1号".into()),
+                Cell::Date("2026-11-20".parse().unwrap()),
+                Cell::Text("戊某".into()),
+                Cell::Text("要求补发工资".into()),
+            ],
+        ],
+    };
+    let xlsx_path = dir.path().join("镇台账.xlsx");
+    std::fs::write(
+        &xlsx_path,
+        lianxin_shared::ledger::xlsx::write(std::slice::from_ref(&workbook)),
+    )
+    .unwrap();
+    let input = page.find_element("input[name=ledger-file]").await.unwrap();
+    page.execute(
+        SetFileInputFilesParams::builder()
+            .file(xlsx_path.to_string_lossy().to_string())
+            .backend_node_id(input.backend_node_id)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    wait_for(&page, readable, |t: &String| {
+        t.contains("可导入行数 2") && t.contains("无法读取行数 0")
+    })
+    .await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=run-import]').click()",
+    )
+    .await;
+    let done: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=import-progress]')?.textContent ?? ''",
+        |t: &String| t.contains("新建 1"),
+    )
+    .await;
+    assert!(done.contains("更新 1"), "{done}");
+    js(&page, "document.querySelector('button.back').click()").await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('[data-testid=export-ledger-xlsx]')",
+        |ok| *ok,
+    )
+    .await;
+    for entry in std::fs::read_dir(&downloads).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    js(
+        &page,
+        "document.querySelector('[data-testid=export-ledger-xlsx]').click()",
+    )
+    .await;
+    let mut file = None;
+    for _ in 0..100 {
+        file = std::fs::read_dir(&downloads)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
+        if file.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (header, body, _) =
+        lianxin_server::ledger::read_sheet(&file.expect("the XLSX downloaded")).unwrap();
+    assert_eq!(&header[..3], ["编号", "登记日期", "信访人"]);
+    assert!(
+        body.iter().any(|r| r[0] == "导入〔2026〕4号"),
+        "{} rows",
+        body.len()
+    );
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

@@ -516,3 +516,68 @@ async fn the_administrators_import_goes_into_the_store_with_conclusions_and_once
         "{history}"
     );
 }
+
+/// The tablet's own XLSX, without a spreadsheet library: what it writes, calamine (as Excel)
+/// reads with real dates and a frozen header; what rust_xlsxwriter (as Excel) writes, it reads
+/// as the command line does.
+#[test]
+fn the_tablets_small_xlsx_writer_and_reader_agree_with_the_libraries() {
+    use lianxin_shared::ledger::{Cell, Column, Table, xlsx};
+    let files = tempfile::tempdir().unwrap();
+    let table = Table {
+        name: "信访事项台账".into(),
+        columns: ["编号", "登记日期", "信访人", "人数"]
+            .iter()
+            .map(|h| Column {
+                header: h.to_string(),
+                width: 12,
+            })
+            .collect(),
+        rows: (0..50)
+            .map(|i| {
+                vec![
+                    Cell::Text(format!("连信〔2026〕{i:04}号")),
+                    Cell::Date(Date::from_ymd(2026, 3, 1 + (i % 28) as u32).unwrap()),
+                    Cell::Text(format!("王某{i} & 李某")),
+                    Cell::Int(i as i64 + 1),
+                ]
+            })
+            .collect(),
+    };
+    let ours = files.path().join("tablet.xlsx");
+    std::fs::write(&ours, xlsx::write(std::slice::from_ref(&table))).unwrap();
+    let mut book = calamine::open_workbook_auto(&ours).unwrap();
+    assert_eq!(book.sheet_names(), ["信访事项台账"]);
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(range.height(), 51);
+    let row = range.rows().nth(3).unwrap();
+    assert_eq!(row[0], Data::String("连信〔2026〕0002号".into()));
+    assert!(
+        matches!(row[1], Data::DateTime(_)),
+        "a real date: {:?}",
+        row[1]
+    );
+    assert_eq!(row[2], Data::String("王某2 & 李某".into()));
+    assert_eq!(row[3], Data::Float(3.0));
+
+    // The office's workbook from Excel (here rust_xlsxwriter: shared strings, a title row).
+    let theirs = files.path().join("office.xlsx");
+    let rows = xlsx_fixture(&theirs);
+    let read = xlsx::read_first_sheet(&std::fs::read(&theirs).unwrap()).unwrap();
+    let (header, body, first) = lianxin_server::ledger::read_sheet(&theirs).unwrap();
+    let at = lianxin_shared::ledger::find_header(&read).unwrap();
+    assert_eq!(read[at], header);
+    assert_eq!(read.len() - at - 1, body.len());
+    assert_eq!(at + 2, first);
+    for (a, b) in read[at + 1..].iter().zip(&body) {
+        let trim = |r: &[String]| {
+            let mut r = r.to_vec();
+            while r.last().is_some_and(|c| c.is_empty()) {
+                r.pop();
+            }
+            r
+        };
+        assert_eq!(trim(a), trim(b));
+    }
+    assert_eq!(body.len(), rows);
+}
