@@ -202,7 +202,6 @@ pub(crate) async fn send_ledger_log(user: String) {
 /// as the tablet holds them. The export is recorded on the server now, or after the next sync
 /// when there is no signal.
 fn export_ledger(ctx: Ctx, xlsx: bool) -> Result<usize, String> {
-    use wasm_bindgen::JsCast;
     let ids: Vec<(lianxin_shared::DocId, u8)> = with_engine(|e| {
         e.rows
             .borrow()
@@ -259,7 +258,21 @@ fn export_ledger(ctx: Ctx, xlsx: bool) -> Result<usize, String> {
             "csv",
         )
     };
-    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let file = format!("信访事项台账-{}.{ext}", today());
+    download(&bytes, mime, &file)?;
+    record_ledger(
+        ctx,
+        "export",
+        &format!("{} {file}", table.name),
+        table.rows.len(),
+    );
+    Ok(table.rows.len())
+}
+
+/// Offers `bytes` as a file to save.
+fn download(bytes: &[u8], mime: &str, file: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let array = js_sys::Uint8Array::from(bytes);
     let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
@@ -274,18 +287,11 @@ fn export_ledger(ctx: Ctx, xlsx: bool) -> Result<usize, String> {
         .map_err(|_| "a")?
         .dyn_into()
         .map_err(|_| "a")?;
-    let file = format!("信访事项台账-{}.{ext}", today());
     a.set_href(&url);
-    a.set_download(&file);
+    a.set_download(file);
     a.click();
     let _ = web_sys::Url::revoke_object_url(&url);
-    record_ledger(
-        ctx,
-        "export",
-        &format!("{} {file}", table.name),
-        table.rows.len(),
-    );
-    Ok(table.rows.len())
+    Ok(())
 }
 
 /// Records a ledger export or import on the server: now, or after the next sync.
@@ -630,6 +636,92 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
         }
     };
 
+    let export_report = move |_| {
+        use lianxin_shared::ledger::tables;
+        let (rows, days) = data.get_untracked();
+        let it = items(&rows);
+        let name = |id: &str| unit_name(id);
+        let (label, tables) = match tab.get_untracked() {
+            Tab::Bulletin => (
+                "bulletin",
+                tables::bulletin(
+                    &report::bulletin(&it, day.get_untracked(), &Limits::default()),
+                    &name,
+                ),
+            ),
+            Tab::Figures => {
+                let f = report::figures(&it, Period::new(from.get_untracked(), to.get_untracked()));
+                let label = |dim: &str, code: &str| match dim {
+                    "unit" => unit_name(code),
+                    _ if code.is_empty() => "—".to_string(),
+                    _ => crate::case::label(dim, code, Lang::Zh),
+                };
+                ("figures", tables::figures(&f, &label))
+            }
+            Tab::Rates => (
+                "rates",
+                tables::rates(
+                    &report::rates(&it, Period::new(from.get_untracked(), to.get_untracked())),
+                    &name,
+                ),
+            ),
+            Tab::Assessment => {
+                let units: Vec<String> = ctx.directory.with_untracked(|d| {
+                    let bureau = ctx.bureau.get_untracked();
+                    d.iter()
+                        .map(|(id, _)| id.clone())
+                        .filter(|id| !bureau.contains(id))
+                        .collect()
+                });
+                let a = report::assessment(
+                    &it,
+                    &units,
+                    &days,
+                    &report::months_up_to(&month.get_untracked(), 6),
+                    &rules(),
+                );
+                ("assessment", tables::assessment(&a, &name))
+            }
+            Tab::Receptions => {
+                let all = reception_rows();
+                let refs: Vec<&lianxin_shared::ReceptionRow> = all.iter().collect();
+                (
+                    "reception_figures",
+                    tables::receptions(
+                        &report::reception_figures(
+                            &refs,
+                            Period::new(from.get_untracked(), to.get_untracked()),
+                        ),
+                        &name,
+                    ),
+                )
+            }
+            Tab::Campaigns => (
+                "campaigns",
+                tables::campaigns(&report::campaigns(
+                    &it,
+                    &crate::case::campaigns::campaigns(),
+                    to.get_untracked(),
+                )),
+            ),
+        };
+        let title = t(Lang::Zh, label);
+        let file = format!("{title}-{}.xlsx", today());
+        let rows: usize = tables.iter().map(|t| t.rows.len()).sum();
+        let bytes = lianxin_shared::ledger::xlsx::write(&tables);
+        match download(
+            &bytes,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &file,
+        ) {
+            Ok(()) => {
+                record_ledger(ctx, "export", &format!("{title} {file}"), rows);
+                exported.set(Some(rows));
+            }
+            Err(e) => web_sys::console::warn_1(&e.into()),
+        }
+    };
+
     view! {
         <div class="reports">
             <div class="tools no-print">
@@ -654,6 +746,7 @@ pub(crate) fn Reports(ctx: Ctx, last_sync: RwSignal<Option<String>>) -> impl Int
                             Err(e) => web_sys::console::warn_1(&e.into()),
                         }
                     }>{move || t(lang.get(), "export_ledger_xlsx")}</button>
+                    <button class="plain" data-testid="export-report" on:click=export_report>{move || t(lang.get(), "export_report")}</button>
                     <button class="plain" data-testid="import-ledger" on:click=move |_| ctx.go(crate::Screen::Import)>{move || t(lang.get(), "import_ledger")}</button>
                 </Show>
             </div>

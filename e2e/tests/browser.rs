@@ -2726,6 +2726,42 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         "{} rows",
         body.len()
     );
+    // The report on screen, as a workbook: the rates table.
+    js(
+        &page,
+        "document.querySelector('[data-testid=tab-rates]').click()",
+    )
+    .await;
+    for entry in std::fs::read_dir(&downloads).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    js(
+        &page,
+        "document.querySelector('[data-testid=export-report]').click()",
+    )
+    .await;
+    let mut file = None;
+    for _ in 0..100 {
+        file = std::fs::read_dir(&downloads)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
+        if file.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let file = file.expect("the report downloaded");
+    assert!(
+        file.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("考核指标-")
+    );
+    let sheet =
+        lianxin_shared::ledger::xlsx::read_first_sheet(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(&sheet[0][..3], ["单位", "及时受理率", "按期办结率"]);
+    assert_eq!(sheet[1][0], "合计");
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

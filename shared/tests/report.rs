@@ -30,6 +30,9 @@ struct Spec<'a> {
     /// A petitioner (name, phone) and the category, for repeat linking.
     petitioner: Option<(&'a str, &'a str)>,
     category: Option<&'a str>,
+    /// Tagged to this campaign; resolved by the seven evenings.
+    campaign: Option<lianxin_shared::EntryId>,
+    resolved: bool,
 }
 
 fn spec(unit: &str) -> Spec<'_> {
@@ -41,6 +44,8 @@ fn spec(unit: &str) -> Spec<'_> {
         evaluations: Vec::new(),
         petitioner: None,
         category: None,
+        campaign: None,
+        resolved: false,
     }
 }
 
@@ -56,6 +61,12 @@ fn row(s: &Spec) -> (String, CaseRow) {
     }
     if let Some(category) = s.category {
         case.set(Field::Category, category, &ed).unwrap();
+    }
+    if let Some(campaign) = &s.campaign {
+        case.set_campaign(&ed, campaign, true).unwrap();
+    }
+    if s.resolved {
+        case.set(Field::EveningOutcome, "resolved", &ed).unwrap();
     }
     if let Some(level) = s.level {
         case.set(Field::Level, level, &ed).unwrap();
@@ -429,4 +440,65 @@ fn the_repeat_rate_counts_matters_of_the_period_repeating_an_earlier_one() {
     assert_eq!(r.overall.repeat, rate(1, 3));
     let feb = Period::new(d("2026-02-01"), d("2026-02-28"));
     assert_eq!(report::rates(&items(&rows), feb).overall.repeat, rate(0, 1));
+}
+
+#[test]
+fn a_campaigns_resolution_rate_counts_conclusions_and_the_seven_evenings() {
+    use lianxin_shared::{Campaign, EntryId};
+    let id = EntryId::random();
+    let campaign = Campaign {
+        id: id.clone(),
+        name: "重复信访积案化解".into(),
+        from: d("2026-03-01"),
+        to: Some(d("2026-03-31")),
+        kind: None,
+    };
+    let empty = Campaign {
+        id: EntryId::random(),
+        name: "问题楼盘".into(),
+        from: d("2026-03-01"),
+        to: None,
+        kind: None,
+    };
+    let tagged = |steps, resolved| Spec {
+        steps,
+        campaign: Some(id.clone()),
+        resolved,
+        ..spec("longxi")
+    };
+    let rows = vec![
+        // Concluded on 10 March.
+        row(&tagged(
+            vec![
+                (StepKind::Registered, "2026-02-20"),
+                (StepKind::Notified, "2026-02-21"),
+                (StepKind::Concluded, "2026-03-10"),
+            ],
+            false,
+        )),
+        // Resolved by the seven evenings, not concluded: counted from the campaign's start.
+        row(&tagged(vec![(StepKind::Registered, "2026-02-22")], true)),
+        // Still open.
+        row(&tagged(vec![(StepKind::Registered, "2026-02-23")], false)),
+        // Concluded, but not the campaign's.
+        row(&Spec {
+            steps: vec![
+                (StepKind::Registered, "2026-02-20"),
+                (StepKind::Notified, "2026-02-21"),
+                (StepKind::Concluded, "2026-03-02"),
+            ],
+            ..spec("longxi")
+        }),
+    ];
+    let p = report::campaigns(&items(&rows), &[campaign, empty], d("2026-03-31"));
+    assert_eq!((p[0].matters, p[0].resolved), (3, 2));
+    assert_eq!(p[0].rate.shown(), "66.7%");
+    assert_eq!(
+        p[0].weeks[0],
+        (d("2026-03-07"), 1),
+        "the evenings' from the start"
+    );
+    assert_eq!(p[0].weeks[1], (d("2026-03-14"), 2));
+    assert_eq!(p[0].weeks.last(), Some(&(d("2026-03-31"), 2)));
+    assert_eq!(p[1].rate.shown(), "—", "a campaign with no matters");
 }
