@@ -97,13 +97,7 @@ pub(crate) fn Import(ctx: Ctx) -> impl IntoView {
     };
     let find_unit = move |s: &str| {
         ctx.directory.with_untracked(|d| {
-            d.iter()
-                .find(|(id, name)| name == s || id == s)
-                .or_else(|| {
-                    d.iter()
-                        .find(|(_, n)| n.contains(s) || s.contains(n.as_str()))
-                })
-                .and_then(|(id, _)| UnitId::new(id).ok())
+            ledger::find_unit(d.iter().map(|(id, name)| (id.as_str(), name.as_str())), s)
         })
     };
     // The mapping and what it reads, redone when the clerk corrects a column.

@@ -2476,18 +2476,7 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         |t: &String| !t.is_empty(),
     )
     .await;
-    let mut file = None;
-    for _ in 0..100 {
-        file = std::fs::read_dir(&downloads)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "csv"));
-        if file.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let file = file.expect("the ledger downloaded");
+    let file = downloaded(&downloads, "csv").await;
     assert!(
         file.file_name()
             .unwrap()
@@ -2545,17 +2534,7 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         |ok| *ok,
     )
     .await;
-    use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
-    let input = page.find_element("input[name=ledger-file]").await.unwrap();
-    page.execute(
-        SetFileInputFilesParams::builder()
-            .file(ledger_csv.to_string_lossy().to_string())
-            .backend_node_id(input.backend_node_id)
-            .build()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    choose_file(&page, "input[name=ledger-file]", &ledger_csv).await;
     let readable = "document.querySelector('[data-testid=readable]')?.textContent ?? ''";
     let before: String = wait_for(&page, readable, |t: &String| !t.is_empty()).await;
     assert!(
@@ -2666,16 +2645,7 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         lianxin_shared::ledger::xlsx::write(std::slice::from_ref(&workbook)),
     )
     .unwrap();
-    let input = page.find_element("input[name=ledger-file]").await.unwrap();
-    page.execute(
-        SetFileInputFilesParams::builder()
-            .file(xlsx_path.to_string_lossy().to_string())
-            .backend_node_id(input.backend_node_id)
-            .build()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    choose_file(&page, "input[name=ledger-file]", &xlsx_path).await;
     wait_for(&page, readable, |t: &String| {
         t.contains("可导入行数 2") && t.contains("无法读取行数 0")
     })
@@ -2707,19 +2677,8 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         "document.querySelector('[data-testid=export-ledger-xlsx]').click()",
     )
     .await;
-    let mut file = None;
-    for _ in 0..100 {
-        file = std::fs::read_dir(&downloads)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
-        if file.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let (header, body, _) =
-        lianxin_server::ledger::read_sheet(&file.expect("the XLSX downloaded")).unwrap();
+    let file = downloaded(&downloads, "xlsx").await;
+    let (header, body, _) = lianxin_server::ledger::read_sheet(&file).unwrap();
     assert_eq!(&header[..3], ["编号", "登记日期", "信访人"]);
     assert!(
         body.iter().any(|r| r[0] == "导入〔2026〕4号"),
@@ -2740,18 +2699,7 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
         "document.querySelector('[data-testid=export-report]').click()",
     )
     .await;
-    let mut file = None;
-    for _ in 0..100 {
-        file = std::fs::read_dir(&downloads)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
-        if file.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let file = file.expect("the report downloaded");
+    let file = downloaded(&downloads, "xlsx").await;
     assert!(
         file.file_name()
             .unwrap()

@@ -112,8 +112,6 @@ fn store_cases_tagged(
             let mut doc = doc.into_doc();
             let header =
                 lianxin_shared::Header::of(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let heads: Vec<[u8; 32]> = doc.get_heads().iter().map(|h| h.0).collect();
-            let snapshot = doc.save();
             let what = ["created (demo caseload)".to_string()];
             let received = crate::store::Received {
                 user: &header.created_by,
@@ -121,15 +119,7 @@ fn store_cases_tagged(
                 at: now_ms,
                 what: &what,
             };
-            store.append_changes(
-                &header.id,
-                &header.units,
-                access,
-                &[],
-                &heads,
-                Some(&snapshot),
-                Some(&received),
-            )?;
+            store.put_snapshot(&mut doc, access, &received)?;
         }
     }
     Ok(())

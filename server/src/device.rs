@@ -23,7 +23,7 @@ use crate::LoginResponse;
 
 mod ledger;
 mod people;
-pub use ledger::ImportReport;
+pub use lianxin_shared::ledger::ImportReport;
 mod trace;
 use trace::{describe_client, describe_server};
 

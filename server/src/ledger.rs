@@ -92,17 +92,7 @@ pub fn read_sheet(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>, usize),
         let bytes = std::fs::read(path)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| LedgerError::Read("the CSV is not UTF-8 (save it as CSV UTF-8)".into()))?;
-        let text = text.trim_start_matches('\u{feff}');
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let mut rows = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| LedgerError::Read(e.to_string()))?;
-            rows.push(record.iter().map(str::to_string).collect());
-        }
-        rows
+        lianxin_shared::ledger::parse_csv(&text)
     } else {
         use calamine::{Data, Reader};
         let mut book =
@@ -140,17 +130,6 @@ pub fn read_sheet(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>, usize),
     Ok((header, rest, start + 2))
 }
 
-/// What an administrator's import did (or, dry, would do).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StoreImport {
-    pub mapping: Vec<(String, Option<lianxin_shared::ledger::Target>)>,
-    pub created: usize,
-    pub updated: usize,
-    pub problems: Vec<lianxin_shared::ledger::Problem>,
-    pub warnings: Vec<(usize, Vec<String>)>,
-    pub dry_run: bool,
-}
-
 /// `lianxin admin --data DIR import FILE --unit ID`: an office's ledger imported straight into
 /// the store as the administrator (who may record every step), each new case with its details
 /// document and a history entry; a row whose 编号 a stored case has updates that case. The
@@ -163,7 +142,7 @@ pub fn import_into_store(
     map: &[(String, Option<lianxin_shared::ledger::Target>)],
     dry_run: bool,
     now: i64,
-) -> anyhow::Result<StoreImport> {
+) -> anyhow::Result<lianxin_shared::ledger::ImportReport> {
     use lianxin_shared::ledger;
     use lianxin_shared::rules::authority::Role;
     use lianxin_shared::{AnyDoc, CaseDoc, DetailsDoc, DocId};
@@ -175,38 +154,15 @@ pub fn import_into_store(
     let (headers, rows, first_row) = read_sheet(path)?;
     let columns = ledger::recognise(&headers, map);
     let find_unit = |s: &str| {
-        directory
-            .iter()
-            .find(|u| u.name == s || u.id == s)
-            .or_else(|| {
-                directory
-                    .iter()
-                    .find(|u| u.name.contains(s) || s.contains(&u.name))
-            })
-            .and_then(|u| lianxin_shared::UnitId::new(&u.id).ok())
+        ledger::find_unit(
+            directory.iter().map(|u| (u.id.as_str(), u.name.as_str())),
+            s,
+        )
     };
     let (records, problems) = ledger::read_records(&rows, first_row, &columns, &find_unit);
-    let mut report = StoreImport {
-        mapping: headers.iter().cloned().zip(columns).collect(),
-        created: 0,
-        updated: 0,
-        problems,
-        warnings: records
-            .iter()
-            .filter(|r| !r.warnings.is_empty())
-            .map(|r| (r.row, r.warnings.clone()))
-            .collect(),
-        dry_run,
-    };
+    let mut report = ledger::ImportReport::new(&headers, columns, &records, problems, dry_run);
     // The stored cases by reference.
-    let all: Vec<lianxin_shared::UnitId> = directory
-        .iter()
-        .filter_map(|u| lianxin_shared::UnitId::new(&u.id).ok())
-        .collect();
-    let scope = crate::store::Scope {
-        visible: all.clone(),
-        own: all,
-    };
+    let scope = crate::store::Scope::everything(&directory);
     let mut by_reference = std::collections::HashMap::new();
     for changed in store.changed_since(0, &scope)? {
         if let Some((bytes, _, _)) = store.load_doc(&changed.id)?
@@ -228,9 +184,6 @@ pub fn import_into_store(
                      access: lianxin_shared::Access,
                      what: &str|
      -> anyhow::Result<()> {
-        let header = lianxin_shared::Header::of(doc)?;
-        let heads = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
-        let snapshot = doc.save();
         let what = [what.to_string()];
         let received = crate::store::Received {
             user,
@@ -238,15 +191,7 @@ pub fn import_into_store(
             at: now,
             what: &what,
         };
-        store.append_changes(
-            &header.id,
-            &header.units,
-            access,
-            &[],
-            &heads,
-            Some(&snapshot),
-            Some(&received),
-        )?;
+        store.put_snapshot(doc, access, &received)?;
         Ok(())
     };
     for record in &records {
@@ -274,9 +219,7 @@ pub fn import_into_store(
                     None => None,
                 };
                 let left = record.update(&mut case, details.as_mut(), user, Role::Admin)?;
-                if !left.is_empty() {
-                    report.warnings.push((record.row, left));
-                }
+                report.note(record.row, left);
                 store_doc(
                     &mut case.into_doc(),
                     lianxin_shared::Access::Units,
@@ -297,9 +240,7 @@ pub fn import_into_store(
                 }
                 let (case, details, left) =
                     record.to_case(user, Role::Admin, unit, &others, actor.clone())?;
-                if !left.is_empty() {
-                    report.warnings.push((record.row, left));
-                }
+                report.note(record.row, left);
                 let id = case.id()?;
                 store_doc(
                     &mut case.into_doc(),

@@ -42,10 +42,6 @@ pub fn change<T>(
         }
     };
     let out = f(&mut doc, &editor).map_err(invalid)?;
-    let mut doc = doc.into_doc();
-    let header = lianxin_shared::Header::of(&doc).map_err(invalid)?;
-    let heads = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
-    let snapshot = doc.save();
     let what = [what.to_string()];
     let received = Received {
         user: "admin (command line)",
@@ -53,14 +49,6 @@ pub fn change<T>(
         at: now,
         what: &what,
     };
-    store.append_changes(
-        &header.id,
-        &header.units,
-        Access::Everyone,
-        &[],
-        &heads,
-        Some(&snapshot),
-        Some(&received),
-    )?;
+    store.put_snapshot(&mut doc.into_doc(), Access::Everyone, &received)?;
     Ok(out)
 }

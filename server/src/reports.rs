@@ -240,14 +240,7 @@ fn vocab_zh(dim: &str, code: &str) -> String {
 /// Every case on the server (the office's official figures), with the server's calendar.
 pub fn from_store(store: &crate::store::Store) -> Result<Caseload, crate::store::StoreError> {
     let directory = store.units()?;
-    let all: Vec<lianxin_shared::UnitId> = directory
-        .iter()
-        .filter_map(|u| lianxin_shared::UnitId::new(&u.id).ok())
-        .collect();
-    let scope = crate::store::Scope {
-        visible: all.clone(),
-        own: all,
-    };
+    let scope = crate::store::Scope::everything(&directory);
     let mut docs = Vec::new();
     for changed in store.changed_since(0, &scope)? {
         if let Some((bytes, _, _)) = store.load_doc(&changed.id)?

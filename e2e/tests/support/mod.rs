@@ -344,11 +344,51 @@ pub async fn js(page: &chromiumoxide::Page, code: &str) {
 /// Types text, Chinese included, as an input method would commit it.
 pub async fn type_into(page: &chromiumoxide::Page, selector: &str, text: &str) {
     use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
-    page.find_element(selector)
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    page.execute(InsertTextParams::new(text)).await.unwrap();
+    // The screen may redraw the field between finding and focusing it (a sync arriving):
+    // found again then, a few times.
+    let mut last = None;
+    for _ in 0..5 {
+        match page.find_element(selector).await {
+            Ok(field) => match field.click().await {
+                Ok(_) => {
+                    page.execute(InsertTextParams::new(text)).await.unwrap();
+                    return;
+                }
+                Err(e) => last = Some(e.to_string()),
+            },
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("cannot type into {selector}: {}", last.unwrap_or_default());
+}
+
+/// The first file with extension `ext` to appear in `dir` (a download), waited for.
+pub async fn downloaded(dir: &std::path::Path, ext: &str) -> std::path::PathBuf {
+    for _ in 0..100 {
+        let found = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == ext));
+        if let Some(file) = found {
+            return file;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no .{ext} downloaded into {} after 10 s", dir.display());
+}
+
+/// Puts `file` into the file input `selector`, as a person choosing it would.
+pub async fn choose_file(page: &chromiumoxide::Page, selector: &str, file: &std::path::Path) {
+    use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
+    let input = page.find_element(selector).await.unwrap();
+    page.execute(
+        SetFileInputFilesParams::builder()
+            .file(file.to_string_lossy().to_string())
+            .backend_node_id(input.backend_node_id)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
 }

@@ -6,37 +6,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use lianxin_shared::ledger::{self, Problem, Record, Target};
+use lianxin_shared::ledger::{self, ImportReport, Record, Target};
 use lianxin_shared::rules::authority::{Op, Role, may};
-use lianxin_shared::{AnyDoc, CaseDoc, Date, DetailsDoc, DocId, Replica, UnitId, rules};
+use lianxin_shared::{AnyDoc, CaseDoc, Date, DetailsDoc, DocId, Replica, rules};
 
 use super::{Device, DeviceError, Result};
-
-/// What an import did (or, dry, would do).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ImportReport {
-    /// Each column's header and what it was read as (None: ignored).
-    pub mapping: Vec<(String, Option<Target>)>,
-    pub created: usize,
-    pub updated: usize,
-    /// Rows that could not be read, and why.
-    pub problems: Vec<Problem>,
-    /// Rows read with something left out, and what.
-    pub warnings: Vec<(usize, Vec<String>)>,
-    pub dry_run: bool,
-}
-
-impl ImportReport {
-    fn note(&mut self, row: usize, lines: Vec<String>) {
-        if lines.is_empty() {
-            return;
-        }
-        match self.warnings.iter_mut().find(|(r, _)| *r == row) {
-            Some((_, w)) => w.extend(lines),
-            None => self.warnings.push((row, lines)),
-        }
-    }
-}
 
 impl Device {
     /// Refused to a role that may not export or import ledgers.
@@ -147,29 +121,13 @@ impl Device {
         let columns = ledger::recognise(&headers, map);
         let directory = self.directory()?;
         let find_unit = |s: &str| {
-            directory
-                .iter()
-                .find(|u| u.name == s || u.id == s)
-                .or_else(|| {
-                    directory
-                        .iter()
-                        .find(|u| u.name.contains(s) || s.contains(&u.name))
-                })
-                .and_then(|u| UnitId::new(&u.id).ok())
+            ledger::find_unit(
+                directory.iter().map(|u| (u.id.as_str(), u.name.as_str())),
+                s,
+            )
         };
         let (records, problems) = ledger::read_records(&rows, first_row, &columns, &find_unit);
-        let mut report = ImportReport {
-            mapping: headers.iter().cloned().zip(columns).collect(),
-            created: 0,
-            updated: 0,
-            problems,
-            warnings: records
-                .iter()
-                .filter(|r| !r.warnings.is_empty())
-                .map(|r| (r.row, r.warnings.clone()))
-                .collect(),
-            dry_run,
-        };
+        let mut report = ImportReport::new(&headers, columns, &records, problems, dry_run);
         let mut by_reference: HashMap<String, DocId> = HashMap::new();
         for case in self.whole_cases()? {
             if let Some(r) = case.reference {

@@ -238,6 +238,30 @@ impl Store {
         })
     }
 
+    /// Stores a document made or changed on the server (the demo, the administrator's
+    /// command line) as its new snapshot, under its header's id and units, with `received`
+    /// in its history.
+    pub fn put_snapshot(
+        &self,
+        doc: &mut automerge::AutoCommit,
+        access: lianxin_shared::Access,
+        received: &Received,
+    ) -> Result<u64> {
+        let header =
+            lianxin_shared::Header::of(doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let heads = lianxin_shared::protocol::heads_to_wire(&doc.get_heads());
+        let snapshot = doc.save();
+        self.append_changes(
+            &header.id,
+            &header.units,
+            access,
+            &[],
+            &heads,
+            Some(&snapshot),
+            Some(received),
+        )
+    }
+
     /// Every recorded ledger export and import, oldest first.
     pub fn ledger_log(&self) -> Result<Vec<LedgerEntry>> {
         self.with(|c| {

@@ -14,6 +14,18 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// Every document of every unit (the office's own figures and imports).
+    pub fn everything(directory: &[lianxin_shared::protocol::Unit]) -> Scope {
+        let all: Vec<UnitId> = directory
+            .iter()
+            .filter_map(|u| UnitId::new(&u.id).ok())
+            .collect();
+        Scope {
+            visible: all.clone(),
+            own: all,
+        }
+    }
+
     /// Whether a document of these units, of this access, is in the scope.
     pub fn admits(&self, access: lianxin_shared::Access, units: &[UnitId]) -> bool {
         let set = match access {

@@ -491,6 +491,24 @@ fn given<'a>(pairs: &[(&'a str, &Option<String>)]) -> Vec<(&'a str, ScalarValue)
         .collect()
 }
 
+/// The keys flagged true in the set `name` (every competing map of it), sorted, once each.
+fn flags<'a>(doc: &'a AutoCommit, name: &str) -> impl Iterator<Item = String> + 'a {
+    let mut keys: Vec<String> = doc
+        .get_all(ROOT, name)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
+        .flat_map(|(_, map)| {
+            doc.keys(&map)
+                .filter(|k| crate::kit::cells::bool_at(doc, &map, k))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+}
+
 /// The case's key for the masked form of a personal detail.
 fn masked_key(key: &str) -> String {
     match key {
@@ -1102,34 +1120,12 @@ impl CaseDoc {
             })
             .collect();
         progress.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        let mut assisting: Vec<UnitId> = doc
-            .get_all(ROOT, "assisting")
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
-            .flat_map(|(_, map)| {
-                doc.keys(&map)
-                    .filter(|k| crate::kit::cells::bool_at(doc, &map, k))
-                    .filter_map(|k| UnitId::new(&k).ok())
-                    .collect::<Vec<_>>()
-            })
+        let assisting: Vec<UnitId> = flags(doc, "assisting")
+            .filter_map(|k| UnitId::new(&k).ok())
             .collect();
-        assisting.sort();
-        assisting.dedup();
-        let mut campaigns: Vec<EntryId> = doc
-            .get_all(ROOT, "campaigns")
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
-            .flat_map(|(_, map)| {
-                doc.keys(&map)
-                    .filter(|k| crate::kit::cells::bool_at(doc, &map, k))
-                    .filter_map(|k| EntryId::parse(&k).ok())
-                    .collect::<Vec<_>>()
-            })
+        let campaigns: Vec<EntryId> = flags(doc, "campaigns")
+            .filter_map(|k| EntryId::parse(&k).ok())
             .collect();
-        campaigns.sort();
-        campaigns.dedup();
         let mut aid: Vec<Aid> = read_list(doc, &AID)
             .filter_map(|e| {
                 Some(Aid {

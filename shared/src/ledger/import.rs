@@ -572,3 +572,70 @@ impl Target {
         self.headers()[0]
     }
 }
+
+/// A unit's id from how a ledger names it: its name or id, else a name containing it (or
+/// contained in it). `units` are (id, name).
+pub fn find_unit<'a>(
+    units: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    s: &str,
+) -> Option<UnitId> {
+    let s = s.trim();
+    units
+        .clone()
+        .find(|(id, name)| *name == s || *id == s)
+        .or_else(|| {
+            units
+                .into_iter()
+                .find(|(_, name)| name.contains(s) || s.contains(name))
+        })
+        .and_then(|(id, _)| UnitId::new(id).ok())
+}
+
+/// What an import did (or, dry, would do): the same on the tablet, the device and the server.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// Each column's header and what it was read as (None: ignored).
+    pub mapping: Vec<(String, Option<Target>)>,
+    pub created: usize,
+    pub updated: usize,
+    /// Rows that could not be read, and why.
+    pub problems: Vec<Problem>,
+    /// Rows read with something left out, and what.
+    pub warnings: Vec<(usize, Vec<String>)>,
+    pub dry_run: bool,
+}
+
+impl ImportReport {
+    /// Before anything is imported: the mapping, the problems, each record's warnings.
+    pub fn new(
+        headers: &[String],
+        columns: Vec<Option<Target>>,
+        records: &[Record],
+        problems: Vec<Problem>,
+        dry_run: bool,
+    ) -> ImportReport {
+        ImportReport {
+            mapping: headers.iter().cloned().zip(columns).collect(),
+            created: 0,
+            updated: 0,
+            problems,
+            warnings: records
+                .iter()
+                .filter(|r| !r.warnings.is_empty())
+                .map(|r| (r.row, r.warnings.clone()))
+                .collect(),
+            dry_run,
+        }
+    }
+
+    /// Adds what was left out of a row as it was imported.
+    pub fn note(&mut self, row: usize, lines: Vec<String>) {
+        if lines.is_empty() {
+            return;
+        }
+        match self.warnings.iter_mut().find(|(r, _)| *r == row) {
+            Some((_, w)) => w.extend(lines),
+            None => self.warnings.push((row, lines)),
+        }
+    }
+}

@@ -340,7 +340,8 @@ pub fn reception_ledger(days: &[crate::Reception], unit_name: &dyn Fn(&str) -> S
 mod import;
 pub mod xlsx;
 pub use import::{
-    Problem, Record, Target, find_header, parse_csv, read_date, read_records, recognise,
+    ImportReport, Problem, Record, Target, find_header, find_unit, parse_csv, read_date,
+    read_records, recognise,
 };
 
 #[cfg(test)]
