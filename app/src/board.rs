@@ -7,7 +7,7 @@ use lianxin_shared::fieldwork::{self, MatterKey, Satisfaction};
 use lianxin_shared::rules::Colour;
 
 use crate::i18n::t;
-use crate::{Ctx, Row, SHOWN_ROWS, Screen, colour_label, meta, today};
+use crate::{CaseLine, Ctx, PAGE_ROWS, Row, colour_label, today};
 
 /// What a tapped count on the board stands for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -83,6 +83,12 @@ pub(crate) fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             })
         })
     });
+    // The list grows a page at a time; choosing another cell starts again.
+    let limit = RwSignal::new(PAGE_ROWS);
+    Effect::new(move |_| {
+        chosen.track();
+        limit.set(PAGE_ROWS);
+    });
     let listed = Memo::new(move |_| {
         let (unit, pick) = chosen.get();
         repeated.with(|repeated| {
@@ -93,7 +99,6 @@ pub(crate) fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                         Pick::Colour(c) => r.colour == c,
                         Pick::Repeats => repeated.contains(&r.id),
                     })
-                    .take(SHOWN_ROWS)
                     .cloned()
                     .collect::<Vec<_>>()
             })
@@ -179,19 +184,14 @@ pub(crate) fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             format!("{name} · {what}")
         }}</h3>
         <ul class="cases" data-testid="board-list">
-            <For each=move || listed.get() key=|r| r.id.clone() let:row>
-                <li data-case=row.id.clone() on:click={
-                    let id = row.id.clone();
-                    move |_| ctx.go(Screen::Case(id.clone()))
-                }>
-                    <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
-                    <div>
-                        <div class="summary">{row.summary.clone()}</div>
-                        <div class="meta">{meta(&[&row.reference, &row.unit])}</div>
-                    </div>
-                    <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
-                </li>
+            <For each=move || listed.get().into_iter().take(limit.get()) key=|r| r.id.clone() let:row>
+                <CaseLine ctx row/>
             </For>
         </ul>
+        <Show when=move || { listed.with(Vec::len) > limit.get() }>
+            <button class="plain more" data-testid="more" on:click=move |_| limit.update(|l| *l += PAGE_ROWS)>
+                {move || format!("{} ({} / {})", t(lang.get(), "show_more"), limit.get(), listed.with(Vec::len))}
+            </button>
+        </Show>
     }
 }

@@ -245,8 +245,9 @@ fn sign_out(username: String) {
         }
         vault::forget_record(&username);
         vault::set_current_user(None);
+        // To the front page, not the screen on show: the next person starts at their home.
         if let Some(w) = web_sys::window() {
-            let _ = w.location().reload();
+            let _ = w.location().assign("/");
         }
     });
 }

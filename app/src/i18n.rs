@@ -16,6 +16,48 @@ impl Lang {
 }
 
 const WORDS: &[(&str, &str, &str)] = &[
+    ("all_marks", "全部标记", "All marks"),
+    ("mark_conflicted", "有冲突", "Conflict"),
+    ("mark_waiting", "待上传", "Not yet sent"),
+    ("clear_filters", "清除筛选", "Clear filters"),
+    ("showing", "显示", "showing"),
+    ("no_match", "没有符合条件的案件。", "No case matches."),
+    ("page_prev", "‹ 上一页", "‹ Previous"),
+    ("page_next", "下一页 ›", "Next ›"),
+    ("show_more", "显示更多", "Show more"),
+    ("show_all", "显示全部", "Show all"),
+    ("home_title", "今日工作", "Today"),
+    ("home_packages", "我的包案", "My case packages"),
+    (
+        "home_red_yellow",
+        "本单位红色、黄色案件",
+        "Red and yellow cases of my units",
+    ),
+    (
+        "home_to_accept",
+        "待受理（已交办、转送）",
+        "Awaiting acceptance",
+    ),
+    (
+        "home_to_conclude",
+        "办理中 · 待办结",
+        "Being handled · to conclude",
+    ),
+    ("home_tonight", "今晚的七晚走访", "Tonight's seven evenings"),
+    (
+        "home_visits",
+        "待走访（15天未走访）",
+        "Due a visit (none for 15 days)",
+    ),
+    (
+        "home_to_assign",
+        "已登记 · 待转送交办",
+        "Registered · to forward or assign",
+    ),
+    ("home_days", "我的接访日", "My reception days"),
+    ("home_none", "暂无。", "None."),
+    ("all_cases", "全部案件", "All cases"),
+    ("no_progress", "尚无进展记录", "no progress yet"),
     ("app", "连心 · 信访案件", "Lianxin · petitions"),
     ("switch", "English", "中文"),
     ("login", "登录", "Sign in"),
@@ -369,6 +411,15 @@ mod tests {
         for (key, zh, en) in WORDS {
             assert!(!zh.is_empty() && !en.is_empty(), "{key}");
         }
+        let mut keys: Vec<&str> = WORDS.iter().map(|w| w.0).collect();
+        keys.sort();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(
+            keys.len(),
+            before,
+            "a key is declared twice: the second is never shown"
+        );
         assert_eq!(t(Lang::Zh, "login"), "登录");
         assert_eq!(t(Lang::En, "login"), "Sign in");
     }

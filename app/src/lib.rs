@@ -9,11 +9,13 @@
 mod board;
 mod case;
 mod gate;
+mod home;
 mod i18n;
 mod import;
 mod mediation;
 mod reception_view;
 mod reports;
+mod route;
 mod store;
 mod sync;
 mod vault;
@@ -62,11 +64,41 @@ pub struct Ctx {
     /// The screens opened so far, the one shown last; "back" returns to the one before.
     pub screens: RwSignal<Vec<Screen>>,
     pub waiting: RwSignal<usize>,
+    /// The caseload's search and filters, kept while other screens are open.
+    pub filter: RwSignal<Filter>,
+    /// The signed-in user's name as the cases write it (a leader's packages, a handler's
+    /// cases); empty if the office has not entered one.
+    pub name: RwSignal<String>,
+}
+
+/// The caseload's search, filters and page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    pub query: String,
+    pub state: String,
+    pub unit: String,
+    pub channel: String,
+    pub colour: String,
+    /// Shown first: `""`, `"conflicted"` or `"waiting"`.
+    pub mark: String,
+    /// The page shown, from 0.
+    pub page: usize,
+}
+
+impl Filter {
+    fn is_empty(&self) -> bool {
+        Filter {
+            page: 0,
+            ..self.clone()
+        } == Filter::default()
+    }
 }
 
 /// What the app shows: one screen at a time.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Screen {
+    /// What the signed-in user's role starts the day with (see `home`), above the caseload.
+    Home,
     /// The caseload, most urgent first.
     Caseload,
     Case(String),
@@ -100,28 +132,38 @@ impl Ctx {
     pub fn screen(&self) -> Screen {
         self.screens
             .with(|s| s.last().cloned())
-            .unwrap_or(Screen::Caseload)
+            .unwrap_or(Screen::Home)
     }
 
-    /// Opens `screen` above the current one.
+    /// Opens `screen` above the current one, as a new entry of the browser's history.
     pub fn go(&self, screen: Screen) {
+        let depth = self.screens.with_untracked(Vec::len);
+        route::record(&screen, depth, true);
         self.screens.update(|s| s.push(screen));
     }
 
     /// Replaces the current screen with `screens` (a form becomes what it made; a case goes
-    /// to mediation and the ledger shows its dispute).
+    /// to mediation and the ledger shows its dispute): the form's history entry is taken over,
+    /// so "back" does not return to a form already sent.
     pub fn replace(&self, screens: &[Screen]) {
+        let depth = self.screens.with_untracked(Vec::len).saturating_sub(1);
+        for (i, screen) in screens.iter().enumerate() {
+            route::record(screen, depth + i, i > 0);
+        }
         self.screens.update(|s| {
             s.pop();
             s.extend_from_slice(screens);
         });
     }
 
-    /// Back to the screen before.
+    /// Back to the screen before: the browser's own back, so both stay in step. A screen
+    /// opened from its address has nothing before it in the app: back leads home.
     pub fn back(&self) {
-        self.screens.update(|s| {
-            s.pop();
-        });
+        if self.screens.with_untracked(Vec::len) > 1 {
+            route::back();
+        } else {
+            self.replace(&[Screen::Home]);
+        }
     }
 }
 
@@ -170,7 +212,7 @@ pub(crate) fn handling_others(
 
 /// One line of the caseload.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Row {
+pub struct Row {
     pub(crate) id: String,
     pub(crate) reference: String,
     pub(crate) summary: String,
@@ -183,6 +225,34 @@ pub(crate) struct Row {
     /// What repeat linking compares: day received, category, petitioners' digests.
     pub(crate) matter: MatterKey,
     pub(crate) evaluation: Option<Evaluated>,
+    /// Petitioners' names, the leader and the handler: what the search finds besides the
+    /// reference, the summary and the unit.
+    pub(crate) names: Vec<String>,
+    pub(crate) leader: String,
+    pub(crate) handler: String,
+    /// Two devices set a value differently and nobody has chosen yet.
+    pub(crate) conflicted: bool,
+    /// Edits made here that the server has not confirmed.
+    pub(crate) waiting: bool,
+    pub(crate) facts: lianxin_shared::report::Facts,
+    pub(crate) package_due: Option<Date>,
+    pub(crate) last_visit: Option<Date>,
+    /// The seven-evenings run as of today, while a plan is on.
+    pub(crate) evening: Option<lianxin_shared::fieldwork::EveningRun>,
+}
+
+impl Row {
+    /// Whether the search text `q` is found in the row (any of its words, all of them).
+    pub(crate) fn matches(&self, q: &str) -> bool {
+        q.split_whitespace().all(|word| {
+            self.summary.contains(word)
+                || self.reference.contains(word)
+                || self.unit.contains(word)
+                || self.names.iter().any(|n| n.contains(word))
+                || self.leader.contains(word)
+                || self.handler.contains(word)
+        })
+    }
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
@@ -228,6 +298,15 @@ fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Un
             due: row.deadline.map(|d| d.due),
             matter: row.matter(&id.to_string()),
             evaluation: row.evaluation,
+            names: row.names.clone(),
+            leader: row.facts.leader.clone().unwrap_or_default(),
+            handler: row.facts.handler.clone().unwrap_or_default(),
+            conflicted: row.conflicted,
+            waiting: row.pending,
+            facts: row.facts.clone(),
+            package_due: row.package_due,
+            last_visit: row.last_visit,
+            evening: row.evening_run(today),
         })
         .collect();
     // Most urgent first: red, yellow, blue, green; then the nearest deadline.
@@ -288,7 +367,28 @@ fn ledger<'a>(
 
 #[component]
 fn App() -> impl IntoView {
-    let lang = RwSignal::new(Lang::Zh);
+    // The language chosen is remembered on this tablet (and said to the browser, for its
+    // fonts, hyphenation and screen readers).
+    let lang = RwSignal::new(
+        storage()
+            .and_then(|s| s.get_item("lianxin.lang").ok().flatten())
+            .map_or(Lang::Zh, |l| if l == "en" { Lang::En } else { Lang::Zh }),
+    );
+    Effect::new(move |_| {
+        let code = match lang.get() {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        };
+        if let Some(s) = storage() {
+            let _ = s.set_item("lianxin.lang", if code == "en" { "en" } else { "zh" });
+        }
+        if let Some(html) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = html.set_attribute("lang", code);
+        }
+    });
     let ctx = Ctx {
         lang,
         username: RwSignal::new(String::new()),
@@ -297,8 +397,10 @@ fn App() -> impl IntoView {
         directory: RwSignal::new(Vec::new()),
         bureau: RwSignal::new(Vec::new()),
         version: RwSignal::new(0),
-        screens: RwSignal::new(Vec::new()),
+        screens: RwSignal::new(route::initial()),
         waiting: RwSignal::new(0),
+        filter: RwSignal::new(Filter::default()),
+        name: RwSignal::new(String::new()),
     };
     let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
     let status = RwSignal::new(Status::Offline);
@@ -306,6 +408,7 @@ fn App() -> impl IntoView {
     let disputes = RwSignal::new(Vec::<mediation::LedgerRow>::new());
     let days = RwSignal::new(Vec::<reception_view::DayRow>::new());
     let last_sync = RwSignal::new(None::<String>);
+    route::follow(ctx.screens);
 
     let start_sync = move |login: LoginResponse, db: store::Db| {
         let units: Vec<Unit> = login.directory.clone();
@@ -345,6 +448,7 @@ fn App() -> impl IntoView {
                 .collect();
             ctx.username.set(login.username.clone());
             ctx.role.set(login.role.clone());
+            ctx.name.set(login.name.clone());
             ctx.directory.set(units.clone());
             ctx.bureau.set(
                 login
@@ -455,6 +559,7 @@ fn App() -> impl IntoView {
                     Screen::Reports => view! { <reports::Reports ctx last_sync/> }.into_any(),
                     Screen::Import => view! { <import::Import ctx/> }.into_any(),
                     Screen::Caseload => view! { <Caseload ctx caseload/> }.into_any(),
+                    Screen::Home => view! { <home::Home ctx caseload days/> <Caseload ctx caseload/> }.into_any(),
                 }}
             </Show>
         </main>
@@ -464,37 +569,49 @@ fn App() -> impl IntoView {
 #[component]
 fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     let lang = ctx.lang;
-    let query = RwSignal::new(String::new());
-    let (f_state, f_unit, f_channel, f_colour) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-    );
-    // Every row that passes the search and the four filters, most urgent first.
+    let filter = ctx.filter;
+    // Sets one part of the filter and goes back to the first page.
+    let set = move |f: fn(&mut Filter, String)| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            filter.update(|flt| {
+                f(flt, value);
+                flt.page = 0;
+            });
+        }
+    };
+    // Every row that passes the search and the filters, most urgent first.
     let matching = Memo::new(move |_| {
-        let q = query.get();
-        let (state, unit, channel, colour) =
-            (f_state.get(), f_unit.get(), f_channel.get(), f_colour.get());
+        let f = filter.get();
         caseload.with(|rows| {
             rows.iter()
                 .filter(|r| {
-                    (q.is_empty()
-                        || r.summary.contains(&q)
-                        || r.reference.contains(&q)
-                        || r.unit.contains(&q))
-                        && (state.is_empty() || r.state.code() == state)
-                        && (unit.is_empty() || r.unit_id == unit)
-                        && (channel.is_empty() || r.channel == channel)
-                        && (colour.is_empty() || r.colour.code() == colour)
+                    r.matches(f.query.trim())
+                        && (f.state.is_empty() || r.state.code() == f.state)
+                        && (f.unit.is_empty() || r.unit_id == f.unit)
+                        && (f.channel.is_empty() || r.channel == f.channel)
+                        && (f.colour.is_empty() || r.colour.code() == f.colour)
+                        && match f.mark.as_str() {
+                            "conflicted" => r.conflicted,
+                            "waiting" => r.waiting,
+                            _ => true,
+                        }
                 })
                 .cloned()
                 .collect::<Vec<_>>()
         })
     });
-    // The screen lists the first 200; the count says how many match.
+    let pages = Memo::new(move |_| matching.with(Vec::len).div_ceil(PAGE_ROWS).max(1));
+    let page = Memo::new(move |_| filter.with(|f| f.page).min(pages.get() - 1));
     let shown = Memo::new(move |_| {
-        matching.with(|rows| rows.iter().take(SHOWN_ROWS).cloned().collect::<Vec<_>>())
+        let p = page.get();
+        matching.with(|rows| {
+            rows.iter()
+                .skip(p * PAGE_ROWS)
+                .take(PAGE_ROWS)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
     let unit_options = Memo::new(move |_| {
         let mut units: Vec<(String, String)> = caseload.with(|rows| {
@@ -506,10 +623,21 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
         units.dedup();
         units
     });
+    let turn = move |by: isize| {
+        let to = (page.get_untracked() as isize + by).clamp(0, pages.get_untracked() as isize - 1);
+        filter.update(|f| f.page = to as usize);
+        if let Some(w) = web_sys::window() {
+            w.scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    };
+    let selected = move |get: fn(&Filter) -> &String, value: &str| {
+        let value = value.to_string();
+        move || filter.with(|f| get(f) == &value)
+    };
     view! {
         <div class="tools">
-            <input type="search" placeholder=move || t(lang.get(), "search")
-                prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
+            <input type="search" name="search" placeholder=move || t(lang.get(), "search")
+                prop:value=move || filter.with(|f| f.query.clone()) on:input=set(|f, v| f.query = v)/>
             <button data-testid="new-case-button" on:click=move |_| ctx.go(Screen::NewCase)>{move || t(lang.get(), "new_case")}</button>
             <button class="plain" data-testid="board-button" on:click=move |_| ctx.go(Screen::Board)>{move || t(lang.get(), "board")}</button>
             <button class="plain" data-testid="reports-button" on:click=move |_| ctx.go(Screen::Reports)>{move || t(lang.get(), "reports")}</button>
@@ -517,51 +645,107 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             <button class="plain" data-testid="receptions-button" on:click=move |_| ctx.go(Screen::Receptions)>{move || t(lang.get(), "reception_days")}</button>
         </div>
         <div class="tools filters">
-            <select name="f-state" on:change=move |ev| f_state.set(event_target_value(&ev))>
-                <option value="">{move || t(lang.get(), "all_states")}</option>
-                {State::ALL.into_iter().map(|st| view! { <option value=st.code()>{move || crate::i18n::vocab_label(st, lang.get())}</option> }).collect_view()}
+            <select name="f-state" on:change=set(|f, v| f.state = v)>
+                <option value="" selected=selected(|f| &f.state, "")>{move || t(lang.get(), "all_states")}</option>
+                {State::ALL.into_iter().map(|st| view! { <option value=st.code() selected=selected(|f| &f.state, st.code())>{move || crate::i18n::vocab_label(st, lang.get())}</option> }).collect_view()}
             </select>
-            <select name="f-unit" on:change=move |ev| f_unit.set(event_target_value(&ev))>
-                <option value="">{move || t(lang.get(), "all_units")}</option>
-                {move || unit_options.get().into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+            <select name="f-unit" on:change=set(|f, v| f.unit = v)>
+                <option value="" selected=selected(|f| &f.unit, "")>{move || t(lang.get(), "all_units")}</option>
+                {move || unit_options.get().into_iter().map(|(id, name)| view! { <option value=id.clone() selected=selected(|f| &f.unit, &id)>{name}</option> }).collect_view()}
             </select>
-            <select name="f-channel" on:change=move |ev| f_channel.set(event_target_value(&ev))>
-                <option value="">{move || t(lang.get(), "all_channels")}</option>
+            <select name="f-channel" on:change=set(|f, v| f.channel = v)>
+                <option value="" selected=selected(|f| &f.channel, "")>{move || t(lang.get(), "all_channels")}</option>
                 {lianxin_shared::Channel::ALL.iter().map(|c| {
                     let c = *c;
-                    view! { <option value=c.code()>{move || crate::i18n::vocab_label(c, lang.get())}</option> }
+                    view! { <option value=c.code() selected=selected(|f| &f.channel, c.code())>{move || crate::i18n::vocab_label(c, lang.get())}</option> }
                 }).collect_view()}
             </select>
-            <select name="f-colour" on:change=move |ev| f_colour.set(event_target_value(&ev))>
-                <option value="">{move || t(lang.get(), "all_colours")}</option>
+            <select name="f-colour" on:change=set(|f, v| f.colour = v)>
+                <option value="" selected=selected(|f| &f.colour, "")>{move || t(lang.get(), "all_colours")}</option>
                 {Colour::ALL.into_iter().map(|c| {
-                    view! { <option value=c.code()>{colour_label(lang, c)}</option> }
+                    view! { <option value=c.code() selected=selected(|f| &f.colour, c.code())>{colour_label(lang, c)}</option> }
                 }).collect_view()}
             </select>
+            <select name="f-mark" on:change=set(|f, v| f.mark = v)>
+                <option value="" selected=selected(|f| &f.mark, "")>{move || t(lang.get(), "all_marks")}</option>
+                <option value="conflicted" selected=selected(|f| &f.mark, "conflicted")>{move || t(lang.get(), "mark_conflicted")}</option>
+                <option value="waiting" selected=selected(|f| &f.mark, "waiting")>{move || t(lang.get(), "mark_waiting")}</option>
+            </select>
+            <Show when=move || !filter.with(Filter::is_empty)>
+                <button class="plain" data-testid="clear-filters" on:click=move |_| filter.set(Filter::default())>
+                    {move || t(lang.get(), "clear_filters")}
+                </button>
+            </Show>
         </div>
         <p class="count" data-testid="count">
             {move || {
                 let n = matching.with(Vec::len);
-                let more = if n > SHOWN_ROWS { format!(" · {} {SHOWN_ROWS}", t(lang.get(), "showing_first")) } else { String::new() };
-                format!("{n} {}{more}", t(lang.get(), "cases"))
+                let first = page.get() * PAGE_ROWS;
+                let range = if n > PAGE_ROWS {
+                    format!(" · {} {}–{}", t(lang.get(), "showing"), first + 1, (first + PAGE_ROWS).min(n))
+                } else {
+                    String::new()
+                };
+                format!("{n} {}{range}", t(lang.get(), "cases"))
             }}
         </p>
+        <Show when=move || matching.with(Vec::is_empty) && !filter.with(Filter::is_empty)>
+            <p class="empty" data-testid="no-match">
+                {move || t(lang.get(), "no_match")}
+                " "
+                <button class="plain" on:click=move |_| filter.set(Filter::default())>{move || t(lang.get(), "clear_filters")}</button>
+            </p>
+        </Show>
         <ul class="cases">
             <For each=move || shown.get() key=|r| r.id.clone() let:row>
-                <li data-case=row.id.clone() on:click={
-                    let id = row.id.clone();
-                    move |_| ctx.go(Screen::Case(id.clone()))
-                }>
-                    <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
-                    <div>
-                        <div class="summary">{row.summary.clone()}</div>
-                        <div class="meta">{move || meta(&[&row.reference, &row.unit,
-                            crate::i18n::vocab_label(row.state, lang.get())])}</div>
-                    </div>
-                    <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
-                </li>
+                <CaseLine ctx row/>
             </For>
         </ul>
+        <Show when=move || { pages.get() > 1 }>
+            <nav class="pager" data-testid="pager">
+                <button class="plain" data-testid="page-prev" disabled=move || page.get() == 0 on:click=move |_| turn(-1)>
+                    {move || t(lang.get(), "page_prev")}
+                </button>
+                <span data-testid="page">{move || format!("{} / {}", page.get() + 1, pages.get())}</span>
+                <button class="plain" data-testid="page-next" disabled=move || { page.get() + 1 >= pages.get() } on:click=move |_| turn(1)>
+                    {move || t(lang.get(), "page_next")}
+                </button>
+            </nav>
+        </Show>
+    }
+}
+
+/// One case of a list: colour, summary, reference · unit · state, the marks, the deadline.
+#[component]
+pub(crate) fn CaseLine(
+    ctx: Ctx,
+    row: Row,
+    /// On the home screen: marked `data-home-case` rather than `data-case`, so the caseload's
+    /// own lines are told apart from the home's.
+    #[prop(optional)]
+    home: bool,
+) -> impl IntoView {
+    let lang = ctx.lang;
+    let id = row.id.clone();
+    let (in_list, in_home) = if home {
+        (None, Some(row.id.clone()))
+    } else {
+        (Some(row.id.clone()), None)
+    };
+    view! {
+        <li data-case=in_list data-home-case=in_home on:click=move |_| ctx.go(Screen::Case(id.clone()))>
+            <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
+            <div>
+                <div class="summary">{row.summary.clone()}</div>
+                <div class="meta">{move || meta(&[&row.reference, &row.unit,
+                    crate::i18n::vocab_label(row.state, lang.get())])}</div>
+                <div class="marks">
+                    {row.conflicted.then(|| view! { <span class="mark conflict" data-testid="mark-conflicted">{move || t(lang.get(), "mark_conflicted")}</span> })}
+                    {row.waiting.then(|| view! { <span class="mark waiting" data-testid="mark-waiting">{move || t(lang.get(), "mark_waiting")}</span> })}
+                </div>
+            </div>
+            <div class="meta">{row.due.map(|d| d.to_string()).unwrap_or_default()}</div>
+        </li>
     }
 }
 
@@ -575,8 +759,8 @@ pub(crate) fn meta(parts: &[&str]) -> String {
         .join(" · ")
 }
 
-/// Rows on screen at most; search and filters narrow the rest.
-pub(crate) const SHOWN_ROWS: usize = 200;
+/// Rows on one page of the caseload.
+pub(crate) const PAGE_ROWS: usize = 100;
 
 pub(crate) fn colour_label(lang: RwSignal<Lang>, c: Colour) -> impl Fn() -> &'static str {
     move || match lang.get() {

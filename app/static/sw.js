@@ -28,9 +28,12 @@ self.addEventListener("message", (event) => {
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+  // Every screen has its own address (/case/…, /board, /reports): a page opened at any of
+  // them is the app shell, so a case's link opens with no signal.
+  const wanted = event.request.mode === "navigate" ? "/index.html" : event.request;
   event.respondWith(
     caches.open(CACHE)
-      .then((cache) => cache.match(event.request, { ignoreSearch: true }))
+      .then((cache) => cache.match(wanted, { ignoreSearch: true }))
       .then((hit) => hit || fetch(event.request))
   );
 });

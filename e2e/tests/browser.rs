@@ -2713,3 +2713,359 @@ async fn the_reports_open_offline_and_the_bulletin_prints_on_a4() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+/// The server of [`start_server`] with the demo's mediation ledger and reception days too.
+async fn start_server_with_field(data: &std::path::Path) -> String {
+    let url = start_server(data).await;
+    demo::seed_field(&Store::open(data).unwrap(), now_ms()).unwrap();
+    url
+}
+
+/// The address shown in the tab, without the server.
+const PATH: &str = "location.pathname";
+
+/// Every screen has an address: back and forward move between them, a case's address opens it
+/// with no signal; the search finds petitioners and leaders, every one of 300 matches is
+/// reachable a page at a time, and the filters clear with one tap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_moves_by_address_and_finds_every_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut registrar = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    // 300 matters of one batch, registered on the registrar's device and sent in one go.
+    let mut batch = std::collections::BTreeSet::new();
+    for n in 0..300 {
+        let id = registrar
+            .new_case(
+                "lianshan",
+                "letter",
+                &format!("农民工工资集中反映 第{n}件"),
+                now_ms(),
+            )
+            .unwrap();
+        batch.insert(id.to_string());
+    }
+    registrar.sync().await.unwrap();
+    let export = registrar.export().unwrap();
+    let cases = export["cases"].as_array().unwrap();
+    let total = cases.len();
+    assert_eq!(total, 380);
+    let with = |f: &dyn Fn(&serde_json::Value) -> bool| -> Vec<String> {
+        let mut ids: Vec<String> = cases
+            .iter()
+            .filter(|c| f(c))
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    // A petitioner of a demo case, by name (the demo names repeat: every case of that name).
+    let name = cases
+        .iter()
+        .find_map(|c| c["petitioners"][0]["name"].as_str())
+        .unwrap()
+        .to_string();
+    let by_name = with(&|c| {
+        c["petitioners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"].as_str().is_some_and(|n| n.contains(&name)))
+            || c["summary"].as_str().unwrap().contains(&name)
+    });
+    let by_leader = with(&|c| c["leader"].as_str() == Some("周书记"));
+    assert!(!by_name.is_empty() && !by_leader.is_empty());
+
+    let link = Link::to(&url).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &link.url).await;
+    sign_in(&page, "registrar").await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=count]')?.textContent ?? ''",
+        |t: &String| t.starts_with(&format!("{total} 件")),
+    )
+    .await;
+    let search = |q: &str| {
+        format!(
+            "(() => {{ const s = document.querySelector('input[name=search]'); s.value = {q:?}; s.dispatchEvent(new Event('input', {{ bubbles: true }})); }})()"
+        )
+    };
+
+    // By a petitioner's name, and by the leader who holds the package.
+    js(&page, &search(&name)).await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == by_name).await;
+    js(&page, &search("周书记")).await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == by_leader).await;
+
+    // 300 matches, a hundred a page: every one of them is reached, the 250th on page 3.
+    js(&page, &search("农民工工资集中反映")).await;
+    let count = "document.querySelector('[data-testid=count]').textContent";
+    wait_for(&page, count, |t: &String| t == "300 件 · 显示 1–100").await;
+    let mut seen = std::collections::BTreeSet::new();
+    let in_order =
+        "Array.from(document.querySelectorAll('li[data-case]')).map(e => e.dataset.case)";
+    for page_no in 1..=3 {
+        if page_no > 1 {
+            js(
+                &page,
+                "document.querySelector('[data-testid=page-next]').click()",
+            )
+            .await;
+        }
+        let first = (page_no - 1) * 100 + 1;
+        wait_for(&page, count, |t: &String| {
+            *t == format!("300 件 · 显示 {first}–{}", first + 99)
+        })
+        .await;
+        let ids: Vec<String> =
+            wait_for(&page, in_order, |ids: &Vec<String>| ids.len() == 100).await;
+        if page_no == 3 {
+            let pager: String = wait_for(
+                &page,
+                "document.querySelector('[data-testid=page]').textContent",
+                |t: &String| t == "3 / 3",
+            )
+            .await;
+            assert_eq!(pager, "3 / 3");
+            // The 250th match is the 50th line of the third page; it opens.
+            let the_250th = ids[49].clone();
+            screenshot(&page, "caseload-page-3", false).await;
+            js(
+                &page,
+                &format!("document.querySelector('li[data-case=\"{the_250th}\"]').click()"),
+            )
+            .await;
+            wait_for(&page, PATH, |p: &String| *p == format!("/case/{the_250th}")).await;
+            js(&page, "setTimeout(() => history.back(), 0)").await;
+            wait_for(&page, count, |t: &String| t == "300 件 · 显示 201–300").await;
+        }
+        seen.extend(ids);
+    }
+    assert_eq!(seen, batch, "the three pages hold every match, each once");
+
+    // Nothing matches: the list says so and offers to clear; cleared, all cases are back.
+    js(&page, &search("没有这样的案件")).await;
+    wait_for(
+        &page,
+        "!!document.querySelector('[data-testid=no-match] button')",
+        |b: &bool| *b,
+    )
+    .await;
+    set_value(&page, "f-colour", "red", "change").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=no-match] button').click()",
+    )
+    .await;
+    wait_for(&page, count, |t: &String| {
+        t.starts_with(&format!("{total} 件"))
+    })
+    .await;
+    let colour: String = wait_for(
+        &page,
+        "document.querySelector('select[name=f-colour]').value",
+        |_: &String| true,
+    )
+    .await;
+    assert_eq!(colour, "", "clearing resets the filters too");
+
+    // Back and forward: home → case, back, forward to the case, back; → board, back, forward.
+    let case = by_leader[0].clone();
+    js(&page, &search("周书记")).await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == by_leader).await;
+    let back = "setTimeout(() => history.back(), 0)";
+    let forward = "setTimeout(() => history.forward(), 0)";
+    let shown_summary = "document.querySelector('[data-testid=summary]')?.textContent ?? ''";
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
+    )
+    .await;
+    wait_for(&page, PATH, |p: &String| *p == format!("/case/{case}")).await;
+    let summary: String = wait_for(&page, shown_summary, |t: &String| !t.is_empty()).await;
+    js(&page, back).await;
+    wait_for(&page, PATH, |p: &String| p == "/").await;
+    wait_for(
+        &page,
+        "!!document.querySelector('[data-testid=home]')",
+        |b: &bool| *b,
+    )
+    .await;
+    // The search is still there on return.
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == by_leader).await;
+    js(&page, forward).await;
+    wait_for(&page, PATH, |p: &String| *p == format!("/case/{case}")).await;
+    wait_for(&page, shown_summary, |t: &String| *t == summary).await;
+    js(&page, back).await;
+    wait_for(&page, PATH, |p: &String| p == "/").await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=board-button]').click()",
+    )
+    .await;
+    wait_for(&page, PATH, |p: &String| p == "/board").await;
+    js(&page, back).await;
+    wait_for(&page, PATH, |p: &String| p == "/").await;
+    js(&page, forward).await;
+    wait_for(&page, PATH, |p: &String| p == "/board").await;
+    wait_for(
+        &page,
+        "!!document.querySelector('[data-testid=board]')",
+        |b: &bool| *b,
+    )
+    .await;
+    // The app's own back button is the browser's back.
+    js(&page, "document.querySelector('.back').click()").await;
+    wait_for(&page, PATH, |p: &String| p == "/").await;
+    wait_for(&page, "history.state", |d: &usize| *d == 0).await;
+
+    // The case's address, opened in a new tab of the same tablet with no signal at all.
+    link.cut();
+    let offline = tab(&browser, &format!("{}/case/{case}", link.url)).await;
+    unlock(&offline).await;
+    let shown: String = wait_for(
+        &offline,
+        "document.querySelector('[data-testid=summary]')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert_eq!(
+        shown, summary,
+        "the deep link opened the case from the local store"
+    );
+    screenshot(&offline, "deep-link-offline", false).await;
+    // Its back leads home, not out of the app.
+    js(&offline, "document.querySelector('.back').click()").await;
+    wait_for(&offline, PATH, |p: &String| p == "/").await;
+    link.restore();
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
+
+/// The leader's home: their case packages with the latest progress of each task, their
+/// reception days, the red and yellow cases of their units; the handler's: their unit's
+/// cases awaiting acceptance and awaiting conclusion, nearest deadline first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_and_the_handler_start_at_their_own_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server_with_field(&dir.path().join("data")).await;
+    let today = lianxin_shared::Date::from_unix_ms_china(now_ms());
+    let leader = cli_device(dir.path().join("cli-leader"), &url, "leader").await;
+    let export = leader.export_as_of(today).unwrap();
+    let ids = |f: &dyn Fn(&serde_json::Value) -> bool, e: &serde_json::Value| -> Vec<String> {
+        let mut v: Vec<String> = e["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| f(c))
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let packages = ids(
+        &|c| c["leader"] == "周书记" && c["package_due"].is_string(),
+        &export,
+    );
+    let urgent = ids(
+        &|c| matches!(c["lifecycle"]["colour"].as_str(), Some("red" | "yellow")),
+        &export,
+    );
+    let days: Vec<String> = export["receptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["leader"] == "周书记")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!packages.is_empty() && !urgent.is_empty() && !days.is_empty());
+
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &url).await;
+    sign_in(&page, "leader").await;
+    let section = |id: &str| {
+        format!(
+            "Array.from(document.querySelectorAll('[data-testid={id}] li[data-home-case]')).map(e => e.dataset.homeCase).sort()"
+        )
+    };
+    let show_all = "document.querySelectorAll('[data-testid$=-all]').forEach(b => b.click())";
+    wait_for(&page, SHOWN_IDS, |v: &Vec<String>| {
+        v.len() == export["cases"].as_array().unwrap().len()
+    })
+    .await;
+    js(&page, show_all).await;
+    wait_for(&page, &section("home-packages"), |v: &Vec<String>| {
+        *v == packages
+    })
+    .await;
+    wait_for(&page, &section("home-red-yellow"), |v: &Vec<String>| {
+        *v == urgent
+    })
+    .await;
+    // Each package lists its tasks' latest progress (the demo writes some) or says none yet.
+    let tasks: usize = wait_for(
+        &page,
+        "document.querySelectorAll('[data-testid=home-packages] [data-package-tasks]').length",
+        |n: &usize| *n > 0,
+    )
+    .await;
+    assert_eq!(tasks, packages.len());
+    // The reception days: of the leader only (three past at most, those to come first).
+    let shown_days: Vec<String> = wait_for(&page, "Array.from(document.querySelectorAll('[data-testid=home-days] li[data-day]')).map(e => e.dataset.day)", |v: &Vec<String>| !v.is_empty()).await;
+    assert!(
+        shown_days.iter().all(|d| days.contains(d)),
+        "{shown_days:?} ⊄ {days:?}"
+    );
+    screenshot(&page, "home-leader", false).await;
+    // A day opens from the home.
+    js(
+        &page,
+        "document.querySelector('[data-testid=home-days] li[data-day]').click()",
+    )
+    .await;
+    wait_for(&page, PATH, |p: &String| p.starts_with("/reception/")).await;
+
+    // The handler (县人社局): what awaits acceptance and what awaits conclusion, by deadline.
+    let handler = cli_device(dir.path().join("cli-handler"), &url, "handler").await;
+    let export = handler.export_as_of(today).unwrap();
+    let of_unit = |c: &serde_json::Value| {
+        c["responsible_unit"]
+            .as_str()
+            .or(c["header"]["units"][0].as_str())
+            == Some("hrss")
+    };
+    let to_accept = ids(
+        &|c| of_unit(c) && c["lifecycle"]["state"] == "assigned",
+        &export,
+    );
+    let to_conclude = ids(
+        &|c| of_unit(c) && c["lifecycle"]["state"] == "handling",
+        &export,
+    );
+    assert!(!to_accept.is_empty() || !to_conclude.is_empty());
+    let other = tablet(&browser, &url).await;
+    sign_in(&other, "handler").await;
+    wait_for(&other, SHOWN_IDS, |v: &Vec<String>| {
+        v.len() == export["cases"].as_array().unwrap().len()
+    })
+    .await;
+    js(&other, show_all).await;
+    wait_for(&other, &section("home-to-accept"), |v: &Vec<String>| {
+        *v == to_accept
+    })
+    .await;
+    wait_for(&other, &section("home-to-conclude"), |v: &Vec<String>| {
+        *v == to_conclude
+    })
+    .await;
+    // Nearest deadline first.
+    let dues: Vec<String> = wait_for(&other, "Array.from(document.querySelectorAll('[data-testid=home-to-conclude] li[data-home-case] > .meta')).map(e => e.textContent)", |_: &Vec<String>| true).await;
+    let mut sorted = dues.clone();
+    sorted.sort_by(|a, b| (a.is_empty(), a).cmp(&(b.is_empty(), b)));
+    assert_eq!(dues, sorted);
+    screenshot(&other, "home-handler", false).await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

@@ -21,6 +21,10 @@ pub const USERS: &[(&str, Role, &str)] = &[
     ("shitang", Role::Mediator, "shitang"),
 ];
 
+/// The names the demo cases write for the demo people: the leader is 周书记, whose case
+/// packages are theirs on their home screen.
+pub const NAMES: &[(&str, &str)] = &[("leader", "周书记"), ("handler", "肖科长")];
+
 /// Seeds `store` unless it already holds units. Returns whether it seeded.
 pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError> {
     if !store.units()?.is_empty() {
@@ -36,6 +40,9 @@ pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError
     let hash = auth::hash_password(PASSWORD).map_err(StoreError::Invalid)?;
     for (username, role, unit_id) in USERS {
         store.add_user(username, &hash, *role, &unit(unit_id)?)?;
+    }
+    for (username, name) in NAMES {
+        store.set_user_name(username, name)?;
     }
     // A demo calendar: the fixed-date holidays only (National Day week, New Year's Day). For
     // real use the administrator enters the State Council's notice for the year, make-up
@@ -127,4 +134,32 @@ fn store_cases_tagged(
 
 fn unit(id: &str) -> Result<UnitId, StoreError> {
     UnitId::new(id).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// The demo's mediation ledger and leader reception days (`serve --demo`): a dozen disputes
+/// at the townships' committees and ten reception days, eight held and two to come.
+pub fn seed_field(store: &Store, now_ms: i64) -> Result<(), StoreError> {
+    let actor = ActorId::from(*b"lianxin-demo-srv");
+    let mut rng = demo::Rng::new(7);
+    let disputes = lianxin_shared::demo_field::disputes(&mut rng, 12, now_ms, actor.clone());
+    let days = lianxin_shared::demo_field::receptions(&mut rng, now_ms, actor);
+    let docs = disputes
+        .into_iter()
+        .map(AnyDoc::Dispute)
+        .chain(days.into_iter().map(AnyDoc::Reception));
+    for doc in docs {
+        let access = doc.kind().access();
+        let mut doc = doc.into_doc();
+        let header =
+            lianxin_shared::Header::of(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let what = ["created (demo ledger)".to_string()];
+        let received = crate::store::Received {
+            user: &header.created_by,
+            actor: "lianxin-demo-srv",
+            at: now_ms,
+            what: &what,
+        };
+        store.put_snapshot(&mut doc, access, &received)?;
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@ use axum::{
 };
 
 use lianxin_shared::protocol::{self, ClientMessage, LoginRequest, LoginResponse, ServerMessage};
+use tower::ServiceExt;
 
 use crate::store::{Session, visible_units};
 use crate::sync::{AppState, CONNECTIONS_PER_USER, ConnectionPermit, MAX_WS_MESSAGE};
@@ -64,11 +65,36 @@ pub fn app(state: AppState) -> Router {
         // The app's files, gzip-compressed where the browser accepts it (the bundle step
         // writes a .gz beside every file). Names are not content-hashed yet, so every
         // response is revalidated.
-        Some(dir) => api.fallback_service(
-            tower_http::services::ServeDir::new(dir)
+        // A screen's address (/case/…, /board) that is no file is the app itself, which
+        // opens the screen; a missing file under /pkg/ or with an extension stays a 404.
+        Some(dir) => {
+            let shell =
+                tower_http::services::ServeFile::new(dir.join("index.html")).precompressed_gzip();
+            let files = tower_http::services::ServeDir::new(&dir)
                 .precompressed_gzip()
-                .append_index_html_on_directories(true),
-        ),
+                .append_index_html_on_directories(true);
+            api.fallback(move |request: Request| async move {
+                let path = request.uri().path();
+                let headers = request.headers().clone();
+                let screen = !path.starts_with("/api/")
+                    && !path.starts_with("/pkg/")
+                    && !path.rsplit('/').next().unwrap_or("").contains('.');
+                let found = files.clone().oneshot(request).await;
+                match found {
+                    Ok(r) if r.status() == StatusCode::NOT_FOUND && screen => {
+                        let mut request = Request::new(axum::body::Body::empty());
+                        *request.headers_mut() = headers;
+                        shell
+                            .clone()
+                            .oneshot(request)
+                            .await
+                            .map(IntoResponse::into_response)
+                    }
+                    other => other.map(IntoResponse::into_response),
+                }
+                .unwrap_or_else(|never| match never {})
+            })
+        }
         None => api.route("/", get(front_page)),
     };
     router
@@ -246,6 +272,7 @@ async fn login(
             token,
             expires_at,
             username: user.username,
+            name: user.name,
             role: user.role.code().into(),
             units: user.units.iter().map(|u| u.to_string()).collect(),
             visible_units: visible.iter().map(|u| u.to_string()).collect(),

@@ -1,5 +1,8 @@
 //! `lianxin`: the server, its administration, and the command-line device.
 
+// tidy: long because the command line is one declaration (clap derive) of every command with
+// its dispatch; the commands' bodies live in the library and in office_cli.
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -178,6 +181,9 @@ enum UserCommand {
         role: String,
         #[arg(long)]
         unit: String,
+        /// The name the cases write for them (周书记), if they lead packages or handle cases.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Disables a user and ends their sessions at once.
     Disable {
@@ -407,6 +413,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .init();
             let store = Store::open(&data)?;
             if with_demo && demo::seed(&store, demo_cases, now_ms())? {
+                if demo_cases > 0 {
+                    demo::seed_field(&store, now_ms())?;
+                }
                 println!(
                     "demo: seeded {demo_cases} cases; accounts {} (password {})",
                     demo::USERS
@@ -469,12 +478,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     username,
                     role,
                     unit,
+                    name,
                 }) => {
                     let role = lianxin_server::store::parse_role(&role)?;
                     let unit = UnitId::new(&unit)?;
                     let hash =
                         auth::hash_password(&read_password()?).map_err(anyhow::Error::msg)?;
                     store.add_user(&username, &hash, role, &unit)?;
+                    if let Some(name) = name {
+                        store.set_user_name(&username, &name)?;
+                    }
                 }
                 Admin::User(UserCommand::Disable { username }) => {
                     store.set_disabled(&username, true)?

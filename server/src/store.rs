@@ -48,6 +48,8 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub units: Vec<UnitId>,
+    /// The name the cases write for this person (周书记, 李建国); may be empty.
+    pub name: String,
 }
 
 /// An authenticated session: who, on which device (its registered Automerge actor).
@@ -123,6 +125,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("devices", "last_seen", "INTEGER"),
     ("devices", "revoked_at", "INTEGER"),
     ("docs", "private", "INTEGER NOT NULL DEFAULT 0"),
+    ("users", "name", "TEXT NOT NULL DEFAULT ''"),
 ];
 
 /// A session ends this long after sign-in whatever happens (a month: a tablet can stay in
@@ -320,19 +323,19 @@ impl Store {
         self.with(|c| {
             let row = c
                 .query_row(
-                    "SELECT username, password_hash, role, disabled FROM users WHERE username = ?1",
+                    "SELECT username, password_hash, role, disabled, name FROM users WHERE username = ?1",
                     [username],
                     |r| {
                         Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
+                            (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
                             r.get::<_, String>(2)?,
                             r.get::<_, bool>(3)?,
+                            r.get::<_, String>(4)?,
                         ))
                     },
                 )
                 .optional()?;
-            let Some((username, password_hash, role, disabled)) = row else {
+            let Some(((username, password_hash), role, disabled, name)) = row else {
                 return Ok(None);
             };
             let units = user_units(c, &username)?;
@@ -342,7 +345,21 @@ impl Store {
                 role: parse_role(&role)?,
                 disabled,
                 units,
+                name,
             }))
+        })
+    }
+
+    /// Sets the name the cases write for `username` (a leader's packages find them by it).
+    pub fn set_user_name(&self, username: &str, name: &str) -> Result<()> {
+        self.with(|c| {
+            match c.execute(
+                "UPDATE users SET name = ?2 WHERE username = ?1",
+                params![username, name],
+            )? {
+                0 => Err(StoreError::Invalid(format!("no user {username}"))),
+                _ => Ok(()),
+            }
         })
     }
 

@@ -37,9 +37,9 @@ pub const UNITS: &[DemoUnit] = &[
 ];
 
 /// Townships where petitioners live and cases are registered.
-const TOWNSHIPS: &[&str] = &["longxi", "taohua", "shitang", "qingshan"];
+pub(crate) const TOWNSHIPS: &[&str] = &["longxi", "taohua", "shitang", "qingshan"];
 
-const VILLAGES: &[&str] = &[
+pub(crate) const VILLAGES: &[&str] = &[
     "石桥村",
     "枫树村",
     "新屋村",

@@ -26,6 +26,8 @@
 
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "demo")]
+pub mod demo_field;
 mod error;
 mod kinds;
 mod kit;

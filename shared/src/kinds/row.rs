@@ -37,6 +37,16 @@ pub struct CaseRow {
     /// What the reports need: milestone days, deadlines, level, people (see
     /// [`crate::report::Facts`]). Rows stored before it existed do not read and are redone.
     pub facts: crate::report::Facts,
+    /// The petitioners' names, for the search (the case shows them to whoever sees it).
+    pub names: Vec<String>,
+    /// Single values set differently on two devices, not yet chosen between.
+    pub conflicted: bool,
+    /// The leader's package 包案: the day it is to be resolved by.
+    pub package_due: Option<Date>,
+    /// The day of the latest follow-up visit.
+    pub last_visit: Option<Date>,
+    /// A seven-evenings plan not yet ended: its starts and the evenings logged (day, held).
+    pub evenings: Option<(Vec<Date>, Vec<(Date, bool)>)>,
     /// The device holds edits the server has not confirmed.
     #[serde(default)]
     pub pending: bool,
@@ -75,6 +85,19 @@ impl CaseRow {
                 })
             }),
             facts: crate::report::Facts::of(case, limits, calendar),
+            names: case.petitioners.iter().map(|p| p.name.clone()).collect(),
+            conflicted: !case.conflicts.is_empty(),
+            package_due: case.package_due,
+            last_visit: case.follow_ups.iter().map(|f| f.on).max(),
+            evenings: case
+                .evening_plan()
+                .filter(|_| case.evening_outcome.is_none())
+                .map(|p| {
+                    (
+                        p.starts,
+                        p.logs.into_iter().map(|l| (l.on, l.held)).collect(),
+                    )
+                }),
             pending: false,
         }
     }
@@ -87,6 +110,22 @@ impl CaseRow {
             category: self.category.clone(),
             petitioners: self.petitioners.clone(),
         }
+    }
+
+    /// The seven-evenings run as of `today`, while the plan is on.
+    pub fn evening_run(&self, today: Date) -> Option<crate::fieldwork::EveningRun> {
+        let (starts, logs) = self.evenings.as_ref()?;
+        let plan = crate::fieldwork::EveningPlan {
+            starts: starts.clone(),
+            logs: logs
+                .iter()
+                .map(|(on, held)| crate::fieldwork::EveningLog {
+                    on: *on,
+                    held: *held,
+                })
+                .collect(),
+        };
+        crate::fieldwork::evening_run(&plan, today)
     }
 
     /// The row's colour as of `today`: the same as [`rules::colour`] on the whole case.

@@ -69,6 +69,9 @@ pub struct LoginResponse {
     pub token: String,
     pub expires_at: i64,
     pub username: String,
+    /// The name the cases write for the user (a leader's packages, a handler's cases).
+    #[serde(default)]
+    pub name: String,
     pub role: String,
     /// The user's own units.
     pub units: Vec<String>,
