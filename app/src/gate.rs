@@ -198,7 +198,7 @@ pub fn Gate(
             <input name="password" type="password" autocomplete="current-password" placeholder=move || t(lang.get(), "password")
                 prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
             <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
             <button type="submit" disabled=busy>
                 {move || if locked.get().is_some() { t(lang.get(), "unlock") } else { t(lang.get(), "sign_in") }}
@@ -383,7 +383,7 @@ pub fn SignInAgain(ctx: Ctx) -> impl IntoView {
                 prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
             <button type="submit">{move || t(lang.get(), "sign_in")}</button>
             <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
         </form>
     }

@@ -17,6 +17,7 @@ impl Lang {
 
 const WORDS: &[(&str, &str, &str)] = &[
     ("all_marks", "全部标记", "All marks"),
+    ("outcome", "结果", "Outcome"),
     ("mark_conflicted", "有冲突", "Conflict"),
     ("mark_waiting", "待上传", "Not yet sent"),
     ("clear_filters", "清除筛选", "Clear filters"),

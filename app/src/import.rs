@@ -192,7 +192,7 @@ pub(crate) fn Import(ctx: Ctx) -> impl IntoView {
                 </label>
             </section>
             <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
             {move || read.get().map(|(header, mapping, records, problems)| {
                 let l = lang.get();

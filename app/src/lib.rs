@@ -8,6 +8,7 @@
 
 mod board;
 mod case;
+mod explain;
 mod gate;
 mod home;
 mod i18n;

@@ -134,7 +134,7 @@ pub fn NewDispute(ctx: Ctx) -> impl IntoView {
             <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <h2>{move || t(lang.get(), "new_dispute")}</h2>
             <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
             <section class="fields">
                 <label><span>{move || t(lang.get(), "unit")}</span>
@@ -254,7 +254,7 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
         <div class="case" data-testid="dispute">
             <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
             {move || dispute.get().map(|d| {
                 let l = lang.get();

@@ -89,7 +89,7 @@ pub fn Days(ctx: Ctx, days: RwSignal<Vec<DayRow>>) -> impl IntoView {
             <h2 class="board-title">{move || t(lang.get(), "reception_days")}</h2>
         </div>
         <Show when=move || error.get().is_some()>
-            <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
         </Show>
         <ul class="cases" data-testid="reception-days">
             <For each=move || days.get() key=|r| (r.id.clone(), r.tally) let:row>
@@ -226,7 +226,7 @@ pub fn Day(ctx: Ctx, id: String) -> impl IntoView {
         <div class="case" data-testid="reception">
             <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
             {move || day.get().map(|r| {
                 let l = lang.get();

@@ -27,9 +27,11 @@ pub(super) fn Campaigns(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let tagged = part(case, |c| c.campaigns.clone());
     let all = Memo::new(move |_| {
         ctx.version.track();
@@ -68,6 +70,7 @@ pub(super) fn Campaigns(s: CaseScreen) -> impl IntoView {
                         }).collect_view()
                     }}
                 </ul>
+            <crate::explain::Refusal lang error/>
             </section>
         </Show>
     }

@@ -17,9 +17,11 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let set_field = move |field: &'static str, value: String| s.set_field(field, value);
     let duty = part(case, |c| {
         (
@@ -159,6 +161,7 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
                     </label>
                     <button data-testid="add-progress" on:click=add_progress>{move || t(lang.get(), "add_progress")}</button>
                 </div>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }
@@ -169,9 +172,11 @@ pub(super) fn MediationLink(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let linked_dispute = part(case, |c| c.dispute.map(|d| d.to_string()));
     let to_mediation = move |_| {
         let ed = editor(ctx);
@@ -214,6 +219,7 @@ pub(super) fn MediationLink(s: CaseScreen) -> impl IntoView {
                         <button class="plain" data-testid="to-mediation" on:click=to_mediation>{t(lang.get(), "to_mediation")}</button>
                     }.into_any(),
                 }}
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }

@@ -14,9 +14,11 @@ pub(super) fn Evenings(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let set_field = move |field: &'static str, value: String| s.set_field(field, value);
     let evenings = part(case, |c| {
         (
@@ -136,6 +138,7 @@ pub(super) fn Evenings(s: CaseScreen) -> impl IntoView {
                         {move || t(lang.get(), if evenings.with(|e| e.as_ref().is_some_and(|e| e.3.is_some())) { "restart_evenings" } else { "start_evenings" })}
                     </button>
                 </div>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }

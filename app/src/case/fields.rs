@@ -2,6 +2,10 @@
 //! core fields (vocabulary selects, the responsible unit, reference, people, handler, leader).
 
 use leptos::prelude::*;
+use lianxin_shared::OptionCode;
+use lianxin_shared::rules::check::{self, Problem};
+
+use crate::explain::Invalid;
 use lianxin_shared::Field;
 use lianxin_shared::rules::authority::Touch;
 
@@ -52,7 +56,30 @@ pub(super) fn Conflicts(s: CaseScreen) -> impl IntoView {
 pub(super) fn CoreFields(s: CaseScreen) -> impl IntoView {
     let CaseScreen { ctx, case, .. } = s;
     let lang = ctx.lang;
-    let set_field = move |field: &'static str, value: String| s.set_field(field, value);
+    // The number of people and the form are checked together (a collective visit is five or
+    // more); a number that does not pass stays in its box, marked, and is not saved.
+    let people_problem = RwSignal::new(None::<Problem>);
+    let set_field = move |field: &'static str, value: String| {
+        let (people, collective) = case.with_untracked(|c| {
+            c.as_ref().map_or((String::new(), false), |c| {
+                (
+                    field_value(c, "people"),
+                    c.form.code() == Some("collective"),
+                )
+            })
+        });
+        let checked = match field {
+            "people" => check::people(&value, collective).map(|_| ()),
+            "form" if !people.is_empty() => {
+                check::people(&people, value == "collective").map(|_| ())
+            }
+            _ => Ok(()),
+        };
+        people_problem.set(checked.clone().err());
+        if checked.is_ok() || field == "form" {
+            s.set_field(field, value);
+        }
+    };
     let select_fields: [&'static str; 6] = [
         "channel",
         "form",
@@ -108,7 +135,10 @@ pub(super) fn CoreFields(s: CaseScreen) -> impl IntoView {
                             view! {
                                 <label>
                                     <span>{move || t(lang.get(), field)}</span>
-                                    <input name=field value=current disabled=!ctx.may(Touch::Field(field)) on:change=move |ev| set_field(field, event_target_value(&ev))/>
+                                    <input name=field value=current disabled=!ctx.may(Touch::Field(field))
+                                        aria-invalid=move || (field == "people" && people_problem.with(Option::is_some)).to_string()
+                                        on:change=move |ev| set_field(field, event_target_value(&ev))/>
+                                    {(field == "people").then(|| view! { <Invalid lang problem=people_problem/> })}
                                 </label>
                             }
                         }).collect_view()}

@@ -200,6 +200,17 @@ pub(super) fn kept(key: String) -> RwSignal<String> {
     signal
 }
 
+/// The day the matter was received: its 登记 step's, else the day the case was made (an
+/// imported ledger's cases are made today with their own earlier dates).
+pub(super) fn received_on(case: &Case) -> lianxin_shared::Date {
+    case.live_steps()
+        .iter()
+        .filter(|s| s.kind.known() == Some(lianxin_shared::StepKind::Registered))
+        .map(|s| s.on)
+        .min()
+        .unwrap_or_else(|| case.received())
+}
+
 pub(super) fn some_text(s: String) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_string())
@@ -232,7 +243,7 @@ pub fn CaseView(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl Into
         <div class="case" data-testid="case">
             <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
             <Show when=move || case.with(Option::is_some) fallback=move || view! { <p>{move || t(lang.get(), "loading")}</p> }>
             {
@@ -292,15 +303,25 @@ pub(super) fn lifecycle_line(case: &Case, lang: Lang) -> String {
     let warnings = if life.irregularities.is_empty() {
         String::new()
     } else {
-        format!(" · ⚠ {}", life.irregularities.len())
+        let n = life.irregularities.len();
+        match lang {
+            Lang::Zh => format!(" · ⚠ {n} 个步骤不合规程（见下方步骤）"),
+            Lang::En => format!(
+                " · ⚠ {n} irregular step{} (see the steps)",
+                if n == 1 { "" } else { "s" }
+            ),
+        }
     };
     let route = rules::route(case.matter_kind.known(), case.category.known())
         .map(|r| format!(" · → {}", crate::i18n::vocab_label(r, lang)))
         .unwrap_or_default();
+    let colour = match lang {
+        Lang::Zh => colour.zh(),
+        Lang::En => colour.code(),
+    };
     format!(
-        "{}{deadline} · {}{warnings}{route}",
-        life.state.zh(),
-        colour.zh()
+        "{}{deadline} · {colour}{warnings}{route}",
+        crate::i18n::vocab_label(life.state, lang),
     )
 }
 

@@ -7,8 +7,10 @@ use lianxin_shared::{DocId, Field, UnitId};
 
 use super::{editor, label, options};
 use crate::Ctx;
+use crate::explain::Invalid;
 use crate::i18n::t;
 use crate::with_engine;
+use lianxin_shared::rules::check::{self, Problem};
 use lianxin_shared::{CaseDoc, CaseDraft, Channel};
 
 /// Registers a new case: channel, individual or collective with the number of people, unit,
@@ -29,7 +31,18 @@ pub fn NewCase(ctx: Ctx) -> impl IntoView {
     let people = RwSignal::new("1".to_string());
     let summary = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    // Problems beside the fields: the number of people (five or more for a collective visit)
+    // and the summary.
+    let people_problem = RwSignal::new(None::<Problem>);
+    let summary_problem = RwSignal::new(None::<Problem>);
     let create = move |_| {
+        let collective = form.get_untracked() == "collective";
+        let checked_people = check::people(&people.get_untracked(), collective);
+        people_problem.set(checked_people.clone().err());
+        summary_problem.set(check::required(&summary.get_untracked()).err());
+        if checked_people.is_err() || summary_problem.with_untracked(Option::is_some) {
+            return;
+        }
         let ed = editor(ctx);
         let result = (|| -> Result<DocId, String> {
             let unit = UnitId::new(&unit.get_untracked()).map_err(|e| e.to_string())?;
@@ -68,9 +81,6 @@ pub fn NewCase(ctx: Ctx) -> impl IntoView {
         <div class="case new-case" data-testid="new-case">
             <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
             <h2>{move || t(lang.get(), "new_case")}</h2>
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
             <section class="fields">
                 <label><span>{move || t(lang.get(), "unit")}</span>
                     <select name="unit" on:change=move |ev| unit.set(event_target_value(&ev))>
@@ -99,12 +109,19 @@ pub fn NewCase(ctx: Ctx) -> impl IntoView {
                     </select>
                 </label>
                 <label><span>{move || t(lang.get(), "people")}</span>
-                    <input name="people" type="number" min="1" prop:value=people on:input=move |ev| people.set(event_target_value(&ev))/>
+                    <input name="people" inputmode="numeric" prop:value=people aria-invalid=move || people_problem.with(Option::is_some).to_string()
+                        on:input=move |ev| { people.set(event_target_value(&ev)); people_problem.set(None); }/>
+                    <Invalid lang problem=people_problem/>
                 </label>
             </section>
             <textarea name="summary" placeholder=move || t(lang.get(), "summary") prop:value=summary
-                on:input=move |ev| summary.set(event_target_value(&ev))></textarea>
+                aria-invalid=move || summary_problem.with(Option::is_some).to_string()
+                on:input=move |ev| { summary.set(event_target_value(&ev)); summary_problem.set(None); }></textarea>
+            <Invalid lang problem=summary_problem/>
             <button data-testid="create" on:click=create>{move || t(lang.get(), "register")}</button>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
+            </Show>
         </div>
     }
 }

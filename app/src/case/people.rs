@@ -7,6 +7,20 @@ use leptos::prelude::*;
 use lianxin_shared::{DocId, Petitioner};
 
 use super::{CaseScreen, editor, part, some_text};
+use crate::explain::Invalid;
+use lianxin_shared::rules::check::{self, Problem};
+
+/// What a petitioner's detail must be, when given: an ID number (GB 11643) or a phone.
+fn check_detail(key: &str, value: &str) -> Option<Problem> {
+    if value.trim().is_empty() {
+        return (key == "name").then_some(Problem::Required);
+    }
+    match key {
+        "id_number" => check::id_number(value).err(),
+        "phone" => check::phone(value).err(),
+        _ => None,
+    }
+}
 use crate::i18n::t;
 use crate::with_engine;
 
@@ -19,9 +33,11 @@ pub(super) fn Petitioners(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let petitioners = part(case, |c| c.petitioners.clone());
     // Whether this device holds the details (its user's unit handles the case).
     let handled = Memo::new(move |_| {
@@ -47,9 +63,23 @@ pub(super) fn Petitioners(s: CaseScreen) -> impl IntoView {
         crate::show_outcome(error, result)
     };
     let new_p = [(); 4].map(|_| RwSignal::new(String::new()));
+    let new_problems = [(); 4].map(|_| RwSignal::new(None::<Problem>));
     let add_petitioner = move |_| {
         let ed = editor(ctx);
         let [name, id_number, phone, address] = new_p.map(|s| s.get_untracked());
+        let mut fine = true;
+        for ((key, value), problem) in ["name", "id_number", "phone", "address"]
+            .into_iter()
+            .zip([&name, &id_number, &phone, &address])
+            .zip(new_problems)
+        {
+            let found = check_detail(key, value);
+            fine &= found.is_none();
+            problem.set(found);
+        }
+        if !fine {
+            return;
+        }
         let p = Petitioner::new(
             name.trim(),
             some_text(id_number),
@@ -60,9 +90,18 @@ pub(super) fn Petitioners(s: CaseScreen) -> impl IntoView {
             new_p.iter().for_each(|s| s.set(String::new()));
         }
     };
-    let set_petitioner = move |pid: lianxin_shared::EntryId, key: &'static str, value: String| {
-        let ed = editor(ctx);
-        edit(&|c, d| c.set_petitioner(&ed, &pid, key, &value, d));
+    // A detail that does not pass stays in its box, marked, and is not saved.
+    let set_petitioner = move |pid: lianxin_shared::EntryId,
+                               key: &'static str,
+                               value: String,
+                               problem: RwSignal<Option<Problem>>| {
+        let found = check_detail(key, &value);
+        let fine = found.is_none();
+        problem.set(found);
+        if fine {
+            let ed = editor(ctx);
+            edit(&|c, d| c.set_petitioner(&ed, &pid, key, &value, d));
+        }
     };
 
     view! {
@@ -76,11 +115,13 @@ pub(super) fn Petitioners(s: CaseScreen) -> impl IntoView {
                         let pid = p.id.clone();
                         let name = {
                             let pid = pid.clone();
+                            let problem = RwSignal::new(None::<Problem>);
                             view! {
                                 <label>
                                     <span>{move || t(lang.get(), "name")}</span>
-                                    <input name="p-name" value=p.name.clone()
-                                        on:change=move |ev| set_petitioner(pid.clone(), "name", event_target_value(&ev))/>
+                                    <input name="p-name" value=p.name.clone() aria-invalid=move || problem.with(Option::is_some).to_string()
+                                        on:change=move |ev| set_petitioner(pid.clone(), "name", event_target_value(&ev), problem)/>
+                                    <Invalid lang problem/>
                                 </label>
                             }
                         };
@@ -88,11 +129,13 @@ pub(super) fn Petitioners(s: CaseScreen) -> impl IntoView {
                             let pid = pid.clone();
                             let shown = p.shown(key).unwrap_or_default().to_string();
                             if handled {
+                                let problem = RwSignal::new(None::<Problem>);
                                 view! {
                                     <label>
                                         <span>{move || t(lang.get(), key)}</span>
-                                        <input name=format!("p-{key}") value=shown
-                                            on:change=move |ev| set_petitioner(pid.clone(), key, event_target_value(&ev))/>
+                                        <input name=format!("p-{key}") value=shown aria-invalid=move || problem.with(Option::is_some).to_string()
+                                            on:change=move |ev| set_petitioner(pid.clone(), key, event_target_value(&ev), problem)/>
+                                        <Invalid lang problem/>
                                     </label>
                                 }.into_any()
                             } else {
@@ -113,16 +156,19 @@ pub(super) fn Petitioners(s: CaseScreen) -> impl IntoView {
                     }).collect_view() }
                 }
                 <div class="fields new-petitioner">
-                    {["name", "id_number", "phone", "address"].into_iter().zip(new_p).map(|(key, sig)| view! {
+                    {["name", "id_number", "phone", "address"].into_iter().zip(new_p).zip(new_problems).map(|((key, sig), problem)| view! {
                         <Show when=move || key == "name" || handled.get()>
                             <label>
                                 <span>{move || t(lang.get(), key)}</span>
-                                <input name=format!("new-p-{key}") prop:value=sig on:input=move |ev| sig.set(event_target_value(&ev))/>
+                                <input name=format!("new-p-{key}") prop:value=sig aria-invalid=move || problem.with(Option::is_some).to_string()
+                                    on:input=move |ev| { sig.set(event_target_value(&ev)); problem.set(None); }/>
+                                <Invalid lang problem/>
                             </label>
                         </Show>
                     }).collect_view()}
                 </div>
                 <button data-testid="add-petitioner" on:click=add_petitioner>{move || t(lang.get(), "add_petitioner")}</button>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }

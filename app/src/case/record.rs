@@ -13,9 +13,11 @@ pub(super) fn Notes(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let notes = part(case, |c| c.notes.clone());
     // Notes.
     let note = kept(format!("{}.note", id.get_value()));
@@ -35,9 +37,13 @@ pub(super) fn Notes(s: CaseScreen) -> impl IntoView {
                 <pre class="notes" data-testid="notes">{move || notes.get().unwrap_or_default()}</pre>
                 <textarea name="note" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
                 <button data-testid="add-note" on:click=add_note>{move || t(lang.get(), "add_note")}</button>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }
+/// How far before the case was entered its 登记 step may be dated.
+const REGISTER_BACK_DAYS: i32 = 60;
+
 /// The lifecycle steps, and the form to record one.
 #[component]
 pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
@@ -45,10 +51,26 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let steps = part(case, |c| c.steps.clone());
+    // The day the matter was received (its 登记 step, else the day it was made): no step
+    // before it. And the steps the rules flag, with why.
+    let received = part(case, super::received_on);
+    let irregular = part(case, |c| {
+        let calendar = crate::with_engine(|e| e.calendar.clone()).unwrap_or_default();
+        lianxin_shared::rules::lifecycle(
+            &c.live_steps(),
+            c.received(),
+            &lianxin_shared::rules::Limits::default(),
+            &calendar,
+        )
+        .irregularities
+    });
+    let date_problem = RwSignal::new(None::<lianxin_shared::rules::check::Problem>);
     // Lifecycle steps.
     // Only the steps this role may record are offered (the server's rule).
     let allowed_steps: Vec<lianxin_shared::StepKind> = lianxin_shared::StepKind::ALL
@@ -74,12 +96,32 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
     let add_step = {
         move |_| {
             let ed = editor(ctx);
+            // The 登记 step itself may be dated a little before the case was entered on the
+            // tablet (a letter entered late): up to REGISTER_BACK_DAYS; every other step not
+            // before the 登记 day.
+            let registering =
+                step_kind.get_untracked() == lianxin_shared::StepKind::Registered.code();
+            let first = received.get_untracked().unwrap_or_else(crate::today);
+            let first = if registering {
+                first.add_days(-REGISTER_BACK_DAYS)
+            } else {
+                first
+            };
+            let on = match lianxin_shared::rules::check::entry_date(
+                &step_on.get_untracked(),
+                first,
+                crate::today(),
+            ) {
+                Ok(on) => on,
+                Err(p) => return date_problem.set(Some(p)),
+            };
+            date_problem.set(None);
             let draft = (|| -> Result<StepDraft, lianxin_shared::Error> {
                 let reason = step_reason.get_untracked();
                 let outcome = step_outcome.get_untracked();
                 Ok(StepDraft {
                     kind: lianxin_shared::StepKind::parse(&step_kind.get_untracked())?,
-                    on: step_on.get_untracked().parse()?,
+                    on,
                     reason: (!reason.trim().is_empty()).then_some(reason),
                     outcome: (!outcome.is_empty()).then_some(outcome),
                 })
@@ -114,8 +156,21 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
                 <ul class="steps" data-testid="steps">
                     {move || steps.get().unwrap_or_default().into_iter().map(|s| {
                         let l = lang.get();
-                        let text = format!("{} {} — {}{}", s.on, label_step(s.kind.code(), l), s.by,
+                        let outcome = s.outcome.as_ref().and_then(|o| o.known())
+                            .map(|o| format!(" · {}：{}", t(l, "outcome"), crate::i18n::vocab_label(o, l)))
+                            .unwrap_or_default();
+                        let text = format!("{} {}{outcome} — {}{}", s.on, label_step(s.kind.code(), l), s.by,
                             s.reason.as_ref().map(|r| format!("（{r}）")).unwrap_or_default());
+                        let flagged: Vec<String> = irregular.get().unwrap_or_default().into_iter()
+                            .filter(|i| i.step == s.id.to_string())
+                            .map(|i| match l {
+                                Lang::Zh => crate::explain::reason_zh(&i.reason).unwrap_or("该步骤不合规程").to_string(),
+                                Lang::En => i.reason.clone(),
+                            })
+                            .collect();
+                        let flag = (!flagged.is_empty()).then(|| view! {
+                            <span class="irregular" data-testid="irregular">{format!(" ⚠ {}", flagged.join("；"))}</span>
+                        });
                         let may_withdraw = s.withdrawn.is_none() && ctx.may(lianxin_shared::rules::authority::Touch::Entry {
                             list: "withdrawals",
                             kind: Some(s.kind.code()),
@@ -131,6 +186,7 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
                             None => view! {
                                 <li data-step=s.kind.code().to_string()>
                                     {text}
+                                    {flag}
                                     {may_withdraw.then(|| view! {
                                         <button class="plain" data-testid="withdraw-step" on:click=move |_| withdraw(step_id.clone())>
                                             {t(l, "withdraw")}
@@ -149,7 +205,11 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
                             view! { <option value=k.code() prop:selected=move || step_kind.get() == k.code()>{move || crate::i18n::vocab_label(k, lang.get())}</option> }
                         }).collect_view()}
                     </select>
-                    <input name="step-on" type="date" prop:value=step_on on:input=move |ev| step_on.set(event_target_value(&ev))/>
+                    <span class="field-with-problem">
+                        <input name="step-on" type="date" prop:value=step_on aria-invalid=move || date_problem.with(Option::is_some).to_string()
+                            on:input=move |ev| { step_on.set(event_target_value(&ev)); date_problem.set(None); }/>
+                        <crate::explain::Invalid lang problem=date_problem/>
+                    </span>
                     <input name="step-reason" placeholder=move || t(lang.get(), "reason") prop:value=step_reason
                         on:input=move |ev| step_reason.set(event_target_value(&ev))/>
                     <select name="step-outcome" on:change=move |ev| step_outcome.set(event_target_value(&ev))>
@@ -162,6 +222,7 @@ pub(super) fn Steps(s: CaseScreen) -> impl IntoView {
                     <button data-testid="add-step" on:click=add_step>{move || t(lang.get(), "add_step")}</button>
                 </div>
                 </Show>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }
@@ -172,18 +233,21 @@ pub(super) fn FollowUps(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let follow_ups = part(case, |c| c.follow_ups.clone());
+    let received = part(case, super::received_on);
     // The follow-up visit form: every field DOMAIN.md lists.
     let visit = VisitForm::new(&id.get_value());
     let add_visit = {
         move |_| {
             let ed = editor(ctx);
-            let draft = match visit.draft() {
-                Ok(d) => d,
-                Err(e) => return error.set(Some(e)),
+            let first = received.get_untracked().unwrap_or_else(crate::today);
+            let Some(draft) = visit.draft(first) else {
+                return;
             };
             if edit(&id.get_value(), error, |c| {
                 c.add_follow_up(&ed, &draft).map(|_| ())
@@ -213,6 +277,7 @@ pub(super) fn FollowUps(s: CaseScreen) -> impl IntoView {
                 </ul>
                 <VisitFields lang form=visit/>
                 <button data-testid="add-follow-up" on:click=add_visit>{move || t(lang.get(), "add_follow_up")}</button>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }
@@ -221,6 +286,8 @@ pub(super) fn FollowUps(s: CaseScreen) -> impl IntoView {
 #[derive(Clone, Copy)]
 struct VisitForm {
     on: RwSignal<String>,
+    /// What is wrong with the date, shown under it.
+    on_problem: RwSignal<Option<lianxin_shared::rules::check::Problem>>,
     text: RwSignal<String>,
     /// place, time, visitors, met, attitude, outcome, next step
     rest: [RwSignal<String>; 7],
@@ -240,17 +307,21 @@ impl VisitForm {
     fn new(case: &str) -> Self {
         VisitForm {
             on: RwSignal::new(crate::today().to_string()),
+            on_problem: RwSignal::new(None),
             text: kept(format!("{case}.visit")),
             rest: [(); 7].map(|_| RwSignal::new(String::new())),
         }
     }
 
-    fn draft(&self) -> Result<FollowUpDraft, String> {
-        let on: lianxin_shared::Date = self
-            .on
-            .get_untracked()
-            .parse()
-            .map_err(|e: lianxin_shared::Error| e.to_string())?;
+    /// The visit as typed, once its date passes: not before `received`, not after tomorrow.
+    fn draft(&self, received: lianxin_shared::Date) -> Option<FollowUpDraft> {
+        let checked = lianxin_shared::rules::check::entry_date(
+            &self.on.get_untracked(),
+            received,
+            crate::today(),
+        );
+        self.on_problem.set(checked.clone().err());
+        let on = checked.ok()?;
         let [place, time, visitors, met, attitude, outcome, next_step] =
             self.rest.map(|s| some_text(s.get_untracked()));
         // The time of the visit is kept with the place ("14:30 · 王庄村"): the entry has no
@@ -259,7 +330,7 @@ impl VisitForm {
             (Some(t), Some(p)) => Some(format!("{t} · {p}")),
             (t, p) => t.or(p),
         };
-        Ok(FollowUpDraft {
+        Some(FollowUpDraft {
             on: Some(on),
             text: self.text.get_untracked(),
             place,
@@ -282,7 +353,9 @@ fn VisitFields(lang: RwSignal<Lang>, form: VisitForm) -> impl IntoView {
     view! {
         <div class="fields visit-form">
             <label><span>{move || t(lang.get(), "date")}</span>
-                <input name="visit-on" type="date" prop:value=form.on on:input=move |ev| form.on.set(event_target_value(&ev))/>
+                <input name="visit-on" type="date" prop:value=form.on aria-invalid=move || form.on_problem.with(Option::is_some).to_string()
+                    on:input=move |ev| { form.on.set(event_target_value(&ev)); form.on_problem.set(None); }/>
+                <crate::explain::Invalid lang problem=form.on_problem/>
             </label>
             {VISIT_FIELDS.into_iter().zip(form.rest).map(|(key, sig)| view! {
                 <label><span>{move || t(lang.get(), key)}</span>

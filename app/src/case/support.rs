@@ -14,9 +14,11 @@ pub(super) fn AidSection(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let aid = part(case, |c| c.aid.clone());
     // Hardship aid and hearings.
     let aid_form = [(); 5].map(|_| RwSignal::new(String::new()));
@@ -91,6 +93,7 @@ pub(super) fn AidSection(s: CaseScreen) -> impl IntoView {
                 </div>
                 <button data-testid="add-aid" on:click=add_aid>{move || t(lang.get(), "add_aid")}</button>
                 </Show>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }
@@ -101,9 +104,11 @@ pub(super) fn Hearings(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let hearings = part(case, |c| c.hearings.clone());
     let hearing_form = [(); 3].map(|_| RwSignal::new(String::new()));
     hearing_form[0].set(crate::today().to_string());
@@ -152,6 +157,7 @@ pub(super) fn Hearings(s: CaseScreen) -> impl IntoView {
                     }).collect_view()}
                 </div>
                 <button data-testid="add-hearing" on:click=add_hearing>{move || t(lang.get(), "add_hearing")}</button>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }
@@ -162,9 +168,11 @@ pub(super) fn EvaluationSection(s: CaseScreen) -> impl IntoView {
         ctx,
         id,
         case,
-        error,
+        error: _,
     } = s;
     let lang = ctx.lang;
+    // Refusals show in this section, beside its buttons.
+    let error = RwSignal::new(None::<String>);
     let evaluations = part(case, |c| c.evaluations.clone());
     // Evaluation.
     let eval_office = RwSignal::new("satisfied".to_string());
@@ -210,6 +218,7 @@ pub(super) fn EvaluationSection(s: CaseScreen) -> impl IntoView {
                     <button data-testid="evaluate" on:click=evaluate>{move || t(lang.get(), "record_evaluation")}</button>
                 </div>
                 </Show>
+            <crate::explain::Refusal lang error/>
             </section>
     }
 }

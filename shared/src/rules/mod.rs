@@ -2,6 +2,7 @@
 //! four colours, the same-day check, routing) here, and field work in [`fieldwork`].
 
 pub mod authority;
+pub mod check;
 pub mod fieldwork;
 mod lifecycle;
 
