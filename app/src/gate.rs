@@ -53,7 +53,7 @@ pub fn device_actor(username: &str) -> automerge::ActorId {
     actor
 }
 
-async fn post(
+pub(crate) async fn post(
     path: &str,
     body: Option<String>,
     token: Option<&str>,

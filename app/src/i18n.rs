@@ -17,6 +17,8 @@ impl Lang {
 
 const WORDS: &[(&str, &str, &str)] = &[
     ("all_marks", "全部标记", "All marks"),
+    ("this_device", "本机", "this tablet"),
+    ("ref_pending", "编号待分配", "number to come"),
     ("outcome", "结果", "Outcome"),
     ("mark_conflicted", "有冲突", "Conflict"),
     ("mark_waiting", "待上传", "Not yet sent"),

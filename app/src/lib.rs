@@ -14,6 +14,7 @@ mod home;
 mod i18n;
 mod import;
 mod mediation;
+mod numbers;
 mod reception_view;
 mod reports;
 mod route;
@@ -418,6 +419,8 @@ fn App() -> impl IntoView {
             if s == Status::Synced {
                 // Ledger exports made offline are recorded now.
                 leptos::task::spawn_local(reports::send_ledger_log(ctx.username.get_untracked()));
+                // Reference numbers for cases registered here, offline too.
+                leptos::task::spawn_local(numbers::top_up(ctx.username.get_untracked()));
                 last_sync.set(Some(
                     js_sys::Date::new_0().to_locale_time_string("zh-CN").into(),
                 ));
@@ -738,8 +741,10 @@ pub(crate) fn CaseLine(
             <span class=format!("colour {}", row.colour.code())>{colour_label(lang, row.colour)}</span>
             <div>
                 <div class="summary">{row.summary.clone()}</div>
-                <div class="meta">{move || meta(&[&row.reference, &row.unit,
-                    crate::i18n::vocab_label(row.state, lang.get())])}</div>
+                <div class="meta">{move || {
+                    let reference = if row.reference.is_empty() { t(lang.get(), "ref_pending") } else { row.reference.as_str() };
+                    meta(&[reference, &row.unit, crate::i18n::vocab_label(row.state, lang.get())])
+                }}</div>
                 <div class="marks">
                     {row.conflicted.then(|| view! { <span class="mark conflict" data-testid="mark-conflicted">{move || t(lang.get(), "mark_conflicted")}</span> })}
                     {row.waiting.then(|| view! { <span class="mark waiting" data-testid="mark-waiting">{move || t(lang.get(), "mark_waiting")}</span> })}

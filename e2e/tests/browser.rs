@@ -128,6 +128,20 @@ fn board_figures(
         .collect()
 }
 
+/// A case's notes in an export: the older text and the authored notes, one per line.
+fn notes_of(case: &serde_json::Value) -> String {
+    let mut all = vec![case["notes"].as_str().unwrap_or("").trim_end().to_string()];
+    all.extend(
+        case["note_entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| n["text"].as_str().unwrap_or("").to_string()),
+    );
+    all.retain(|n| !n.is_empty());
+    all.join("\n")
+}
+
 fn case_ids(d: &Device) -> Vec<String> {
     let mut ids: Vec<String> = d.export().unwrap()["cases"]
         .as_array()
@@ -359,7 +373,7 @@ async fn the_caseload_opens_with_no_network_at_all() {
 }
 
 /// What a tablet shows of the open case.
-const CASE_SHOWN: &str = "({ notes: document.querySelector('[data-testid=notes]')?.textContent ?? '', \
+const CASE_SHOWN: &str = "({ notes: Array.from(document.querySelectorAll('[data-testid=notes] [data-note] p, [data-testid=notes] pre')).map(e => e.textContent.trim()).join('\\n'), \
     visits: Array.from(document.querySelectorAll('[data-follow-up]')).map(e => e.textContent), \
     conflict: Array.from(document.querySelectorAll('[data-testid=conflict-level] li')).map(e => e.dataset.value).sort(), \
     level: document.querySelector('select[name=level]')?.value ?? '', \
@@ -565,18 +579,8 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
         .unwrap();
     assert_eq!(case["level"], "township");
     assert_eq!(case["follow_ups"].as_array().unwrap().len(), 2);
-    assert!(
-        case["notes"]
-            .as_str()
-            .unwrap()
-            .contains("甲：第一晚入户面谈")
-    );
-    assert!(
-        case["notes"]
-            .as_str()
-            .unwrap()
-            .contains("乙：第一晚入户面谈")
-    );
+    assert!(notes_of(&case).contains("甲：第一晚入户面谈"));
+    assert!(notes_of(&case).contains("乙：第一晚入户面谈"));
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
@@ -1218,12 +1222,7 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     assert_eq!(case["progress"][0]["done"], true);
     assert_eq!(case["assisting"], serde_json::json!(["housing"]));
     assert_eq!(case["aid"][0]["amount"], 2000);
-    assert!(
-        case["notes"]
-            .as_str()
-            .unwrap()
-            .contains("第四晚拟邀请村干部参加")
-    );
+    assert!(notes_of(&case).contains("第四晚拟邀请村干部参加"));
     assert!(case["aid"][0]["paid_on"].is_string());
     browser.close().await.unwrap();
     let _ = browser.wait().await;
@@ -1756,10 +1755,8 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
         .unwrap()
         .iter()
         .find(|c| c["id"] == case.as_str())
-        .unwrap()["notes"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .map(notes_of)
+        .unwrap();
     assert!(notes.contains("草稿：尚未保存的走访内容八八"), "{notes}");
     let left: Vec<String> = wait_for(&page, DATABASES, |d: &Vec<String>| d.is_empty()).await;
     assert!(left.is_empty());
@@ -3222,6 +3219,112 @@ async fn a_form_says_what_is_wrong_beside_the_field() {
         p.starts_with("/case/") && p != "/case/new"
     })
     .await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
+
+/// A case registered offline gets its 登记 step and a reference 连信〔YYYY〕NNNN号 from its
+/// tablet's block: two tablets registering with no signal give different numbers, and the
+/// office's device receives both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_registered_offline_on_two_tablets_get_their_own_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let mut made = Vec::new();
+    let mut links = Vec::new();
+    for (user, summary) in [
+        ("registrar", "来信反映拖欠工程款，要求协调"),
+        ("mediator", "走访中群众反映村道损毁"),
+    ] {
+        let link = Link::to(&url).await;
+        let page = tablet(&browser, &link.url).await;
+        sign_in(&page, user).await;
+        wait_for(
+            &page,
+            "document.querySelector('[data-testid=sync]')?.textContent ?? ''",
+            |t: &String| t.contains("已同步"),
+        )
+        .await;
+        // The block arrives after the first sync.
+        let key = format!("Object.keys(localStorage).some(k => k === 'lianxin.refs.{user}')");
+        wait_for(&page, &key, |b: &bool| *b).await;
+        link.cut();
+        js(
+            &page,
+            "document.querySelector('[data-testid=new-case-button]').click()",
+        )
+        .await;
+        wait_for(
+            &page,
+            "!!document.querySelector('[data-testid=create]')",
+            |b: &bool| *b,
+        )
+        .await;
+        set_value(&page, "summary", summary, "input").await;
+        js(
+            &page,
+            "document.querySelector('[data-testid=create]').click()",
+        )
+        .await;
+        wait_for(&page, PATH, |p: &String| {
+            p.starts_with("/case/") && p != "/case/new"
+        })
+        .await;
+        let reference: String = wait_for(
+            &page,
+            "document.querySelector('input[name=reference]')?.value ?? ''",
+            |v: &String| !v.is_empty(),
+        )
+        .await;
+        let year = lianxin_shared::Date::from_unix_ms_china(now_ms()).ymd().0;
+        let digits = reference
+            .strip_prefix(&format!("连信〔{year}〕"))
+            .and_then(|r| r.strip_suffix('号'))
+            .unwrap_or_else(|| panic!("{reference}"));
+        assert!(
+            digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()),
+            "{reference}"
+        );
+        let steps: Vec<String> = wait_for(
+            &page,
+            "Array.from(document.querySelectorAll('[data-step]')).map(e => e.dataset.step)",
+            |s: &Vec<String>| !s.is_empty(),
+        )
+        .await;
+        assert_eq!(steps, vec!["registered".to_string()], "{user}");
+        if user == "mediator" {
+            screenshot(&page, "registered-offline", false).await;
+        }
+        let id = wait_for(&page, PATH, |_: &String| true)
+            .await
+            .trim_start_matches("/case/")
+            .to_string();
+        made.push((id, reference));
+        links.push((link, page));
+    }
+    assert_ne!(made[0].1, made[1].1, "two tablets offline, two numbers");
+    for (link, page) in &links {
+        link.restore();
+        wait_for(
+            page,
+            "document.querySelector('[data-testid=sync]')?.textContent ?? ''",
+            |t: &String| t.contains("已同步") && !t.contains("待上传"),
+        )
+        .await;
+    }
+    let office = cli_device(dir.path().join("cli"), &url, "registrar").await;
+    let export = office.export().unwrap();
+    for (id, reference) in &made {
+        let case = export["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .unwrap();
+        assert_eq!(case["reference"], reference.as_str());
+        assert_eq!(case["steps"][0]["kind"], "registered");
+    }
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }

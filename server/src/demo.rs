@@ -59,6 +59,13 @@ pub fn seed(store: &Store, cases: usize, now_ms: i64) -> Result<bool, StoreError
         Vec::new()
     };
     store_cases_tagged(store, cases, 2026, now_ms, &campaigns)?;
+    // The demo's cases are numbered 1 to `cases` of their year: tablets' blocks start above.
+    if cases > 0 {
+        let (year, _, _) = lianxin_shared::Date::from_unix_ms_china(now_ms).ymd();
+        for y in [year - 1, year] {
+            store.set_reference_floor(y, cases as u32 + 1)?;
+        }
+    }
     Ok(true)
 }
 

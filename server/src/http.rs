@@ -56,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sync", get(sync_socket))
         .route("/api/history/{doc}", get(history))
         .route("/api/ledger-log", post(ledger_log))
+        .route("/api/references", post(references))
         .route("/ca.pem", get(ca_certificate));
     let bundle = state
         .bundle
@@ -364,6 +365,48 @@ struct LedgerReport {
 /// Records a device's ledger export or import (`Authorization: Bearer TOKEN`): refused (403)
 /// to a role that may not export or import ledgers (DOMAIN.md "Who may do what"), so the
 /// record says who, from which device, when, what and how many rows.
+/// Numbers in a block a tablet registers its new cases with, offline too: 50 of this year to
+/// the session's device, never given to another (`store::numbers`). Roles that may not register
+/// cases get none.
+async fn references(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<protocol::ReferenceBlock>, AppError> {
+    let token = bearer(&headers)
+        .ok_or_else(|| AppError(StatusCode::UNAUTHORIZED, "no session token".into()))?;
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let now = now_ms();
+        let session = store
+            .session(&auth::token_hash(&token), now)
+            .map_err(internal)?
+            .ok_or_else(|| {
+                AppError(
+                    StatusCode::UNAUTHORIZED,
+                    "session expired, ended or user disabled; log in again".into(),
+                )
+            })?;
+        use lianxin_shared::rules::authority::{Touch, may};
+        if !may(session.role, lianxin_shared::Kind::Case.op(&Touch::Create)) {
+            return Err(AppError(
+                StatusCode::FORBIDDEN,
+                format!("a {} may not register cases", session.role.code()),
+            ));
+        }
+        let (year, _, _) = lianxin_shared::Date::from_unix_ms_china(now).ymd();
+        let block = store
+            .issue_references(year, REFERENCE_BLOCK, &session.actor, &session.username, now)
+            .map_err(internal)?;
+        tracing::info!(user = %session.username, year, first = block.first, "reference numbers issued");
+        Ok(Json(block))
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// Numbers in one block: a busy day's registrations at a township's tablet.
+const REFERENCE_BLOCK: u32 = 50;
+
 async fn ledger_log(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -11,6 +11,7 @@ use lianxin_shared::{DocId, UnitId};
 
 mod audit;
 pub use audit::LedgerEntry;
+mod numbers;
 mod scope;
 use rusqlite::{Connection, OptionalExtension, params};
 pub use scope::Scope;
@@ -347,19 +348,6 @@ impl Store {
                 units,
                 name,
             }))
-        })
-    }
-
-    /// Sets the name the cases write for `username` (a leader's packages find them by it).
-    pub fn set_user_name(&self, username: &str, name: &str) -> Result<()> {
-        self.with(|c| {
-            match c.execute(
-                "UPDATE users SET name = ?2 WHERE username = ?1",
-                params![username, name],
-            )? {
-                0 => Err(StoreError::Invalid(format!("no user {username}"))),
-                _ => Ok(()),
-            }
         })
     }
 

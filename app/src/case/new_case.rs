@@ -55,6 +55,16 @@ pub fn NewCase(ctx: Ctx) -> impl IntoView {
             let id = draft.id;
             let (form, people) = (form.get_untracked(), people.get_untracked());
             let others = crate::handling_others(ctx, &draft.unit);
+            let today = crate::today();
+            let user = ctx.username.get_untracked();
+            let registers = ctx.may(lianxin_shared::rules::authority::Touch::Entry {
+                list: "steps",
+                kind: Some(lianxin_shared::StepKind::Registered.code()),
+            });
+            let reference = crate::numbers::take(&user, today.ymd().0);
+            if reference.is_none() {
+                crate::numbers::wait_for_number(&user, id);
+            }
             with_engine(|e| {
                 let actor = e.actor.clone();
                 e.edit_with_details(id, |doc, details| {
@@ -62,6 +72,22 @@ pub fn NewCase(ctx: Ctx) -> impl IntoView {
                         CaseDoc::create_with_details(&draft, &others, &ed, actor);
                     case.set(Field::Form, &form, &ed)?;
                     case.set(Field::People, &people, &ed)?;
+                    // Registered today, with the next number of this device's block (or
+                    // numbered when the next block arrives).
+                    if registers {
+                        case.add_step(
+                            &ed,
+                            &lianxin_shared::StepDraft {
+                                kind: lianxin_shared::StepKind::Registered,
+                                on: today,
+                                reason: None,
+                                outcome: None,
+                            },
+                        )?;
+                    }
+                    if let Some(reference) = &reference {
+                        case.set(Field::Reference, reference, &ed)?;
+                    }
                     *doc = Some(case);
                     *details = Some(made);
                     Ok(())

@@ -6,7 +6,8 @@ use lianxin_shared::{FollowUpDraft, StepDraft};
 use super::{CaseScreen, edit, editor, kept, label_step, part, some_text};
 use crate::i18n::{Lang, t};
 
-/// The notes, appended paragraph by paragraph.
+/// The notes 工作记录: each with who wrote it, when and on which device; notes written on two
+/// tablets at once are both kept. Notes from before notes had authors show above, as they were.
 #[component]
 pub(super) fn Notes(s: CaseScreen) -> impl IntoView {
     let CaseScreen {
@@ -18,14 +19,16 @@ pub(super) fn Notes(s: CaseScreen) -> impl IntoView {
     let lang = ctx.lang;
     // Refusals show in this section, beside its buttons.
     let error = RwSignal::new(None::<String>);
-    let notes = part(case, |c| c.notes.clone());
-    // Notes.
+    let notes = part(case, |c| (c.notes.clone(), c.note_entries.clone()));
+    let here = crate::with_engine(|e| e.actor.to_hex_string()).unwrap_or_default();
     let note = kept(format!("{}.note", id.get_value()));
     let add_note = {
         move |_| {
             let ed = editor(ctx);
             let text = note.get_untracked();
-            if edit(&id.get_value(), error, |c| c.append_note(&ed, &text)) {
+            if edit(&id.get_value(), error, |c| {
+                c.add_note(&ed, &text).map(|_| ())
+            }) {
                 note.set(String::new());
             }
         }
@@ -34,10 +37,30 @@ pub(super) fn Notes(s: CaseScreen) -> impl IntoView {
     view! {
             <section>
                 <h3>{move || t(lang.get(), "notes")}</h3>
-                <pre class="notes" data-testid="notes">{move || notes.get().unwrap_or_default()}</pre>
+                <div class="notes" data-testid="notes">
+                    {move || {
+                        let (earlier, entries) = notes.get().unwrap_or_default();
+                        let here = here.clone();
+                        view! {
+                            {(!earlier.is_empty()).then(|| view! { <pre class="earlier-notes">{earlier}</pre> })}
+                            <ul class="note-entries">
+                                {entries.into_iter().map(|n| {
+                                    let device = if n.device == here { t(lang.get(), "this_device").to_string() }
+                                        else { format!("{} {}", t(lang.get(), "device"), n.device.get(..6).unwrap_or(&n.device)) };
+                                    view! {
+                                        <li data-note=n.id.to_string()>
+                                            <p>{n.text}</p>
+                                            <span class="meta">{format!("{} · {} · {device}", n.by, super::time_of(n.at))}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }
+                    }}
+                </div>
                 <textarea name="note" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
                 <button data-testid="add-note" on:click=add_note>{move || t(lang.get(), "add_note")}</button>
-            <crate::explain::Refusal lang error/>
+                <crate::explain::Refusal lang error/>
             </section>
     }
 }

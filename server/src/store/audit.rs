@@ -1,5 +1,5 @@
 //! What the administrator and the audit need of the store: taking a unit away from a case
-//! (and telling that unit's devices), and a case's history.
+//! (and telling that unit's devices), a case's history, the names users go by.
 
 use rusqlite::{OptionalExtension, params};
 
@@ -7,6 +7,19 @@ use super::{HistoryEntry, Received, Result, Store, StoreError, doc_units};
 use lianxin_shared::{DocId, UnitId};
 
 impl Store {
+    /// Sets the name the cases write for `username` (a leader's packages find them by it).
+    pub fn set_user_name(&self, username: &str, name: &str) -> Result<()> {
+        self.with(|c| {
+            match c.execute(
+                "UPDATE users SET name = ?2 WHERE username = ?1",
+                params![username, name],
+            )? {
+                0 => Err(StoreError::Invalid(format!("no user {username}"))),
+                _ => Ok(()),
+            }
+        })
+    }
+
     /// Takes `unit` away from a case (the administrator's `case unshare`): a change by the
     /// server removes it from the case's units and unmarks it as assisting, stored as the new
     /// snapshot; the unit's devices are told to drop the case at their next sync

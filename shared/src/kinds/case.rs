@@ -50,7 +50,10 @@ pub struct Case {
     pub leader: Option<String>,
     pub archived: bool,
     pub summary: String,
+    /// The notes written before notes had authors: one text, merged character by character.
     pub notes: String,
+    /// Notes 工作记录, each with who wrote it, when and on which device, oldest first.
+    pub note_entries: Vec<Note>,
     pub petitioners: Vec<Petitioner>,
     /// Lifecycle steps, ordered by date, then by when they were recorded.
     pub steps: Vec<Step>,
@@ -302,6 +305,16 @@ pub struct Withdrawn {
     pub by: String,
     pub at: i64,
     pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Note {
+    pub id: EntryId,
+    pub text: String,
+    pub by: String,
+    pub at: i64,
+    /// The device (Automerge actor, hex) that wrote it.
+    pub device: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

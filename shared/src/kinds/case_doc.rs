@@ -101,6 +101,13 @@ pub(crate) const FOLLOW_UPS: ListDecl = ListDecl {
         AT,
     ],
 };
+/// A note 工作记录: who wrote it, when, on which device (the entry's own Automerge actor).
+/// Notes written on several devices at once are all kept, each whole; a note is never
+/// rewritten (a correction is a new note). The older `notes` text is still read.
+pub(crate) const NOTES: ListDecl = ListDecl {
+    name: "note_entries",
+    entry: &[ID, req("text", PARA), BY, AT],
+};
 pub(crate) const EVENING_STARTS: ListDecl = ListDecl {
     name: "evening_starts",
     entry: &[
@@ -232,6 +239,7 @@ pub static CASE: KindDecl = KindDecl {
         STEPS,
         WITHDRAWALS,
         FOLLOW_UPS,
+        NOTES,
         EVENING_STARTS,
         EVENING_LOGS,
         EVALUATIONS,
@@ -622,6 +630,13 @@ impl CaseDoc {
         self.doc.splice_text(&notes, len, 0, &para)?;
         self.commit(editor);
         Ok(())
+    }
+
+    /// Adds an authored note.
+    pub fn add_note(&mut self, editor: &Editor, note: &str) -> Result<EntryId, Error> {
+        let note = note.trim();
+        required_text("note", note, "a note needs some text")?;
+        record_entry(&mut self.doc, &NOTES, editor, &[("text", text(note))])
     }
 
     pub fn add_follow_up(
@@ -1045,6 +1060,17 @@ impl CaseDoc {
             }
         }
 
+        let mut note_entries: Vec<crate::kinds::case::Note> = read_list(doc, &NOTES)
+            .map(|e| crate::kinds::case::Note {
+                id: e.id(),
+                text: e.text("text"),
+                by: e.by(),
+                at: e.at(),
+                device: e.device(),
+            })
+            .collect();
+        note_entries.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+
         let mut follow_ups: Vec<FollowUp> = read_list(doc, &FOLLOW_UPS)
             .filter_map(|e| {
                 Some(FollowUp {
@@ -1199,6 +1225,7 @@ impl CaseDoc {
             petitioners,
             steps,
             follow_ups,
+            note_entries,
             evening_starts,
             evening_logs,
             evening_outcome: f.code(Field::EveningOutcome.name()),
@@ -1272,6 +1299,51 @@ mod tests {
             Err(Error::UnknownField(..))
         ));
         assert_eq!(case.read().unwrap().channel.code(), Some("visit"));
+    }
+
+    #[test]
+    fn notes_written_on_two_devices_at_once_are_both_kept_with_their_authors() {
+        let mut a = new_case();
+        let actor_b = ActorId::random();
+        let mut b = CaseDoc::load(&a.save(), actor_b.clone()).unwrap();
+        a.add_note(&editor("mediator"), "第一晚：当事人情绪激动")
+            .unwrap();
+        b.add_note(&editor("mediator2"), "村干部表示愿意协调")
+            .unwrap();
+        b.add_note(&editor("mediator2"), "约定周五再谈").unwrap();
+        a.doc.merge(&mut b.doc).unwrap();
+        b.doc.merge(&mut a.doc).unwrap();
+        let (ra, rb) = (a.read().unwrap(), b.read().unwrap());
+        assert_eq!(
+            ra.note_entries, rb.note_entries,
+            "the same notes in the same order"
+        );
+        let mut who: Vec<(&str, &str)> = ra
+            .note_entries
+            .iter()
+            .map(|n| (n.by.as_str(), n.text.as_str()))
+            .collect();
+        who.sort();
+        assert_eq!(
+            who,
+            vec![
+                ("mediator", "第一晚：当事人情绪激动"),
+                ("mediator2", "村干部表示愿意协调"),
+                ("mediator2", "约定周五再谈"),
+            ]
+        );
+        // Each says which device wrote it: the entry's own actor.
+        let from_b: Vec<&str> = ra
+            .note_entries
+            .iter()
+            .filter(|n| n.device == actor_b.to_hex_string())
+            .map(|n| n.text.as_str())
+            .collect();
+        assert_eq!(from_b.len(), 2);
+        assert!(
+            a.add_note(&editor("x"), "   ").is_err(),
+            "an empty note is refused"
+        );
     }
 
     #[test]

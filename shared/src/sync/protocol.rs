@@ -84,6 +84,23 @@ pub struct LoginResponse {
     pub calendar: crate::rules::Calendar,
 }
 
+/// Reference numbers 连信〔YYYY〕NNNN号 given to one device: `first` to `first + count - 1` of
+/// `year` (`POST /api/references`). The device numbers the cases it registers from them, with
+/// or without a signal; no other device is given the same numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceBlock {
+    pub year: i32,
+    pub first: u32,
+    pub count: u32,
+}
+
+impl ReferenceBlock {
+    /// The reference of number `n` of this block's year.
+    pub fn number(&self, n: u32) -> String {
+        format!("连信〔{}〕{n:04}号", self.year)
+    }
+}
+
 /// A unit of the unit tree, as the directory lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Unit {

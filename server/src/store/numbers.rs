@@ -1,0 +1,101 @@
+//! Reference numbers 连信〔YYYY〕NNNN号 for cases registered on tablets with no signal: each
+//! device is given a block of numbers of the year (`POST /api/references`) and numbers its new
+//! cases from it offline, so two devices never give the same number. Blocks are handed out in
+//! order, above any number already used (the demo's, an office's own floor).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store};
+use lianxin_shared::protocol::ReferenceBlock;
+
+const TABLES: &str = "
+CREATE TABLE IF NOT EXISTS reference_blocks (year INTEGER NOT NULL, first INTEGER NOT NULL,
+  count INTEGER NOT NULL, actor TEXT NOT NULL, username TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, first));
+CREATE TABLE IF NOT EXISTS reference_floor (year INTEGER PRIMARY KEY, next INTEGER NOT NULL);
+";
+
+impl Store {
+    /// Gives the next `count` numbers of `year` to the device `actor` of `username`.
+    pub fn issue_references(
+        &self,
+        year: i32,
+        count: u32,
+        actor: &str,
+        username: &str,
+        now: i64,
+    ) -> Result<ReferenceBlock> {
+        self.with(|c| {
+            c.execute_batch(TABLES)?;
+            let tx = c.transaction()?;
+            let issued: Option<i64> = tx
+                .query_row(
+                    "SELECT MAX(first + count) FROM reference_blocks WHERE year = ?1",
+                    [year],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            let floor: Option<i64> = tx
+                .query_row("SELECT next FROM reference_floor WHERE year = ?1", [year], |r| r.get(0))
+                .optional()?;
+            let first = issued.unwrap_or(1).max(floor.unwrap_or(1)).max(1);
+            tx.execute(
+                "INSERT INTO reference_blocks (year, first, count, actor, username, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![year, first, count, actor, username, now],
+            )?;
+            tx.commit()?;
+            Ok(ReferenceBlock {
+                year,
+                first: first as u32,
+                count,
+            })
+        })
+    }
+
+    /// Numbers of `year` below `next` are taken (the demo's cases, an office's paper ledger):
+    /// blocks start at `next` or above.
+    pub fn set_reference_floor(&self, year: i32, next: u32) -> Result<()> {
+        self.with(|c| {
+            c.execute_batch(TABLES)?;
+            c.execute(
+                "INSERT INTO reference_floor (year, next) VALUES (?1, ?2)
+                 ON CONFLICT (year) DO UPDATE SET next = MAX(next, excluded.next)",
+                params![year, next],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_never_overlap_and_start_above_the_floor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.set_reference_floor(2026, 301).unwrap();
+        let a = store
+            .issue_references(2026, 50, "aa", "registrar", 1)
+            .unwrap();
+        let b = store
+            .issue_references(2026, 50, "bb", "mediator", 2)
+            .unwrap();
+        let c = store
+            .issue_references(2027, 50, "aa", "registrar", 3)
+            .unwrap();
+        assert_eq!((a.first, b.first, c.first), (301, 351, 1));
+        // A lower floor set later never moves blocks back.
+        store.set_reference_floor(2026, 10).unwrap();
+        assert_eq!(
+            store
+                .issue_references(2026, 5, "aa", "registrar", 4)
+                .unwrap()
+                .first,
+            401
+        );
+        assert_eq!(a.number(a.first), "连信〔2026〕0301号");
+    }
+}
