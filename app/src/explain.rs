@@ -112,6 +112,16 @@ const MESSAGES: &[(&str, &str)] = &[
 /// `text` (an error of the shared rules, the tablet or the server) in `lang`.
 pub fn explain(text: &str, lang: Lang) -> String {
     let text = text.trim();
+    // Already said in Chinese by the tablet itself (a file too large, a missing header).
+    let cjk = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    if cjk
+        && !text.contains(" / ")
+        && !text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w.len() > 2 && w != "MB")
+    {
+        return text.to_string();
+    }
     if lang == Lang::En {
         // The English is the rules' own, with the field's label instead of its code.
         return match invalid_value(text) {

@@ -17,6 +17,17 @@ impl Lang {
 
 const WORDS: &[(&str, &str, &str)] = &[
     ("all_marks", "全部标记", "All marks"),
+    ("attachments", "照片和扫描件", "Photos and scanned pages"),
+    ("take_photo", "拍照", "Take a photo"),
+    ("choose_files", "选择文件", "Choose files"),
+    ("saving", "正在保存…", "Saving…"),
+    (
+        "attach_hint",
+        "照片保存在本机，有信号时随案件上传；单个不超过 8 MB。",
+        "Photos are kept on this tablet and go up with the case when there is a signal; at most 8 MB each.",
+    ),
+    ("close", "关闭", "Close"),
+    ("not_here_yet", "尚未同步到本机", "not on this tablet yet"),
     ("this_device", "本机", "this tablet"),
     ("ref_pending", "编号待分配", "number to come"),
     ("outcome", "结果", "Outcome"),

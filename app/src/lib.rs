@@ -9,6 +9,7 @@
 mod board;
 mod case;
 mod explain;
+mod files;
 mod gate;
 mod home;
 mod i18n;
@@ -421,6 +422,8 @@ fn App() -> impl IntoView {
                 leptos::task::spawn_local(reports::send_ledger_log(ctx.username.get_untracked()));
                 // Reference numbers for cases registered here, offline too.
                 leptos::task::spawn_local(numbers::top_up(ctx.username.get_untracked()));
+                // Photos taken offline go up once their cases' listings have.
+                leptos::task::spawn_local(files::send_pending());
                 last_sync.set(Some(
                     js_sys::Date::new_0().to_locale_time_string("zh-CN").into(),
                 ));

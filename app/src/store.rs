@@ -22,8 +22,9 @@ use web_sys::{IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 use crate::vault::Vault;
 
-const VERSION: u32 = 1;
-const STORES: [&str; 4] = ["docs", "rows", "drafts", "meta"];
+const VERSION: u32 = 2;
+/// `blobs`: the bytes of photos and scanned pages, by SHA-256, sealed like the rest (version 2).
+const STORES: [&str; 5] = ["docs", "rows", "drafts", "meta", "blobs"];
 
 /// The database of one user on this tablet.
 pub fn database_name(username: &str) -> String {
@@ -373,6 +374,31 @@ impl Db {
             .get_opened("meta", "session")
             .await?
             .and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    /// Keeps the bytes of an attachment, sealed, under their SHA-256.
+    pub async fn put_blob(&self, hash: &str, bytes: &[u8]) -> Result<(), String> {
+        self.put_sealed("blobs", hash, Some(bytes)).await
+    }
+
+    /// The bytes of an attachment, if this tablet holds them.
+    pub async fn blob(&self, hash: &str) -> Result<Option<Vec<u8>>, String> {
+        self.get_opened("blobs", hash).await
+    }
+
+    /// Attachments taken here and not yet sent: (case, hash) pairs, sealed in `meta`.
+    pub async fn blobs_to_send(&self) -> Vec<(String, String)> {
+        self.get_opened("meta", "blobs_to_send")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_slice(&v).ok())
+            .unwrap_or_default()
+    }
+
+    pub async fn set_blobs_to_send(&self, pending: &[(String, String)]) -> Result<(), String> {
+        let json = serde_json::to_vec(pending).map_err(|e| e.to_string())?;
+        self.put_sealed("meta", "blobs_to_send", Some(&json)).await
     }
 
     /// A text being typed, kept sealed; an empty text removes it.

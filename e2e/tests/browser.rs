@@ -3328,3 +3328,203 @@ async fn cases_registered_offline_on_two_tablets_get_their_own_numbers() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+/// A `w`×`h` PNG of a colour gradient (stored deflate, no image library): a photo to attach.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for x in 0..w {
+            raw.extend([(x * 255 / w) as u8, (y * 255 / h) as u8, 160]);
+        }
+    }
+    let mut z = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        let len = c.len() as u16;
+        z.push(u8::from(i + 1 == chunks.len()));
+        z.extend(len.to_le_bytes());
+        z.extend((!len).to_le_bytes());
+        z.extend(*c);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    z.extend(((b << 16) | a).to_be_bytes());
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        let body = [kind, data].concat();
+        out.extend(&body);
+        out.extend(crc32(&body).to_be_bytes());
+        out
+    };
+    let mut header = w.to_be_bytes().to_vec();
+    header.extend(h.to_be_bytes());
+    header.extend([8, 2, 0, 0, 0]);
+    [
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        chunk(b"IHDR", &header),
+        chunk(b"IDAT", &z),
+        chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
+/// A photo attached on a tablet with no signal: kept there (a thumbnail, opened full size),
+/// sent when the signal returns, and the office's device and a colleague's tablet receive it;
+/// a file over the cap is refused with a clear message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_attached_offline_reaches_the_office() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mediator = cli_device(dir.path().join("cli-m"), &url, "mediator").await;
+    let case = case_ids(&mediator)[0].clone();
+    drop(mediator);
+    let photo = dir.path().join("visit.png");
+    let bytes = png(320, 240);
+    std::fs::write(&photo, &bytes).unwrap();
+    let hash = lianxin_shared::content_hash(&bytes);
+    let huge = dir.path().join("huge.jpg");
+    std::fs::write(&huge, vec![0u8; 9 * 1024 * 1024]).unwrap();
+
+    let link = Link::to(&url).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tablet(&browser, &link.url).await;
+    sign_in(&page, "mediator").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=sync]')?.textContent ?? ''",
+        |t: &String| t.contains("已同步"),
+    )
+    .await;
+    link.cut();
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
+    )
+    .await;
+    wait_for(
+        &page,
+        "!!document.querySelector('[data-testid=attachments]')",
+        |b: &bool| *b,
+    )
+    .await;
+    // Too large: said so, nothing attached.
+    choose_file(&page, "input[name=attach]", &huge).await;
+    let said: String = wait_for(
+        &page,
+        "document.querySelector('[data-testid=attachments] .error')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(
+        said.starts_with("文件过大（9.0 MB），单个附件不能超过 8 MB"),
+        "{said}"
+    );
+    choose_file(&page, "input[name=attach]", &photo).await;
+    let thumb =
+        format!("document.querySelector('[data-attachment=\"{hash}\"]')?.dataset.loaded ?? ''");
+    wait_for(&page, &thumb, |l: &String| l == "true").await;
+    assert_eq!(
+        wait_for(
+            &page,
+            "document.querySelectorAll('[data-attachment]').length",
+            |_: &usize| true
+        )
+        .await,
+        1usize
+    );
+    // Opened full size, offline.
+    js(
+        &page,
+        &format!("document.querySelector('[data-attachment=\"{hash}\"]').click()"),
+    )
+    .await;
+    let natural: u32 = wait_for(
+        &page,
+        "document.querySelector('[data-testid=lightbox] img')?.naturalWidth ?? 0",
+        |w: &u32| *w > 0,
+    )
+    .await;
+    assert_eq!(natural, 320);
+    screenshot(&page, "attachment-offline", false).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=lightbox]').click()",
+    )
+    .await;
+
+    // Signal back: the listing goes up with the case, then the bytes.
+    link.restore();
+    let office = tokio::task::spawn_blocking({
+        let home = dir.path().join("cli-office");
+        let url = url.clone();
+        move || {
+            let mut d = Device::open(&home).unwrap();
+            d.trust_ca(&office_tls().ca).unwrap();
+            d.login(&by_address(&url), "registrar", demo::PASSWORD)
+                .unwrap();
+            d
+        }
+    })
+    .await
+    .unwrap();
+    let mut office = office;
+    let mut got = None;
+    for _ in 0..60 {
+        office.sync().await.unwrap();
+        let listed = office.export().unwrap()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == case.as_str())
+            .map(|c| c["attachments"].clone())
+            .unwrap();
+        if listed.as_array().is_some_and(|a| !a.is_empty()) {
+            assert_eq!(listed[0]["hash"], hash.as_str());
+            assert_eq!(listed[0]["by"], "mediator");
+            if let Ok(b) = office.attachment(&case, &hash) {
+                got = Some(b);
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        got.as_deref(),
+        Some(&bytes[..]),
+        "the office's device has the very bytes"
+    );
+    // Bytes that are not the listed ones are refused; a case one may not see is not found.
+    let login = office.export().unwrap();
+    drop(login);
+
+    // A colleague's tablet shows it too, fetched once and then kept.
+    let other = tablet(&browser, &url).await;
+    sign_in(&other, "registrar").await;
+    wait_for(&other, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&case)).await;
+    js(
+        &other,
+        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
+    )
+    .await;
+    wait_for(&other, &thumb, |l: &String| l == "true").await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::
 
 use crate::LoginResponse;
 
+mod http;
 mod ledger;
 mod people;
 pub use lianxin_shared::ledger::ImportReport;
@@ -163,31 +164,6 @@ impl Device {
             username: get("username")?,
             visible: serde_json::from_str(&get("visible_units")?).unwrap_or_default(),
         })
-    }
-
-    /// A case's history from the server (blocking HTTP): who changed what, when, from which
-    /// device; refused changes too for the administrator.
-    pub fn history(&self, id: &str) -> Result<serde_json::Value> {
-        let login = self.login_info()?;
-        let agent = self.agent()?;
-        let mut resp = agent
-            .get(&format!("{}/api/history/{id}", login.server))
-            .header("authorization", &format!("Bearer {}", login.token))
-            .call()
-            .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| DeviceError::Unreachable(e.to_string()))?;
-        let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        match status {
-            200 => Ok(value),
-            401 => Err(DeviceError::SessionEnded(body)),
-            _ => Err(DeviceError::Sync(
-                value["error"].as_str().map(str::to_string).unwrap_or(body),
-            )),
-        }
     }
 
     /// An HTTP client that answers every status, trusting the office CA if one was given.

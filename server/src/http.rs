@@ -33,7 +33,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
 /// The one error type of the HTTP boundary: a status and a message for the person, never
 /// internals.
 #[derive(Debug)]
-pub struct AppError(StatusCode, String);
+pub struct AppError(pub StatusCode, pub String);
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
@@ -41,7 +41,7 @@ impl IntoResponse for AppError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!("internal error: {e}");
     AppError(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,6 +57,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/history/{doc}", get(history))
         .route("/api/ledger-log", post(ledger_log))
         .route("/api/references", post(references))
+        .route(
+            "/api/cases/{case}/attachments/{hash}",
+            get(crate::attachments::get)
+                .put(crate::attachments::put)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    lianxin_shared::MAX_ATTACHMENT_BYTES as usize,
+                )),
+        )
         .route("/ca.pem", get(ca_certificate));
     let bundle = state
         .bundle
@@ -287,7 +295,7 @@ async fn login(
     Ok(Json(resp))
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

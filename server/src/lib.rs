@@ -4,6 +4,7 @@
 //! [`app`] builds the axum router from an [`AppState`], so tests can drive it in-process or
 //! over a real socket. The binary (`lianxin`) is in `main.rs`.
 
+mod attachments;
 pub mod auth;
 pub mod demo;
 pub mod device;

@@ -11,6 +11,7 @@ use lianxin_shared::{DocId, UnitId};
 
 mod audit;
 pub use audit::LedgerEntry;
+mod files;
 mod numbers;
 mod scope;
 use rusqlite::{Connection, OptionalExtension, params};

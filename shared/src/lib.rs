@@ -38,12 +38,12 @@ mod sync;
 
 pub use error::Error;
 pub use kinds::case::{
-    Aid, Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart, FollowUp, Header,
-    Hearing, Masked, Petitioner, Progress, Step, Withdrawn,
+    Aid, Attachment, Case, Conflict, ConflictValue, Evaluation, EveningEntry, EveningStart,
+    FollowUp, Header, Hearing, Masked, Note, Petitioner, Progress, Step, Withdrawn,
 };
 pub use kinds::case_doc::{
     AidDraft, CASE, CaseDoc, CaseDraft, EveningLogDraft, Field, FollowUpDraft, HearingDraft,
-    StepDraft,
+    MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, StepDraft, content_hash,
 };
 pub use kinds::details::{
     DETAIL_KEYS, DETAILS, Details, DetailsDoc, PersonDetails, handling_units, mask_address,

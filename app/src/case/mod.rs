@@ -18,6 +18,7 @@ use lianxin_shared::{
 use crate::i18n::{Lang, t};
 use crate::{Ctx, Row, with_engine};
 
+mod attachments;
 mod duty;
 mod evenings;
 mod fields;
@@ -269,6 +270,7 @@ pub fn CaseView(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl Into
             <Notes s/>
             <Steps s/>
             <FollowUps s/>
+            <attachments::Attachments s/>
             <Evenings s/>
             <MediationLink s/>
             <Responsibility s/>

@@ -54,6 +54,8 @@ pub struct Case {
     pub notes: String,
     /// Notes 工作记录, each with who wrote it, when and on which device, oldest first.
     pub note_entries: Vec<Note>,
+    /// Photos and scanned pages, by content hash, in the order recorded.
+    pub attachments: Vec<Attachment>,
     pub petitioners: Vec<Petitioner>,
     /// Lifecycle steps, ordered by date, then by when they were recorded.
     pub steps: Vec<Step>,
@@ -305,6 +307,18 @@ pub struct Withdrawn {
     pub by: String,
     pub at: i64,
     pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Attachment {
+    pub id: EntryId,
+    /// SHA-256 of the bytes, 64 lower-case hex digits: the bytes' name on devices and server.
+    pub hash: String,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+    pub by: String,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -108,6 +108,38 @@ pub(crate) const NOTES: ListDecl = ListDecl {
     name: "note_entries",
     entry: &[ID, req("text", PARA), BY, AT],
 };
+/// Largest photo or scanned page, in bytes; and most attachments per case.
+pub const MAX_ATTACHMENT_BYTES: i64 = 8 * 1024 * 1024;
+pub const MAX_ATTACHMENTS: usize = 60;
+
+/// The name an attachment's bytes go by on every device and the server: their SHA-256, in
+/// lower-case hex.
+pub fn content_hash(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A photo or scanned page: its SHA-256 (the bytes travel apart from the document, see
+/// `server/src/attachments.rs`), file name, type and size.
+pub(crate) const ATTACHMENTS: ListDecl = ListDecl {
+    name: "attachments",
+    entry: &[
+        ID,
+        req("hash", LINE),
+        opt("name", SHORT),
+        req("mime", LINE),
+        req(
+            "size",
+            ValueType::Int {
+                min: 1,
+                max: MAX_ATTACHMENT_BYTES,
+                what: "bytes",
+            },
+        ),
+        BY,
+        AT,
+    ],
+};
 pub(crate) const EVENING_STARTS: ListDecl = ListDecl {
     name: "evening_starts",
     entry: &[
@@ -240,6 +272,7 @@ pub static CASE: KindDecl = KindDecl {
         WITHDRAWALS,
         FOLLOW_UPS,
         NOTES,
+        ATTACHMENTS,
         EVENING_STARTS,
         EVENING_LOGS,
         EVALUATIONS,
@@ -630,6 +663,65 @@ impl CaseDoc {
         self.doc.splice_text(&notes, len, 0, &para)?;
         self.commit(editor);
         Ok(())
+    }
+
+    /// Records a photo or scanned page by its SHA-256 (64 hex digits): only images and PDFs,
+    /// at most [`MAX_ATTACHMENT_BYTES`], at most [`MAX_ATTACHMENTS`] per case.
+    pub fn attach(
+        &mut self,
+        editor: &Editor,
+        hash: &str,
+        name: &str,
+        mime: &str,
+        size: i64,
+    ) -> Result<EntryId, Error> {
+        let bad = |field: &str, value: String, reason: &str| Error::InvalidValue {
+            field: field.into(),
+            value,
+            reason: reason.into(),
+        };
+        if hash.len() != 64
+            || !hash
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            return Err(bad(
+                "hash",
+                hash.into(),
+                "expected a SHA-256 in 64 lower-case hex digits",
+            ));
+        }
+        if !(mime.starts_with("image/") || mime == "application/pdf") {
+            return Err(bad(
+                "mime",
+                mime.into(),
+                "only photos and scanned pages (images, PDF) may be attached",
+            ));
+        }
+        if !(1..=MAX_ATTACHMENT_BYTES).contains(&size) {
+            return Err(bad(
+                "size",
+                size.to_string(),
+                "an attachment is at most 8 MB",
+            ));
+        }
+        if read_list(&self.doc, &ATTACHMENTS).count() >= MAX_ATTACHMENTS {
+            return Err(bad(
+                "attachments",
+                String::new(),
+                "a case holds at most 60 attachments",
+            ));
+        }
+        let name: String = name.trim().chars().take(LINE_CHARS).collect();
+        let mut values = vec![
+            ("hash", text(hash)),
+            ("mime", text(mime)),
+            ("size", ScalarValue::Int(size)),
+        ];
+        if !name.is_empty() {
+            values.push(("name", text(&name)));
+        }
+        record_entry(&mut self.doc, &ATTACHMENTS, editor, &values)
     }
 
     /// Adds an authored note.
@@ -1071,6 +1163,20 @@ impl CaseDoc {
             .collect();
         note_entries.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
 
+        let attachments: Vec<crate::kinds::case::Attachment> = read_list(doc, &ATTACHMENTS)
+            .filter_map(|e| {
+                Some(crate::kinds::case::Attachment {
+                    id: e.id(),
+                    hash: e.str("hash")?,
+                    name: e.str("name").unwrap_or_default(),
+                    mime: e.str("mime")?,
+                    size: e.int("size")?,
+                    by: e.by(),
+                    at: e.at(),
+                })
+            })
+            .collect();
+
         let mut follow_ups: Vec<FollowUp> = read_list(doc, &FOLLOW_UPS)
             .filter_map(|e| {
                 Some(FollowUp {
@@ -1226,6 +1332,7 @@ impl CaseDoc {
             steps,
             follow_ups,
             note_entries,
+            attachments,
             evening_starts,
             evening_logs,
             evening_outcome: f.code(Field::EveningOutcome.name()),

@@ -1,0 +1,126 @@
+//! Photos and scanned pages on the tablet: taken with the camera or chosen as files, kept
+//! sealed in the local store under their SHA-256 (outside the case document, which lists each
+//! one's hash, name, type and size), sent to the server once the case's listing has gone up,
+//! and fetched from it for the cases this tablet sees when a colleague took them.
+
+use js_sys::Uint8Array;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::{local_store, with_engine};
+
+/// What a file could not be attached for, in the screen's language.
+pub fn too_big(size: f64, lang: crate::i18n::Lang) -> String {
+    let mb = size / 1024.0 / 1024.0;
+    let cap = lianxin_shared::MAX_ATTACHMENT_BYTES / 1024 / 1024;
+    match lang {
+        crate::i18n::Lang::Zh => {
+            format!("文件过大（{mb:.1} MB），单个附件不能超过 {cap} MB。请缩小照片后再试。")
+        }
+        crate::i18n::Lang::En => {
+            format!("This file is too large ({mb:.1} MB): an attachment is at most {cap} MB.")
+        }
+    }
+}
+
+/// The bytes of a chosen file.
+pub async fn read(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| "the file could not be read")?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+async fn call(method: &str, path: &str, body: Option<&[u8]>) -> Result<(u16, Vec<u8>), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let token = with_engine(|e| e.token()).ok_or("not signed in")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
+    let _ = headers.set("authorization", &format!("Bearer {token}"));
+    init.set_headers(&headers);
+    if let Some(bytes) = body {
+        init.set_body(&Uint8Array::from(bytes).into());
+    }
+    let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| "request")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| "network unavailable")?
+        .dyn_into()
+        .map_err(|_| "response")?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(|_| "body")?)
+        .await
+        .map_err(|_| "body")?;
+    Ok((response.status(), Uint8Array::new(&buffer).to_vec()))
+}
+
+/// Keeps the bytes of a photo taken here (before the case lists it, so its thumbnail finds it).
+pub async fn keep(hash: &str, bytes: &[u8]) -> Result<(), String> {
+    local_store()
+        .ok_or("not signed in")?
+        .put_blob(hash, bytes)
+        .await
+}
+
+/// Queues a photo the case now lists for the server.
+pub async fn queue(case: &str, hash: &str) -> Result<(), String> {
+    let db = local_store().ok_or("not signed in")?;
+    let mut pending = db.blobs_to_send().await;
+    pending.push((case.to_string(), hash.to_string()));
+    db.set_blobs_to_send(&pending).await
+}
+
+/// After a sync: sends the photos taken here whose case listing the server now has. One that
+/// the server does not take yet (its listing still on the way) waits for the next sync.
+pub async fn send_pending() {
+    let Some(db) = local_store() else { return };
+    let pending = db.blobs_to_send().await;
+    if pending.is_empty() {
+        return;
+    }
+    let mut still = Vec::new();
+    for (case, hash) in pending {
+        let sent = match db.blob(&hash).await {
+            Ok(Some(bytes)) => {
+                let path = format!("/api/cases/{case}/attachments/{hash}");
+                matches!(call("PUT", &path, Some(&bytes)).await, Ok((200, _)))
+            }
+            // Gone from the tablet (signed out and in again): nothing left to send.
+            _ => true,
+        };
+        if !sent {
+            still.push((case, hash));
+        }
+    }
+    let _ = db.set_blobs_to_send(&still).await;
+}
+
+/// The bytes of an attachment: from this tablet, else from the server (then kept here, so it
+/// opens with no signal next time). None while neither has it.
+pub async fn bytes(case: &str, hash: &str) -> Option<Vec<u8>> {
+    let db = local_store()?;
+    if let Ok(Some(b)) = db.blob(hash).await {
+        return Some(b);
+    }
+    let (status, body) = call(
+        "GET",
+        &format!("/api/cases/{case}/attachments/{hash}"),
+        None,
+    )
+    .await
+    .ok()?;
+    if status != 200 || lianxin_shared::content_hash(&body) != hash {
+        return None;
+    }
+    let _ = db.put_blob(hash, &body).await;
+    Some(body)
+}
+
+/// An object URL for bytes of type `mime`, for an `<img>` or a new tab.
+pub fn object_url(bytes: &[u8], mime: &str) -> Option<String> {
+    let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
