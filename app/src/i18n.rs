@@ -17,6 +17,16 @@ impl Lang {
 
 const WORDS: &[(&str, &str, &str)] = &[
     ("all_marks", "全部标记", "All marks"),
+    ("case_index", "本案目录", "Sections of this case"),
+    (
+        "progress_hint",
+        "选择任务、承诺或人员，写下进展（可勾选“已完成”），记录后显示在下方对应一行。",
+        "Choose a task, commitment or person and write the progress (tick done if it is); it shows on its line below.",
+    ),
+    ("reception_leader", "接访领导", "Receiving leader"),
+    ("group_tasks", "包案任务", "Package tasks"),
+    ("group_commitments", "四包", "Four commitments"),
+    ("group_four", "四定人员", "Four people"),
     ("attachments", "照片和扫描件", "Photos and scanned pages"),
     ("take_photo", "拍照", "Take a photo"),
     ("choose_files", "选择文件", "Choose files"),
@@ -349,7 +359,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("approved_by", "审批", "Approved by"),
     ("approved_on", "审批日期", "Approved on"),
     ("paid_on", "发放日期", "Paid on"),
-    ("mark_paid", "今日已发放", "Paid today"),
+    ("mark_paid", "标记为今日已发放", "Mark as paid today"),
     ("add_aid", "记录救助", "Record aid"),
     (
         "amount_needed",
@@ -434,8 +444,20 @@ mod tests {
             before,
             "a key is declared twice: the second is never shown"
         );
+        assert_eq!(count(1, "disputes", Lang::En), "1 dispute");
+        assert_eq!(count(2, "disputes", Lang::En), "2 disputes");
+        assert_eq!(count(1, "disputes", Lang::Zh), "1 件纠纷");
         assert_eq!(t(Lang::Zh, "login"), "登录");
         assert_eq!(t(Lang::En, "login"), "Sign in");
+    }
+}
+
+/// "3 件纠纷", "1 dispute", "3 disputes": a number with its word, singular in English for one.
+pub fn count(n: usize, key: &str, lang: Lang) -> String {
+    let word = t(lang, key);
+    match lang {
+        Lang::En if n == 1 => format!("1 {}", word.strip_suffix('s').unwrap_or(word)),
+        _ => format!("{n} {word}"),
     }
 }
 

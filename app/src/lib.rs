@@ -693,7 +693,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                 } else {
                     String::new()
                 };
-                format!("{n} {}{range}", t(lang.get(), "cases"))
+                format!("{}{range}", crate::i18n::count(n, "cases", lang.get()))
             }}
         </p>
         <Show when=move || matching.with(Vec::is_empty) && !filter.with(Filter::is_empty)>

@@ -61,7 +61,7 @@ pub fn Ledger(ctx: Ctx, disputes: RwSignal<Vec<LedgerRow>>) -> impl IntoView {
             <h2 class="board-title">{move || t(lang.get(), "ledger")}</h2>
             <button data-testid="new-dispute-button" on:click=move |_| ctx.go(Screen::NewDispute)>{move || t(lang.get(), "new_dispute")}</button>
         </div>
-        <p class="count" data-testid="dispute-count">{move || format!("{} {}", disputes.with(Vec::len), t(lang.get(), "disputes"))}</p>
+        <p class="count" data-testid="dispute-count">{move || crate::i18n::count(disputes.with(Vec::len), "disputes", lang.get())}</p>
         <ul class="cases" data-testid="ledger">
             <For each=move || disputes.get() key=|r| (r.id.clone(), r.level.clone(), r.result.clone(), r.sessions) let:row>
                 <li data-dispute=row.id.clone() on:click={
@@ -292,14 +292,24 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
                     <section>
                         <h3>{t(l, "parties")}</h3>
                         <ul data-testid="parties">
-                            {d.parties.iter().map(|p| view! { <li>{format!("{} {}", p.name, p.role.clone().unwrap_or_default())}</li> }).collect_view()}
+                            {d.parties.iter().map(|p| view! { <li>{format!("{} {}", p.name, party_role(p.role.as_deref().unwrap_or(""), l))}</li> }).collect_view()}
                         </ul>
+                        <div class="tools">
+                            <input name="party-name" placeholder=move || t(lang.get(), "party_name") prop:value=party on:input=move |ev| party.set(event_target_value(&ev))/>
+                            <button data-testid="add-party" on:click=add_party>{move || t(lang.get(), "add_party")}</button>
+                        </div>
                     </section>
                     <section>
                         <h3>{t(l, "sessions")}</h3>
                         <ul data-testid="sessions">
                             {d.sessions.iter().map(|s| view! { <li>{format!("{} {} — {}（{}）", s.on, s.text, s.mediator, s.by)}</li> }).collect_view()}
                         </ul>
+                        <div class="tools">
+                            <input name="session-on" type="date" prop:value=session_on on:input=move |ev| session_on.set(event_target_value(&ev))/>
+                            <input name="session-mediator" placeholder=move || t(lang.get(), "mediator") prop:value=session_mediator on:input=move |ev| session_mediator.set(event_target_value(&ev))/>
+                        </div>
+                        <textarea name="session-text" placeholder=move || t(lang.get(), "session_text") prop:value=session_text on:input=move |ev| session_text.set(event_target_value(&ev))></textarea>
+                        <button data-testid="add-session" on:click=add_session>{move || t(lang.get(), "add_session")}</button>
                     </section>
                     <section>
                         <h3>{t(l, "escalations")}</h3>
@@ -308,6 +318,10 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
                                 <li>{format!("{} {} → {} — {}：{}", e.on, level_label(e.from.code(), l), level_label(e.to.code(), l), e.by, e.reason)}</li>
                             }).collect_view()}
                         </ul>
+                        <div class="tools">
+                            <input name="escalate-reason" placeholder=move || t(lang.get(), "escalate_reason") prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
+                            <button data-testid="escalate" on:click=escalate>{move || t(lang.get(), "escalate")}</button>
+                        </div>
                     </section>
                     <section>
                         <h3>{t(l, "agreement_text")}</h3>
@@ -316,23 +330,19 @@ pub fn DisputeView(ctx: Ctx, id: String) -> impl IntoView {
                     </section>
                 }
             })}
-            <div class="tools">
-                <input name="party-name" placeholder=move || t(lang.get(), "party_name") prop:value=party on:input=move |ev| party.set(event_target_value(&ev))/>
-                <button data-testid="add-party" on:click=add_party>{move || t(lang.get(), "add_party")}</button>
-            </div>
-            <div class="tools">
-                <input name="session-on" type="date" prop:value=session_on on:input=move |ev| session_on.set(event_target_value(&ev))/>
-                <input name="session-mediator" placeholder=move || t(lang.get(), "mediator") prop:value=session_mediator on:input=move |ev| session_mediator.set(event_target_value(&ev))/>
-            </div>
-            <textarea name="session-text" placeholder=move || t(lang.get(), "session_text") prop:value=session_text on:input=move |ev| session_text.set(event_target_value(&ev))></textarea>
-            <button data-testid="add-session" on:click=add_session>{move || t(lang.get(), "add_session")}</button>
-            <div class="tools">
-                <input name="escalate-reason" placeholder=move || t(lang.get(), "escalate_reason") prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
-                <button data-testid="escalate" on:click=escalate>{move || t(lang.get(), "escalate")}</button>
-            </div>
             <Show when=move || dispute.with(|d| d.as_ref().is_some_and(|d| d.case.is_none()))>
                 <button class="plain" data-testid="to-case" on:click=to_case>{move || t(lang.get(), "to_case")}</button>
             </Show>
         </div>
+    }
+}
+
+/// A party's role in the screen's language (the roles are typed in Chinese: 申请人, 被申请人).
+fn party_role(role: &str, lang: Lang) -> String {
+    match (lang, role) {
+        (Lang::En, "申请人") => "applicant".into(),
+        (Lang::En, "被申请人") => "respondent".into(),
+        (Lang::En, "第三人") => "third party".into(),
+        _ => role.to_string(),
     }
 }

@@ -109,7 +109,7 @@ pub fn Days(ctx: Ctx, days: RwSignal<Vec<DayRow>>) -> impl IntoView {
         <h3>{move || t(lang.get(), "new_reception")}</h3>
         <div class="tools">
             <input name="reception-on" type="date" prop:value=on on:input=move |ev| on.set(event_target_value(&ev))/>
-            <input name="reception-leader" placeholder=move || t(lang.get(), "leader") prop:value=leader on:input=move |ev| leader.set(event_target_value(&ev))/>
+            <input name="reception-leader" placeholder=move || t(lang.get(), "reception_leader") prop:value=leader on:input=move |ev| leader.set(event_target_value(&ev))/>
             <input name="reception-place" placeholder=move || t(lang.get(), "place") prop:value=place on:input=move |ev| place.set(event_target_value(&ev))/>
             <button data-testid="create-reception" on:click=create>{move || t(lang.get(), "register")}</button>
         </div>

@@ -746,6 +746,14 @@ async fn a_new_version_is_offered_not_forced() {
     .await;
     assert_eq!(keys.len(), 1, "the old shell's cache is gone");
     unlock(&page).await;
+    // The new version opens the same case, with what was being typed.
+    wait_for(
+        &page,
+        "document.querySelector('textarea[name=note]')?.value ?? ''",
+        |t: &String| t == "正在输入的记录",
+    )
+    .await;
+    js(&page, "document.querySelector('.back').click()").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
     browser.close().await.unwrap();
     let _ = browser.wait().await;
@@ -794,7 +802,7 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
         .add_petitioner(
             &earlier,
             "李桂芳",
-            [Some("431281 19650505 1234".into()), None, None],
+            [Some("431281 19650505 1231".into()), None, None],
             now_ms(),
         )
         .unwrap();
@@ -1142,12 +1150,8 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     wait_for(&page, STORED_DRAFTS, |n: &usize| *n == 1).await;
     page.reload().await.unwrap();
     unlock(&page).await;
-    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| ids.contains(&id)).await;
-    js(
-        &page,
-        &format!("document.querySelector('li[data-case=\"{id}\"]').click()"),
-    )
-    .await;
+    // The reload opens the same case (its address), the half-typed note in its box.
+    wait_for(&page, PATH, |p: &String| *p == format!("/case/{id}")).await;
     let kept: String = wait_for(
         &page,
         "document.querySelector('textarea[name=note]')?.value ?? ''",
@@ -1688,12 +1692,9 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     .await;
     assert!(error.contains("密码错误"), "{error}");
     unlock(&page).await;
-    wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == ids).await;
-    js(
-        &page,
-        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
-    )
-    .await;
+    // Unlocked where it was locked: the case at its address, its draft back; its back leads
+    // to the caseload, all there.
+    wait_for(&page, PATH, |p: &String| *p == format!("/case/{case}")).await;
     let draft: String = wait_for(
         &page,
         "document.querySelector('textarea[name=note]')?.value ?? ''",
@@ -1701,6 +1702,14 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     )
     .await;
     assert_eq!(draft, "草稿：尚未保存的走访内容八八");
+    js(&page, "document.querySelector('.back').click()").await;
+    wait_for(&page, SHOWN_IDS, |shown: &Vec<String>| *shown == ids).await;
+    js(
+        &page,
+        &format!("document.querySelector('li[data-case=\"{case}\"]').click()"),
+    )
+    .await;
+    wait_for(&page, PATH, |p: &String| *p == format!("/case/{case}")).await;
 
     // An edit made offline: sign-out is held back and says how many cases would lose edits.
     js(

@@ -70,6 +70,33 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
     view! {
             <section class="duty" data-testid="responsibility">
                 <h3>{move || t(lang.get(), "responsibility")}</h3>
+                <p class="hint">{move || t(lang.get(), "progress_hint")}</p>
+                <div class="tools">
+                    <select name="track" on:change=move |ev| track.set(event_target_value(&ev))>
+                        {move || {
+                            let l = lang.get();
+                            // Grouped: 包化解 is both a package task and one of the four
+                            // commitments, and says which.
+                            let group = |key: &'static str, items: Vec<(&'static str, &'static str)>| view! {
+                                <optgroup label=t(l, key)>
+                                    {items.into_iter().map(|(code, name)| view! { <option value=code prop:selected=move || track.get_untracked() == code>{name}</option> }).collect_view()}
+                                </optgroup>
+                            };
+                            view! {
+                                {group("group_tasks", PackageTask::ALL.iter().map(|k| (k.code(), crate::i18n::vocab_label(*k, l))).collect())}
+                                {group("group_commitments", Commitment::ALL.iter().map(|k| (k.code(), crate::i18n::vocab_label(*k, l))).collect())}
+                                {group("group_four", FourRole::ALL.iter().map(|k| (k.code(), crate::i18n::vocab_label(*k, l))).collect())}
+                            }
+                        }}
+                    </select>
+                    <input name="track-text" placeholder=move || t(lang.get(), "progress_note") prop:value=track_text
+                        on:input=move |ev| track_text.set(event_target_value(&ev))/>
+                    <label class="inline">
+                        <input name="track-done" type="checkbox" prop:checked=track_done on:change=move |ev| track_done.set(event_target_checked(&ev))/>
+                        <span>{move || t(lang.get(), "done")}</span>
+                    </label>
+                    <button data-testid="add-progress" on:click=add_progress>{move || t(lang.get(), "add_progress")}</button>
+                </div>
                 {move || duty.get().map(|(due, four, progress, assisting, lead)| {
                     let l = lang.get();
                     let notes_of = |code: &str| -> (usize, bool, String) {
@@ -142,25 +169,6 @@ pub(super) fn Responsibility(s: CaseScreen) -> impl IntoView {
                         </select>
                     }
                 })}
-                <div class="tools">
-                    <select name="track" on:change=move |ev| track.set(event_target_value(&ev))>
-                        {move || {
-                            let l = lang.get();
-                            PackageTask::ALL.iter().map(|k| (k.code(), crate::i18n::vocab_label(*k, l)))
-                                .chain(Commitment::ALL.iter().map(|k| (k.code(), crate::i18n::vocab_label(*k, l))))
-                                .chain(FourRole::ALL.iter().map(|k| (k.code(), crate::i18n::vocab_label(*k, l))))
-                                .map(|(code, name)| view! { <option value=code prop:selected=move || track.get_untracked() == code>{name}</option> })
-                                .collect_view()
-                        }}
-                    </select>
-                    <input name="track-text" placeholder=move || t(lang.get(), "progress_note") prop:value=track_text
-                        on:input=move |ev| track_text.set(event_target_value(&ev))/>
-                    <label class="inline">
-                        <input name="track-done" type="checkbox" prop:checked=track_done on:change=move |ev| track_done.set(event_target_checked(&ev))/>
-                        <span>{move || t(lang.get(), "done")}</span>
-                    </label>
-                    <button data-testid="add-progress" on:click=add_progress>{move || t(lang.get(), "add_progress")}</button>
-                </div>
             <crate::explain::Refusal lang error/>
             </section>
     }

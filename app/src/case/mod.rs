@@ -240,9 +240,43 @@ pub fn CaseView(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl Into
                 .map(|c| (c.summary.clone(), lifecycle_line(c, l)))
         })
     });
+    // The index: every section's heading, to jump to; a tapped heading folds its section.
+    let index = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        case.track();
+        lang.track();
+        request_animation_frame(move || index.set(section_titles()));
+    });
+    let jump = move |i: usize| {
+        if let Some(section) = section_heading(i).and_then(|h| h.parent_element()) {
+            let _ = section.class_list().remove_1("folded");
+            section.scroll_into_view();
+        }
+    };
+    let fold = move |ev: leptos::ev::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        if target.tag_name() == "H3"
+            && let Some(section) = target
+                .parent_element()
+                .filter(|p| p.tag_name() == "SECTION")
+        {
+            let _ = section.class_list().toggle("folded");
+        }
+    };
     view! {
-        <div class="case" data-testid="case">
+        <div class="case" data-testid="case" on:click=fold>
             <button class="plain back" on:click=move |_| ctx.back()>{move || t(lang.get(), "back")}</button>
+            <nav class="case-index" data-testid="case-index" aria-label=move || t(lang.get(), "case_index")>
+                {move || index.get().into_iter().enumerate().map(|(i, title)| view! {
+                    <button class="plain" on:click=move |ev| { ev.stop_propagation(); jump(i); }>{title}</button>
+                }).collect_view()}
+            </nav>
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
             </Show>
@@ -282,6 +316,32 @@ pub fn CaseView(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl Into
             </Show>
         </div>
     }
+}
+
+/// The headings of the open case's sections, in order.
+fn section_titles() -> Vec<String> {
+    let Some(list) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector_all(".case section > h3").ok())
+    else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.text_content())
+        .map(|t| t.trim().to_string())
+        .collect()
+}
+
+fn section_heading(i: usize) -> Option<web_sys::Element> {
+    use wasm_bindgen::JsCast;
+    web_sys::window()?
+        .document()?
+        .query_selector_all(".case section > h3")
+        .ok()?
+        .item(i as u32)?
+        .dyn_into()
+        .ok()
 }
 
 pub(super) fn sat_label(code: &str, lang: Lang) -> String {
