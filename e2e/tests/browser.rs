@@ -3537,3 +3537,61 @@ async fn a_photo_attached_offline_reaches_the_office() {
     browser.close().await.unwrap();
     let _ = browser.wait().await;
 }
+
+/// English on request, complete on the case screen and remembered across a reload; at 768 px
+/// no field spills out of its column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn english_is_complete_and_remembered_at_768_px() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_server(&dir.path().join("data")).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &url).await;
+    resize(&page, 768, 1024).await;
+    sign_in(&page, "mediator").await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+    js(
+        &page,
+        "document.querySelector('[data-testid=lang]').click()",
+    )
+    .await;
+    page.reload().await.unwrap();
+    unlock(&page).await;
+    let lang: String = wait_for(&page, "document.documentElement.lang", |l: &String| {
+        l == "en"
+    })
+    .await;
+    assert_eq!(lang, "en", "remembered across the reload");
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+    js(&page, "document.querySelector('li[data-case]').click()").await;
+    wait_for(
+        &page,
+        "!!document.querySelector('[data-testid=lifecycle]')",
+        |b: &bool| *b,
+    )
+    .await;
+    // The screen's own words: headings, labels, the status line, the buttons — no Chinese
+    // (what people typed, summaries and names, stays as typed).
+    let words: Vec<String> = wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('.case section > h3, .fields label > span, [data-testid=lifecycle], .case button, .case-index button')).map(e => e.textContent.trim()).filter(t => t)",
+        |w: &Vec<String>| !w.is_empty(),
+    )
+    .await;
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let chinese: Vec<&String> = words.iter().filter(|w| cjk(w)).collect();
+    assert!(
+        chinese.is_empty(),
+        "Chinese left in the English screen: {chinese:?}"
+    );
+    // Every select and input stays inside its label's column.
+    let spilled: Vec<String> = wait_for(
+        &page,
+        "Array.from(document.querySelectorAll('.fields label')).filter(l => { const f = l.querySelector('select, input'); return f && f.getBoundingClientRect().right > l.getBoundingClientRect().right + 1; }).map(l => l.textContent.trim().slice(0, 30))",
+        |_: &Vec<String>| true,
+    )
+    .await;
+    assert!(spilled.is_empty(), "{spilled:?}");
+    screenshot(&page, "english-768", false).await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}

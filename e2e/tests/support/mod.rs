@@ -392,3 +392,19 @@ pub async fn choose_file(page: &chromiumoxide::Page, selector: &str, file: &std:
     .await
     .unwrap();
 }
+
+/// Makes the page's viewport `width`×`height` CSS pixels (a tablet held this way or that).
+pub async fn resize(page: &chromiumoxide::Page, width: i64, height: i64) {
+    use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+    page.execute(
+        SetDeviceMetricsOverrideParams::builder()
+            .width(width)
+            .height(height)
+            .device_scale_factor(1.0)
+            .mobile(false)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+}
