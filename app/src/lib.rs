@@ -633,8 +633,12 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
     let turn = move |by: isize| {
         let to = (page.get_untracked() as isize + by).clamp(0, pages.get_untracked() as isize - 1);
         filter.update(|f| f.page = to as usize);
-        if let Some(w) = web_sys::window() {
-            w.scroll_to_with_x_and_y(0.0, 0.0);
+        // To the top of the list (not of the page, where the home's sections are).
+        if let Some(count) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector("[data-testid=count]").ok().flatten())
+        {
+            count.scroll_into_view();
         }
     };
     let selected = move |get: fn(&Filter) -> &String, value: &str| {
