@@ -472,6 +472,19 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
         )
         .await;
         assert!(waiting.contains("1 条待上传"), "{waiting}");
+        // The caseload marks the case as not yet sent (back, then forward to the case).
+        js(page, "setTimeout(() => history.back(), 0)").await;
+        let mark = format!(
+            "!!document.querySelector('li[data-case=\"{id}\"] [data-testid=mark-waiting]')"
+        );
+        wait_for(page, &mark, |b: &bool| *b).await;
+        js(page, "setTimeout(() => history.forward(), 0)").await;
+        wait_for(
+            page,
+            "!!document.querySelector('[data-testid=notes]')",
+            |ok: &bool| *ok,
+        )
+        .await;
     }
 
     // Signal returns: both tablets show both notes, both visits and the conflict.
@@ -485,6 +498,17 @@ async fn two_tablets_edit_one_case_offline_and_resolve_the_conflict() {
     };
     let on_a: Shown = wait_for(&a, CASE_SHOWN, merged).await;
     let on_b: Shown = wait_for(&b, CASE_SHOWN, merged).await;
+    // In the caseload the case is marked as conflicted, and no longer as waiting.
+    js(&b, "setTimeout(() => history.back(), 0)").await;
+    let marks = format!(
+        "Array.from(document.querySelectorAll('li[data-case=\"{id}\"] .mark')).map(m => m.dataset.testid)"
+    );
+    wait_for(&b, &marks, |m: &Vec<String>| {
+        *m == vec!["mark-conflicted".to_string()]
+    })
+    .await;
+    js(&b, "setTimeout(() => history.forward(), 0)").await;
+    wait_for(&b, CASE_SHOWN, merged).await;
     assert_eq!(on_a.notes, on_b.notes);
     assert_eq!(
         on_a.notes.lines().count(),
