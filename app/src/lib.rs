@@ -143,6 +143,10 @@ impl Ctx {
         let depth = self.screens.with_untracked(Vec::len);
         route::record(&screen, depth, true);
         self.screens.update(|s| s.push(screen));
+        // A new screen opens at its top.
+        if let Some(w) = web_sys::window() {
+            w.scroll_to_with_x_and_y(0.0, 0.0);
+        }
     }
 
     /// Replaces the current screen with `screens` (a form becomes what it made; a case goes
@@ -530,7 +534,13 @@ fn App() -> impl IntoView {
     // The last user's session opens with their password, signal or not (gate::Gate).
     view! {
         <header>
-            <h1>{move || t(lang.get(), "app")}</h1>
+            // The title is the way home, as on every site.
+            <h1><a href="/" data-testid="home-link" on:click=move |ev: leptos::ev::MouseEvent| {
+                ev.prevent_default();
+                if ctx.screen() != Screen::Home {
+                    ctx.go(Screen::Home);
+                }
+            }>{move || t(lang.get(), "app")}</a></h1>
             <Show when=move || session.get().is_some()>
                 <span class=move || if status.get() == Status::Offline { "sync offline" } else { "sync" } data-testid="sync">
                     {move || match status.get() {

@@ -1083,6 +1083,23 @@ async fn field_work_offline_seven_evenings_and_the_four_colour_board() {
     )
     .await;
     assert_eq!(progress, "3/7");
+    // The mediator's home (the title leads there) lists tonight's evening of this case; back
+    // returns to the case.
+    js(
+        &page,
+        "document.querySelector('[data-testid=home-link]').click()",
+    )
+    .await;
+    let tonight = "Array.from(document.querySelectorAll('[data-testid=home-tonight] li[data-home-case]')).map(e => e.dataset.homeCase)";
+    wait_for(&page, tonight, |ids: &Vec<String>| ids.contains(&id)).await;
+    screenshot(&page, "home-mediator", false).await;
+    js(&page, "setTimeout(() => history.back(), 0)").await;
+    wait_for(
+        &page,
+        "!!document.querySelector('[data-testid=log-evening]')",
+        |ok: &bool| *ok,
+    )
+    .await;
     // The leader's package: a task done; joint handling with the housing bureau; hardship aid.
     set_value(&page, "track", "investigate", "change").await;
     type_into(
