@@ -146,8 +146,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("synced", "已同步", "Synced"),
     (
         "search",
-        "搜索摘要、编号、单位",
-        "Search summary, reference, unit",
+        "搜索摘要、编号、姓名、领导、经办人、单位",
+        "Search summary, reference, names, leader, handler, unit",
     ),
     ("cases", "件", "cases"),
     ("waiting", "条待上传", "waiting to upload"),
