@@ -135,7 +135,9 @@ pub(super) fn History(s: CaseScreen) -> impl IntoView {
                                         <td>{e.user}</td>
                                         <td class="meta">{device}</td>
                                         <td data-what=e.what.join(",")>{match e.refused {
-                                            Some(reason) => format!("{}：{reason}", t(lang.get(), "refused")),
+                                            // In the screen's language; the server's own words stay in
+                                            // the server's log and the administrator's command line.
+                                            Some(reason) => format!("{}：{}", t(lang.get(), "refused"), crate::explain::explain(&reason, lang.get())),
                                             None => e.what.iter().map(|w| describe(w, lang.get())).collect::<Vec<_>>().join("，"),
                                         }}</td>
                                     </tr>
