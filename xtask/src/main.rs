@@ -35,7 +35,8 @@ fn bundle() -> anyhow::Result<()> {
             "build",
             "-p",
             "lianxin-app",
-            "--release",
+            "--profile",
+            "wasm",
             "--target",
             "wasm32-unknown-unknown",
         ])
@@ -47,7 +48,7 @@ fn bundle() -> anyhow::Result<()> {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
-    let wasm = target.join("wasm32-unknown-unknown/release/lianxin_app.wasm");
+    let wasm = target.join("wasm32-unknown-unknown/wasm/lianxin_app.wasm");
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(dist.join("pkg"))?;
