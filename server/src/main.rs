@@ -78,6 +78,14 @@ enum Admin {
     User(UserCommand),
     /// Lists the changes refused and kept aside.
     Quarantine,
+    /// Reference numbers 连信〔YEAR〕NNNN号 below NEXT are the office's own (its paper ledger
+    /// of the year): the blocks tablets are given start at NEXT or above.
+    References {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        next: u32,
+    },
     /// Lists every recorded ledger export and import: when, who, from which device, what,
     /// how many rows.
     LedgerLog,
@@ -572,6 +580,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         &command,
                         &ask,
                     )?;
+                }
+                Admin::References { year, next } => {
+                    store.set_reference_floor(year, next)?;
+                    println!("tablets number the cases of {year} from {next} up");
                 }
                 Admin::LedgerLog => {
                     for e in store.ledger_log()? {

@@ -121,6 +121,28 @@ fn the_command_line_administers_works_offline_and_refuses_bad_input() {
     );
     assert_eq!(out.status.code(), Some(1), "an unknown role is refused");
 
+    // The office's paper ledger of 2026 ends at 1200: tablets' numbers start above it.
+    ok(
+        &[
+            "admin",
+            "--data",
+            data,
+            "references",
+            "--year",
+            "2026",
+            "--next",
+            "1201",
+        ],
+        None,
+    );
+    let store = lianxin_server::store::Store::open(std::path::Path::new(data)).unwrap();
+    let block = store.issue_references(2026, 50, "aa", "liu", 0).unwrap();
+    assert_eq!(
+        (block.first, block.number(block.first).as_str()),
+        (1201, "连信〔2026〕1201号")
+    );
+    drop(store);
+
     // The holiday calendar: Saturday 2026-12-05 made a working day, New Year's Day a holiday.
     fn cal<'a>(data: &'a str, args: &[&'a str]) -> Vec<&'a str> {
         [&["admin", "--data", data, "calendar"], args].concat()
