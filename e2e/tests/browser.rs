@@ -745,6 +745,7 @@ async fn a_new_version_is_offered_not_forced() {
     let version = first[0].trim_start_matches("lianxin-shell-");
     std::fs::write(dist.join("sw.js"), sw.replace(version, "0000000000000002")).unwrap();
     std::fs::remove_file(dist.join("sw.js.gz")).unwrap();
+    std::fs::remove_file(dist.join("sw.js.br")).unwrap();
     js(
         &page,
         "navigator.serviceWorker.getRegistration().then(r => r.update())",

@@ -71,15 +71,17 @@ pub fn app(state: AppState) -> Router {
         .clone()
         .filter(|dir| dir.join("index.html").is_file());
     let router = match bundle {
-        // The app's files, gzip-compressed where the browser accepts it (the bundle step
-        // writes a .gz beside every file). Names are not content-hashed yet, so every
-        // response is revalidated.
+        // The app's files, brotli- or gzip-compressed where the browser accepts it (the
+        // bundle step writes a .br and a .gz beside every file). Names are not content-hashed
+        // yet, so every response is revalidated.
         // A screen's address (/case/…, /board) that is no file is the app itself, which
         // opens the screen; a missing file under /pkg/ or with an extension stays a 404.
         Some(dir) => {
-            let shell =
-                tower_http::services::ServeFile::new(dir.join("index.html")).precompressed_gzip();
+            let shell = tower_http::services::ServeFile::new(dir.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip();
             let files = tower_http::services::ServeDir::new(&dir)
+                .precompressed_br()
                 .precompressed_gzip()
                 .append_index_html_on_directories(true);
             api.fallback(move |request: Request| async move {
