@@ -13,10 +13,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::http::{AppError, bearer, internal};
-use crate::store::{Store, visible_units};
+use crate::http::{AppError, bearer, internal, session_of, visible_doc};
+use crate::now_ms;
+use crate::store::Store;
 use crate::sync::AppState;
-use crate::{auth, now_ms};
 use lianxin_shared::{Attachment, CaseDoc, DocId};
 
 /// The session's user, the case (which they may see) and the attachment it lists as `hash`.
@@ -26,15 +26,7 @@ fn listed(
     case: &str,
     hash: &str,
 ) -> Result<(crate::store::Session, DocId, Attachment), AppError> {
-    let session = store
-        .session(&auth::token_hash(token), now_ms())
-        .map_err(internal)?
-        .ok_or_else(|| {
-            AppError(
-                StatusCode::UNAUTHORIZED,
-                "session expired, ended or user disabled; log in again".into(),
-            )
-        })?;
+    let session = session_of(store, token, now_ms())?;
     let not_found = || {
         AppError(
             StatusCode::NOT_FOUND,
@@ -42,22 +34,27 @@ fn listed(
         )
     };
     let id: DocId = case.parse().map_err(|_| not_found())?;
-    let visible = visible_units(&store.units().map_err(internal)?, &session.units);
-    let (bytes, units, _) = store
-        .load_doc(&id)
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
-    if !units.iter().any(|u| visible.contains(u)) {
-        return Err(not_found());
-    }
+    let bytes = visible_doc(store, &session, &id)?;
     let doc = lianxin_shared::load_document(&bytes).map_err(internal)?;
-    let attachment = CaseDoc::from_doc(doc)
+    let (position, attachment) = CaseDoc::from_doc(doc)
         .and_then(|c| c.read())
         .map_err(|_| not_found())?
         .attachments
         .into_iter()
-        .find(|a| a.hash == hash)
+        .enumerate()
+        .find(|(_, a)| a.hash == hash)
         .ok_or_else(not_found)?;
+    // The app lists at most MAX_ATTACHMENTS; a tampered device listing more gets no bytes
+    // kept for the rest, so a case never holds more than 60 × 8 MB.
+    if position >= lianxin_shared::MAX_ATTACHMENTS {
+        return Err(AppError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "a case holds at most {} attachments",
+                lianxin_shared::MAX_ATTACHMENTS
+            ),
+        ));
+    }
     Ok((session, id, attachment))
 }
 

@@ -122,18 +122,7 @@ fn store_cases_tagged(
                 .map_err(|e| StoreError::Invalid(e.to_string()))?;
         }
         for doc in [AnyDoc::Case(case), AnyDoc::Details(details)] {
-            let access = doc.kind().access();
-            let mut doc = doc.into_doc();
-            let header =
-                lianxin_shared::Header::of(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let what = ["created (demo caseload)".to_string()];
-            let received = crate::store::Received {
-                user: &header.created_by,
-                actor: "lianxin-demo-srv",
-                at: now_ms,
-                what: &what,
-            };
-            store.put_snapshot(&mut doc, access, &received)?;
+            put(store, doc, "created (demo caseload)", now_ms)?;
         }
     }
     Ok(())
@@ -155,18 +144,23 @@ pub fn seed_field(store: &Store, now_ms: i64) -> Result<(), StoreError> {
         .map(AnyDoc::Dispute)
         .chain(days.into_iter().map(AnyDoc::Reception));
     for doc in docs {
-        let access = doc.kind().access();
-        let mut doc = doc.into_doc();
-        let header =
-            lianxin_shared::Header::of(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let what = ["created (demo ledger)".to_string()];
-        let received = crate::store::Received {
-            user: &header.created_by,
-            actor: "lianxin-demo-srv",
-            at: now_ms,
-            what: &what,
-        };
-        store.put_snapshot(&mut doc, access, &received)?;
+        put(store, doc, "created (demo ledger)", now_ms)?;
     }
     Ok(())
+}
+
+/// Stores a demo document as made by its author, received from the demo's own actor.
+fn put(store: &Store, doc: AnyDoc, what: &str, now_ms: i64) -> Result<(), StoreError> {
+    let access = doc.kind().access();
+    let mut doc = doc.into_doc();
+    let header =
+        lianxin_shared::Header::of(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let what = [what.to_string()];
+    let received = crate::store::Received {
+        user: &header.created_by,
+        actor: "lianxin-demo-srv",
+        at: now_ms,
+        what: &what,
+    };
+    store.put_snapshot(&mut doc, access, &received).map(|_| ())
 }

@@ -14,7 +14,7 @@ use axum::{
 use lianxin_shared::protocol::{self, ClientMessage, LoginRequest, LoginResponse, ServerMessage};
 use tower::ServiceExt;
 
-use crate::store::{Session, visible_units};
+use crate::store::{Session, Store, visible_units};
 use crate::sync::{AppState, CONNECTIONS_PER_USER, ConnectionPermit, MAX_WS_MESSAGE};
 use crate::throttle::Decision;
 use crate::{auth, now_ms};
@@ -297,6 +297,43 @@ async fn login(
     Ok(Json(resp))
 }
 
+/// The live session of `token`, or a 401 that says to sign in again.
+pub(crate) fn session_of(store: &Store, token: &str, now: i64) -> Result<Session, AppError> {
+    store
+        .session(&auth::token_hash(token), now)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            AppError(
+                StatusCode::UNAUTHORIZED,
+                "session expired, ended or user disabled; log in again".into(),
+            )
+        })
+}
+
+/// The stored document `id` if `session`'s user may see it (one of its units is theirs or
+/// below theirs); else a 404 that does not say whether it exists.
+pub(crate) fn visible_doc(
+    store: &Store,
+    session: &Session,
+    id: &lianxin_shared::DocId,
+) -> Result<Vec<u8>, AppError> {
+    let not_found = || {
+        AppError(
+            StatusCode::NOT_FOUND,
+            "no such case, or not one you may see".into(),
+        )
+    };
+    let visible = visible_units(&store.units().map_err(internal)?, &session.units);
+    let (bytes, units, _) = store
+        .load_doc(id)
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    if !units.iter().any(|u| visible.contains(u)) {
+        return Err(not_found());
+    }
+    Ok(bytes)
+}
+
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
@@ -330,29 +367,8 @@ async fn history(
         .map_err(|_| AppError(StatusCode::BAD_REQUEST, "not a case id".into()))?;
     let store = state.store.clone();
     let entries = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
-        let session = store
-            .session(&auth::token_hash(&token), now_ms())
-            .map_err(internal)?
-            .ok_or_else(|| {
-                AppError(
-                    StatusCode::UNAUTHORIZED,
-                    "session expired, ended or user disabled; log in again".into(),
-                )
-            })?;
-        let visible = visible_units(&store.units().map_err(internal)?, &session.units);
-        let not_found = || {
-            AppError(
-                StatusCode::NOT_FOUND,
-                "no such case, or not one you may see".into(),
-            )
-        };
-        let (_, units, _) = store
-            .load_doc(&id)
-            .map_err(internal)?
-            .ok_or_else(not_found)?;
-        if !units.iter().any(|u| visible.contains(u)) {
-            return Err(not_found());
-        }
+        let session = session_of(&store, &token, now_ms())?;
+        visible_doc(&store, &session, &id)?;
         let admin = session.role == crate::store::Role::Admin;
         store.history(&id, admin).map_err(internal)
     })
@@ -387,15 +403,7 @@ async fn references(
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || -> Result<_, AppError> {
         let now = now_ms();
-        let session = store
-            .session(&auth::token_hash(&token), now)
-            .map_err(internal)?
-            .ok_or_else(|| {
-                AppError(
-                    StatusCode::UNAUTHORIZED,
-                    "session expired, ended or user disabled; log in again".into(),
-                )
-            })?;
+        let session = session_of(&store, &token, now)?;
         use lianxin_shared::rules::authority::{Touch, may};
         if !may(session.role, lianxin_shared::Kind::Case.op(&Touch::Create)) {
             return Err(AppError(
@@ -406,7 +414,14 @@ async fn references(
         let (year, _, _) = lianxin_shared::Date::from_unix_ms_china(now).ymd();
         let block = store
             .issue_references(year, REFERENCE_BLOCK, &session.actor, &session.username, now)
-            .map_err(internal)?;
+            .map_err(internal)?
+            .ok_or_else(|| {
+                tracing::warn!(user = %session.username, "reference numbers refused: too many blocks today");
+                AppError(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "this device has had its reference numbers for today".into(),
+                )
+            })?;
         tracing::info!(user = %session.username, year, first = block.first, "reference numbers issued");
         Ok(Json(block))
     })
@@ -435,15 +450,7 @@ async fn ledger_log(
     }
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || -> Result<_, AppError> {
-        let session = store
-            .session(&auth::token_hash(&token), now_ms())
-            .map_err(internal)?
-            .ok_or_else(|| {
-                AppError(
-                    StatusCode::UNAUTHORIZED,
-                    "session expired, ended or user disabled; log in again".into(),
-                )
-            })?;
+        let session = session_of(&store, &token, now_ms())?;
         use lianxin_shared::rules::authority::{Op, may};
         if !may(session.role, Op::Ledger) {
             tracing::warn!(user = %session.username, "ledger {} refused: role may not", report.action);

@@ -136,7 +136,10 @@ fn the_command_line_administers_works_offline_and_refuses_bad_input() {
         None,
     );
     let store = lianxin_server::store::Store::open(std::path::Path::new(data)).unwrap();
-    let block = store.issue_references(2026, 50, "aa", "liu", 0).unwrap();
+    let block = store
+        .issue_references(2026, 50, "aa", "liu", 0)
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (block.first, block.number(block.first).as_str()),
         (1201, "连信〔2026〕1201号")

@@ -15,8 +15,13 @@ CREATE TABLE IF NOT EXISTS reference_blocks (year INTEGER NOT NULL, first INTEGE
 CREATE TABLE IF NOT EXISTS reference_floor (year INTEGER PRIMARY KEY, next INTEGER NOT NULL);
 ";
 
+/// Most blocks one device is given in a day: 20 × 50 numbers, far beyond any office's day,
+/// so a device asking in a loop cannot burn the year's numbers or grow the table unbounded.
+pub const BLOCKS_PER_DAY: i64 = 20;
+
 impl Store {
-    /// Gives the next `count` numbers of `year` to the device `actor` of `username`.
+    /// Gives the next `count` numbers of `year` to the device `actor` of `username`; None once
+    /// the device has had [`BLOCKS_PER_DAY`] blocks in the last 24 hours.
     pub fn issue_references(
         &self,
         year: i32,
@@ -24,10 +29,18 @@ impl Store {
         actor: &str,
         username: &str,
         now: i64,
-    ) -> Result<ReferenceBlock> {
+    ) -> Result<Option<ReferenceBlock>> {
         self.with(|c| {
             c.execute_batch(TABLES)?;
             let tx = c.transaction()?;
+            let recent: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM reference_blocks WHERE actor = ?1 AND at > ?2",
+                params![actor, now - 86_400_000],
+                |r| r.get(0),
+            )?;
+            if recent >= BLOCKS_PER_DAY {
+                return Ok(None);
+            }
             let issued: Option<i64> = tx
                 .query_row(
                     "SELECT MAX(first + count) FROM reference_blocks WHERE year = ?1",
@@ -45,11 +58,11 @@ impl Store {
                 params![year, first, count, actor, username, now],
             )?;
             tx.commit()?;
-            Ok(ReferenceBlock {
+            Ok(Some(ReferenceBlock {
                 year,
                 first: first as u32,
                 count,
-            })
+            }))
         })
     }
 
@@ -77,25 +90,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         store.set_reference_floor(2026, 301).unwrap();
-        let a = store
-            .issue_references(2026, 50, "aa", "registrar", 1)
-            .unwrap();
-        let b = store
-            .issue_references(2026, 50, "bb", "mediator", 2)
-            .unwrap();
-        let c = store
-            .issue_references(2027, 50, "aa", "registrar", 3)
-            .unwrap();
+        let issue = |year, actor, at| store.issue_references(year, 50, actor, "u", at).unwrap();
+        let a = issue(2026, "aa", 1).unwrap();
+        let b = issue(2026, "bb", 2).unwrap();
+        let c = issue(2027, "aa", 3).unwrap();
         assert_eq!((a.first, b.first, c.first), (301, 351, 1));
         // A lower floor set later never moves blocks back.
         store.set_reference_floor(2026, 10).unwrap();
-        assert_eq!(
-            store
-                .issue_references(2026, 5, "aa", "registrar", 4)
-                .unwrap()
-                .first,
-            401
-        );
+        assert_eq!(issue(2026, "aa", 4).unwrap().first, 401);
         assert_eq!(a.number(a.first), "连信〔2026〕0301号");
+        // A device asking in a loop: 20 blocks a day, then none until a day has passed;
+        // another device is not held back.
+        let given = (0..30)
+            .filter(|i| issue(2026, "cc", 10 + i).is_some())
+            .count();
+        assert_eq!(given as i64, BLOCKS_PER_DAY);
+        assert!(issue(2026, "dd", 50).is_some());
+        assert!(issue(2026, "cc", 10 + 86_400_000).is_some());
     }
 }
