@@ -65,7 +65,9 @@ pub fn app(state: AppState) -> Router {
                     lianxin_shared::MAX_ATTACHMENT_BYTES as usize,
                 )),
         )
-        .route("/ca.pem", get(ca_certificate));
+        .route("/ca.pem", get(ca_certificate))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics));
     let bundle = state
         .bundle
         .clone()
@@ -166,6 +168,34 @@ async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppEr
         pem,
     )
         .into_response())
+}
+
+/// Whether this instance can serve: its store answers. 200 "ok", or 503 with the reason (a
+/// load balancer takes the instance out of rotation).
+async fn healthz(State(state): State<AppState>) -> Response {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.seq()).await {
+        Ok(Ok(seq)) => (StatusCode::OK, format!("ok {seq}\n")).into_response(),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}\n")).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+    }
+}
+
+/// The counters in Prometheus text format, to the machine itself only (a proxy in front
+/// keeps `/metrics` to itself too: docs/deploy.md).
+async fn metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return (StatusCode::FORBIDDEN, "metrics are served to the machine itself\n").into_response();
+    }
+    let text = crate::metrics::render(&state.gauges());
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response()
 }
 
 async fn front_page() -> Html<&'static str> {

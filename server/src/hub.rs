@@ -55,6 +55,7 @@ pub trait DocStore: Send + Sync + 'static {
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
         received: Option<&crate::store::Received>,
+        expect: crate::store::Expect,
     ) -> Result<u64, StoreError>;
     /// Documents in `scope` changed after `cursor`.
     fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError>;
@@ -94,8 +95,9 @@ impl DocStore for Store {
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
         received: Option<&crate::store::Received>,
+        expect: crate::store::Expect,
     ) -> Result<u64, StoreError> {
-        Store::append_changes(self, id, units, access, changes, heads, snapshot, received)
+        Store::append_changes(self, id, units, access, changes, heads, snapshot, received, expect)
     }
     fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError> {
         Store::changed_since(self, cursor, scope)
@@ -217,6 +219,22 @@ pub struct Fatal(pub String);
 
 fn storage(e: StoreError) -> Fatal {
     Fatal(format!("server storage error: {e}"))
+}
+
+/// How often a sync item is done again when the document changed through another instance
+/// meanwhile.
+const STALE_RETRIES: usize = 5;
+
+/// Why a sync item was not done: the connection ends, or the copy was stale (do it again).
+enum ItemError {
+    Fatal(Fatal),
+    Stale,
+}
+
+impl From<Fatal> for ItemError {
+    fn from(f: Fatal) -> ItemError {
+        ItemError::Fatal(f)
+    }
 }
 
 /// One connected device's conversation with the server.
@@ -349,7 +367,23 @@ impl<S: DocStore> ServerSession<S> {
     ) -> Result<Reply, Fatal> {
         let id = item.doc;
         let slot = self.hub.docs.slot(id);
-        let reply = self.sync_item_in(&slot, item, budget, now_ms);
+        // Another instance may store the same document between this copy's check and its
+        // write; the store then says so ([`StoreError::Stale`]) and the item is done again on
+        // the document as it is now.
+        let mut reply = Err(Fatal("the case kept changing on other servers; sync again".into()));
+        for _ in 0..STALE_RETRIES {
+            match self.sync_item_in(&slot, &item, budget, now_ms) {
+                Err(ItemError::Stale) => continue,
+                Err(ItemError::Fatal(f)) => {
+                    reply = Err(f);
+                    break;
+                }
+                Ok(r) => {
+                    reply = Ok(r);
+                    break;
+                }
+            }
+        }
         self.hub.docs.release_if_empty(id, slot);
         reply
     }
@@ -357,11 +391,12 @@ impl<S: DocStore> ServerSession<S> {
     fn sync_item_in(
         &mut self,
         slot: &Arc<Mutex<Slot>>,
-        item: SyncItem,
+        item: &SyncItem,
         budget: &mut usize,
         now_ms: i64,
-    ) -> Result<Reply, Fatal> {
+    ) -> Result<Reply, ItemError> {
         let SyncItem { doc: id, data } = item;
+        let id = *id;
         let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
         // A copy changed by someone else since it was loaded (the admin's unshare) is
         // loaded again.
@@ -399,7 +434,9 @@ impl<S: DocStore> ServerSession<S> {
         let state = self.sync_states.entry(id).or_default().clone();
         let actor = match automerge::ActorId::try_from(self.user.actor.as_str()) {
             Ok(a) => a,
-            Err(_) => return Err(Fatal("this device's registered key is unreadable".into())),
+            Err(_) => {
+                return Err(Fatal("this device's registered key is unreadable".into()).into());
+            }
         };
         let limit = (*budget).min(protocol::MAX_INFLATED_ITEM);
         let empty = AutoCommit::new();
@@ -467,7 +504,8 @@ impl<S: DocStore> ServerSession<S> {
             }
             let compacted = snapshot.is_some();
             let units = after.units.clone();
-            let seq = self
+            let started = std::time::Instant::now();
+            let stored = self
                 .hub
                 .store
                 .append_changes(
@@ -483,8 +521,22 @@ impl<S: DocStore> ServerSession<S> {
                         at: now_ms,
                         what: &what,
                     }),
+                    crate::store::Expect::Seq(slot.seq),
                 )
-                .map_err(storage)?;
+                ;
+            crate::metrics::store_write(started.elapsed());
+            let seq = match stored {
+                Ok(seq) => {
+                    crate::metrics::CHANGES_STORED.inc();
+                    seq
+                }
+                Err(StoreError::Stale) => {
+                    crate::metrics::STALE_RETRIES.inc();
+                    slot.loaded = false;
+                    return Err(ItemError::Stale);
+                }
+                Err(e) => return Err(storage(e).into()),
+            };
             slot.seq = Some(seq);
             slot.appended = if compacted { 0 } else { appended };
             slot.size = size;
@@ -549,6 +601,7 @@ impl<S: DocStore> ServerSession<S> {
             None => reason.to_string(),
         };
         tracing::warn!(user = %self.user.username, doc = %id.short(), "refused: {reason}");
+        crate::metrics::REFUSALS.inc();
         if let Err(e) = self.hub.store.quarantine(
             &self.user.username,
             &self.user.actor,

@@ -11,6 +11,7 @@ pub mod device;
 mod http;
 pub mod hub;
 pub mod ledger;
+pub mod metrics;
 pub mod reference;
 pub mod reports;
 pub mod store;

@@ -28,9 +28,15 @@ struct Cli {
 enum Command {
     /// Runs the server.
     Serve {
-        /// Directory holding the database (created if missing).
+        /// Directory holding the database (created if missing), the TLS files and the bundle
+        /// the server writes.
         #[arg(long, default_value = "data")]
         data: PathBuf,
+        /// Keeps the data in PostgreSQL instead of `DATA/lianxin.sqlite`
+        /// (`postgres://user:password@host:port/database`); several instances may share it.
+        /// Also read from LIANXIN_DATABASE.
+        #[arg(long, env = "LIANXIN_DATABASE")]
+        database: Option<String>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
@@ -56,6 +62,9 @@ enum Command {
     Admin {
         #[arg(long, default_value = "data")]
         data: PathBuf,
+        /// The PostgreSQL database the server keeps its data in, if it does (see `serve`).
+        #[arg(long, env = "LIANXIN_DATABASE")]
+        database: Option<String>,
         #[command(subcommand)]
         command: Admin,
     },
@@ -406,6 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             data,
+            database,
             listen,
             demo: with_demo,
             app,
@@ -419,7 +429,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         .unwrap_or_else(|_| "info".into()),
                 )
                 .init();
-            let store = Store::open(&data)?;
+            let store = Store::open_at(&data, database.as_deref())?;
             if with_demo && demo::seed(&store, demo_cases, now_ms())? {
                 if demo_cases > 0 {
                     demo::seed_field(&store, now_ms())?;
@@ -470,8 +480,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::Ok(())
             })
         }
-        Command::Admin { data, command } => {
-            let store = Store::open(&data)?;
+        Command::Admin {
+            data,
+            database,
+            command,
+        } => {
+            let store = Store::open_at(&data, database.as_deref())?;
             match command {
                 Admin::Unit(UnitCommand::Add { id, name, parent }) => {
                     let parent = parent.as_deref().map(UnitId::new).transpose()?;

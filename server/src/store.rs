@@ -1,8 +1,12 @@
-//! Durable storage in one SQLite file: units, users, devices, sessions, documents (compacted
-//! snapshot plus appended changes) and the refused changes kept aside.
+//! Durable storage: units, users, devices, sessions, documents (compacted snapshot plus
+//! appended changes) and the refused changes kept aside — in one SQLite file (the embedded
+//! default: WAL with `synchronous = FULL`, so a write that returned survives `kill -9` and
+//! power loss) or in PostgreSQL shared by several server instances ([`Store::open_postgres`]).
 //!
-//! WAL with `synchronous = FULL`: when a write returns, it survives `kill -9` and power loss.
-//! The server acknowledges a change to a device only after [`Store::append_changes`] returns.
+//! The server acknowledges a change to a device only after [`Store::append_changes`] has
+//! committed. Every write takes the next number of one sequence (`meta.seq`, locked until the
+//! commit), so numbers are given in commit order on either database, and "changed since N"
+//! never misses a change committed later with a smaller number.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -14,13 +18,24 @@ pub use audit::LedgerEntry;
 mod files;
 mod numbers;
 mod scope;
-use rusqlite::{Connection, OptionalExtension, params};
+pub mod db;
+mod listen;
+mod schema;
+use db::{Dialect, Sql, args};
+pub use listen::Remote;
+use rusqlite::Connection;
 pub use scope::Scope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(String),
+    /// The document was changed through another instance (or the command line) since this
+    /// copy was read; read it again and redo the write.
+    #[error("the document changed meanwhile; read it again")]
+    Stale,
     #[error("{0}")]
     Invalid(String),
     #[error("database lock poisoned")]
@@ -72,9 +87,28 @@ pub struct ChangedDoc {
 }
 
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Backend,
+    /// This process's id among the instances sharing a PostgreSQL database (the doorbell
+    /// carries it, so an instance does not ring for its own changes).
+    instance: u64,
 }
 
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(db::Pool),
+}
+
+/// What a write expects of the stored document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Nothing: the writer does not hold a copy (the command line, a new document).
+    Any,
+    /// The stored sequence number of the copy the write was made on (None: no document yet);
+    /// anything else stored means someone else wrote meanwhile ([`StoreError::Stale`]).
+    Seq(Option<u64>),
+}
+
+/// The SQLite schema (PostgreSQL's is in `store/schema.rs`, as numbered migrations).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('seq', 0);
@@ -112,6 +146,12 @@ CREATE TABLE IF NOT EXISTS ledger_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at 
   rows INTEGER NOT NULL, device_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS quarantine_overflow (username TEXT PRIMARY KEY, refused INTEGER NOT NULL,
   bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS attachments (case_id TEXT NOT NULL, hash TEXT NOT NULL,
+  bytes BLOB NOT NULL, username TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (case_id, hash));
+CREATE TABLE IF NOT EXISTS reference_blocks (year INTEGER NOT NULL, first INTEGER NOT NULL,
+  count INTEGER NOT NULL, actor TEXT NOT NULL, username TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (year, first));
+CREATE TABLE IF NOT EXISTS reference_floor (year INTEGER PRIMARY KEY, next INTEGER NOT NULL);
 ";
 
 /// What the quarantine keeps of one user's refused changes: the first this many bytes and
@@ -202,29 +242,89 @@ impl Store {
             }
         }
         Ok(Store {
-            conn: Mutex::new(conn),
+            backend: Backend::Sqlite(Mutex::new(conn)),
+            instance: rand::random(),
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        f(&mut conn)
+    /// Connects to PostgreSQL (`postgres://user:password@host:port/database`), bringing its
+    /// schema up to date (numbered migrations, one instance at a time).
+    pub fn open_postgres(url: &str) -> Result<Store> {
+        let pool = db::Pool::connect(url, 8)?;
+        pool.run(true, schema::migrate)?;
+        Ok(Store {
+            backend: Backend::Postgres(pool),
+            instance: rand::random::<u64>() >> 1,
+        })
+    }
+
+    /// Makes a new, empty database `name` on the PostgreSQL server of `url` and returns its
+    /// address (a test's own database; an office makes its own with `createdb`).
+    pub fn create_postgres_database(url: &str, name: &str) -> Result<String> {
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return Err(StoreError::Invalid(format!("not a plain database name: {name:?}")));
+        }
+        let pool = db::Pool::connect(url, 1)?;
+        pool.run(false, |c| c.batch(&format!("CREATE DATABASE {name}")))?;
+        let base = url.split('?').next().unwrap_or(url);
+        let (server, _) = base.rsplit_once('/').unwrap_or((base, ""));
+        Ok(format!("{server}/{name}"))
+    }
+
+    /// The store a command names: PostgreSQL when `database` is given, else SQLite in `data`.
+    pub fn open_at(data: &Path, database: Option<&str>) -> Result<Store> {
+        match database {
+            Some(url) => Store::open_postgres(url),
+            None => Store::open(data),
+        }
+    }
+
+    /// Which database this store is on.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs `f` on a connection, each statement on its own.
+    fn with<T: Send>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+                f(&mut db::Lite(&conn))
+            }
+            Backend::Postgres(pool) => pool.run(false, f),
+        }
+    }
+
+    /// Runs `f` in one transaction: all of it is committed, or none.
+    fn tx<T: Send>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let value = f(&mut db::Lite(&tx))?;
+                tx.commit()?;
+                Ok(value)
+            }
+            Backend::Postgres(pool) => pool.run(true, f),
+        }
     }
 
     // Units.
 
     pub fn add_unit(&self, id: &UnitId, name: &str, parent: Option<&UnitId>) -> Result<()> {
-        self.with(|c| {
-            if let Some(p) = parent {
-                let exists: Option<i64> =
-                    c.query_row("SELECT 1 FROM units WHERE id = ?1", [p.as_str()], |r| r.get(0)).optional()?;
-                if exists.is_none() {
-                    return Err(StoreError::Invalid(format!("no parent unit {p}")));
-                }
+        self.tx(|c| {
+            if let Some(p) = parent
+                && c.row("SELECT 1 FROM units WHERE id = ?1", args![p.as_str()])?.is_none()
+            {
+                return Err(StoreError::Invalid(format!("no parent unit {p}")));
             }
-            let n = c.execute(
+            let n = c.exec(
                 "INSERT INTO units (id, name, parent) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO NOTHING",
-                params![id.as_str(), name, parent.map(|p| p.as_str())],
+                args![id.as_str(), name, parent.map(|p| p.as_str())],
             )?;
             if n == 0 {
                 return Err(StoreError::Invalid(format!("unit {id} already exists")));
@@ -240,9 +340,9 @@ impl Store {
     pub fn set_calendar_day(&self, day: lianxin_shared::Date, workday: bool) -> Result<()> {
         let kind = if workday { "workday" } else { "holiday" };
         self.with(|c| {
-            c.execute(
-                "INSERT INTO calendar (day, kind) VALUES (?1, ?2) ON CONFLICT(day) DO UPDATE SET kind = ?2",
-                params![day.to_string(), kind],
+            c.exec(
+                "INSERT INTO calendar (day, kind) VALUES (?1, ?2) ON CONFLICT(day) DO UPDATE SET kind = excluded.kind",
+                args![day.to_string(), kind],
             )?;
             Ok(())
         })
@@ -251,7 +351,7 @@ impl Store {
     /// Forgets a day; an error if it was not in the calendar.
     pub fn remove_calendar_day(&self, day: lianxin_shared::Date) -> Result<()> {
         self.with(|c| {
-            let n = c.execute("DELETE FROM calendar WHERE day = ?1", [day.to_string()])?;
+            let n = c.exec("DELETE FROM calendar WHERE day = ?1", args![day.to_string()])?;
             if n == 0 {
                 return Err(StoreError::Invalid(format!("{day} is not in the calendar")));
             }
@@ -262,13 +362,9 @@ impl Store {
     pub fn calendar(&self) -> Result<lianxin_shared::rules::Calendar> {
         self.with(|c| {
             let mut cal = lianxin_shared::rules::Calendar::default();
-            let mut stmt = c.prepare("SELECT day, kind FROM calendar ORDER BY day")?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-            for row in rows {
-                let (day, kind) = row?;
-                let Ok(day) = day.parse() else { continue };
-                if kind == "workday" {
+            for row in c.rows("SELECT day, kind FROM calendar ORDER BY day", &[])? {
+                let Ok(day) = row.text(0)?.parse() else { continue };
+                if row.text(1)? == "workday" {
                     cal.workdays.insert(day);
                 } else {
                     cal.holidays.insert(day);
@@ -280,15 +376,16 @@ impl Store {
 
     pub fn units(&self) -> Result<Vec<Unit>> {
         self.with(|c| {
-            let mut stmt = c.prepare("SELECT id, name, parent FROM units ORDER BY id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok(Unit {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    parent: r.get(2)?,
+            c.rows("SELECT id, name, parent FROM units ORDER BY id", &[])?
+                .iter()
+                .map(|r| {
+                    Ok(Unit {
+                        id: r.text(0)?,
+                        name: r.text(1)?,
+                        parent: r.opt_text(2)?,
+                    })
                 })
-            })?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+                .collect()
         })
     }
 
@@ -301,72 +398,60 @@ impl Store {
         role: Role,
         unit: &UnitId,
     ) -> Result<()> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let exists: Option<i64> =
-                tx.query_row("SELECT 1 FROM units WHERE id = ?1", [unit.as_str()], |r| r.get(0)).optional()?;
-            if exists.is_none() {
+        self.tx(|c| {
+            if c.row("SELECT 1 FROM units WHERE id = ?1", args![unit.as_str()])?.is_none() {
                 return Err(StoreError::Invalid(format!("no unit {unit}")));
             }
-            let n = tx.execute(
+            let n = c.exec(
                 "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![username, password_hash, role.code()],
+                args![username, password_hash, role.code()],
             )?;
             if n == 0 {
                 return Err(StoreError::Invalid(format!("user {username} already exists")));
             }
-            tx.execute("INSERT INTO user_units (username, unit) VALUES (?1, ?2)", params![username, unit.as_str()])?;
-            tx.commit()?;
+            c.exec(
+                "INSERT INTO user_units (username, unit) VALUES (?1, ?2)",
+                args![username, unit.as_str()],
+            )?;
             Ok(())
         })
     }
 
     pub fn user(&self, username: &str) -> Result<Option<User>> {
         self.with(|c| {
-            let row = c
-                .query_row(
-                    "SELECT username, password_hash, role, disabled, name FROM users WHERE username = ?1",
-                    [username],
-                    |r| {
-                        Ok((
-                            (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                            r.get::<_, String>(2)?,
-                            r.get::<_, bool>(3)?,
-                            r.get::<_, String>(4)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some(((username, password_hash), role, disabled, name)) = row else {
+            let Some(row) = c.row(
+                "SELECT username, password_hash, role, disabled, name FROM users WHERE username = ?1",
+                args![username],
+            )?
+            else {
                 return Ok(None);
             };
+            let username = row.text(0)?;
             let units = user_units(c, &username)?;
             Ok(Some(User {
                 username,
-                password_hash,
-                role: parse_role(&role)?,
-                disabled,
+                password_hash: row.text(1)?,
+                role: parse_role(&row.text(2)?)?,
+                disabled: row.int(3)? != 0,
                 units,
-                name,
+                name: row.text(4)?,
             }))
         })
     }
 
     /// Disables or enables a user; disabling ends every session of theirs.
     pub fn set_disabled(&self, username: &str, disabled: bool) -> Result<()> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let n = tx.execute(
+        self.tx(|c| {
+            let n = c.exec(
                 "UPDATE users SET disabled = ?2 WHERE username = ?1",
-                params![username, disabled],
+                args![username, disabled],
             )?;
             if n == 0 {
                 return Err(StoreError::Invalid(format!("no user {username}")));
             }
             if disabled {
-                tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+                c.exec("DELETE FROM sessions WHERE username = ?1", args![username])?;
             }
-            tx.commit()?;
             Ok(())
         })
     }
@@ -376,22 +461,18 @@ impl Store {
     /// Registers a device's actor for a user. An actor belongs to one user for ever, and a
     /// revoked one is never taken again.
     pub fn register_device(&self, username: &str, actor: &str, name: &str, now: i64) -> Result<()> {
-        self.with(|c| {
-            let owner: Option<(String, Option<i64>)> = c
-                .query_row("SELECT username, revoked_at FROM devices WHERE actor = ?1", [actor], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
+        self.tx(|c| {
+            let owner = c.row("SELECT username, revoked_at FROM devices WHERE actor = ?1", args![actor])?;
             match owner {
-                Some((_, Some(_))) => Err(StoreError::Invalid(
+                Some(r) if r.opt_int(1)?.is_some() => Err(StoreError::Invalid(
                     "this device has been revoked by the administrator".into(),
                 )),
-                Some((o, None)) if o == username => Ok(()),
+                Some(r) if r.text(0)? == username => Ok(()),
                 Some(_) => Err(StoreError::Invalid("this device key is registered to another user".into())),
                 None => {
-                    c.execute(
+                    c.exec(
                         "INSERT INTO devices (actor, username, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![actor, username, name, now],
+                        args![actor, username, name, now],
                     )?;
                     Ok(())
                 }
@@ -409,10 +490,10 @@ impl Store {
     ) -> Result<i64> {
         let expires_at = now + SESSION_ABSOLUTE_MS;
         self.with(|c| {
-            c.execute(
+            c.exec(
                 "INSERT INTO sessions (token_hash, username, actor, expires_at, created_at, last_seen)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![token_hash, username, actor, expires_at, now],
+                args![token_hash, username, actor, expires_at, now],
             )?;
             Ok(expires_at)
         })
@@ -423,41 +504,32 @@ impl Store {
     /// minute).
     pub fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<Session>> {
         self.with(|c| {
-            let row = c
-                .query_row(
-                    "SELECT s.username, u.role, s.actor, s.last_seen FROM sessions s
-                     JOIN users u ON u.username = s.username
-                     JOIN devices d ON d.actor = s.actor
-                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen > ?3
-                       AND u.disabled = 0 AND d.revoked_at IS NULL",
-                    params![token_hash, now, now - SESSION_IDLE_MS],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, i64>(3)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((username, role, actor, last_seen)) = row else {
+            let Some(row) = c.row(
+                "SELECT s.username, u.role, s.actor, s.last_seen FROM sessions s
+                 JOIN users u ON u.username = s.username
+                 JOIN devices d ON d.actor = s.actor
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen > ?3
+                   AND u.disabled = 0 AND d.revoked_at IS NULL",
+                args![token_hash, now, now - SESSION_IDLE_MS],
+            )?
+            else {
                 return Ok(None);
             };
-            if now - last_seen > 60_000 {
-                c.execute(
+            let (username, actor) = (row.text(0)?, row.text(2)?);
+            if now - row.int(3)? > 60_000 {
+                c.exec(
                     "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
-                    params![token_hash, now],
+                    args![token_hash, now],
                 )?;
-                c.execute(
+                c.exec(
                     "UPDATE devices SET last_seen = ?2 WHERE actor = ?1",
-                    params![actor, now],
+                    args![actor.as_str(), now],
                 )?;
             }
             let units = user_units(c, &username)?;
             Ok(Some(Session {
                 username,
-                role: parse_role(&role)?,
+                role: parse_role(&row.text(1)?)?,
                 actor,
                 units,
             }))
@@ -466,7 +538,7 @@ impl Store {
 
     pub fn end_session(&self, token_hash: &[u8]) -> Result<()> {
         self.with(|c| {
-            c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+            c.exec("DELETE FROM sessions WHERE token_hash = ?1", args![token_hash])?;
             Ok(())
         })
     }
@@ -474,33 +546,35 @@ impl Store {
     /// Deletes sessions past their absolute or idle lifetime; returns how many.
     pub fn purge_sessions(&self, now: i64) -> Result<usize> {
         self.with(|c| {
-            Ok(c.execute(
+            Ok(c.exec(
                 "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen <= ?2",
-                params![now, now - SESSION_IDLE_MS],
-            )?)
+                args![now, now - SESSION_IDLE_MS],
+            )? as usize)
         })
     }
 
     /// Every registered device, newest first, with its live sessions as of `now`.
     pub fn devices(&self, now: i64) -> Result<Vec<DeviceInfo>> {
         self.with(|c| {
-            let mut stmt = c.prepare(
+            c.rows(
                 "SELECT d.actor, d.username, d.name, d.created_at, d.last_seen, d.revoked_at,
                    (SELECT COUNT(*) FROM sessions s WHERE s.actor = d.actor AND s.expires_at > ?1 AND s.last_seen > ?2)
                  FROM devices d ORDER BY d.created_at DESC, d.actor",
-            )?;
-            let rows = stmt.query_map(params![now, now - SESSION_IDLE_MS], |r| {
+                args![now, now - SESSION_IDLE_MS],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(DeviceInfo {
-                    actor: r.get(0)?,
-                    username: r.get(1)?,
-                    name: r.get(2)?,
-                    created_at: r.get(3)?,
-                    last_seen: r.get(4)?,
-                    revoked_at: r.get(5)?,
-                    live_sessions: r.get::<_, i64>(6)? as usize,
+                    actor: r.text(0)?,
+                    username: r.text(1)?,
+                    name: r.text(2)?,
+                    created_at: r.int(3)?,
+                    last_seen: r.opt_int(4)?,
+                    revoked_at: r.opt_int(5)?,
+                    live_sessions: r.int(6)? as usize,
                 })
-            })?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            })
+            .collect()
         })
     }
 
@@ -508,14 +582,15 @@ impl Store {
     /// close within seconds, and its key can never sign in again. `actor` may be a unique
     /// prefix of the key.
     pub fn revoke_device(&self, actor: &str, now: i64) -> Result<String> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let matches: Vec<String> = {
-                let mut stmt =
-                    tx.prepare("SELECT actor FROM devices WHERE actor LIKE ?1 || '%'")?;
-                stmt.query_map([actor], |r| r.get(0))?
-                    .collect::<std::result::Result<_, _>>()?
-            };
+        self.tx(|c| {
+            let matches: Vec<String> = c
+                .rows(
+                    "SELECT actor FROM devices WHERE actor LIKE CAST(?1 AS TEXT) || '%'",
+                    args![actor],
+                )?
+                .iter()
+                .map(|r| r.text(0))
+                .collect::<Result<_>>()?;
             let full = match matches.as_slice() {
                 [one] => one.clone(),
                 [] => return Err(StoreError::Invalid(format!("no device {actor}"))),
@@ -526,56 +601,41 @@ impl Store {
                     )));
                 }
             };
-            tx.execute(
+            c.exec(
                 "UPDATE devices SET revoked_at = ?2 WHERE actor = ?1 AND revoked_at IS NULL",
-                params![full, now],
+                args![full.as_str(), now],
             )?;
-            tx.execute("DELETE FROM sessions WHERE actor = ?1", [&full])?;
-            tx.commit()?;
+            c.exec("DELETE FROM sessions WHERE actor = ?1", args![full.as_str()])?;
             Ok(full)
         })
     }
 
     /// Whether the office has been set up (any unit exists).
     pub fn is_initialised(&self) -> Result<bool> {
-        self.with(|c| Ok(c.prepare("SELECT 1 FROM units LIMIT 1")?.exists([])?))
+        self.with(|c| Ok(c.row("SELECT 1 FROM units LIMIT 1", &[])?.is_some()))
     }
 
     // Documents.
 
     pub fn seq(&self) -> Result<u64> {
-        self.with(|c| {
-            Ok(
-                c.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |r| {
-                    r.get::<_, i64>(0)
-                })? as u64,
-            )
-        })
+        self.with(|c| Ok(c.int("SELECT value FROM meta WHERE key = 'seq'", &[])? as u64))
     }
 
     /// A document's stored bytes (snapshot followed by its appended changes, which Automerge
     /// loads as one) and its units, or None.
     pub fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>> {
         self.with(|c| {
-            let snapshot: Option<Vec<u8>> = c
-                .query_row(
-                    "SELECT snapshot FROM docs WHERE id = ?1",
-                    [&id.as_bytes()[..]],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(mut bytes) = snapshot else {
+            let key = &id.as_bytes()[..];
+            let Some(row) = c.row("SELECT snapshot FROM docs WHERE id = ?1", args![key])? else {
                 return Ok(None);
             };
-            let mut stmt =
-                c.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY id")?;
-            let mut count = 0;
-            for change in stmt.query_map([&id.as_bytes()[..]], |r| r.get::<_, Vec<u8>>(0))? {
-                bytes.extend(change?);
-                count += 1;
+            let mut bytes = row.blob(0)?;
+            let changes = c.rows("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY id", args![key])?;
+            for change in &changes {
+                bytes.extend(change.blob(0)?);
             }
             let units = doc_units(c, id)?;
-            Ok(Some((bytes, units, count)))
+            Ok(Some((bytes, units, changes.len())))
         })
     }
 
@@ -583,19 +643,17 @@ impl Store {
     /// (another process — the admin command line, another instance — may have changed it).
     pub fn doc_seq(&self, id: &DocId) -> Result<Option<u64>> {
         self.with(|c| {
-            Ok(c.query_row(
-                "SELECT seq FROM docs WHERE id = ?1",
-                [&id.as_bytes()[..]],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-            .map(|s| s as u64))
+            Ok(c.row("SELECT seq FROM docs WHERE id = ?1", args![&id.as_bytes()[..]])?
+                .map(|r| r.int(0))
+                .transpose()?
+                .map(|s| s as u64))
         })
     }
 
     /// Durably appends a document's new changes (or, when `snapshot` is given, replaces its
     /// stored form with that compacted snapshot), records its units and heads, and returns the
-    /// document's new sequence number.
+    /// document's new sequence number. On PostgreSQL the commit rings the other instances'
+    /// doorbell ([`listen`]).
     #[allow(clippy::too_many_arguments)]
     pub fn append_changes(
         &self,
@@ -606,49 +664,59 @@ impl Store {
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
         received: Option<&Received>,
+        expect: Expect,
     ) -> Result<u64> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'seq'", [])?;
-            let seq: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'seq'", [], |r| r.get(0))?;
+        let instance = self.instance;
+        self.tx(|c| {
+            // The sequence row is locked until the commit: writers take turns, in commit order.
+            let seq = c.int("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value", &[])?;
             let key = &id.as_bytes()[..];
             let heads_blob: Vec<u8> = heads.iter().flatten().copied().collect();
-            let exists: Option<i64> = tx.query_row("SELECT 1 FROM docs WHERE id = ?1", [key], |r| r.get(0)).optional()?;
-            if exists.is_none() {
-                tx.execute(
-                    "INSERT INTO docs (id, seq, created_seq, snapshot, heads, private) VALUES (?1, ?2, ?2, X'', ?3, ?4)",
-                    params![key, seq, heads_blob, access.code()],
+            let stored = c
+                .row("SELECT seq FROM docs WHERE id = ?1", args![key])?
+                .map(|r| r.int(0))
+                .transpose()?;
+            if let Expect::Seq(expected) = expect
+                && stored.map(|s| s as u64) != expected
+            {
+                return Err(StoreError::Stale);
+            }
+            if stored.is_none() {
+                c.exec(
+                    "INSERT INTO docs (id, seq, created_seq, snapshot, heads, private) VALUES (?1, ?2, ?2, ?3, ?4, ?5)",
+                    args![key, seq, Vec::<u8>::new(), heads_blob, access.code()],
                 )?;
             } else {
-                tx.execute("UPDATE docs SET seq = ?2, heads = ?3 WHERE id = ?1", params![key, seq, heads_blob])?;
+                c.exec("UPDATE docs SET seq = ?2, heads = ?3 WHERE id = ?1", args![key, seq, heads_blob])?;
             }
             match snapshot {
                 Some(snap) => {
-                    tx.execute("UPDATE docs SET snapshot = ?2 WHERE id = ?1", params![key, snap])?;
-                    tx.execute("DELETE FROM changes WHERE doc = ?1", [key])?;
+                    c.exec("UPDATE docs SET snapshot = ?2 WHERE id = ?1", args![key, snap])?;
+                    c.exec("DELETE FROM changes WHERE doc = ?1", args![key])?;
                 }
                 None => {
-                    let mut stmt = tx.prepare_cached("INSERT INTO changes (doc, bytes) VALUES (?1, ?2)")?;
                     for change in changes {
-                        stmt.execute(params![key, change])?;
+                        c.exec("INSERT INTO changes (doc, bytes) VALUES (?1, ?2)", args![key, change.as_slice()])?;
                     }
                 }
             }
-            {
-                let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO doc_units (doc, unit) VALUES (?1, ?2)")?;
-                for unit in units {
-                    stmt.execute(params![key, unit.as_str()])?;
-                }
+            for unit in units {
+                c.exec(
+                    "INSERT INTO doc_units (doc, unit) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    args![key, unit.as_str()],
+                )?;
             }
             if let Some(r) = received {
-                tx.execute(
+                c.exec(
                     "INSERT INTO change_log (seq, doc, username, actor, received_at, changes, what)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![seq, key, r.user, r.actor, r.at, changes.len().max(1) as i64,
+                    args![seq, key, r.user, r.actor, r.at, changes.len().max(1) as i64,
                         serde_json::to_string(r.what).unwrap_or_default()],
                 )?;
             }
-            tx.commit()?;
+            if c.dialect() == Dialect::Postgres {
+                listen::ring(c, instance, id, seq as u64)?;
+            }
             Ok(seq as u64)
         })
     }
@@ -657,36 +725,25 @@ impl Store {
     pub fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>> {
         let (visible, own) = (Scope::json(&scope.visible)?, Scope::json(&scope.own)?);
         self.with(|c| {
-            let mut stmt = c.prepare_cached(
+            let units_of = match c.dialect() {
+                Dialect::Sqlite => "SELECT value FROM json_each(CASE WHEN d.private = 1 THEN ?3 ELSE ?2 END)",
+                Dialect::Postgres => "SELECT json_array_elements_text(CAST(CASE WHEN d.private = 1 THEN CAST(?3 AS TEXT) ELSE CAST(?2 AS TEXT) END AS json))",
+            };
+            let sql = format!(
                 "SELECT d.id, d.created_seq, d.heads FROM docs d WHERE d.seq > ?1 AND (d.private = 2 OR EXISTS (
-                   SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN
-                     (SELECT value FROM json_each(CASE WHEN d.private = 1 THEN ?3 ELSE ?2 END))))
-                 ORDER BY d.seq",
-            )?;
-            let rows = stmt.query_map(params![cursor as i64, visible, own], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, created_seq, heads) = row?;
-                let id: [u8; 16] = id
-                    .try_into()
-                    .map_err(|_| StoreError::Invalid("bad document id in store".into()))?;
-                let heads = heads
-                    .chunks_exact(32)
-                    .map(|h| h.try_into().unwrap_or([0; 32]))
-                    .collect();
-                out.push(ChangedDoc {
-                    id: DocId::from_bytes(id),
-                    created_seq: created_seq as u64,
-                    heads,
-                });
-            }
-            Ok(out)
+                   SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN ({units_of})))
+                 ORDER BY d.seq"
+            );
+            c.rows(&sql, args![cursor as i64, visible, own])?
+                .iter()
+                .map(|r| {
+                    Ok(ChangedDoc {
+                        id: doc_id(&r.blob(0)?)?,
+                        created_seq: r.int(1)? as u64,
+                        heads: split_heads(&r.blob(2)?),
+                    })
+                })
+                .collect()
         })
     }
 
@@ -700,24 +757,28 @@ impl Store {
         bytes: &[u8],
         now: i64,
     ) -> Result<()> {
-        self.with(|c| {
-            let (rows, kept): (i64, i64) = c.query_row(
-                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM quarantine WHERE username = ?1",
-                [username],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+        self.tx(|c| {
+            let row = c.row(
+                "SELECT count(*), CAST(coalesce(sum(length(bytes)), 0) AS BIGINT) FROM quarantine WHERE username = ?1",
+                args![username],
             )?;
+            let (rows, kept) = match row {
+                Some(r) => (r.int(0)?, r.int(1)?),
+                None => (0, 0),
+            };
             let full = rows as usize >= QUARANTINE_ROWS_PER_USER
                 || kept as usize + bytes.len() > QUARANTINE_BYTES_PER_USER;
             if full {
-                c.execute(
+                c.exec(
                     "INSERT INTO quarantine_overflow (username, refused, bytes) VALUES (?1, 1, ?2)
-                     ON CONFLICT (username) DO UPDATE SET refused = refused + 1, bytes = bytes + ?2",
-                    params![username, bytes.len() as i64],
+                     ON CONFLICT (username) DO UPDATE SET refused = quarantine_overflow.refused + 1,
+                       bytes = quarantine_overflow.bytes + excluded.bytes",
+                    args![username, bytes.len() as i64],
                 )?;
             } else {
-                c.execute(
+                c.exec(
                     "INSERT INTO quarantine (at, username, actor, doc, reason, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![now, username, actor, doc, reason, bytes],
+                    args![now, username, actor, doc, reason, bytes],
                 )?;
             }
             Ok(())
@@ -727,65 +788,74 @@ impl Store {
     /// Refusals counted but not kept, per user: (user, how many, their bytes).
     pub fn quarantine_overflow(&self) -> Result<Vec<(String, u64, u64)>> {
         self.with(|c| {
-            let mut stmt = c.prepare(
+            c.rows(
                 "SELECT username, refused, bytes FROM quarantine_overflow ORDER BY username",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get::<_, i64>(1)? as u64,
-                    r.get::<_, i64>(2)? as u64,
-                ))
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.int(1)? as u64, r.int(2)? as u64)))
+            .collect()
         })
     }
 
     /// Bytes of refused changes kept for `username`.
     pub fn quarantined_bytes(&self, username: &str) -> Result<u64> {
         self.with(|c| {
-            let n: i64 = c.query_row(
-                "SELECT coalesce(sum(length(bytes)), 0) FROM quarantine WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )?;
-            Ok(n as u64)
+            Ok(c.int(
+                "SELECT CAST(coalesce(sum(length(bytes)), 0) AS BIGINT) FROM quarantine WHERE username = ?1",
+                args![username],
+            )? as u64)
         })
     }
 
     /// The changes kept aside: (id, at, user, doc, reason, size).
     pub fn quarantined(&self) -> Result<Vec<(i64, i64, String, String, String, usize)>> {
         self.with(|c| {
-            let mut stmt = c.prepare(
+            c.rows(
                 "SELECT id, at, username, doc, reason, length(bytes) FROM quarantine ORDER BY id",
-            )?;
-            let rows = stmt.query_map([], |r| {
+                &[],
+            )?
+            .iter()
+            .map(|r| {
                 Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get::<_, i64>(5)? as usize,
+                    r.int(0)?,
+                    r.int(1)?,
+                    r.text(2)?,
+                    r.text(3)?,
+                    r.text(4)?,
+                    r.int(5)? as usize,
                 ))
-            })?;
-            Ok(rows.collect::<std::result::Result<_, _>>()?)
+            })
+            .collect()
         })
     }
 }
 
-fn user_units(c: &Connection, username: &str) -> Result<Vec<UnitId>> {
-    let mut stmt =
-        c.prepare_cached("SELECT unit FROM user_units WHERE username = ?1 ORDER BY unit")?;
-    let rows = stmt.query_map([username], |r| r.get::<_, String>(0))?;
-    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string())))
+fn doc_id(bytes: &[u8]) -> Result<DocId> {
+    let id: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Invalid("bad document id in store".into()))?;
+    Ok(DocId::from_bytes(id))
+}
+
+fn split_heads(bytes: &[u8]) -> Vec<[u8; 32]> {
+    bytes
+        .chunks_exact(32)
+        .map(|h| h.try_into().unwrap_or([0; 32]))
         .collect()
 }
 
-fn doc_units(c: &Connection, id: &DocId) -> Result<Vec<UnitId>> {
-    let mut stmt = c.prepare_cached("SELECT unit FROM doc_units WHERE doc = ?1 ORDER BY unit")?;
-    let rows = stmt.query_map([&id.as_bytes()[..]], |r| r.get::<_, String>(0))?;
-    rows.map(|r| UnitId::new(&r?).map_err(|e| StoreError::Invalid(e.to_string())))
+fn user_units(c: &mut dyn Sql, username: &str) -> Result<Vec<UnitId>> {
+    c.rows("SELECT unit FROM user_units WHERE username = ?1 ORDER BY unit", args![username])?
+        .iter()
+        .map(|r| UnitId::new(&r.text(0)?).map_err(|e| StoreError::Invalid(e.to_string())))
+        .collect()
+}
+
+fn doc_units(c: &mut dyn Sql, id: &DocId) -> Result<Vec<UnitId>> {
+    c.rows("SELECT unit FROM doc_units WHERE doc = ?1 ORDER BY unit", args![&id.as_bytes()[..]])?
+        .iter()
+        .map(|r| UnitId::new(&r.text(0)?).map_err(|e| StoreError::Invalid(e.to_string())))
         .collect()
 }
 

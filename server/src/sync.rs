@@ -103,6 +103,21 @@ impl AppState {
         let hub = Arc::new(Hub::new(store.clone(), move |n| {
             let _ = sender.send(n);
         }));
+        // Changes stored through other instances (PostgreSQL) reach this one's devices too.
+        let sender = notices.clone();
+        let listening = store.listen(move |r| {
+            crate::metrics::REMOTE_CHANGES.inc();
+            let _ = sender.send(Notice {
+                doc: r.doc,
+                heads: r.heads,
+                units: r.units,
+                access: r.access,
+                origin: 0,
+            });
+        });
+        if let Err(e) = listening {
+            tracing::error!("cannot listen for other instances' changes: {e}");
+        }
         AppState {
             store,
             bundle: None,
@@ -143,6 +158,16 @@ impl AppState {
     pub fn cached_docs(&self) -> usize {
         self.hub.cached_docs()
     }
+
+    /// The state's own gauges for `/metrics`: queues and memory.
+    pub fn gauges(&self) -> Vec<(&'static str, &'static str, u64)> {
+        vec![
+            ("lianxin_documents_in_memory", "Documents the hub holds in memory.", self.cached_docs() as u64),
+            ("lianxin_announcements_queued", "Announcements waiting for the slowest connection.", self.notices.len() as u64),
+            ("lianxin_sign_ins_waiting", "Sign-ins waiting for a password check.", self.password_waiting.load(Ordering::SeqCst) as u64),
+            ("lianxin_password_checks_free", "Password checks that could start now.", self.password_checks.available_permits() as u64),
+        ]
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -179,6 +204,9 @@ pub async fn run(
     // The session moves to a blocking thread for each frame and back.
     let mut session = Some(ServerSession::new(id, state.hub.clone(), user, directory));
     tracing::info!(user = %username, session = id, "sync session opened");
+    crate::metrics::CONNECTIONS_OPENED.inc();
+    crate::metrics::CONNECTIONS_OPEN.inc();
+    let _open = OpenGauge;
     let mut recheck = tokio::time::interval(SESSION_RECHECK);
     recheck.tick().await;
     let fatal: Option<ServerMessage> = loop {
@@ -192,6 +220,7 @@ pub async fn run(
                     Some(Ok(_)) => continue, // ping and pong are answered by the socket layer
                 };
                 let Some(mut s) = session.take() else { break None };
+                crate::metrics::FRAMES.inc();
                 if let Err(Fatal(reason)) = s.take_frame_token(now_ms()) {
                     break Some(ServerMessage::Error(reason));
                 }
@@ -235,6 +264,7 @@ pub async fn run(
                     }
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
+                        crate::metrics::LAGGED.inc();
                         break Some(ServerMessage::Error("this connection fell behind; reconnect to catch up".into()));
                     }
                     Err(broadcast::error::RecvError::Closed) => break None,
@@ -263,6 +293,15 @@ pub async fn run(
         let _ = tx.send(Message::Close(Some(close))).await;
     }
     tracing::info!(user = %username, session = id, "sync session closed");
+}
+
+/// Counts a connection open while it lives.
+struct OpenGauge;
+
+impl Drop for OpenGauge {
+    fn drop(&mut self) {
+        crate::metrics::CONNECTIONS_OPEN.dec();
+    }
 }
 
 /// Whether the connection's session still holds; if not, what to tell the device.

@@ -11,9 +11,30 @@ use std::time::{Duration, Instant};
 
 use lianxin_server::{demo, device::Device};
 
+mod common;
+
+/// The server's database on this run: SQLite in `data`, or (on the PostgreSQL pass) one
+/// PostgreSQL database per data directory, the same across restarts.
+fn database_of(data: &Path) -> Option<String> {
+    if !common::on_postgres() {
+        return None;
+    }
+    let file = data.join("postgres-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    let url = common::fresh_postgres();
+    std::fs::write(&file, &url).unwrap();
+    Some(url)
+}
+
 fn start_server(data: &Path, addr: &str, log: &str) -> Child {
     let log = std::fs::File::create(data.join(log)).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lianxin"));
+    if let Some(url) = database_of(data) {
+        command.env("LIANXIN_DATABASE", url);
+    }
+    let child = command
         .args(["serve", "--data"])
         .arg(data)
         .args(["--listen", addr, "--demo", "--demo-cases", "0"])

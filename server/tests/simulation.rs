@@ -71,6 +71,7 @@ impl DocStore for MemStore {
         heads: &[[u8; 32]],
         snapshot: Option<&[u8]>,
         _received: Option<&lianxin_server::store::Received>,
+        _expect: lianxin_server::store::Expect,
     ) -> Result<u64, StoreError> {
         let mut m = self.0.lock().unwrap();
         if m.crash_next_append {

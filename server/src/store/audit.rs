@@ -1,18 +1,17 @@
 //! What the administrator and the audit need of the store: taking a unit away from a case
 //! (and telling that unit's devices), a case's history, the names users go by.
 
-use rusqlite::{OptionalExtension, params};
-
-use super::{HistoryEntry, Received, Result, Store, StoreError, doc_units};
+use super::db::args;
+use super::{Expect, HistoryEntry, Received, Result, Store, StoreError, doc_units};
 use lianxin_shared::{DocId, UnitId};
 
 impl Store {
     /// Sets the name the cases write for `username` (a leader's packages find them by it).
     pub fn set_user_name(&self, username: &str, name: &str) -> Result<()> {
         self.with(|c| {
-            match c.execute(
+            match c.exec(
                 "UPDATE users SET name = ?2 WHERE username = ?1",
-                params![username, name],
+                args![username, name],
             )? {
                 0 => Err(StoreError::Invalid(format!("no user {username}"))),
                 _ => Ok(()),
@@ -130,18 +129,17 @@ impl Store {
             &heads,
             Some(&snapshot),
             Some(&received),
+            Expect::Any,
         )?;
-        self.with(|c| {
-            let tx = c.transaction()?;
-            tx.execute(
+        self.tx(|c| {
+            c.exec(
                 "DELETE FROM doc_units WHERE doc = ?1 AND unit = ?2",
-                params![&id.as_bytes()[..], unit.as_str()],
+                args![&id.as_bytes()[..], unit.as_str()],
             )?;
-            tx.execute(
+            c.exec(
                 "INSERT INTO unshared (doc, unit, seq, at) VALUES (?1, ?2, ?3, ?4)",
-                params![&id.as_bytes()[..], unit.as_str(), seq as i64, now],
+                args![&id.as_bytes()[..], unit.as_str(), seq as i64, now],
             )?;
-            tx.commit()?;
             Ok(seq)
         })
     }
@@ -152,42 +150,38 @@ impl Store {
         self.with(|c| {
             let key = &id.as_bytes()[..];
             let mut out = Vec::new();
-            let mut stmt = c.prepare_cached(
+            for r in c.rows(
                 "SELECT l.seq, l.username, l.actor, COALESCE(d.name, ''), l.received_at, l.changes, l.what
                  FROM change_log l LEFT JOIN devices d ON d.actor = l.actor WHERE l.doc = ?1 ORDER BY l.seq",
-            )?;
-            for row in stmt.query_map([key], |r| {
-                Ok(HistoryEntry {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    user: r.get(1)?,
-                    device: r.get(2)?,
-                    device_name: r.get(3)?,
-                    received_at: r.get(4)?,
-                    changes: r.get::<_, i64>(5)? as usize,
-                    what: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                args![key],
+            )? {
+                out.push(HistoryEntry {
+                    seq: r.int(0)? as u64,
+                    user: r.text(1)?,
+                    device: r.text(2)?,
+                    device_name: r.text(3)?,
+                    received_at: r.int(4)?,
+                    changes: r.int(5)? as usize,
+                    what: serde_json::from_str(&r.text(6)?).unwrap_or_default(),
                     refused: None,
-                })
-            })? {
-                out.push(row?);
+                });
             }
             if refused {
-                let mut stmt = c.prepare_cached(
+                for r in c.rows(
                     "SELECT q.at, q.username, q.actor, COALESCE(d.name, ''), q.reason FROM quarantine q
                      LEFT JOIN devices d ON d.actor = q.actor WHERE q.doc = ?1 ORDER BY q.id",
-                )?;
-                for row in stmt.query_map([id.to_string()], |r| {
-                    Ok(HistoryEntry {
+                    args![id.to_string()],
+                )? {
+                    out.push(HistoryEntry {
                         seq: 0,
-                        user: r.get(1)?,
-                        device: r.get(2)?,
-                        device_name: r.get(3)?,
-                        received_at: r.get(0)?,
+                        user: r.text(1)?,
+                        device: r.text(2)?,
+                        device_name: r.text(3)?,
+                        received_at: r.int(0)?,
                         changes: 0,
                         what: Vec::new(),
-                        refused: Some(r.get(4)?),
-                    })
-                })? {
-                    out.push(row?);
+                        refused: Some(r.text(4)?),
+                    });
                 }
                 out.sort_by_key(|e| e.received_at);
             }
@@ -199,14 +193,13 @@ impl Store {
     /// the devices of those units drop them.
     pub fn gone_since(&self, cursor: u64, scope: &super::Scope) -> Result<Vec<DocId>> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT DISTINCT doc FROM unshared WHERE seq > ?1 AND unit = ?2")?;
             let mut out = Vec::new();
             for unit in &scope.visible {
-                for doc in stmt.query_map(params![cursor as i64, unit.as_str()], |r| {
-                    r.get::<_, Vec<u8>>(0)
-                })? {
-                    let doc = doc?;
+                for r in c.rows(
+                    "SELECT DISTINCT doc FROM unshared WHERE seq > ?1 AND unit = ?2",
+                    args![cursor as i64, unit.as_str()],
+                )? {
+                    let doc = r.blob(0)?;
                     let Ok(bytes) = <[u8; 16]>::try_from(doc.as_slice()) else {
                         continue;
                     };
@@ -215,12 +208,7 @@ impl Store {
                         continue;
                     }
                     let still = doc_units(c, &id)?;
-                    let access: i64 = c
-                        .query_row("SELECT private FROM docs WHERE id = ?1", [&doc], |r| {
-                            r.get(0)
-                        })
-                        .optional()?
-                        .unwrap_or(0);
+                    let access = c.int("SELECT private FROM docs WHERE id = ?1", args![doc])?;
                     if !scope.admits(lianxin_shared::Access::from_code(access), &still) {
                         out.push(id);
                     }
@@ -234,15 +222,15 @@ impl Store {
     /// it and when the device did it, what, how many rows).
     pub fn record_ledger(&self, entry: &LedgerEntry) -> Result<()> {
         self.with(|c| {
-            c.execute(
+            c.exec(
                 "INSERT INTO ledger_log (at, username, actor, action, what, rows, device_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
+                args![
                     entry.at,
-                    entry.user,
-                    entry.actor,
-                    entry.action,
-                    entry.what,
+                    entry.user.as_str(),
+                    entry.actor.as_str(),
+                    entry.action.as_str(),
+                    entry.what.as_str(),
                     entry.rows as i64,
                     entry.device_at
                 ],
@@ -272,31 +260,30 @@ impl Store {
             &heads,
             Some(&snapshot),
             Some(received),
+            Expect::Any,
         )
     }
 
     /// Every recorded ledger export and import, oldest first.
     pub fn ledger_log(&self) -> Result<Vec<LedgerEntry>> {
         self.with(|c| {
-            let mut stmt = c.prepare_cached(
+            c.rows(
                 "SELECT at, username, actor, action, what, rows, device_at FROM ledger_log ORDER BY id",
-            )?;
-            let rows = stmt.query_map([], |r| {
+                &[],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(LedgerEntry {
-                    at: r.get(0)?,
-                    user: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    what: r.get(4)?,
-                    rows: r.get::<_, i64>(5)? as usize,
-                    device_at: r.get(6)?,
+                    at: r.int(0)?,
+                    user: r.text(1)?,
+                    actor: r.text(2)?,
+                    action: r.text(3)?,
+                    what: r.text(4)?,
+                    rows: r.int(5)? as usize,
+                    device_at: r.int(6)?,
                 })
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(row?);
-            }
-            Ok(out)
+            })
+            .collect()
         })
     }
 }

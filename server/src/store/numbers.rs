@@ -3,17 +3,9 @@
 //! cases from it offline, so two devices never give the same number. Blocks are handed out in
 //! order, above any number already used (the demo's, an office's own floor).
 
-use rusqlite::{OptionalExtension, params};
-
+use super::db::{Dialect, args};
 use super::{Result, Store};
 use lianxin_shared::protocol::ReferenceBlock;
-
-const TABLES: &str = "
-CREATE TABLE IF NOT EXISTS reference_blocks (year INTEGER NOT NULL, first INTEGER NOT NULL,
-  count INTEGER NOT NULL, actor TEXT NOT NULL, username TEXT NOT NULL, at INTEGER NOT NULL,
-  PRIMARY KEY (year, first));
-CREATE TABLE IF NOT EXISTS reference_floor (year INTEGER PRIMARY KEY, next INTEGER NOT NULL);
-";
 
 /// Most blocks one device is given in a day: 20 × 50 numbers, far beyond any office's day,
 /// so a device asking in a loop cannot burn the year's numbers or grow the table unbounded.
@@ -30,34 +22,32 @@ impl Store {
         username: &str,
         now: i64,
     ) -> Result<Option<ReferenceBlock>> {
-        self.with(|c| {
-            c.execute_batch(TABLES)?;
-            let tx = c.transaction()?;
-            let recent: i64 = tx.query_row(
+        self.tx(|c| {
+            // One block at a time across instances: the blocks of a year never overlap.
+            if c.dialect() == Dialect::Postgres {
+                c.exec("SELECT pg_advisory_xact_lock(7311002)", &[])?;
+            }
+            let recent = c.int(
                 "SELECT COUNT(*) FROM reference_blocks WHERE actor = ?1 AND at > ?2",
-                params![actor, now - 86_400_000],
-                |r| r.get(0),
+                args![actor, now - 86_400_000],
             )?;
             if recent >= BLOCKS_PER_DAY {
                 return Ok(None);
             }
-            let issued: Option<i64> = tx
-                .query_row(
-                    "SELECT MAX(first + count) FROM reference_blocks WHERE year = ?1",
-                    [year],
-                    |r| r.get(0),
-                )
-                .optional()?
+            let issued = c
+                .row("SELECT MAX(first + count) FROM reference_blocks WHERE year = ?1", args![year])?
+                .map(|r| r.opt_int(0))
+                .transpose()?
                 .flatten();
-            let floor: Option<i64> = tx
-                .query_row("SELECT next FROM reference_floor WHERE year = ?1", [year], |r| r.get(0))
-                .optional()?;
+            let floor = c
+                .row("SELECT next FROM reference_floor WHERE year = ?1", args![year])?
+                .map(|r| r.int(0))
+                .transpose()?;
             let first = issued.unwrap_or(1).max(floor.unwrap_or(1)).max(1);
-            tx.execute(
+            c.exec(
                 "INSERT INTO reference_blocks (year, first, count, actor, username, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![year, first, count, actor, username, now],
+                args![year, first, count, actor, username, now],
             )?;
-            tx.commit()?;
             Ok(Some(ReferenceBlock {
                 year,
                 first: first as u32,
@@ -70,11 +60,16 @@ impl Store {
     /// blocks start at `next` or above.
     pub fn set_reference_floor(&self, year: i32, next: u32) -> Result<()> {
         self.with(|c| {
-            c.execute_batch(TABLES)?;
-            c.execute(
-                "INSERT INTO reference_floor (year, next) VALUES (?1, ?2)
-                 ON CONFLICT (year) DO UPDATE SET next = MAX(next, excluded.next)",
-                params![year, next],
+            let greatest = match c.dialect() {
+                Dialect::Sqlite => "MAX",
+                Dialect::Postgres => "GREATEST",
+            };
+            c.exec(
+                &format!(
+                    "INSERT INTO reference_floor (year, next) VALUES (?1, ?2)
+                     ON CONFLICT (year) DO UPDATE SET next = {greatest}(reference_floor.next, excluded.next)"
+                ),
+                args![year, next],
             )?;
             Ok(())
         })

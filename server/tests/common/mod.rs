@@ -32,6 +32,43 @@ pub fn panics() -> usize {
     PANICS.load(Ordering::SeqCst)
 }
 
+/// Whether this run of the suite is on PostgreSQL (`LIANXIN_TEST_STORE=postgres`, set by
+/// scripts/test.sh for its second pass over the storage and sync suites).
+pub fn on_postgres() -> bool {
+    std::env::var("LIANXIN_TEST_STORE").as_deref() == Ok("postgres")
+}
+
+/// The throwaway PostgreSQL server the test script started.
+pub fn postgres_server() -> String {
+    std::env::var("LIANXIN_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "LIANXIN_TEST_POSTGRES is not set: run the tests with scripts/test.sh, or \
+             `scripts/postgres.sh -- cargo test …` for a throwaway PostgreSQL"
+        )
+    })
+}
+
+/// A new, empty PostgreSQL database of this test's own; its address.
+pub fn fresh_postgres() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        now_ms(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    Store::create_postgres_database(&postgres_server(), &name).unwrap()
+}
+
+/// The store this run of the suite tests: SQLite in `dir`, or a fresh PostgreSQL database.
+pub fn test_store(dir: &Path) -> Store {
+    if on_postgres() {
+        Store::open_postgres(&fresh_postgres()).unwrap()
+    } else {
+        Store::open(dir).unwrap()
+    }
+}
+
 /// A server on 127.0.0.1 with the demo units and accounts and no cases.
 pub struct TestServer {
     pub url: String,
@@ -46,7 +83,7 @@ impl TestServer {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .try_init();
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = test_store(dir.path());
         assert!(demo::seed(&store, 0, now_ms()).unwrap());
         let state = AppState::new(store);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
