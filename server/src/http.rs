@@ -115,7 +115,43 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             security_headers,
         ))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Gives every request an id — the proxy's `X-Request-Id` when it sent one, else this
+/// instance's own — logs it with the method, the path (never the query: it may carry a name),
+/// the status and the time taken, and answers it in `X-Request-Id`. What the handlers log
+/// (a sync session's lines too) is inside the request's span and carries the id.
+async fn request_id(request: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let n = REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("{:08x}-{n}", std::process::id())
+        });
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let span = tracing::info_span!("request", id = %id, %method, path = %path);
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "answered"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }
 
 /// The headers every answer carries: the CSP, no sniffing, no framing, no referrer, no

@@ -423,12 +423,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             tls_cert,
             tls_key,
         } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "info".into()),
-                )
-                .init();
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into());
+            // LIANXIN_LOG=json: one JSON object a line, for a log collector.
+            if std::env::var("LIANXIN_LOG").as_deref() == Ok("json") {
+                tracing_subscriber::fmt()
+                    .json()
+                    .with_current_span(true)
+                    .with_env_filter(filter)
+                    .init();
+            } else {
+                tracing_subscriber::fmt().with_env_filter(filter).init();
+            }
             let store = Store::open_at(&data, database.as_deref())?;
             if with_demo && demo::seed(&store, demo_cases, now_ms())? {
                 if demo_cases > 0 {

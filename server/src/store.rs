@@ -271,6 +271,20 @@ impl Store {
         Ok(format!("{server}/{name}"))
     }
 
+    /// Ends the change listeners' connections to `database` on the PostgreSQL server of
+    /// `url` (what a network fault does; the tests' way to show a listener catches up).
+    pub fn terminate_listeners(url: &str, database: &str) -> Result<usize> {
+        let pool = db::Pool::connect(url, 1)?;
+        pool.run(false, |c| {
+            c.int(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE datname = ?1 AND application_name = ?2",
+                args![database, listen::APPLICATION_NAME],
+            )
+        })
+        .map(|n| n as usize)
+    }
+
     /// The store a command names: PostgreSQL when `database` is given, else SQLite in `data`.
     pub fn open_at(data: &Path, database: Option<&str>) -> Result<Store> {
         match database {

@@ -85,6 +85,18 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let store = test_store(dir.path());
         assert!(demo::seed(&store, 0, now_ms()).unwrap());
+        TestServer::serve(store, dir).await
+    }
+
+    /// A server on `store` as it is (another instance of a shared PostgreSQL database).
+    pub async fn start_on(store: Store) -> TestServer {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
+        TestServer::serve(store, tempfile::tempdir().unwrap()).await
+    }
+
+    async fn serve(store: Store, dir: TempDir) -> TestServer {
         let state = AppState::new(store);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
