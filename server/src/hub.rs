@@ -59,6 +59,16 @@ pub trait DocStore: Send + Sync + 'static {
     ) -> Result<u64, StoreError>;
     /// Documents in `scope` changed after `cursor`.
     fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError>;
+    /// Several documents' stored bytes, for those that exist.
+    fn load_docs(&self, ids: &[DocId]) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some((bytes, _, _)) = self.load_doc(id)? {
+                out.push((*id, bytes));
+            }
+        }
+        Ok(out)
+    }
     /// A document's sequence number now, if the store can tell: a copy held in memory whose
     /// number differs was changed by someone else (the admin command line) and is reloaded.
     fn doc_seq(&self, _id: &DocId) -> Result<Option<u64>, StoreError> {
@@ -101,6 +111,9 @@ impl DocStore for Store {
     }
     fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError> {
         Store::changed_since(self, cursor, scope)
+    }
+    fn load_docs(&self, ids: &[DocId]) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
+        Store::load_docs(self, ids)
     }
     fn doc_seq(&self, id: &DocId) -> Result<Option<u64>, StoreError> {
         Store::doc_seq(self, id)
@@ -223,7 +236,7 @@ fn storage(e: StoreError) -> Fatal {
 
 /// How often a sync item is done again when the document changed through another instance
 /// meanwhile.
-const STALE_RETRIES: usize = 5;
+const STALE_RETRIES: usize = 16;
 
 /// Why a sync item was not done: the connection ends, or the copy was stale (do it again).
 enum ItemError {
@@ -338,12 +351,13 @@ impl<S: DocStore> ServerSession<S> {
         let changed = store.changed_since(cursor, &self.scope).map_err(storage)?;
         let (new, known): (Vec<_>, Vec<_>) =
             changed.into_iter().partition(|d| d.created_seq > cursor);
-        let mut snapshots = Vec::with_capacity(new.len());
-        for d in new {
-            if let Some((bytes, _, _)) = store.load_doc(&d.id).map_err(storage)? {
-                snapshots.push(Snapshot { doc: d.id, bytes });
-            }
-        }
+        let ids: Vec<DocId> = new.iter().map(|d| d.id).collect();
+        let snapshots: Vec<Snapshot> = store
+            .load_docs(&ids)
+            .map_err(storage)?
+            .into_iter()
+            .map(|(doc, bytes)| Snapshot { doc, bytes })
+            .collect();
         let mut out: Vec<ServerMessage> = protocol::batches(snapshots, |s| s.bytes.len())
             .into_iter()
             .map(ServerMessage::Snapshots)
@@ -373,7 +387,12 @@ impl<S: DocStore> ServerSession<S> {
         let mut reply = Err(Fatal("the case kept changing on other servers; sync again".into()));
         for _ in 0..STALE_RETRIES {
             match self.sync_item_in(&slot, &item, budget, now_ms) {
-                Err(ItemError::Stale) => continue,
+                Err(ItemError::Stale) => {
+                    // Another instance is writing the same case this moment (live typing on
+                    // both): let it finish before reading the case again.
+                    std::thread::sleep(std::time::Duration::from_millis(1 + rand::random::<u64>() % 4));
+                    continue;
+                }
                 Err(ItemError::Fatal(f)) => {
                     reply = Err(f);
                     break;

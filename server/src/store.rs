@@ -94,9 +94,18 @@ pub struct Store {
 }
 
 enum Backend {
-    Sqlite(Mutex<Connection>),
+    /// One connection that writes, and a few that only read: in WAL mode readers never wait
+    /// for a writer's fsync.
+    Sqlite {
+        writer: Mutex<Connection>,
+        readers: Vec<Mutex<Connection>>,
+        next: std::sync::atomic::AtomicUsize,
+    },
     Postgres(db::Pool),
 }
+
+/// Connections that read from the SQLite file beside the one that writes.
+const SQLITE_READERS: usize = 4;
 
 /// What a write expects of the stored document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,8 +250,19 @@ impl Store {
                 ))?;
             }
         }
+        let mut readers = Vec::with_capacity(SQLITE_READERS);
+        for _ in 0..SQLITE_READERS {
+            let reader = Connection::open(dir.join("lianxin.sqlite"))?;
+            reader.busy_timeout(std::time::Duration::from_secs(10))?;
+            reader.pragma_update(None, "foreign_keys", "ON")?;
+            readers.push(Mutex::new(reader));
+        }
         Ok(Store {
-            backend: Backend::Sqlite(Mutex::new(conn)),
+            backend: Backend::Sqlite {
+                writer: Mutex::new(conn),
+                readers,
+                next: Default::default(),
+            },
             instance: rand::random(),
         })
     }
@@ -296,7 +316,7 @@ impl Store {
     /// Which database this store is on.
     pub fn dialect(&self) -> Dialect {
         match self.backend {
-            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Sqlite { .. } => Dialect::Sqlite,
             Backend::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -304,8 +324,26 @@ impl Store {
     /// Runs `f` on a connection, each statement on its own.
     fn with<T: Send>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send) -> Result<T> {
         match &self.backend {
-            Backend::Sqlite(conn) => {
-                let conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+            Backend::Sqlite { writer, .. } => {
+                let conn = writer.lock().map_err(|_| StoreError::Poisoned)?;
+                f(&mut db::Lite(&conn))
+            }
+            Backend::Postgres(pool) => pool.run(false, f),
+        }
+    }
+
+    /// Runs `f`, which reads (and at most rarely writes a line, like a session's last use),
+    /// on a connection that does not wait for the writer.
+    fn read<T: Send>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite { readers, next, .. } => {
+                let start = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let n = readers.len();
+                let free = (0..n).find_map(|k| readers[(start + k) % n].try_lock().ok());
+                let conn = match free {
+                    Some(conn) => conn,
+                    None => readers[start % n].lock().map_err(|_| StoreError::Poisoned)?,
+                };
                 f(&mut db::Lite(&conn))
             }
             Backend::Postgres(pool) => pool.run(false, f),
@@ -315,8 +353,8 @@ impl Store {
     /// Runs `f` in one transaction: all of it is committed, or none.
     fn tx<T: Send>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T> + Send) -> Result<T> {
         match &self.backend {
-            Backend::Sqlite(conn) => {
-                let mut conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+            Backend::Sqlite { writer, .. } => {
+                let mut conn = writer.lock().map_err(|_| StoreError::Poisoned)?;
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let value = f(&mut db::Lite(&tx))?;
@@ -374,7 +412,7 @@ impl Store {
     }
 
     pub fn calendar(&self) -> Result<lianxin_shared::rules::Calendar> {
-        self.with(|c| {
+        self.read(|c| {
             let mut cal = lianxin_shared::rules::Calendar::default();
             for row in c.rows("SELECT day, kind FROM calendar ORDER BY day", &[])? {
                 let Ok(day) = row.text(0)?.parse() else { continue };
@@ -389,7 +427,7 @@ impl Store {
     }
 
     pub fn units(&self) -> Result<Vec<Unit>> {
-        self.with(|c| {
+        self.read(|c| {
             c.rows("SELECT id, name, parent FROM units ORDER BY id", &[])?
                 .iter()
                 .map(|r| {
@@ -432,7 +470,7 @@ impl Store {
     }
 
     pub fn user(&self, username: &str) -> Result<Option<User>> {
-        self.with(|c| {
+        self.read(|c| {
             let Some(row) = c.row(
                 "SELECT username, password_hash, role, disabled, name FROM users WHERE username = ?1",
                 args![username],
@@ -517,7 +555,7 @@ impl Store {
     /// disabled, the device not revoked. Using it counts as activity (written at most once a
     /// minute).
     pub fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<Session>> {
-        self.with(|c| {
+        self.read(|c| {
             let Some(row) = c.row(
                 "SELECT s.username, u.role, s.actor, s.last_seen FROM sessions s
                  JOIN users u ON u.username = s.username
@@ -569,7 +607,7 @@ impl Store {
 
     /// Every registered device, newest first, with its live sessions as of `now`.
     pub fn devices(&self, now: i64) -> Result<Vec<DeviceInfo>> {
-        self.with(|c| {
+        self.read(|c| {
             c.rows(
                 "SELECT d.actor, d.username, d.name, d.created_at, d.last_seen, d.revoked_at,
                    (SELECT COUNT(*) FROM sessions s WHERE s.actor = d.actor AND s.expires_at > ?1 AND s.last_seen > ?2)
@@ -626,37 +664,78 @@ impl Store {
 
     /// Whether the office has been set up (any unit exists).
     pub fn is_initialised(&self) -> Result<bool> {
-        self.with(|c| Ok(c.row("SELECT 1 FROM units LIMIT 1", &[])?.is_some()))
+        self.read(|c| Ok(c.row("SELECT 1 FROM units LIMIT 1", &[])?.is_some()))
     }
 
     // Documents.
 
     pub fn seq(&self) -> Result<u64> {
-        self.with(|c| Ok(c.int("SELECT value FROM meta WHERE key = 'seq'", &[])? as u64))
+        self.read(|c| Ok(c.int("SELECT value FROM meta WHERE key = 'seq'", &[])? as u64))
     }
 
     /// A document's stored bytes (snapshot followed by its appended changes, which Automerge
     /// loads as one) and its units, or None.
     pub fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>> {
-        self.with(|c| {
+        self.read(|c| {
             let key = &id.as_bytes()[..];
-            let Some(row) = c.row("SELECT snapshot FROM docs WHERE id = ?1", args![key])? else {
+            // One statement, so one snapshot of the database: a compaction committed meanwhile
+            // cannot pair an old snapshot with the emptied list of changes.
+            let rows = c.rows(
+                "SELECT 0, 0, snapshot FROM docs WHERE id = ?1
+                 UNION ALL SELECT 1, id, bytes FROM changes WHERE doc = ?1 ORDER BY 1, 2",
+                args![key],
+            )?;
+            let Some((first, changes)) = rows.split_first() else {
                 return Ok(None);
             };
-            let mut bytes = row.blob(0)?;
-            let changes = c.rows("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY id", args![key])?;
-            for change in &changes {
-                bytes.extend(change.blob(0)?);
+            if first.int(0)? != 0 {
+                return Ok(None);
+            }
+            let mut bytes = first.blob(2)?;
+            for change in changes {
+                bytes.extend(change.blob(2)?);
             }
             let units = doc_units(c, id)?;
             Ok(Some((bytes, units, changes.len())))
         })
     }
 
+    /// Several documents' stored bytes at once (a device's opening): (id, bytes) for those that
+    /// exist, a few hundred to a statement.
+    pub fn load_docs(&self, ids: &[DocId]) -> Result<Vec<(DocId, Vec<u8>)>> {
+        const CHUNK: usize = 400;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+            let marks = marks.join(", ");
+            let sql = format!(
+                "SELECT 0, d.id, 0, d.snapshot FROM docs d WHERE d.id IN ({marks})
+                 UNION ALL SELECT 1, c.doc, c.id, c.bytes FROM changes c WHERE c.doc IN ({marks})
+                 ORDER BY 2, 1, 3"
+            );
+            let args: Vec<db::Val> = chunk.iter().map(|id| db::Val::from(&id.as_bytes()[..])).collect();
+            let rows = self.read(|c| c.rows(&sql, &args))?;
+            let mut current: Option<(DocId, Vec<u8>)> = None;
+            for row in rows {
+                let id = doc_id(&row.blob(1)?)?;
+                if row.int(0)? == 0 {
+                    out.extend(current.take());
+                    current = Some((id, row.blob(3)?));
+                } else if let Some((doc, bytes)) = current.as_mut()
+                    && *doc == id
+                {
+                    bytes.extend(row.blob(3)?);
+                }
+            }
+            out.extend(current);
+        }
+        Ok(out)
+    }
+
     /// A document's sequence number, to tell whether a copy held in memory is still current
     /// (another process — the admin command line, another instance — may have changed it).
     pub fn doc_seq(&self, id: &DocId) -> Result<Option<u64>> {
-        self.with(|c| {
+        self.read(|c| {
             Ok(c.row("SELECT seq FROM docs WHERE id = ?1", args![&id.as_bytes()[..]])?
                 .map(|r| r.int(0))
                 .transpose()?
@@ -738,7 +817,7 @@ impl Store {
     /// Documents in `scope` changed after `cursor`.
     pub fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>> {
         let (visible, own) = (Scope::json(&scope.visible)?, Scope::json(&scope.own)?);
-        self.with(|c| {
+        self.read(|c| {
             let units_of = match c.dialect() {
                 Dialect::Sqlite => "SELECT value FROM json_each(CASE WHEN d.private = 1 THEN ?3 ELSE ?2 END)",
                 Dialect::Postgres => "SELECT json_array_elements_text(CAST(CASE WHEN d.private = 1 THEN CAST(?3 AS TEXT) ELSE CAST(?2 AS TEXT) END AS json))",
@@ -801,7 +880,7 @@ impl Store {
 
     /// Refusals counted but not kept, per user: (user, how many, their bytes).
     pub fn quarantine_overflow(&self) -> Result<Vec<(String, u64, u64)>> {
-        self.with(|c| {
+        self.read(|c| {
             c.rows(
                 "SELECT username, refused, bytes FROM quarantine_overflow ORDER BY username",
                 &[],
@@ -814,7 +893,7 @@ impl Store {
 
     /// Bytes of refused changes kept for `username`.
     pub fn quarantined_bytes(&self, username: &str) -> Result<u64> {
-        self.with(|c| {
+        self.read(|c| {
             Ok(c.int(
                 "SELECT CAST(coalesce(sum(length(bytes)), 0) AS BIGINT) FROM quarantine WHERE username = ?1",
                 args![username],
@@ -824,7 +903,7 @@ impl Store {
 
     /// The changes kept aside: (id, at, user, doc, reason, size).
     pub fn quarantined(&self) -> Result<Vec<(i64, i64, String, String, String, usize)>> {
-        self.with(|c| {
+        self.read(|c| {
             c.rows(
                 "SELECT id, at, username, doc, reason, length(bytes) FROM quarantine ORDER BY id",
                 &[],

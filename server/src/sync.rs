@@ -27,6 +27,9 @@ const SESSION_RECHECK: Duration = Duration::from_secs(5);
 /// Sync connections one user may hold at once (a tablet and a few spares).
 pub const CONNECTIONS_PER_USER: usize = 8;
 
+/// Announcements sent to a device in one `Changed` frame at most.
+const MAX_CHANGED_PER_FRAME: usize = 256;
+
 /// Password checks (Argon2id, 19 MiB and ~20 ms of a core each) running at once: one, so that
 /// a storm of sign-ins takes at most one core from the devices that sync (measured with the
 /// soak benchmark: four at once starved them on a 2-core machine). Sign-ins beyond that wait,
@@ -255,19 +258,44 @@ pub async fn run(
             }
             notice = notices.recv() => {
                 let Some(s) = session.as_ref() else { break None };
-                match notice {
-                    Ok(n) if n.origin != s.id && s.hello && s.may_see(n.access, &n.units) => {
-                        let msg = ServerMessage::Changed(vec![(n.doc, n.heads)]);
-                        if tx.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
-                            break None;
+                // Every announcement waiting now goes in one frame: under load a device hears
+                // of many changes at once, not in a frame each.
+                let mut waiting = vec![notice];
+                while waiting.len() < MAX_CHANGED_PER_FRAME {
+                    match notices.try_recv() {
+                        Ok(n) => waiting.push(Ok(n)),
+                        Err(broadcast::error::TryRecvError::Empty) => break,
+                        Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                            waiting.push(Err(broadcast::error::RecvError::Lagged(n)));
+                            break;
                         }
+                        Err(broadcast::error::TryRecvError::Closed) => break,
                     }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        crate::metrics::LAGGED.inc();
-                        break Some(ServerMessage::Error("this connection fell behind; reconnect to catch up".into()));
+                }
+                let mut changed = Vec::new();
+                let mut ended = None;
+                for notice in waiting {
+                    match notice {
+                        Ok(n) if n.origin != s.id && s.hello && s.may_see(n.access, &n.units) => {
+                            changed.retain(|(doc, _)| *doc != n.doc);
+                            changed.push((n.doc, n.heads));
+                        }
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            crate::metrics::LAGGED.inc();
+                            ended = Some(Some(ServerMessage::Error("this connection fell behind; reconnect to catch up".into())));
+                        }
+                        Err(broadcast::error::RecvError::Closed) => ended = Some(None),
                     }
-                    Err(broadcast::error::RecvError::Closed) => break None,
+                }
+                if !changed.is_empty() {
+                    let msg = ServerMessage::Changed(changed);
+                    if tx.send(Message::Binary(protocol::encode(&msg).into())).await.is_err() {
+                        break None;
+                    }
+                }
+                if let Some(end) = ended {
+                    break end;
                 }
             }
             _ = recheck.tick() => {

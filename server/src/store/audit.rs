@@ -147,7 +147,7 @@ impl Store {
     /// A case's history: every stored change with who sent it from which device and when the
     /// server received it, oldest first; with `refused`, the changes refused too.
     pub fn history(&self, id: &DocId, refused: bool) -> Result<Vec<HistoryEntry>> {
-        self.with(|c| {
+        self.read(|c| {
             let key = &id.as_bytes()[..];
             let mut out = Vec::new();
             for r in c.rows(
@@ -192,7 +192,7 @@ impl Store {
     /// Documents taken away from any of `units` after `cursor` that none of them may see now:
     /// the devices of those units drop them.
     pub fn gone_since(&self, cursor: u64, scope: &super::Scope) -> Result<Vec<DocId>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut out = Vec::new();
             for unit in &scope.visible {
                 for r in c.rows(
@@ -266,7 +266,7 @@ impl Store {
 
     /// Every recorded ledger export and import, oldest first.
     pub fn ledger_log(&self) -> Result<Vec<LedgerEntry>> {
-        self.with(|c| {
+        self.read(|c| {
             c.rows(
                 "SELECT at, username, actor, action, what, rows, device_at FROM ledger_log ORDER BY id",
                 &[],

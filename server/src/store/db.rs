@@ -5,9 +5,9 @@
 //! dialects share (`ON CONFLICT`, `RETURNING`, `CAST`); the few places that differ ask
 //! [`Sql::dialect`]. Values cross as [`Val`], rows come back as [`Row`].
 //!
-//! PostgreSQL runs on the store's own small tokio runtime: a store call blocks its caller, as
-//! a SQLite call does, and is made from a short-lived scoped thread so that it may be called
-//! from anywhere (an async task, a blocking thread, the command line).
+//! PostgreSQL runs on the store's own small tokio runtime: each statement is a task there, and
+//! the caller waits for its answer on a channel, so a store call blocks its caller as a SQLite
+//! call does and may be made from anywhere (a blocking thread, the command line, a test).
 
 use std::sync::{Condvar, Mutex};
 
@@ -288,7 +288,7 @@ fn pg_row(r: &tokio_postgres::Row) -> Result<Row> {
 
 /// One pooled connection and the statements prepared on it.
 struct Conn {
-    client: tokio_postgres::Client,
+    client: std::sync::Arc<tokio_postgres::Client>,
     prepared: std::collections::HashMap<String, tokio_postgres::Statement>,
 }
 
@@ -335,23 +335,21 @@ impl Pool {
     }
 
     fn open(&self) -> Result<Conn> {
-        let handle = self.handle()?;
         let url = self.url.clone();
-        off_runtime(move || {
-            handle.block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .map_err(|e| StoreError::Postgres(format!("cannot connect to {}: {e}", redact(&url))))?;
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::warn!("postgres connection ended: {e}");
-                    }
-                });
-                Ok(Conn {
-                    client,
-                    prepared: Default::default(),
-                })
-            })
+        let client = wait_on(&self.handle()?, async move {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .map_err(|e| StoreError::Postgres(format!("cannot connect to {}: {e}", redact(&url))))?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!("postgres connection ended: {e}");
+                }
+            });
+            Ok::<_, StoreError>(client)
+        })??;
+        Ok(Conn {
+            client: std::sync::Arc::new(client),
+            prepared: Default::default(),
         })
     }
 
@@ -397,23 +395,23 @@ impl Pool {
     ) -> Result<T> {
         let mut conn = self.take()?;
         let handle = self.handle()?;
-        let result = off_runtime(|| {
+        let result = {
             let mut pg = Pg {
                 conn: &mut conn,
                 handle: &handle,
             };
-            if !transaction {
-                return f(&mut pg);
+            if transaction {
+                pg.batch("BEGIN").and_then(|()| match f(&mut pg) {
+                    Ok(v) => pg.batch("COMMIT").map(|()| v),
+                    Err(e) => {
+                        let _ = pg.batch("ROLLBACK");
+                        Err(e)
+                    }
+                })
+            } else {
+                f(&mut pg)
             }
-            pg.batch("BEGIN")?;
-            match f(&mut pg) {
-                Ok(v) => pg.batch("COMMIT").map(|()| v),
-                Err(e) => {
-                    let _ = pg.batch("ROLLBACK");
-                    Err(e)
-                }
-            }
-        });
+        };
         self.put_back(conn);
         result
     }
@@ -443,16 +441,18 @@ impl Drop for Pool {
     }
 }
 
-/// Runs `f` on a scoped thread of its own when called on a thread that runs async tasks
-/// (blocking on the store's runtime is not allowed there).
-pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    if tokio::runtime::Handle::try_current().is_err() {
-        return f();
-    }
-    std::thread::scope(|s| match s.spawn(f).join() {
-        Ok(v) => v,
-        Err(panic) => std::panic::resume_unwind(panic),
-    })
+/// Runs `work` on the store's runtime and waits for its answer (on any thread: a plain
+/// channel, not the runtime's own blocking).
+fn wait_on<T: Send + 'static>(
+    handle: &tokio::runtime::Handle,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    handle.spawn(async move {
+        let _ = tx.send(work.await);
+    });
+    rx.recv()
+        .map_err(|_| StoreError::Postgres("the database task ended without an answer".into()))
 }
 
 struct Pg<'a> {
@@ -466,9 +466,8 @@ impl Pg<'_> {
             return Ok(stmt.clone());
         }
         let translated = postgres_placeholders(sql);
-        let stmt = self
-            .handle
-            .block_on(self.conn.client.prepare(&translated))
+        let client = self.conn.client.clone();
+        let stmt = wait_on(self.handle, async move { client.prepare(&translated).await })?
             .map_err(pg_error)?;
         self.conn.prepared.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
@@ -493,26 +492,22 @@ impl Sql for Pg<'_> {
 
     fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64> {
         let stmt = self.statement(sql)?;
-        let args = pg_args(args);
-        self.handle
-            .block_on(self.conn.client.execute(&stmt, &args))
+        let (client, args) = (self.conn.client.clone(), args.to_vec());
+        wait_on(self.handle, async move { client.execute(&stmt, &pg_args(&args)).await })?
             .map_err(pg_error)
     }
 
     fn rows(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>> {
         let stmt = self.statement(sql)?;
-        let args = pg_args(args);
-        let rows = self
-            .handle
-            .block_on(self.conn.client.query(&stmt, &args))
+        let (client, args) = (self.conn.client.clone(), args.to_vec());
+        let rows = wait_on(self.handle, async move { client.query(&stmt, &pg_args(&args)).await })?
             .map_err(pg_error)?;
         rows.iter().map(pg_row).collect()
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.handle
-            .block_on(self.conn.client.batch_execute(sql))
-            .map_err(pg_error)
+        let (client, sql) = (self.conn.client.clone(), sql.to_string());
+        wait_on(self.handle, async move { client.batch_execute(&sql).await })?.map_err(pg_error)
     }
 }
 

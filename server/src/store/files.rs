@@ -27,7 +27,7 @@ impl Store {
 
     /// The bytes of an attachment of `case`, if the server has them.
     pub fn attachment(&self, case: &DocId, hash: &str) -> Result<Option<Vec<u8>>> {
-        self.with(|c| {
+        self.read(|c| {
             c.row(
                 "SELECT bytes FROM attachments WHERE case_id = ?1 AND hash = ?2",
                 args![case.to_string(), hash],
