@@ -72,7 +72,8 @@ dev one sync >/dev/null || fail "sync through nginx"
 for i in 1 2 3 4; do
     dev one case note "$id" "经由 nginx 的第${i}次记录" && dev one sync >/dev/null || fail "sync $i"
     dev two sync >/dev/null || fail "the other tablet's sync $i"
-    dev two export | grep -q "经由 nginx 的第${i}次记录" || fail "note $i did not reach the other tablet"
+    dev two export >"$work/export.json"
+    grep -q "经由 nginx 的第${i}次记录" "$work/export.json" || fail "note $i did not reach the other tablet"
 done
 check "four notes went through nginx and reached the other tablet"
 served_a=$(grep -c "sync session opened" "$work/a.log" || true)
@@ -84,6 +85,7 @@ for i in 1 2 3; do
     dev one case note "$id" "实例停止后的第${i}次记录" && dev one sync >/dev/null || fail "sync after one instance died"
 done
 dev two sync >/dev/null
-dev two export | grep -q "实例停止后的第3次记录" || fail "after one instance died"
+dev two export >"$work/export.json"
+grep -q "实例停止后的第3次记录" "$work/export.json" || fail "after one instance died"
 check "with one instance killed, the tablets went on through the other"
 echo "nginx check passed"
