@@ -272,6 +272,8 @@ struct Peer {
     typist: bool,
     edits: u64,
     stats: Stats,
+    /// Changes this device has heard of (each is timed once).
+    heard: std::collections::HashSet<ChangeHash>,
 }
 
 impl Peer {
@@ -292,6 +294,7 @@ impl Peer {
             typist,
             edits: 0,
             stats: Stats::default(),
+            heard: Default::default(),
         }
     }
 
@@ -386,6 +389,9 @@ impl Peer {
                                 for head in heads {
                                     // An edit made before this connection opened was heard
                                     // of as soon as it could be: that is the reconnect's time.
+                                    if !self.heard.insert(*head) {
+                                        continue; // heard of already: counted once
+                                    }
                                     if let Some((t, instance)) = s.get(head).filter(|(t, _)| *t >= opened) {
                                         let ms = heard.duration_since(*t).as_secs_f64() * 1000.0;
                                         if *instance == self.instance { st.local_ms.push(ms) } else { st.cross_ms.push(ms) }
