@@ -224,11 +224,18 @@ async fn metrics(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
     if !peer.ip().is_loopback() {
-        return (StatusCode::FORBIDDEN, "metrics are served to the machine itself\n").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "metrics are served to the machine itself\n",
+        )
+            .into_response();
     }
     let text = crate::metrics::render(&state.gauges());
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         text,
     )
         .into_response()

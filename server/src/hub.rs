@@ -107,7 +107,9 @@ impl DocStore for Store {
         received: Option<&crate::store::Received>,
         expect: crate::store::Expect,
     ) -> Result<u64, StoreError> {
-        Store::append_changes(self, id, units, access, changes, heads, snapshot, received, expect)
+        Store::append_changes(
+            self, id, units, access, changes, heads, snapshot, received, expect,
+        )
     }
     fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError> {
         Store::changed_since(self, cursor, scope)
@@ -384,13 +386,17 @@ impl<S: DocStore> ServerSession<S> {
         // Another instance may store the same document between this copy's check and its
         // write; the store then says so ([`StoreError::Stale`]) and the item is done again on
         // the document as it is now.
-        let mut reply = Err(Fatal("the case kept changing on other servers; sync again".into()));
+        let mut reply = Err(Fatal(
+            "the case kept changing on other servers; sync again".into(),
+        ));
         for _ in 0..STALE_RETRIES {
             match self.sync_item_in(&slot, &item, budget, now_ms) {
                 Err(ItemError::Stale) => {
                     // Another instance is writing the same case this moment (live typing on
                     // both): let it finish before reading the case again.
-                    std::thread::sleep(std::time::Duration::from_millis(1 + rand::random::<u64>() % 4));
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        1 + rand::random::<u64>() % 4,
+                    ));
                     continue;
                 }
                 Err(ItemError::Fatal(f)) => {
@@ -524,25 +530,21 @@ impl<S: DocStore> ServerSession<S> {
             let compacted = snapshot.is_some();
             let units = after.units.clone();
             let started = std::time::Instant::now();
-            let stored = self
-                .hub
-                .store
-                .append_changes(
-                    &id,
-                    &units,
-                    kind.access(),
-                    &raw,
-                    &heads,
-                    snapshot.as_deref(),
-                    Some(&crate::store::Received {
-                        user: &self.user.username,
-                        actor: &self.user.actor,
-                        at: now_ms,
-                        what: &what,
-                    }),
-                    crate::store::Expect::Seq(slot.seq),
-                )
-                ;
+            let stored = self.hub.store.append_changes(
+                &id,
+                &units,
+                kind.access(),
+                &raw,
+                &heads,
+                snapshot.as_deref(),
+                Some(&crate::store::Received {
+                    user: &self.user.username,
+                    actor: &self.user.actor,
+                    at: now_ms,
+                    what: &what,
+                }),
+                crate::store::Expect::Seq(slot.seq),
+            );
             crate::metrics::store_write(started.elapsed());
             let seq = match stored {
                 Ok(seq) => {

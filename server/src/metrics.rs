@@ -64,28 +64,83 @@ pub fn render(gauges: &[(&str, &str, u64)]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let counters: [(&str, &str, &Counter, &str); 8] = [
-        ("lianxin_connections_opened_total", "Sync connections opened.", &CONNECTIONS_OPENED, "counter"),
-        ("lianxin_connections_open", "Sync connections open now.", &CONNECTIONS_OPEN, "gauge"),
-        ("lianxin_frames_total", "Sync frames received from devices.", &FRAMES, "counter"),
-        ("lianxin_changes_stored_total", "Document writes committed.", &CHANGES_STORED, "counter"),
-        ("lianxin_refusals_total", "Changes refused (kept aside in quarantine).", &REFUSALS, "counter"),
-        ("lianxin_stale_retries_total", "Writes done again because another instance wrote the document first.", &STALE_RETRIES, "counter"),
-        ("lianxin_remote_changes_total", "Changes announced by other instances.", &REMOTE_CHANGES, "counter"),
-        ("lianxin_lagged_connections_total", "Connections closed for falling behind the announcements.", &LAGGED, "counter"),
+        (
+            "lianxin_connections_opened_total",
+            "Sync connections opened.",
+            &CONNECTIONS_OPENED,
+            "counter",
+        ),
+        (
+            "lianxin_connections_open",
+            "Sync connections open now.",
+            &CONNECTIONS_OPEN,
+            "gauge",
+        ),
+        (
+            "lianxin_frames_total",
+            "Sync frames received from devices.",
+            &FRAMES,
+            "counter",
+        ),
+        (
+            "lianxin_changes_stored_total",
+            "Document writes committed.",
+            &CHANGES_STORED,
+            "counter",
+        ),
+        (
+            "lianxin_refusals_total",
+            "Changes refused (kept aside in quarantine).",
+            &REFUSALS,
+            "counter",
+        ),
+        (
+            "lianxin_stale_retries_total",
+            "Writes done again because another instance wrote the document first.",
+            &STALE_RETRIES,
+            "counter",
+        ),
+        (
+            "lianxin_remote_changes_total",
+            "Changes announced by other instances.",
+            &REMOTE_CHANGES,
+            "counter",
+        ),
+        (
+            "lianxin_lagged_connections_total",
+            "Connections closed for falling behind the announcements.",
+            &LAGGED,
+            "counter",
+        ),
     ];
     for (name, help, counter, kind) in counters {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", counter.get());
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+            counter.get()
+        );
     }
     let name = "lianxin_store_write_seconds";
-    let _ = writeln!(out, "# HELP {name} Time to commit a document write.\n# TYPE {name} histogram");
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time to commit a document write.\n# TYPE {name} histogram"
+    );
     for (bucket, le) in WRITE_BUCKETS.iter().zip(WRITE_BUCKETS_MS) {
-        let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {}", le as f64 / 1000.0, bucket.get());
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{le=\"{}\"}} {}",
+            le as f64 / 1000.0,
+            bucket.get()
+        );
     }
     let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", WRITE_COUNT.get());
     let _ = writeln!(out, "{name}_sum {}", WRITE_MICROS.get() as f64 / 1e6);
     let _ = writeln!(out, "{name}_count {}", WRITE_COUNT.get());
     for (name, help, value) in gauges {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
     }
     out
 }

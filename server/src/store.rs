@@ -16,12 +16,12 @@ use lianxin_shared::{DocId, UnitId};
 mod accounts;
 mod audit;
 pub use audit::LedgerEntry;
-mod files;
-mod numbers;
-mod scope;
 pub mod db;
+mod files;
 mod listen;
+mod numbers;
 mod schema;
+mod scope;
 use db::{Dialect, Sql, args};
 pub use listen::Remote;
 use rusqlite::Connection;
@@ -282,8 +282,13 @@ impl Store {
     /// Makes a new, empty database `name` on the PostgreSQL server of `url` and returns its
     /// address (a test's own database; an office makes its own with `createdb`).
     pub fn create_postgres_database(url: &str, name: &str) -> Result<String> {
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            return Err(StoreError::Invalid(format!("not a plain database name: {name:?}")));
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(StoreError::Invalid(format!(
+                "not a plain database name: {name:?}"
+            )));
         }
         let pool = db::Pool::connect(url, 1)?;
         pool.run(false, |c| c.batch(&format!("CREATE DATABASE {name}")))?;
@@ -343,7 +348,9 @@ impl Store {
                 let free = (0..n).find_map(|k| readers[(start + k) % n].try_lock().ok());
                 let conn = match free {
                     Some(conn) => conn,
-                    None => readers[start % n].lock().map_err(|_| StoreError::Poisoned)?,
+                    None => readers[start % n]
+                        .lock()
+                        .map_err(|_| StoreError::Poisoned)?,
                 };
                 f(&mut db::Lite(&conn))
             }
@@ -404,7 +411,10 @@ impl Store {
     /// Forgets a day; an error if it was not in the calendar.
     pub fn remove_calendar_day(&self, day: lianxin_shared::Date) -> Result<()> {
         self.with(|c| {
-            let n = c.exec("DELETE FROM calendar WHERE day = ?1", args![day.to_string()])?;
+            let n = c.exec(
+                "DELETE FROM calendar WHERE day = ?1",
+                args![day.to_string()],
+            )?;
             if n == 0 {
                 return Err(StoreError::Invalid(format!("{day} is not in the calendar")));
             }
@@ -416,7 +426,9 @@ impl Store {
         self.read(|c| {
             let mut cal = lianxin_shared::rules::Calendar::default();
             for row in c.rows("SELECT day, kind FROM calendar ORDER BY day", &[])? {
-                let Ok(day) = row.text(0)?.parse() else { continue };
+                let Ok(day) = row.text(0)?.parse() else {
+                    continue;
+                };
                 if row.text(1)? == "workday" {
                     cal.workdays.insert(day);
                 } else {
@@ -493,7 +505,10 @@ impl Store {
                  UNION ALL SELECT 1, c.doc, c.id, c.bytes FROM changes c WHERE c.doc IN ({marks})
                  ORDER BY 2, 1, 3"
             );
-            let args: Vec<db::Val> = chunk.iter().map(|id| db::Val::from(&id.as_bytes()[..])).collect();
+            let args: Vec<db::Val> = chunk
+                .iter()
+                .map(|id| db::Val::from(&id.as_bytes()[..]))
+                .collect();
             let rows = self.read(|c| c.rows(&sql, &args))?;
             let mut current: Option<(DocId, Vec<u8>)> = None;
             for row in rows {
@@ -516,10 +531,13 @@ impl Store {
     /// (another process — the admin command line, another instance — may have changed it).
     pub fn doc_seq(&self, id: &DocId) -> Result<Option<u64>> {
         self.read(|c| {
-            Ok(c.row("SELECT seq FROM docs WHERE id = ?1", args![&id.as_bytes()[..]])?
-                .map(|r| r.int(0))
-                .transpose()?
-                .map(|s| s as u64))
+            Ok(c.row(
+                "SELECT seq FROM docs WHERE id = ?1",
+                args![&id.as_bytes()[..]],
+            )?
+            .map(|r| r.int(0))
+            .transpose()?
+            .map(|s| s as u64))
         })
     }
 
@@ -719,17 +737,23 @@ fn split_heads(bytes: &[u8]) -> Vec<[u8; 32]> {
 }
 
 pub(crate) fn user_units(c: &mut dyn Sql, username: &str) -> Result<Vec<UnitId>> {
-    c.rows("SELECT unit FROM user_units WHERE username = ?1 ORDER BY unit", args![username])?
-        .iter()
-        .map(|r| UnitId::new(&r.text(0)?).map_err(|e| StoreError::Invalid(e.to_string())))
-        .collect()
+    c.rows(
+        "SELECT unit FROM user_units WHERE username = ?1 ORDER BY unit",
+        args![username],
+    )?
+    .iter()
+    .map(|r| UnitId::new(&r.text(0)?).map_err(|e| StoreError::Invalid(e.to_string())))
+    .collect()
 }
 
 fn doc_units(c: &mut dyn Sql, id: &DocId) -> Result<Vec<UnitId>> {
-    c.rows("SELECT unit FROM doc_units WHERE doc = ?1 ORDER BY unit", args![&id.as_bytes()[..]])?
-        .iter()
-        .map(|r| UnitId::new(&r.text(0)?).map_err(|e| StoreError::Invalid(e.to_string())))
-        .collect()
+    c.rows(
+        "SELECT unit FROM doc_units WHERE doc = ?1 ORDER BY unit",
+        args![&id.as_bytes()[..]],
+    )?
+    .iter()
+    .map(|r| UnitId::new(&r.text(0)?).map_err(|e| StoreError::Invalid(e.to_string())))
+    .collect()
 }
 
 pub use lianxin_shared::visible_units;

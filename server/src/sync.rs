@@ -165,10 +165,26 @@ impl AppState {
     /// The state's own gauges for `/metrics`: queues and memory.
     pub fn gauges(&self) -> Vec<(&'static str, &'static str, u64)> {
         vec![
-            ("lianxin_documents_in_memory", "Documents the hub holds in memory.", self.cached_docs() as u64),
-            ("lianxin_announcements_queued", "Announcements waiting for the slowest connection.", self.notices.len() as u64),
-            ("lianxin_sign_ins_waiting", "Sign-ins waiting for a password check.", self.password_waiting.load(Ordering::SeqCst) as u64),
-            ("lianxin_password_checks_free", "Password checks that could start now.", self.password_checks.available_permits() as u64),
+            (
+                "lianxin_documents_in_memory",
+                "Documents the hub holds in memory.",
+                self.cached_docs() as u64,
+            ),
+            (
+                "lianxin_announcements_queued",
+                "Announcements waiting for the slowest connection.",
+                self.notices.len() as u64,
+            ),
+            (
+                "lianxin_sign_ins_waiting",
+                "Sign-ins waiting for a password check.",
+                self.password_waiting.load(Ordering::SeqCst) as u64,
+            ),
+            (
+                "lianxin_password_checks_free",
+                "Password checks that could start now.",
+                self.password_checks.available_permits() as u64,
+            ),
         ]
     }
 }

@@ -20,7 +20,11 @@ fn get(url: &str) -> (u16, String, Option<String>) {
         .headers()
         .get("x-request-id")
         .map(|v| v.to_str().unwrap().to_string());
-    (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap(), id)
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+        id,
+    )
 }
 
 fn metric(text: &str, name: &str) -> f64 {
@@ -40,7 +44,10 @@ async fn health_metrics_and_request_ids() {
         .unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body.starts_with("ok "), "{body}");
-    assert!(id.is_some_and(|i| !i.is_empty()), "the answer names its request");
+    assert!(
+        id.is_some_and(|i| !i.is_empty()),
+        "the answer names its request"
+    );
 
     let base = server.url.clone();
     let before = tokio::task::spawn_blocking(move || get(&format!("{base}/metrics")))
@@ -74,7 +81,10 @@ async fn health_metrics_and_request_ids() {
 
     // From another machine: refused.
     let request = axum::http::Request::get("/metrics")
-        .extension(ConnectInfo(std::net::SocketAddr::from(([10, 0, 0, 7], 50000))))
+        .extension(ConnectInfo(std::net::SocketAddr::from((
+            [10, 0, 0, 7],
+            50000,
+        ))))
         .body(axum::body::Body::empty())
         .unwrap();
     let response = lianxin_server::app(server.state.clone())

@@ -89,7 +89,10 @@ async fn a_change_through_one_instance_reaches_devices_on_the_other() {
     let sent = Instant::now();
     writer.sync().await.unwrap();
     hear_changed(&mut live, &id).await;
-    eprintln!("cross-instance delivery: {:?} from the sync", sent.elapsed());
+    eprintln!(
+        "cross-instance delivery: {:?} from the sync",
+        sent.elapsed()
+    );
     reader.sync().await.unwrap();
     assert!(notes_of(&reader, &id).contains("第一次走访"));
 
@@ -198,7 +201,10 @@ fn a_write_on_a_stale_copy_is_refused_as_stale() {
         };
         let first = write(&one, b"a", Expect::Seq(None)).unwrap();
         // The other instance still thinks there is no such document.
-        assert!(matches!(write(&two, b"b", Expect::Seq(None)), Err(StoreError::Stale)));
+        assert!(matches!(
+            write(&two, b"b", Expect::Seq(None)),
+            Err(StoreError::Stale)
+        ));
         // Read again, the write goes through; and the first one is now stale in turn.
         let second = write(&two, b"b", Expect::Seq(Some(first))).unwrap();
         assert!(second > first);
@@ -268,7 +274,14 @@ fn sigkill_of_one_of_two_instances_loses_no_acknowledged_change() {
     let rt = runtime();
 
     // Six tablets, half on each instance; three of them share one case.
-    let users = ["mediator", "mediator2", "mediator", "shitang", "shitang", "handler"];
+    let users = [
+        "mediator",
+        "mediator2",
+        "mediator",
+        "shitang",
+        "shitang",
+        "handler",
+    ];
     let units = ["longxi", "longxi", "longxi", "shitang", "shitang", "hrss"];
     let mut devices = Vec::new();
     for (k, user) in users.iter().enumerate() {
@@ -380,7 +393,10 @@ fn sigkill_of_one_of_two_instances_loses_no_acknowledged_change() {
         .collect();
     for w in &writers {
         for (_, text) in &w.written[..w.acked] {
-            assert!(seen.contains(text.as_str()), "acknowledged note {text} was lost");
+            assert!(
+                seen.contains(text.as_str()),
+                "acknowledged note {text} was lost"
+            );
         }
     }
     // Every tablet syncs once more: nothing anyone typed is lost, and the shared case agrees.
@@ -405,7 +421,11 @@ fn sigkill_of_one_of_two_instances_loses_no_acknowledged_change() {
         .iter()
         .filter(|w| w.written.iter().any(|(c, _)| *c == shared))
     {
-        assert_eq!(notes_of(&w.device, &shared), reference, "the shared case converged");
+        assert_eq!(
+            notes_of(&w.device, &shared),
+            reference,
+            "the shared case converged"
+        );
     }
     b.kill().unwrap();
     b.wait().unwrap();

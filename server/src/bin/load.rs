@@ -108,12 +108,18 @@ fn prepare(store: &Store, a: &Args) -> Result<(Vec<Account>, Vec<Account>)> {
             continue;
         };
         let doc = lianxin_shared::load_document(&bytes)?;
-        if !matches!(lianxin_shared::Kind::of(&doc), Ok(lianxin_shared::Kind::Case)) {
+        if !matches!(
+            lianxin_shared::Kind::of(&doc),
+            Ok(lianxin_shared::Kind::Case)
+        ) {
             continue;
         }
         let header = lianxin_shared::Header::of(&doc)?;
         for unit in header.units {
-            by_unit.entry(unit.to_string()).or_default().push(changed.id);
+            by_unit
+                .entry(unit.to_string())
+                .or_default()
+                .push(changed.id);
         }
     }
     let hash = auth::hash_password(demo::PASSWORD).map_err(anyhow::Error::msg)?;
@@ -217,7 +223,12 @@ impl Server {
             .map_or("", |(_, rest)| rest)
             .split_whitespace()
             .collect();
-        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
         (ticks(11) + ticks(12)) / 100.0
     }
 }
@@ -254,9 +265,11 @@ async fn connect(url: &str, token: &str) -> Result<Socket> {
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(64 << 20))
         .max_frame_size(Some(64 << 20));
-    Ok(tokio_tungstenite::connect_async_with_config(request, Some(config), false)
-        .await?
-        .0)
+    Ok(
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false)
+            .await?
+            .0,
+    )
 }
 
 struct Peer {
@@ -311,7 +324,11 @@ impl Peer {
         }
         let doc = std::mem::replace(&mut replica.doc, AutoCommit::new());
         let mut case = CaseDoc::from_doc(doc).ok()?;
-        let text = if self.typist { "字" } else { "入户走访，群众反映情况已记录" };
+        let text = if self.typist {
+            "字"
+        } else {
+            "入户走访，群众反映情况已记录"
+        };
         let editor = Editor::new(&self.account.user, now_ms());
         let ok = case.append_note(&editor, text).is_ok();
         replica.doc = case.into_doc();
@@ -367,7 +384,10 @@ impl Peer {
             if now >= leave || now >= until {
                 return Ok(());
             }
-            let wake = fetch_at.map_or(next_edit, |f| f.min(next_edit)).min(leave).min(until);
+            let wake = fetch_at
+                .map_or(next_edit, |f| f.min(next_edit))
+                .min(leave)
+                .min(until);
             tokio::select! {
                 frame = rx.next() => {
                     let bytes = match frame {
@@ -495,7 +515,9 @@ async fn device(mut peer: Peer, until: Instant, edit_every: Duration, sent: Sent
             .session(Instant::now() + stay, until, edit_every, &sent, false)
             .await
         {
-            peer.stats.failures.push(format!("{}: {e}", peer.account.user));
+            peer.stats
+                .failures
+                .push(format!("{}: {e}", peer.account.user));
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         if peer.typist {
@@ -517,8 +539,17 @@ fn self_cpu() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return f64::NAN;
     };
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, r)| r).split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, r)| r)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -561,7 +592,11 @@ async fn main() -> Result<()> {
     println!(
         "{} on {}, {} instance(s): {} cases, {} devices (an edit each {} ms ± 50%, offline 1–3 s every 5–15 s), {} typists in one case (a keystroke each {} ms); prepared in {:.1} s",
         a.server.display(),
-        if database.is_some() { "PostgreSQL" } else { "SQLite" },
+        if database.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         a.instances,
         a.cases,
         a.devices,
@@ -572,21 +607,30 @@ async fn main() -> Result<()> {
     );
     let mut servers = Vec::new();
     for i in 0..a.instances {
-        let dir = if database.is_some() { scratch.join(format!("instance{i}")) } else { data.clone() };
+        let dir = if database.is_some() {
+            scratch.join(format!("instance{i}"))
+        } else {
+            data.clone()
+        };
         servers.push(Server::start(&a.server, &dir, database.as_deref())?);
     }
     let sent: Sent = Arc::default();
     // Every tablet's first sync, all at once (the morning the county starts), timed apart.
     let first = Instant::now();
     let mut opening = Vec::new();
-    let accounts = devices.into_iter().map(|a| (a, false)).chain(typists.into_iter().map(|a| (a, true)));
+    let accounts = devices
+        .into_iter()
+        .map(|a| (a, false))
+        .chain(typists.into_iter().map(|a| (a, true)));
     for (i, (account, typist)) in accounts.enumerate() {
         let instance = i % servers.len();
         let mut peer = Peer::new(account, instance, servers[instance].url.clone(), typist);
         let sent = sent.clone();
         opening.push(tokio::spawn(async move {
             let far = Instant::now() + Duration::from_secs(600);
-            let ok = peer.session(far, far, Duration::from_secs(600), &sent, true).await;
+            let ok = peer
+                .session(far, far, Duration::from_secs(600), &sent, true)
+                .await;
             (peer, ok.is_ok())
         }));
     }
@@ -627,13 +671,40 @@ async fn main() -> Result<()> {
     let wall = started.elapsed().as_secs_f64();
     let changes = sent.read().map(|s| s.len()).unwrap_or(0);
     println!("{}", line("acknowledgement (edit → confirmed)", st.ack_ms));
-    println!("{}", line("delivery, same instance (edit → Changed heard)", st.local_ms));
+    println!(
+        "{}",
+        line(
+            "delivery, same instance (edit → Changed heard)",
+            st.local_ms
+        )
+    );
     if a.instances > 1 {
-        println!("{}", line("delivery, other instance (edit → Changed heard)", st.cross_ms));
+        println!(
+            "{}",
+            line(
+                "delivery, other instance (edit → Changed heard)",
+                st.cross_ms
+            )
+        );
     }
-    println!("{}", line("typists' remote latency (keystroke → every other typist has it)", st.remote_ms));
-    println!("{}", line("reconnect with offline edits (open → all confirmed)", st.reconnect_ms));
-    println!("changes made: {changes} in {wall:.1} s ({:.0}/s)", changes as f64 / wall);
+    println!(
+        "{}",
+        line(
+            "typists' remote latency (keystroke → every other typist has it)",
+            st.remote_ms
+        )
+    );
+    println!(
+        "{}",
+        line(
+            "reconnect with offline edits (open → all confirmed)",
+            st.reconnect_ms
+        )
+    );
+    println!(
+        "changes made: {changes} in {wall:.1} s ({:.0}/s)",
+        changes as f64 / wall
+    );
     for (i, s) in servers.iter().enumerate() {
         println!(
             "instance {i}: CPU {:.0}% of one core, peak RSS {:.0} MB",
@@ -646,7 +717,11 @@ async fn main() -> Result<()> {
         (self_cpu() - self_before) / wall * 100.0
     );
     if !st.failures.is_empty() {
-        println!("{} failures, the first: {}", st.failures.len(), st.failures[0]);
+        println!(
+            "{} failures, the first: {}",
+            st.failures.len(),
+            st.failures[0]
+        );
     }
     drop(servers);
     let _ = std::fs::remove_dir_all(&scratch);

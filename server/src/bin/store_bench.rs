@@ -67,10 +67,23 @@ fn touch(store: &Store, id: &DocId, text: &str) -> Result<usize> {
     let mut case = CaseDoc::from_doc(doc)?;
     case.append_note(&Editor::new("mediator", now_ms()), text)?;
     let mut doc = case.into_doc();
-    let change = doc.get_last_local_change().context("no change")?.raw_bytes().to_vec();
+    let change = doc
+        .get_last_local_change()
+        .context("no change")?
+        .raw_bytes()
+        .to_vec();
     let heads = protocol::heads_to_wire(&doc.get_heads());
     let size = change.len();
-    store.append_changes(id, &units, Access::Units, &[change], &heads, None, None, Expect::Any)?;
+    store.append_changes(
+        id,
+        &units,
+        Access::Units,
+        &[change],
+        &heads,
+        None,
+        None,
+        Expect::Any,
+    )?;
     Ok(size)
 }
 
@@ -88,7 +101,11 @@ fn main() -> Result<()> {
     let store = Store::open_at(&dir, database.as_deref())?;
     println!(
         "store-bench on {}: {} cases, {} changes",
-        if database.is_some() { "PostgreSQL" } else { "SQLite" },
+        if database.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         a.cases,
         a.changes
     );
@@ -96,14 +113,21 @@ fn main() -> Result<()> {
     let t = Instant::now();
     demo::seed(&store, 0, now_ms())?;
     demo::store_cases(&store, a.cases, 2026, now_ms())?;
-    println!("{} cases stored in {:.1} s", a.cases, t.elapsed().as_secs_f64());
+    println!(
+        "{} cases stored in {:.1} s",
+        a.cases,
+        t.elapsed().as_secs_f64()
+    );
     let directory = store.units()?;
     let all = Scope::everything(&directory);
     let mut cases = Vec::new();
     let mut in_longxi = None;
     for d in store.changed_since(0, &all)? {
         if let Some((bytes, units, _)) = store.load_doc(&d.id)?
-            && matches!(Kind::of(&lianxin_shared::load_document(&bytes)?), Ok(Kind::Case))
+            && matches!(
+                Kind::of(&lianxin_shared::load_document(&bytes)?),
+                Ok(Kind::Case)
+            )
         {
             if in_longxi.is_none() && units.iter().any(|u| u.as_str() == "longxi") {
                 in_longxi = Some(d.id);
@@ -134,7 +158,16 @@ fn main() -> Result<()> {
         let heads = protocol::heads_to_wire(&doc.get_heads());
         change_bytes += raw.iter().map(Vec::len).sum::<usize>();
         stored += raw.len();
-        store.append_changes(id, &units, Access::Units, &raw, &heads, None, None, Expect::Any)?;
+        store.append_changes(
+            id,
+            &units,
+            Access::Units,
+            &raw,
+            &heads,
+            None,
+            None,
+            Expect::Any,
+        )?;
     }
     println!(
         "{stored} changes ({:.1} MB) stored in {:.1} s",
@@ -142,7 +175,9 @@ fn main() -> Result<()> {
         t.elapsed().as_secs_f64()
     );
     if database.is_none() {
-        let size = std::fs::metadata(dir.join("lianxin.sqlite")).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(dir.join("lianxin.sqlite"))
+            .map(|m| m.len())
+            .unwrap_or(0);
         println!("database file: {:.0} MB", size as f64 / 1e6);
     }
 
@@ -160,7 +195,10 @@ fn main() -> Result<()> {
                 username: "bench".into(),
                 role: lianxin_server::store::Role::Leader,
                 actor: ActorId::random().to_hex_string(),
-                units: units.iter().map(|u| UnitId::new(u)).collect::<Result<_, _>>()?,
+                units: units
+                    .iter()
+                    .map(|u| UnitId::new(u))
+                    .collect::<Result<_, _>>()?,
             },
             directory.clone(),
         ))
@@ -168,7 +206,9 @@ fn main() -> Result<()> {
     let opening = |units: &[&str], cursor: u64| -> Result<(usize, usize)> {
         let mut s = session(units)?;
         let frame = protocol::encode(&ClientMessage::Hello { cursor });
-        let out = s.handle_frame(&frame, now_ms()).map_err(|f| anyhow::anyhow!(f.0))?;
+        let out = s
+            .handle_frame(&frame, now_ms())
+            .map_err(|f| anyhow::anyhow!(f.0))?;
         let bytes = out.iter().map(|m| protocol::encode(m).len()).sum();
         let changed = out
             .iter()
@@ -186,11 +226,22 @@ fn main() -> Result<()> {
             touch(&store, id, &format!("改动{k}"))?;
         }
         let (ms, found) = time(|| Ok(store.changed_since(cursor, &all)?.len()))?;
-        println!("{:<58} {found:>9} {ms:>9.2} {:>10}", format!("changed since, county scope ({changed} changed)"), "");
+        println!(
+            "{:<58} {found:>9} {ms:>9.2} {:>10}",
+            format!("changed since, county scope ({changed} changed)"),
+            ""
+        );
         let (ms, found) = time(|| Ok(store.changed_since(cursor, &township)?.len()))?;
-        println!("{:<58} {found:>9} {ms:>9.2} {:>10}", format!("changed since, township scope ({changed} changed)"), "");
+        println!(
+            "{:<58} {found:>9} {ms:>9.2} {:>10}",
+            format!("changed since, township scope ({changed} changed)"),
+            ""
+        );
         let (ms, (found, bytes)) = time(|| opening(&["lianshan"], cursor))?;
-        println!("{:<58} {found:>9} {ms:>9.2} {bytes:>10}", format!("opening of a county device's hello ({changed} changed)"));
+        println!(
+            "{:<58} {found:>9} {ms:>9.2} {bytes:>10}",
+            format!("opening of a county device's hello ({changed} changed)")
+        );
     }
 
     // Compaction: one case edited 600 times through the hub, as a device's sync would.
@@ -208,23 +259,39 @@ fn main() -> Result<()> {
         directory.clone(),
     );
     let actor = ActorId::try_from(s.user.actor.as_str())?;
-    s.handle_frame(&protocol::encode(&ClientMessage::Hello { cursor: store.seq()? }), now_ms())
-        .map_err(|f| anyhow::anyhow!(f.0))?;
+    s.handle_frame(
+        &protocol::encode(&ClientMessage::Hello {
+            cursor: store.seq()?,
+        }),
+        now_ms(),
+    )
+    .map_err(|f| anyhow::anyhow!(f.0))?;
     let mut replica = Replica::new(lianxin_shared::load_document(&before)?.with_actor(actor));
     let mut device = DeviceSession::hello(0).0;
     let mut sent = 0usize;
     for k in 0..600 {
         let doc = std::mem::take(&mut replica.doc);
         let mut case = CaseDoc::from_doc(doc)?;
-        case.append_note(&Editor::new("mediator", now_ms()), &format!("第{k}次走访记录"))?;
+        case.append_note(
+            &Editor::new("mediator", now_ms()),
+            &format!("第{k}次走访记录"),
+        )?;
         replica.doc = case.into_doc();
         device.push(id, &mut replica);
         let mut frames = device.take_frames();
         while let Some(frame) = frames.pop() {
             sent += frame.len();
-            for reply in s.handle_frame(&frame, now_ms()).map_err(|f| anyhow::anyhow!(f.0))? {
-                for task in device.receive(&protocol::encode(&reply)).map_err(|e| anyhow::anyhow!("{e}"))? {
-                    device.handle(&task, &mut replica).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for reply in s
+                .handle_frame(&frame, now_ms())
+                .map_err(|f| anyhow::anyhow!(f.0))?
+            {
+                for task in device
+                    .receive(&protocol::encode(&reply))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                {
+                    device
+                        .handle(&task, &mut replica)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                 }
             }
             frames.extend(device.take_frames());

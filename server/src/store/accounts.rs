@@ -158,7 +158,10 @@ impl Store {
 
     pub fn end_session(&self, token_hash: &[u8]) -> Result<()> {
         self.with(|c| {
-            c.exec("DELETE FROM sessions WHERE token_hash = ?1", args![token_hash])?;
+            c.exec(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                args![token_hash],
+            )?;
             Ok(())
         })
     }
@@ -225,7 +228,10 @@ impl Store {
                 "UPDATE devices SET revoked_at = ?2 WHERE actor = ?1 AND revoked_at IS NULL",
                 args![full.as_str(), now],
             )?;
-            c.exec("DELETE FROM sessions WHERE actor = ?1", args![full.as_str()])?;
+            c.exec(
+                "DELETE FROM sessions WHERE actor = ?1",
+                args![full.as_str()],
+            )?;
             Ok(full)
         })
     }

@@ -278,8 +278,14 @@ fn pg_row(r: &tokio_postgres::Row) -> Result<Row> {
                 .try_get::<_, Option<bool>>(i)
                 .map_err(bad)?
                 .map(|v| Val::Int(v.into())),
-            Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i).map_err(bad)?.map(Val::Blob),
-            _ => r.try_get::<_, Option<String>>(i).map_err(bad)?.map(Val::Text),
+            Type::BYTEA => r
+                .try_get::<_, Option<Vec<u8>>>(i)
+                .map_err(bad)?
+                .map(Val::Blob),
+            _ => r
+                .try_get::<_, Option<String>>(i)
+                .map_err(bad)?
+                .map(Val::Text),
         };
         row.push(v.unwrap_or(Val::Null));
     }
@@ -339,7 +345,9 @@ impl Pool {
         let client = wait_on(&self.handle()?, async move {
             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
                 .await
-                .map_err(|e| StoreError::Postgres(format!("cannot connect to {}: {e}", redact(&url))))?;
+                .map_err(|e| {
+                StoreError::Postgres(format!("cannot connect to {}: {e}", redact(&url)))
+            })?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::warn!("postgres connection ended: {e}");
@@ -467,8 +475,11 @@ impl Pg<'_> {
         }
         let translated = postgres_placeholders(sql);
         let client = self.conn.client.clone();
-        let stmt = wait_on(self.handle, async move { client.prepare(&translated).await })?
-            .map_err(pg_error)?;
+        let stmt = wait_on(
+            self.handle,
+            async move { client.prepare(&translated).await },
+        )?
+        .map_err(pg_error)?;
         self.conn.prepared.insert(sql.to_string(), stmt.clone());
         Ok(stmt)
     }
@@ -493,15 +504,19 @@ impl Sql for Pg<'_> {
     fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64> {
         let stmt = self.statement(sql)?;
         let (client, args) = (self.conn.client.clone(), args.to_vec());
-        wait_on(self.handle, async move { client.execute(&stmt, &pg_args(&args)).await })?
-            .map_err(pg_error)
+        wait_on(self.handle, async move {
+            client.execute(&stmt, &pg_args(&args)).await
+        })?
+        .map_err(pg_error)
     }
 
     fn rows(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>> {
         let stmt = self.statement(sql)?;
         let (client, args) = (self.conn.client.clone(), args.to_vec());
-        let rows = wait_on(self.handle, async move { client.query(&stmt, &pg_args(&args)).await })?
-            .map_err(pg_error)?;
+        let rows = wait_on(self.handle, async move {
+            client.query(&stmt, &pg_args(&args)).await
+        })?
+        .map_err(pg_error)?;
         rows.iter().map(pg_row).collect()
     }
 

@@ -106,7 +106,11 @@ async fn listen_once(
         .await
         .map_err(pg)?;
     if !missed.is_empty() {
-        tracing::info!(from = *last, documents = missed.len(), "the change listener caught up");
+        tracing::info!(
+            from = *last,
+            documents = missed.len(),
+            "the change listener caught up"
+        );
     }
     for row in &missed {
         if let Some(remote) = remote_of(row)? {

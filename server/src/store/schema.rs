@@ -58,7 +58,10 @@ pub fn migrate(c: &mut dyn Sql) -> Result<()> {
         "SELECT pg_advisory_xact_lock(7311001);
          CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)",
     )?;
-    let done = c.int("SELECT CAST(coalesce(max(version), 0) AS BIGINT) FROM schema_migrations", &[])?;
+    let done = c.int(
+        "SELECT CAST(coalesce(max(version), 0) AS BIGINT) FROM schema_migrations",
+        &[],
+    )?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
         let version = i as i64 + 1;
         tracing::info!(version, "applying PostgreSQL migration");
