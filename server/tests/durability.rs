@@ -1,13 +1,12 @@
 //! The real `lianxin` binary killed with SIGKILL while many devices sync: every change it
 //! acknowledged is still there after a restart, and the devices recover by reconnecting.
 
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lianxin_server::{demo, device::Device};
 
@@ -29,41 +28,10 @@ fn database_of(data: &Path) -> Option<String> {
 }
 
 fn start_server(data: &Path, addr: &str, log: &str) -> Child {
-    let log = std::fs::File::create(data.join(log)).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lianxin"));
-    if let Some(url) = database_of(data) {
-        command.env("LIANXIN_DATABASE", url);
-    }
-    let child = command
-        .args(["serve", "--data"])
-        .arg(data)
-        .args(["--listen", addr, "--demo", "--demo-cases", "0"])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the server did not start"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-    child
+    common::serve_process(data, database_of(data).as_deref(), addr, log)
 }
 
-fn free_addr() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::{free_addr, runtime};
 
 fn notes(device: &Device) -> String {
     let export = device.export().unwrap();

@@ -5,9 +5,8 @@
 //!
 //! Needs the throwaway PostgreSQL of scripts/test.sh (LIANXIN_TEST_POSTGRES).
 
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -218,38 +217,7 @@ fn a_write_on_a_stale_copy_is_refused_as_stale() {
 }
 
 fn start_server(data: &Path, database: &str, addr: &str, log: &str) -> Child {
-    std::fs::create_dir_all(data).unwrap();
-    let log = std::fs::File::create(data.join(log)).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .env("LIANXIN_DATABASE", database)
-        .args(["serve", "--data"])
-        .arg(data)
-        .args(["--listen", addr, "--demo", "--demo-cases", "0"])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the server did not start"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
-
-fn free_addr() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    serve_process(data, Some(database), addr, log)
 }
 
 struct Writer {

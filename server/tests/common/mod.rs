@@ -344,3 +344,50 @@ pub async fn push_with(
     }
     panic!("no agreement after 10 rounds");
 }
+
+/// The real `lianxin` binary serving `data` (and `database`, when given) on `addr` with the
+/// demo accounts and no cases, its log in `data/LOG`; returns once it listens.
+pub fn serve_process(
+    data: &Path,
+    database: Option<&str>,
+    addr: &str,
+    log: &str,
+) -> std::process::Child {
+    std::fs::create_dir_all(data).unwrap();
+    let log = std::fs::File::create(data.join(log)).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"));
+    if let Some(url) = database {
+        command.env("LIANXIN_DATABASE", url);
+    }
+    let child = command
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", addr, "--demo", "--demo-cases", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
+/// A free address on loopback.
+pub fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// A runtime of one thread, for a test thread that drives command-line devices.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
