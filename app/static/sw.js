@@ -4,13 +4,27 @@
 // ("activate-new-version"), so nobody loses what they are typing to an update.
 const VERSION = "__VERSION__";
 const CACHE = "lianxin-shell-" + VERSION;
-const SHELL = [
-  "/", "/index.html", "/boot.js", "/style.css", "/manifest.webmanifest", "/icon.svg",
-  "/pkg/lianxin_app.js", "/pkg/lianxin_app_bg.wasm",
-];
+// The bundle step writes the list: the wasm, its glue, boot.js and style.css carry their
+// content's hash in their names (style-0123456789abcdef.css), the rest keep theirs.
+const SHELL = ["__SHELL__"];
+const HASHED = /-[0-9a-f]{16}\.[a-z0-9]+$/;
 
+// A new version downloads only what changed: a file whose hashed name an older shell's cache
+// already holds is the same file, copied from there; the others are fetched (index.html and
+// the unhashed ones revalidated with the server).
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)));
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await Promise.all(SHELL.map(async (path) => {
+      if (HASHED.test(path)) {
+        const kept = await caches.match(path);
+        if (kept) return cache.put(path, kept);
+      }
+      const response = await fetch(path, { cache: HASHED.test(path) ? "default" : "no-cache" });
+      if (!response.ok) throw new Error(path + ": " + response.status);
+      await cache.put(path, response);
+    }));
+  })());
 });
 
 self.addEventListener("activate", (event) => {

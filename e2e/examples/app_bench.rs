@@ -20,16 +20,17 @@ use std::time::{Duration, Instant};
 use lianxin_server::{AppState, demo, now_ms, store::Store};
 use support::*;
 
-const SHELL: &[&str] = &[
-    "index.html",
-    "boot.js",
-    "style.css",
-    "manifest.webmanifest",
-    "icon.svg",
-    "sw.js",
-    "pkg/lianxin_app.js",
-    "pkg/lianxin_app_bg.wasm",
-];
+/// Every file of the bundle (its names carry content hashes), without the compressed copies.
+fn shell(dir: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            shell(&path, into);
+        } else if !path.extension().is_some_and(|e| e == "gz" || e == "br") {
+            into.push(path);
+        }
+    }
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -43,19 +44,32 @@ async fn main() {
         sizes
     };
     let dist = workspace().join("dist");
-    let (mut raw, mut gz) = (0u64, 0u64);
-    for file in SHELL {
-        raw += std::fs::metadata(dist.join(file))
-            .map(|m| m.len())
-            .unwrap_or(0);
-        gz += std::fs::metadata(dist.join(format!("{file}.gz")))
-            .map(|m| m.len())
-            .unwrap_or(0);
+    let mut files = Vec::new();
+    shell(&dist, &mut files);
+    files.sort();
+    let size = |p: String| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut total = [0u64; 3];
+    for file in &files {
+        let f = file.display().to_string();
+        let row = [
+            size(f.clone()),
+            size(format!("{f}.gz")),
+            size(format!("{f}.br")),
+        ];
+        for (t, r) in total.iter_mut().zip(row) {
+            *t += r;
+        }
+        let name = file.strip_prefix(&dist).unwrap_or(file).display();
+        println!(
+            "  {name:<40} {:>9} B raw, {:>9} gzip, {:>9} brotli",
+            row[0], row[1], row[2]
+        );
     }
     println!(
-        "app shell: {:.0} KB raw, {:.0} KB gzip (what a tablet downloads once)",
-        raw as f64 / 1e3,
-        gz as f64 / 1e3
+        "app shell: {:.0} KB raw, {:.0} KB gzip, {:.0} KB brotli (what a tablet downloads once)",
+        total[0] as f64 / 1e3,
+        total[1] as f64 / 1e3,
+        total[2] as f64 / 1e3
     );
 
     for n in sizes {

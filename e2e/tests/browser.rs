@@ -741,11 +741,45 @@ async fn a_new_version_is_offered_not_forced() {
     )
     .await;
     type_into(&page, "textarea[name=note]", "正在输入的记录").await;
-    let sw = std::fs::read_to_string(dist.join("sw.js")).unwrap();
+    // The new version changes the style sheet only: a new file under a new name, index.html
+    // and the service worker's list naming it, a new shell version.
+    let named = |prefix: &str| -> String {
+        let sw = std::fs::read_to_string(dist.join("sw.js")).unwrap();
+        let at = sw.find(&format!("\"/{prefix}")).unwrap() + 1;
+        sw[at..at + sw[at..].find('"').unwrap()].to_string()
+    };
+    let (style, glue, wasm, boot) = (
+        named("style-"),
+        named("pkg/lianxin_app-"),
+        named("pkg/lianxin_app_bg-"),
+        named("boot-"),
+    );
+    let new_style = "/style-00000000000000f2.css";
+    let css = std::fs::read_to_string(dist.join(&style[1..])).unwrap();
+    std::fs::write(dist.join(&new_style[1..]), format!("{css}\n/* 2 */\n")).unwrap();
     let version = first[0].trim_start_matches("lianxin-shell-");
-    std::fs::write(dist.join("sw.js"), sw.replace(version, "0000000000000002")).unwrap();
-    std::fs::remove_file(dist.join("sw.js.gz")).unwrap();
-    std::fs::remove_file(dist.join("sw.js.br")).unwrap();
+    for (file, edit) in [("sw.js", true), ("index.html", false)] {
+        let text = std::fs::read_to_string(dist.join(file)).unwrap();
+        let mut text = text.replace(&style, new_style);
+        if edit {
+            text = text.replace(version, "0000000000000002");
+        }
+        std::fs::write(dist.join(file), text).unwrap();
+        for z in ["gz", "br"] {
+            std::fs::remove_file(dist.join(format!("{file}.{z}"))).unwrap();
+        }
+    }
+    // An unchanged file is not fetched again: the server no longer even has the wasm, its
+    // glue or the boot script, and the browser's HTTP cache is emptied, so the new version
+    // installs only if its service worker takes them from the old version's cache.
+    for unchanged in [&glue, &wasm, &boot] {
+        for z in ["", ".gz", ".br"] {
+            std::fs::remove_file(dist.join(format!("{}{z}", &unchanged[1..]))).unwrap();
+        }
+    }
+    page.execute(chromiumoxide::cdp::browser_protocol::network::ClearBrowserCacheParams::default())
+        .await
+        .unwrap();
     js(
         &page,
         "navigator.serviceWorker.getRegistration().then(r => r.update())",
@@ -770,6 +804,15 @@ async fn a_new_version_is_offered_not_forced() {
     })
     .await;
     assert_eq!(keys.len(), 1, "the old shell's cache is gone");
+    let held: Vec<String> = wait_for(
+        &page,
+        "caches.open('lianxin-shell-0000000000000002').then(c => c.keys()).then(k => k.map(r => new URL(r.url).pathname).sort())",
+        |k: &Vec<String>| k.len() == 8,
+    )
+    .await;
+    for file in [new_style, &glue, &wasm, &boot] {
+        assert!(held.contains(&file.to_string()), "{file} in {held:?}");
+    }
     unlock(&page).await;
     // The new version opens the same case, with what was being typed.
     wait_for(

@@ -65,6 +65,10 @@ pub struct SyncReport {
     pub refused: Vec<(String, String)>,
     /// Documents dropped: taken away from this user's units.
     pub dropped: usize,
+    /// Documents pushed (changes since the confirmed heads), and of them those the server did
+    /// not know the heads of, synced the full way instead.
+    pub pushes: u64,
+    pub full_way: usize,
     pub millis: u128,
 }
 
@@ -317,6 +321,24 @@ impl Device {
 
     fn doc_ids(&self) -> Result<Vec<DocId>> {
         self.ids_where("1")
+    }
+
+    /// What the changes this device made since the server last confirmed each document take,
+    /// in bytes as they travel (Automerge's change chunks): the least a sync must send.
+    pub fn unsent_change_bytes(&self) -> Result<usize> {
+        let mut total = 0;
+        for id in self.pending_ids()? {
+            if let Some(mut replica) = self.replica(&id)? {
+                let since = replica.state.shared_heads.clone();
+                total += replica
+                    .doc
+                    .get_changes(&since)
+                    .into_iter()
+                    .map(|mut c| c.bytes().len())
+                    .sum::<usize>();
+            }
+        }
+        Ok(total)
     }
 
     /// Documents the server has not confirmed yet.
@@ -757,6 +779,8 @@ impl Device {
         }
         self.set_config("cursor", &session.cursor().to_string())?;
         report.documents_stored = stored.len();
+        report.pushes = session.pushes();
+        report.full_way = session.full_way();
         report.refused = session
             .refused()
             .iter()

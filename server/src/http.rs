@@ -74,8 +74,8 @@ pub fn app(state: AppState) -> Router {
         .filter(|dir| dir.join("index.html").is_file());
     let router = match bundle {
         // The app's files, brotli- or gzip-compressed where the browser accepts it (the
-        // bundle step writes a .br and a .gz beside every file). Names are not content-hashed
-        // yet, so every response is revalidated.
+        // bundle step writes a .br and a .gz beside every file). A file whose name carries its
+        // content's hash is immutable (`security_headers`); the rest are revalidated.
         // A screen's address (/case/…, /board) that is no file is the app itself, which
         // opens the screen; a missing file under /pkg/ or with an extension stays a 404.
         Some(dir) => {
@@ -156,10 +156,13 @@ async fn request_id(request: Request, next: Next) -> Response {
 
 /// The headers every answer carries: the CSP, no sniffing, no framing, no referrer, no
 /// camera or location for anyone else; HSTS over https; API answers never stored by a cache
-/// (they carry tokens and personal data), the app's files revalidated.
+/// (they carry tokens and personal data), the app's files with a content hash in their names
+/// kept for a year without asking, the others revalidated.
 async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    let immutable = !api && content_hashed(request.uri().path());
     let mut response = next.run(request).await;
+    let found = response.status() == StatusCode::OK;
     let h = response.headers_mut();
     let set = |h: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
@@ -178,10 +181,32 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     }
     if api {
         set(h, header::CACHE_CONTROL, "no-store");
+    } else if immutable && found {
+        set(
+            h,
+            header::CACHE_CONTROL,
+            "public, max-age=31536000, immutable",
+        );
     } else if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-cache");
     }
     response
+}
+
+/// Whether a path names a file after its content, as the bundle step does:
+/// `…/name-0123456789abcdef.ext` (16 lowercase hex digits before the extension).
+pub fn content_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or("");
+    let Some((stem, ext)) = file.rsplit_once('.') else {
+        return false;
+    };
+    let Some((name, hash)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    !name.is_empty()
+        && !ext.is_empty()
+        && hash.len() == 16
+        && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The office CA's certificate, for tablets to install (`lianxin admin tls init` made it).

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use automerge::{AutoCommit, sync as am_sync};
 use lianxin_shared::protocol::{
-    self, ClientMessage, Outcome, Reply, ServerMessage, Snapshot, SyncItem,
+    self, ClientMessage, Outcome, PushOutcome, Pushed, Reply, ServerMessage, Snapshot,
 };
 use lianxin_shared::rules::authority;
 use lianxin_shared::{DocId, Refusal, UnitId, check_incoming, visible_units};
@@ -252,6 +252,36 @@ impl From<Fatal> for ItemError {
     }
 }
 
+/// How a device sent a document's changes: Automerge's sync message, or a push of the changes
+/// since heads it says the server confirmed ([`protocol::Push`]).
+#[derive(Clone, Copy)]
+enum Way<'a> {
+    Sync,
+    /// From these heads (none: from where the changes start), with this many changes.
+    Push(&'a [automerge::ChangeHash], usize),
+}
+
+/// The answer to one item, in the way it came.
+enum Answer {
+    Sync(Reply),
+    Push(Pushed),
+}
+
+impl Answer {
+    fn refused(way: Way<'_>, doc: DocId, reason: String) -> Answer {
+        match way {
+            Way::Sync => Answer::Sync(Reply {
+                doc,
+                outcome: Outcome::Refused(reason),
+            }),
+            Way::Push(..) => Answer::Push(Pushed {
+                n: 0,
+                outcome: PushOutcome::Refused(reason),
+            }),
+        }
+    }
+}
+
 /// One connected device's conversation with the server.
 pub struct ServerSession<S: DocStore> {
     pub id: u64,
@@ -331,7 +361,18 @@ impl<S: DocStore> ServerSession<S> {
                 let mut replies = Vec::with_capacity(items.len());
                 let mut inflate_budget = protocol::MAX_INFLATED_FRAME;
                 for item in items {
-                    replies.push(self.sync_item(item, &mut inflate_budget, now_ms)?);
+                    match self.sync_item(
+                        item.doc,
+                        Way::Sync,
+                        &item.data,
+                        &mut inflate_budget,
+                        now_ms,
+                    )? {
+                        Answer::Sync(r) => replies.push(r),
+                        Answer::Push(_) => {
+                            return Err(Fatal("internal: a push answer to a sync".into()));
+                        }
+                    }
                 }
                 // Each reply is at most about a document; several go in several frames.
                 let frames: Vec<ServerMessage> = protocol::batches(replies, reply_size)
@@ -343,6 +384,47 @@ impl<S: DocStore> ServerSession<S> {
                 }
                 Ok(frames)
             }
+            ClientMessage::Push(_) if !self.hello => {
+                Err(Fatal("the session must open with hello".into()))
+            }
+            ClientMessage::Push(items) if items.len() > protocol::MAX_ITEMS => Err(Fatal(format!(
+                "a frame may carry at most {} pushed documents; this one has {}",
+                protocol::MAX_ITEMS,
+                items.len()
+            ))),
+            ClientMessage::Push(items) => {
+                let mut answers = Vec::with_capacity(items.len());
+                let mut inflate_budget = protocol::MAX_INFLATED_FRAME;
+                for item in items {
+                    if item.since.len() > MAX_PUSH_HEADS {
+                        return Err(Fatal(format!(
+                            "a push may start from at most {MAX_PUSH_HEADS} heads"
+                        )));
+                    }
+                    let since = protocol::heads_from_wire(&item.since);
+                    let data = lianxin_shared::push::as_sync_message(&item.changes);
+                    match self.sync_item(
+                        item.doc,
+                        Way::Push(&since, item.changes.len()),
+                        &data,
+                        &mut inflate_budget,
+                        now_ms,
+                    )? {
+                        Answer::Push(p) => answers.push(Pushed { n: item.n, ..p }),
+                        Answer::Sync(_) => {
+                            return Err(Fatal("internal: a sync answer to a push".into()));
+                        }
+                    }
+                }
+                let frames: Vec<ServerMessage> = protocol::batches(answers, pushed_size)
+                    .into_iter()
+                    .map(ServerMessage::Pushed)
+                    .collect();
+                if frames.is_empty() {
+                    return Ok(vec![ServerMessage::Pushed(Vec::new())]);
+                }
+                Ok(frames)
+            }
         }
     }
 
@@ -350,7 +432,12 @@ impl<S: DocStore> ServerSession<S> {
     fn opening(&mut self, cursor: u64) -> Result<Vec<ServerMessage>, Fatal> {
         let store = &self.hub.store;
         let seq = store.seq().map_err(storage)?;
-        let changed = store.changed_since(cursor, &self.scope).map_err(storage)?;
+        let mut changed = store.changed_since(cursor, &self.scope).map_err(storage)?;
+        if cursor > 0 {
+            // What this device stored last it holds already (its own new cases included): not
+            // sent back. A device with nothing (cursor 0) gets everything, whoever wrote it.
+            changed.retain(|d| d.by.as_deref() != Some(self.user.actor.as_str()));
+        }
         let (new, known): (Vec<_>, Vec<_>) =
             changed.into_iter().partition(|d| d.created_seq > cursor);
         let ids: Vec<DocId> = new.iter().map(|d| d.id).collect();
@@ -377,11 +464,12 @@ impl<S: DocStore> ServerSession<S> {
 
     fn sync_item(
         &mut self,
-        item: SyncItem,
+        id: DocId,
+        way: Way<'_>,
+        data: &[u8],
         budget: &mut usize,
         now_ms: i64,
-    ) -> Result<Reply, Fatal> {
-        let id = item.doc;
+    ) -> Result<Answer, Fatal> {
         let slot = self.hub.docs.slot(id);
         // Another instance may store the same document between this copy's check and its
         // write; the store then says so ([`StoreError::Stale`]) and the item is done again on
@@ -390,7 +478,7 @@ impl<S: DocStore> ServerSession<S> {
             "the case kept changing on other servers; sync again".into(),
         ));
         for _ in 0..STALE_RETRIES {
-            match self.sync_item_in(&slot, &item, budget, now_ms) {
+            match self.sync_item_in(&slot, id, way, data, budget, now_ms) {
                 Err(ItemError::Stale) => {
                     // Another instance is writing the same case this moment (live typing on
                     // both): let it finish before reading the case again.
@@ -416,12 +504,12 @@ impl<S: DocStore> ServerSession<S> {
     fn sync_item_in(
         &mut self,
         slot: &Arc<Mutex<Slot>>,
-        item: &SyncItem,
+        id: DocId,
+        way: Way<'_>,
+        data: &[u8],
         budget: &mut usize,
         now_ms: i64,
-    ) -> Result<Reply, ItemError> {
-        let SyncItem { doc: id, data } = item;
-        let id = *id;
+    ) -> Result<Answer, ItemError> {
         let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
         // A copy changed by someone else since it was loaded (the admin's unshare) is
         // loaded again.
@@ -446,7 +534,7 @@ impl<S: DocStore> ServerSession<S> {
                     Err(e) => {
                         tracing::error!(doc = %id, "stored document does not load: {e}");
                         let reason = "this case cannot be read on the server; an administrator has been told";
-                        return Ok(self.refuse(id, reason, &data, now_ms));
+                        return Ok(self.refuse(way, id, reason, data, now_ms));
                     }
                 }
             }
@@ -454,9 +542,26 @@ impl<S: DocStore> ServerSession<S> {
         }
         if slot.doc.is_some() && !self.may_see(slot.access, &slot.units) {
             let reason = format!("case {} is not visible to you", id.short());
-            return Ok(self.refuse(id, &reason, &data, now_ms));
+            return Ok(self.refuse(way, id, &reason, data, now_ms));
         }
-        let state = self.sync_states.entry(id).or_default().clone();
+        // A push starts from heads the device says the server confirmed: when this copy does
+        // not hold them all, nothing is taken and the device syncs the full way.
+        if let Way::Push(since, _) = way {
+            let known = slot
+                .doc
+                .as_ref()
+                .map_or(since.is_empty(), |d| lianxin_shared::push::knows(d, since));
+            if !known {
+                return Ok(Answer::Push(Pushed {
+                    n: 0,
+                    outcome: PushOutcome::Unknown,
+                }));
+            }
+        }
+        let state = match way {
+            Way::Sync => self.sync_states.entry(id).or_default().clone(),
+            Way::Push(..) => am_sync::State::new(),
+        };
         let actor = match automerge::ActorId::try_from(self.user.actor.as_str()) {
             Ok(a) => a,
             Err(_) => {
@@ -466,31 +571,45 @@ impl<S: DocStore> ServerSession<S> {
         let limit = (*budget).min(protocol::MAX_INFLATED_ITEM);
         let empty = AutoCommit::new();
         let current = slot.doc.as_ref().unwrap_or(&empty);
-        let checked = match check_incoming(current, &state, &data, id, &actor, limit) {
+        let checked = match check_incoming(current, &state, data, id, &actor, limit) {
             Ok(c) => c,
-            Err(refusal) => return Ok(self.refuse(id, &refusal.to_string(), &data, now_ms)),
+            Err(refusal) => return Ok(self.refuse(way, id, &refusal.to_string(), data, now_ms)),
         };
         *budget = budget.saturating_sub(checked.inflated);
         let missing = checked.missing.clone();
+        if matches!(way, Way::Push(..)) && !missing.is_empty() {
+            // The pushed changes depend on changes neither side sent: the full way sorts it out.
+            return Ok(Answer::Push(Pushed {
+                n: 0,
+                outcome: PushOutcome::Unknown,
+            }));
+        }
+        // Where the pushed changes start, for a push that leaves it to the server.
+        let start = lianxin_shared::push::boundary(&checked.changes);
+        let brought: Vec<automerge::ChangeHash> = checked
+            .changes
+            .iter()
+            .map(automerge::Change::hash)
+            .collect();
         if !checked.changes.is_empty() {
             let Some(after) = &checked.after else {
                 let reason = Refusal::Schema("no header".into()).to_string();
-                return Ok(self.refuse(id, &reason, &data, now_ms));
+                return Ok(self.refuse(way, id, &reason, data, now_ms));
             };
             // The server is the authority: the role, the authorship and nothing erased, from
             // the document before and after (DOMAIN.md "Who may do what").
             let Some(kind) = lianxin_shared::Kind::from_name(&after.kind) else {
-                return Ok(self.refuse(id, "unknown document kind", &data, now_ms));
+                return Ok(self.refuse(way, id, "unknown document kind", data, now_ms));
             };
             if let Some(reason) = self.forbidden(
                 kind.access(),
                 checked.before.as_ref().map(|h| &h.units[..]),
                 &after.units,
             ) {
-                return Ok(self.refuse(id, &reason, &data, now_ms));
+                return Ok(self.refuse(way, id, &reason, data, now_ms));
             }
             if let Some(reason) = misplaced(kind, &checked.doc, &id) {
-                return Ok(self.refuse(id, &reason, &data, now_ms));
+                return Ok(self.refuse(way, id, &reason, data, now_ms));
             }
             let signer = authority::Signer {
                 user: self.user.username.clone(),
@@ -501,7 +620,7 @@ impl<S: DocStore> ServerSession<S> {
             if let Err(reason) = authority::judge_times(&checked.changes, &signer)
                 .and_then(|()| authority::judge(before, &checked.doc, kind, &signer))
             {
-                return Ok(self.refuse(id, &reason, &data, now_ms));
+                return Ok(self.refuse(way, id, &reason, data, now_ms));
             }
             let what = authority::touched(before, &checked.doc, kind);
             let mut doc = checked.doc;
@@ -525,7 +644,7 @@ impl<S: DocStore> ServerSession<S> {
                     "this change would make the document {size} bytes; the limit is {} bytes",
                     protocol::MAX_DOC_BYTES
                 );
-                return Ok(self.refuse(id, &reason, &data, now_ms));
+                return Ok(self.refuse(way, id, &reason, data, now_ms));
             }
             let compacted = snapshot.is_some();
             let units = after.units.clone();
@@ -572,17 +691,44 @@ impl<S: DocStore> ServerSession<S> {
                 origin: self.id,
             });
         }
-        let state = self.sync_states.entry(id).or_default();
-        *state = checked.state;
-        // For a document the server does not have, answer as an empty document would: that
-        // tells a device pushing a new case to send its changes, and tells anyone else nothing.
-        let mut empty = AutoCommit::new();
-        let doc = slot.doc.as_mut().unwrap_or(&mut empty);
-        let reply = lianxin_shared::reply(doc, state, &missing);
-        Ok(Reply {
-            doc: id,
-            outcome: Outcome::Sync(reply),
-        })
+        let since = match way {
+            Way::Push(since, pushed) if since.is_empty() && pushed > 0 => {
+                if brought.is_empty() {
+                    // Every pushed change was here already (its answer was lost): where they
+                    // started is unknown here; the full way finds out what the device lacks.
+                    return Ok(Answer::Push(Pushed {
+                        n: 0,
+                        outcome: PushOutcome::Unknown,
+                    }));
+                }
+                start
+            }
+            Way::Push(since, _) => since.to_vec(),
+            Way::Sync => {
+                let state = self.sync_states.entry(id).or_default();
+                *state = checked.state;
+                // For a document the server does not have, answer as an empty document would:
+                // that tells a device pushing a new case to send its changes, and tells anyone
+                // else nothing.
+                let mut empty = AutoCommit::new();
+                let doc = slot.doc.as_mut().unwrap_or(&mut empty);
+                let reply = lianxin_shared::reply(doc, state, &missing);
+                return Ok(Answer::Sync(Reply {
+                    doc: id,
+                    outcome: Outcome::Sync(reply),
+                }));
+            }
+        };
+        // A full-way conversation about this document, if one comes later, starts afresh.
+        self.sync_states.remove(&id);
+        let lacking = match slot.doc.as_mut() {
+            Some(doc) => lianxin_shared::push::lacking(doc, &since, &brought),
+            None => Vec::new(),
+        };
+        Ok(Answer::Push(Pushed {
+            n: 0,
+            outcome: PushOutcome::Taken(lacking),
+        }))
     }
 
     /// Why this user may not write a document with these units, if they may not.
@@ -615,7 +761,7 @@ impl<S: DocStore> ServerSession<S> {
         None
     }
 
-    fn refuse(&self, id: DocId, reason: &str, data: &[u8], now_ms: i64) -> Reply {
+    fn refuse(&self, way: Way<'_>, id: DocId, reason: &str, data: &[u8], now_ms: i64) -> Answer {
         // A reason may quote what the device sent (a key's name); it is kept short.
         let reason: String = match reason.char_indices().nth(400) {
             Some((cut, _)) => format!("{}…", &reason[..cut]),
@@ -633,10 +779,7 @@ impl<S: DocStore> ServerSession<S> {
         ) {
             tracing::error!("cannot keep a refused change aside: {e}");
         }
-        Reply {
-            doc: id,
-            outcome: Outcome::Refused(reason),
-        }
+        Answer::refused(way, id, reason)
     }
 }
 
@@ -655,6 +798,19 @@ fn misplaced(kind: lianxin_shared::Kind, doc: &AutoCommit, id: &DocId) -> Option
         _ => Some("personal details belong under their case's details id".into()),
     }
 }
+
+/// About how many bytes a push's answer takes in a frame.
+fn pushed_size(answer: &Pushed) -> usize {
+    match &answer.outcome {
+        PushOutcome::Taken(changes) => changes.iter().map(Vec::len).sum(),
+        PushOutcome::Unknown => 0,
+        PushOutcome::Refused(reason) => reason.len(),
+    }
+}
+
+/// The most heads a push may start from (a document's heads are as many as the devices that
+/// wrote it concurrently; a handful in practice).
+const MAX_PUSH_HEADS: usize = 256;
 
 /// About how many bytes a reply takes in a frame.
 fn reply_size(reply: &Reply) -> usize {

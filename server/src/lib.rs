@@ -19,7 +19,7 @@ mod sync;
 pub mod throttle;
 pub mod tls;
 
-pub use http::app;
+pub use http::{app, content_hashed};
 pub use lianxin_shared::protocol::{LoginRequest, LoginResponse};
 pub use sync::AppState;
 

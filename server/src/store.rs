@@ -85,6 +85,9 @@ pub struct ChangedDoc {
     pub id: DocId,
     pub created_seq: u64,
     pub heads: Vec<[u8; 32]>,
+    /// The device (actor) whose changes were stored last, if a device's: that device holds
+    /// the document as stored, so its opening need not mention it.
+    pub by: Option<String>,
 }
 
 pub struct Store {
@@ -621,7 +624,8 @@ impl Store {
                 Dialect::Postgres => "SELECT json_array_elements_text(CAST(CASE WHEN d.private = 1 THEN CAST(?3 AS TEXT) ELSE CAST(?2 AS TEXT) END AS json))",
             };
             let sql = format!(
-                "SELECT d.id, d.created_seq, d.heads FROM docs d WHERE d.seq > ?1 AND (d.private = 2 OR EXISTS (
+                "SELECT d.id, d.created_seq, d.heads, (SELECT l.actor FROM change_log l WHERE l.seq = d.seq)
+                 FROM docs d WHERE d.seq > ?1 AND (d.private = 2 OR EXISTS (
                    SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN ({units_of})))
                  ORDER BY d.seq"
             );
@@ -632,6 +636,7 @@ impl Store {
                         id: doc_id(&r.blob(0)?)?,
                         created_seq: r.int(1)? as u64,
                         heads: split_heads(&r.blob(2)?),
+                        by: r.opt_text(3)?,
                     })
                 })
                 .collect()

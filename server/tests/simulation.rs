@@ -43,6 +43,7 @@ struct MemDoc {
     units: BTreeSet<UnitId>,
     access: lianxin_shared::Access,
     heads: Vec<[u8; 32]>,
+    by: Option<String>,
 }
 
 #[derive(Default)]
@@ -91,8 +92,10 @@ impl DocStore for MemStore {
             units: BTreeSet::new(),
             access,
             heads: Vec::new(),
+            by: None,
         });
         d.seq = seq;
+        d.by = _received.map(|r| r.actor.to_string());
         d.heads = heads.to_vec();
         d.units.extend(units.iter().cloned());
         match snapshot {
@@ -124,6 +127,7 @@ impl DocStore for MemStore {
                         id: *id,
                         created_seq: d.created_seq,
                         heads: d.heads.clone(),
+                        by: d.by.clone(),
                     },
                 )
             })
@@ -657,7 +661,12 @@ fn verify(w: &mut World) -> Result<(), String> {
                 ));
             }
             if !replica.is_confirmed() {
-                return Err(format!("device {d}'s {} is not confirmed", id.short()));
+                return Err(format!(
+                    "device {d}'s {} is not confirmed: shared {:?} heads {:?}",
+                    id.short(),
+                    replica.state.shared_heads,
+                    replica.doc.get_heads()
+                ));
             }
         }
         for id in &stored {

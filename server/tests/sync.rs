@@ -455,3 +455,72 @@ async fn disputes_sync_like_cases_escalate_and_become_cases() {
     assert_eq!(c["petitioners"][0]["name"], "张某");
     assert_eq!(export["disputes"][0]["case"], case.as_str());
 }
+
+/// A reconnect pushes only the changes made since the heads the server last confirmed; a server
+/// restored from an older backup does not know those heads, says so, and the device syncs that
+/// case the full way instead: nothing typed is lost, and another device gets all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restored_from_an_older_backup_gets_everything_the_full_way() {
+    if on_postgres() {
+        // The backup here is a copy of the SQLite file; PostgreSQL's is pg_dump
+        // (scripts/backup-check.sh).
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let store = lianxin_server::store::Store::open(data.path()).unwrap();
+    lianxin_server::demo::seed(&store, 0, NOW).unwrap();
+    let server = TestServer::start_on(store).await;
+    let mut a = device(&server.url, "mediator").await;
+    let id = a
+        .new_case("longxi", "visit", "李某反映宅基地界址纠纷", NOW)
+        .unwrap()
+        .to_string();
+    a.note(&id, "第一次记录：现场查看界桩", NOW + 1).unwrap();
+    a.sync().await.unwrap();
+
+    // The night's backup.
+    let backup = tempfile::tempdir().unwrap();
+    rusqlite::Connection::open(data.path().join("lianxin.sqlite"))
+        .unwrap()
+        .execute(
+            "VACUUM INTO ?1",
+            [backup.path().join("lianxin.sqlite").to_str().unwrap()],
+        )
+        .unwrap();
+
+    // The next day: a note reaches the server, then one more is typed and pushed on its own.
+    a.note(&id, "第二次记录：双方同意测量", NOW + 2).unwrap();
+    let next_day = a.sync().await.unwrap();
+    assert_eq!(
+        (next_day.pushes, next_day.full_way),
+        (1, 0),
+        "the note went the short way"
+    );
+
+    // The server's disk dies; it is restored from the backup, which lacks the second note.
+    let restored =
+        TestServer::start_on(lianxin_server::store::Store::open(backup.path()).unwrap()).await;
+    a.note(&id, "第三次记录：测量结果已告知", NOW + 3).unwrap();
+    a.login(&restored.url, "mediator", lianxin_server::demo::PASSWORD)
+        .unwrap();
+    let report = a.sync().await.unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(
+        report.full_way, 1,
+        "the restored server did not know the heads"
+    );
+    let again = a.sync().await.unwrap();
+    assert_eq!(again.pushes, 0, "nothing left to send: {again:?}");
+
+    let mut b = device(&restored.url, "mediator2").await;
+    b.sync().await.unwrap();
+    let notes = find_case(&b, &id)["notes"].as_str().unwrap().to_string();
+    for note in [
+        "第一次记录：现场查看界桩",
+        "第二次记录：双方同意测量",
+        "第三次记录：测量结果已告知",
+    ] {
+        assert!(notes.contains(note), "{note} missing from {notes}");
+    }
+    assert_eq!(find_case(&a, &id)["synced"], true);
+}

@@ -76,4 +76,5 @@ pub use sync::check::{Checked, Refusal, check_incoming, reply};
 pub use sync::engine::{DeviceSession, Replica, Task};
 pub use sync::inflate::inflation_bomb;
 pub use sync::protocol;
+pub use sync::push;
 pub use sync::units::{UnitTree, visible_units};

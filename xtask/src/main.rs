@@ -3,7 +3,9 @@
 //! 1. `cargo build -p lianxin-app --release --target wasm32-unknown-unknown` (same target/);
 //! 2. JavaScript bindings with the wasm-bindgen library pinned to the app's exact version
 //!    (no downloaded tool; Debian's wasm-opt is deliberately not used, see FACTS.md);
-//! 3. the static files of `app/static/` copied beside them;
+//! 3. the static files of `app/static/` copied beside them; the wasm, its glue, `boot.js` and
+//!    `style.css` renamed after their content (`style-0123456789abcdef.css`) and the names
+//!    written into `index.html`, `boot.js`, the glue and the service worker's list;
 //! 4. a gzip and a brotli copy of every file, which the server sends to browsers that accept
 //!    them (brotli first).
 
@@ -61,29 +63,67 @@ fn bundle() -> anyhow::Result<()> {
         .remove_name_section(true)
         .generate(dist.join("pkg"))
         .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
-    // The shell's version: a hash of the built files, written into the service worker so a
-    // new build is a new cache (and an unchanged build is not).
-    let mut version = Fnv::default();
-    for file in ["pkg/lianxin_app.js", "pkg/lianxin_app_bg.wasm"] {
-        version.write(&std::fs::read(dist.join(file))?);
+    // Content-hashed names for what changes with a build (the wasm, its glue, the boot script,
+    // the style sheet): served as immutable, and a new version's service worker copies the
+    // files whose names it already holds from the old cache instead of downloading them.
+    // index.html, sw.js, the manifest and the icon keep their names (small, revalidated).
+    let wasm_name = hashed(&dist.join("pkg"), "lianxin_app_bg.wasm", |b| b)?;
+    let glue_name = hashed(&dist.join("pkg"), "lianxin_app.js", |text| {
+        replace_once(text, "'lianxin_app_bg.wasm'", &format!("'{wasm_name}'"))
+    })?;
+    let statics = root.join("app/static");
+    let copy = |name: &str| -> anyhow::Result<()> {
+        std::fs::copy(statics.join(name), dist.join(name))
+            .with_context(|| format!("copying {name}"))?;
+        Ok(())
+    };
+    for name in [
+        "boot.js",
+        "style.css",
+        "index.html",
+        "manifest.webmanifest",
+        "icon.svg",
+    ] {
+        copy(name)?;
     }
-    for entry in std::fs::read_dir(root.join("app/static"))? {
-        let entry = entry?;
-        version.write(&std::fs::read(entry.path())?);
+    let boot_name = hashed(&dist, "boot.js", |text| {
+        replace_once(text, "/pkg/lianxin_app.js", &format!("/pkg/{glue_name}"))
+    })?;
+    let style_name = hashed(&dist, "style.css", |b| b)?;
+    let index = std::fs::read(dist.join("index.html"))?;
+    let index = replace_once(index, "\"/style.css\"", &format!("\"/{style_name}\""));
+    let index = replace_once(index, "\"/boot.js\"", &format!("\"/{boot_name}\""));
+    std::fs::write(dist.join("index.html"), &index)?;
+    let shell = [
+        "/".to_string(),
+        "/index.html".into(),
+        format!("/{boot_name}"),
+        format!("/{style_name}"),
+        "/manifest.webmanifest".into(),
+        "/icon.svg".into(),
+        format!("/pkg/{glue_name}"),
+        format!("/pkg/{wasm_name}"),
+    ];
+    // The shell's version: a hash of every file in it, so a new build is a new cache (and an
+    // unchanged build is not).
+    let mut all = Vec::new();
+    for path in &shell[1..] {
+        all.extend(std::fs::read(dist.join(&path[1..]))?);
     }
-    let version = format!("{:016x}", version.0);
-    for entry in std::fs::read_dir(root.join("app/static"))? {
-        let entry = entry?;
-        let text = std::fs::read(entry.path())?;
-        let text = if entry.file_name() == "sw.js" {
-            String::from_utf8(text)?
-                .replace("__VERSION__", &version)
-                .into_bytes()
-        } else {
-            text
-        };
-        std::fs::write(dist.join(entry.file_name()), text)?;
+    let version = content_hash(&all);
+    let list = shell
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sw = std::fs::read_to_string(statics.join("sw.js"))?;
+    if !sw.contains("\"__SHELL__\"") || !sw.contains("__VERSION__") {
+        bail!("app/static/sw.js lost its __SHELL__ or __VERSION__ placeholder");
     }
+    let sw = sw
+        .replace("\"__SHELL__\"", &list)
+        .replace("__VERSION__", &version);
+    std::fs::write(dist.join("sw.js"), sw)?;
     println!("app shell version {version}");
     let mut report = Vec::new();
     compress_all(&dist, &mut report)?;
@@ -124,20 +164,33 @@ fn compress_all(dir: &Path, report: &mut Vec<(String, usize, usize, usize)>) -> 
     Ok(())
 }
 
-/// FNV-1a, enough to tell builds apart.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
+/// The first 16 hex digits of the SHA-256 of `bytes`: a file's content in its name.
+fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(bytes)[..8])
 }
 
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-        }
-    }
+/// Rewrites `dir/name` with `edit`, then renames it `stem-HASH.ext` after its content;
+/// returns the new name.
+fn hashed(dir: &Path, name: &str, edit: impl FnOnce(Vec<u8>) -> Vec<u8>) -> anyhow::Result<String> {
+    let bytes = edit(std::fs::read(dir.join(name)).with_context(|| format!("reading {name}"))?);
+    let (stem, ext) = name
+        .rsplit_once('.')
+        .context("a file name with an extension")?;
+    let new = format!("{stem}-{}.{ext}", content_hash(&bytes));
+    std::fs::write(dir.join(&new), &bytes)?;
+    std::fs::remove_file(dir.join(name))?;
+    Ok(new)
+}
+
+/// `text` with the one occurrence of `from` replaced; panics at build time (not in a browser)
+/// when the generated file no longer has it.
+fn replace_once(text: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(text).unwrap_or_default();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "expected {from} once in a bundled file"
+    );
+    text.replacen(from, to, 1).into_bytes()
 }

@@ -29,13 +29,26 @@ pub(super) fn describe_client(frame: &[u8]) -> String {
             .map(|i| format!("sync {} {}", i.doc.short(), describe_sync(&i.data)))
             .collect::<Vec<_>>()
             .join("; "),
+        Ok(lianxin_shared::protocol::ClientMessage::Push(items)) => items
+            .iter()
+            .map(|p| {
+                format!(
+                    "push {} since {} heads, {} changes ({} bytes)",
+                    p.doc.short(),
+                    p.since.len(),
+                    p.changes.len(),
+                    p.changes.iter().map(Vec::len).sum::<usize>()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         Ok(other) => format!("{other:?}"),
         Err(e) => e.to_string(),
     }
 }
 
 pub(super) fn describe_server(frame: &[u8]) -> String {
-    use lianxin_shared::protocol::{Outcome, ServerMessage};
+    use lianxin_shared::protocol::{Outcome, PushOutcome, ServerMessage};
     match lianxin_shared::protocol::decode::<ServerMessage>(frame) {
         Ok(ServerMessage::Replies(r)) => r
             .iter()
@@ -60,6 +73,20 @@ pub(super) fn describe_server(frame: &[u8]) -> String {
         Ok(ServerMessage::Error(e)) => format!("error {e}"),
         Ok(ServerMessage::SessionEnded(e)) => format!("session ended: {e}"),
         Ok(ServerMessage::Gone(docs)) => format!("{} gone", docs.len()),
+        Ok(ServerMessage::Pushed(p)) => p
+            .iter()
+            .map(|p| match &p.outcome {
+                PushOutcome::Taken(c) => format!(
+                    "taken #{}, {} changes back ({} bytes)",
+                    p.n,
+                    c.len(),
+                    c.iter().map(Vec::len).sum::<usize>()
+                ),
+                PushOutcome::Unknown => format!("unknown heads #{}", p.n),
+                PushOutcome::Refused(why) => format!("refused #{} {why}", p.n),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
         Err(e) => e.to_string(),
     }
 }

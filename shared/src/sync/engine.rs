@@ -10,7 +10,7 @@
 
 use automerge::{ActorId, AutoCommit, ChangeHash, sync, sync::SyncDoc};
 
-use crate::protocol::{self, ClientMessage, Outcome, ServerMessage, SyncItem};
+use crate::protocol::{self, ClientMessage, Outcome, PushOutcome, ServerMessage, SyncItem};
 use crate::{DocId, Error};
 
 /// A document and its sync state towards the server.
@@ -117,6 +117,8 @@ pub enum Task {
     Changed { doc: DocId, heads: Vec<ChangeHash> },
     /// The server's answer to our last sync message for this document.
     Reply { doc: DocId, data: Option<Vec<u8>> },
+    /// The server's answer to our push of this document.
+    Pushed { doc: DocId, outcome: PushOutcome },
     /// The server refused our changes to this document. They stay on the device.
     Refused { doc: DocId, reason: String },
     /// This device may no longer hold the document: the shell deletes it.
@@ -129,6 +131,7 @@ impl Task {
             Task::Snapshot { doc, .. }
             | Task::Changed { doc, .. }
             | Task::Reply { doc, .. }
+            | Task::Pushed { doc, .. }
             | Task::Refused { doc, .. }
             | Task::Gone { doc } => *doc,
         }
@@ -143,6 +146,19 @@ pub struct DeviceSession {
     /// Sync items sent and not yet answered.
     outstanding: usize,
     outbox: Vec<SyncItem>,
+    pushes: Vec<protocol::Push>,
+    /// Per document with a push in flight, the push's number and the heads the document had
+    /// when pushed (what the server's answer confirms).
+    pushed: std::collections::HashMap<DocId, (u64, Vec<ChangeHash>)>,
+    pushes_sent: u64,
+    /// The document of each push in flight, by number (answers name only the number).
+    push_docs: std::collections::HashMap<u64, DocId>,
+    /// Heads the server announced for a document while a push of it was in flight: its
+    /// answer may predate them, and then the document is pushed again.
+    announced: std::collections::HashMap<DocId, Vec<ChangeHash>>,
+    /// Documents this session syncs the full way: the server did not know the heads they
+    /// were pushed from.
+    classic: std::collections::HashSet<DocId>,
     refused: Vec<(DocId, String)>,
     /// Sync messages sent per document in this session.
     rounds: std::collections::HashMap<DocId, u32>,
@@ -165,26 +181,72 @@ impl DeviceSession {
     }
 
     /// Queues a document that changed on this device (a local edit, or left unconfirmed by an
-    /// earlier session) for sending.
+    /// earlier session), or that the server changed, for sending: its changes since the heads
+    /// the server last confirmed ([`protocol::Push`]), or Automerge's next sync message when
+    /// this session syncs it the full way.
     pub fn push(&mut self, doc: DocId, replica: &mut Replica) {
-        if let Some(data) = replica.generate() {
-            let rounds = self.rounds.entry(doc).or_insert(0);
-            *rounds += 1;
-            if *rounds > MAX_ROUNDS {
-                // The two sides are not converging (a bug on one of them). Stop instead of
-                // spinning; the document stays unconfirmed and is retried next session.
-                if !self.refused.iter().any(|(d, _)| *d == doc) {
-                    self.refused.push((
-                        doc,
-                        format!(
-                            "no agreement with the server after {MAX_ROUNDS} rounds; will retry"
-                        ),
-                    ));
-                }
-                return;
-            }
-            self.outbox.push(SyncItem { doc, data });
+        let classic = self.classic.contains(&doc);
+        if !classic && self.pushed.contains_key(&doc) {
+            // One push in flight per document: its answer pushes again what is still new.
+            return;
         }
+        let data = if classic { replica.generate() } else { None };
+        if classic && data.is_none() {
+            return;
+        }
+        let rounds = self.rounds.entry(doc).or_insert(0);
+        *rounds += 1;
+        if *rounds > MAX_ROUNDS {
+            // The two sides are not converging (a bug on one of them). Stop instead of
+            // spinning; the document stays unconfirmed and is retried next session.
+            if !self.refused.iter().any(|(d, _)| *d == doc) {
+                self.refused.push((
+                    doc,
+                    format!("no agreement with the server after {MAX_ROUNDS} rounds; will retry"),
+                ));
+            }
+            return;
+        }
+        match data {
+            Some(data) => self.outbox.push(SyncItem { doc, data }),
+            None => {
+                let since = replica.state.shared_heads.clone();
+                let (since, changes, heads) = crate::push::changes_since(&mut replica.doc, &since);
+                self.pushes_sent += 1;
+                let n = self.pushes_sent;
+                self.pushed.insert(doc, (n, heads));
+                self.push_docs.insert(n, doc);
+                self.pushes.push(protocol::Push {
+                    doc,
+                    n,
+                    since: protocol::heads_to_wire(&since),
+                    changes,
+                });
+            }
+        }
+    }
+
+    /// From now on this session syncs `doc` the full way.
+    fn go_classic(&mut self, doc: DocId, replica: &mut Replica) {
+        self.classic.insert(doc);
+        self.pushed.remove(&doc);
+        replica.new_connection();
+        self.push(doc, replica);
+    }
+
+    fn answered(&mut self, n: usize, docs: impl Iterator<Item = DocId>) -> Result<(), Error> {
+        if n > self.outstanding {
+            return Err(Error::Protocol(
+                "more replies than sync messages sent".into(),
+            ));
+        }
+        self.outstanding -= n;
+        for doc in docs {
+            if let Some(n) = self.awaiting.get_mut(&doc) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        Ok(())
     }
 
     /// Decodes one frame from the server into tasks.
@@ -216,22 +278,31 @@ impl DeviceSession {
                 })
                 .collect(),
             ServerMessage::Replies(replies) => {
-                if replies.len() > self.outstanding {
-                    return Err(Error::Protocol(
-                        "more replies than sync messages sent".into(),
-                    ));
-                }
-                self.outstanding -= replies.len();
-                for reply in &replies {
-                    if let Some(n) = self.awaiting.get_mut(&reply.doc) {
-                        *n = n.saturating_sub(1);
-                    }
-                }
+                self.answered(replies.len(), replies.iter().map(|r| r.doc))?;
                 replies
                     .into_iter()
                     .map(|r| match r.outcome {
                         Outcome::Sync(data) => Task::Reply { doc: r.doc, data },
                         Outcome::Refused(reason) => Task::Refused { doc: r.doc, reason },
+                    })
+                    .collect()
+            }
+            ServerMessage::Pushed(answers) => {
+                // Only the answer to the push in flight counts; one to an earlier push of the
+                // same document (repeated by the network, or late) says nothing about it.
+                let answers: Vec<(DocId, PushOutcome)> = answers
+                    .into_iter()
+                    .filter_map(|a| {
+                        let doc = self.push_docs.remove(&a.n)?;
+                        Some((doc, a.outcome))
+                    })
+                    .collect();
+                self.answered(answers.len(), answers.iter().map(|(doc, _)| *doc))?;
+                answers
+                    .into_iter()
+                    .map(|(doc, outcome)| match outcome {
+                        PushOutcome::Refused(reason) => Task::Refused { doc, reason },
+                        outcome => Task::Pushed { doc, outcome },
                     })
                     .collect()
             }
@@ -259,6 +330,10 @@ impl DeviceSession {
                     }
                     return Ok(false);
                 }
+                if self.pushed.contains_key(doc) {
+                    self.announced.insert(*doc, heads.clone());
+                    return Ok(false);
+                }
                 if self.awaiting.get(doc).is_some_and(|n| *n > 0) {
                     // A conversation about this document is under way; the server's answer
                     // carries its new heads, and the conversation goes on from there. A
@@ -284,7 +359,48 @@ impl DeviceSession {
                 self.push(*doc, replica);
                 Ok(data.is_some() || before != replica.state_bytes())
             }
+            Task::Pushed { doc, outcome } => {
+                let Some((_, pushed)) = self.pushed.remove(doc) else {
+                    // Dropped meanwhile (taken away from this user's units).
+                    return Ok(false);
+                };
+                match outcome {
+                    PushOutcome::Taken(changes) => {
+                        match crate::push::take(&mut replica.doc, &pushed, changes) {
+                            Ok(confirmed) => {
+                                replica.state.shared_heads = confirmed;
+                                let behind = self
+                                    .announced
+                                    .remove(doc)
+                                    .is_some_and(|heads| !crate::push::knows(&replica.doc, &heads));
+                                if behind {
+                                    // The server stored more while the answer was on its way.
+                                    self.push(*doc, replica);
+                                } else if replica.is_confirmed() {
+                                    self.rounds.remove(doc);
+                                } else {
+                                    // Edited while the push was on its way: push that too.
+                                    self.push(*doc, replica);
+                                }
+                            }
+                            // The answer does not fit what this device holds: the full way
+                            // finds out what each side lacks.
+                            Err(_) => self.go_classic(*doc, replica),
+                        }
+                        Ok(true)
+                    }
+                    PushOutcome::Unknown => {
+                        self.go_classic(*doc, replica);
+                        Ok(false)
+                    }
+                    PushOutcome::Refused(reason) => {
+                        self.refused.push((*doc, reason.clone()));
+                        Ok(false)
+                    }
+                }
+            }
             Task::Refused { doc, reason } => {
+                self.pushed.remove(doc);
                 self.refused.push((*doc, reason.clone()));
                 Ok(false)
             }
@@ -292,6 +408,7 @@ impl DeviceSession {
                 // The shell deletes the document; nothing more is said about it here.
                 self.awaiting.remove(doc);
                 self.rounds.remove(doc);
+                self.pushed.remove(doc);
                 Ok(false)
             }
         }
@@ -300,19 +417,35 @@ impl DeviceSession {
     /// Frames to send now.
     pub fn take_frames(&mut self) -> Vec<Vec<u8>> {
         let items = std::mem::take(&mut self.outbox);
-        self.outstanding += items.len();
-        for item in &items {
-            *self.awaiting.entry(item.doc).or_insert(0) += 1;
+        let pushes = std::mem::take(&mut self.pushes);
+        self.outstanding += items.len() + pushes.len();
+        for doc in items
+            .iter()
+            .map(|i| i.doc)
+            .chain(pushes.iter().map(|p| p.doc))
+        {
+            *self.awaiting.entry(doc).or_insert(0) += 1;
         }
-        protocol::batches(items, |i| i.data.len())
+        let mut frames: Vec<Vec<u8>> = protocol::batches(items, |i| i.data.len())
             .into_iter()
             .map(|batch| protocol::encode(&ClientMessage::Sync(batch)))
-            .collect()
+            .collect();
+        frames.extend(
+            protocol::batches(pushes, |p| {
+                32 * p.since.len() + p.changes.iter().map(Vec::len).sum::<usize>()
+            })
+            .into_iter()
+            .map(|batch| protocol::encode(&ClientMessage::Push(batch))),
+        );
+        frames
     }
 
     /// True once the opening is over and every sync message sent has been answered.
     pub fn is_settled(&self) -> bool {
-        self.welcome_seq.is_some() && self.outstanding == 0 && self.outbox.is_empty()
+        self.welcome_seq.is_some()
+            && self.outstanding == 0
+            && self.outbox.is_empty()
+            && self.pushes.is_empty()
     }
 
     /// The cursor to keep: the server's sequence number once settled, else the old one.
@@ -321,6 +454,17 @@ impl DeviceSession {
             Some(seq) if self.is_settled() => seq.max(self.cursor),
             _ => self.cursor,
         }
+    }
+
+    /// Pushes sent in this session ([`protocol::Push`]).
+    pub fn pushes(&self) -> u64 {
+        self.pushes_sent
+    }
+
+    /// Documents this session synced the full way, because the server did not know the heads
+    /// they were pushed from.
+    pub fn full_way(&self) -> usize {
+        self.classic.len()
     }
 
     /// Documents the server refused in this session, with its reasons.

@@ -5,4 +5,5 @@ pub(crate) mod check;
 pub(crate) mod engine;
 pub(crate) mod inflate;
 pub mod protocol;
+pub mod push;
 pub(crate) mod units;

@@ -13,6 +13,8 @@
 //!   Sync [changed documents] ──────────────────▶
 //!                    ◀──────────────────────────  Replies [one per item: data, or refused]
 //!                         … until no side has anything to send …
+//!   Push [changes since the confirmed heads] ──▶   (instead of Sync, when the device knows
+//!                    ◀──────────────────────────  Pushed [the changes it lacks]   them)
 //!                    ◀──────────────────────────  Changed [(doc, heads)]   (live, other devices)
 //! ```
 //!
@@ -122,6 +124,9 @@ pub enum ClientMessage {
     /// `Authorization` header (a browser cannot set one on a WebSocket). The token is never
     /// put in a URL, where proxies and logs would keep it.
     Auth { token: String },
+    /// Changes made on the device since the heads the server last confirmed, per document:
+    /// the short way ([`Push`]). Answered by [`ServerMessage::Pushed`], one per item.
+    Push(Vec<Push>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,6 +152,45 @@ pub enum ServerMessage {
     /// Documents this device may no longer hold (the administrator took its unit away from
     /// them): it drops them. Sent in the opening, before the welcome.
     Gone(Vec<DocId>),
+    /// One answer per item of a `Push` frame, in order.
+    Pushed(Vec<Pushed>),
+}
+
+/// A document's changes since `since`, the heads the server last confirmed to this device.
+/// When the server holds all of `since` it stores the changes (checked as any sync message's)
+/// and answers with the changes the device lacks: one round trip, no Bloom filters, each
+/// side's changes crossing once. When it does not, the device syncs the document the full way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Push {
+    pub doc: DocId,
+    /// The push's number in this session, repeated in its answer: an answer is taken only for
+    /// the push it answers (a late or repeated answer to an earlier one confirms nothing).
+    pub n: u64,
+    /// Empty when it is what the changes themselves start from (their dependencies that are
+    /// not among them), as it is after ordinary edits: the server works it out, and a push
+    /// costs little more than its changes.
+    pub since: Heads,
+    /// Automerge change chunks, in the order `get_changes` gives them.
+    pub changes: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pushed {
+    /// The number of the push answered (the answer names no document: the push did).
+    pub n: u64,
+    pub outcome: PushOutcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PushOutcome {
+    /// Stored (if the push brought changes); here are the server's changes since `since` that
+    /// the push did not bring. With them the device holds what the server holds.
+    Taken(Vec<Vec<u8>>),
+    /// The server does not hold every head of `since` (a restored server, or a device that
+    /// remembers wrong): nothing was stored; sync this document with the full protocol.
+    Unknown,
+    /// Not accepted: the reason, as for [`Outcome::Refused`].
+    Refused(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
