@@ -768,7 +768,9 @@ impl Device {
                 // only documents mid-conversation in memory (a first sync brings thousands).
                 if matches!(
                     task,
-                    lianxin_shared::Task::Snapshot { .. } | lianxin_shared::Task::Changed { .. }
+                    lianxin_shared::Task::Snapshot { .. }
+                        | lianxin_shared::Task::Changed { .. }
+                        | lianxin_shared::Task::Since { .. }
                 ) && replica.is_confirmed()
                 {
                     live.remove(&id);

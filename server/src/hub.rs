@@ -20,7 +20,7 @@ use lianxin_shared::{DocId, Refusal, UnitId, check_incoming, visible_units};
 
 pub use crate::store::Scope;
 
-use crate::store::{ChangedDoc, Session, Store, StoreError, Unit};
+use crate::store::{Session, StoreError, Unit};
 
 /// Appended changes per document before it is compacted into one snapshot.
 const COMPACT_AFTER: usize = 256;
@@ -35,106 +35,9 @@ pub const DOC_CACHE_SLOTS: usize = 4_096;
 pub const FRAME_BURST: f64 = 200.0;
 pub const FRAMES_PER_SECOND: f64 = 50.0;
 
-/// What sync needs of durable storage. [`Store`] (SQLite) is the real one; a change is
-/// acknowledged only after `append_changes` has returned.
-pub trait DocStore: Send + Sync + 'static {
-    fn seq(&self) -> Result<u64, StoreError>;
-    /// A document's stored bytes, its units and how many changes were appended since its
-    /// snapshot.
-    fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>, StoreError>;
-    /// Durably stores changes (or, with `snapshot`, replaces the stored form); the new sequence
-    /// number.
-    /// `access`: who may have the document (see [`Scope`]).
-    #[allow(clippy::too_many_arguments)]
-    fn append_changes(
-        &self,
-        id: &DocId,
-        units: &[UnitId],
-        access: lianxin_shared::Access,
-        changes: &[Vec<u8>],
-        heads: &[[u8; 32]],
-        snapshot: Option<&[u8]>,
-        received: Option<&crate::store::Received>,
-        expect: crate::store::Expect,
-    ) -> Result<u64, StoreError>;
-    /// Documents in `scope` changed after `cursor`.
-    fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError>;
-    /// Several documents' stored bytes, for those that exist.
-    fn load_docs(&self, ids: &[DocId]) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        for id in ids {
-            if let Some((bytes, _, _)) = self.load_doc(id)? {
-                out.push((*id, bytes));
-            }
-        }
-        Ok(out)
-    }
-    /// A document's sequence number now, if the store can tell: a copy held in memory whose
-    /// number differs was changed by someone else (the admin command line) and is reloaded.
-    fn doc_seq(&self, _id: &DocId) -> Result<Option<u64>, StoreError> {
-        Ok(None)
-    }
-    /// Documents taken away from the scope's units since `cursor` that it does not admit now.
-    fn gone_since(&self, _cursor: u64, _scope: &Scope) -> Result<Vec<DocId>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn quarantine(
-        &self,
-        username: &str,
-        actor: &str,
-        doc: &str,
-        reason: &str,
-        bytes: &[u8],
-        now: i64,
-    ) -> Result<(), StoreError>;
-}
+pub use docstore::DocStore;
 
-impl DocStore for Store {
-    fn seq(&self) -> Result<u64, StoreError> {
-        Store::seq(self)
-    }
-    fn load_doc(&self, id: &DocId) -> Result<Option<(Vec<u8>, Vec<UnitId>, usize)>, StoreError> {
-        Store::load_doc(self, id)
-    }
-    fn append_changes(
-        &self,
-        id: &DocId,
-        units: &[UnitId],
-        access: lianxin_shared::Access,
-        changes: &[Vec<u8>],
-        heads: &[[u8; 32]],
-        snapshot: Option<&[u8]>,
-        received: Option<&crate::store::Received>,
-        expect: crate::store::Expect,
-    ) -> Result<u64, StoreError> {
-        Store::append_changes(
-            self, id, units, access, changes, heads, snapshot, received, expect,
-        )
-    }
-    fn changed_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<ChangedDoc>, StoreError> {
-        Store::changed_since(self, cursor, scope)
-    }
-    fn load_docs(&self, ids: &[DocId]) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
-        Store::load_docs(self, ids)
-    }
-    fn doc_seq(&self, id: &DocId) -> Result<Option<u64>, StoreError> {
-        Store::doc_seq(self, id)
-    }
-    fn gone_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<DocId>, StoreError> {
-        Store::gone_since(self, cursor, scope)
-    }
-    fn quarantine(
-        &self,
-        username: &str,
-        actor: &str,
-        doc: &str,
-        reason: &str,
-        bytes: &[u8],
-        now: i64,
-    ) -> Result<(), StoreError> {
-        Store::quarantine(self, username, actor, doc, reason, bytes, now)
-    }
-}
+mod docstore;
 
 /// A stored change, announced to the other sessions.
 #[derive(Clone, Debug)]
@@ -290,6 +193,8 @@ pub struct ServerSession<S: DocStore> {
     directory: Vec<Unit>,
     scope: Scope,
     sync_states: HashMap<DocId, am_sync::State>,
+    /// Changes sent in this session's opening, per document: a push's answer leaves them out.
+    opened: HashMap<DocId, std::collections::HashSet<automerge::ChangeHash>>,
     pub hello: bool,
     /// Frames this connection may still send now (refilled at [`FRAMES_PER_SECOND`]).
     frame_tokens: f64,
@@ -310,6 +215,7 @@ impl<S: DocStore> ServerSession<S> {
             directory,
             scope,
             sync_states: HashMap::new(),
+            opened: HashMap::new(),
             hello: false,
             frame_tokens: FRAME_BURST,
             tokens_at: None,
@@ -455,9 +361,45 @@ impl<S: DocStore> ServerSession<S> {
         if !gone.is_empty() {
             out.push(ServerMessage::Gone(gone));
         }
+        // A document whose changes since the cursor are all kept one by one goes as those
+        // changes (the device has everything up to its cursor); the rest are named with their
+        // heads, and the device asks for what it lacks.
+        let whole: Vec<DocId> = known
+            .iter()
+            .filter(|d| d.snapshot_seq.is_some_and(|s| s <= cursor))
+            .map(|d| d.id)
+            .collect();
+        let mut since: HashMap<DocId, Vec<Vec<u8>>> = HashMap::new();
+        for (doc, bytes) in store
+            .changes_after(&whole, cursor, &self.user.actor)
+            .map_err(storage)?
+        {
+            since.entry(doc).or_default().push(bytes);
+        }
+        let mut items = Vec::with_capacity(since.len());
+        let mut named = Vec::new();
+        for d in known {
+            match since.remove(&d.id) {
+                Some(changes) => {
+                    let sent = self.opened.entry(d.id).or_default();
+                    for change in &changes {
+                        if let Ok(c) = automerge::Change::from_bytes(change.clone()) {
+                            sent.insert(c.hash());
+                        }
+                    }
+                    items.push(protocol::Since { doc: d.id, changes });
+                }
+                None => named.push((d.id, d.heads)),
+            }
+        }
+        out.extend(
+            protocol::batches(items, |i| i.changes.iter().map(Vec::len).sum())
+                .into_iter()
+                .map(ServerMessage::Since),
+        );
         out.push(ServerMessage::Welcome {
             seq,
-            changed: known.into_iter().map(|d| (d.id, d.heads)).collect(),
+            changed: named,
         });
         Ok(out)
     }
@@ -721,8 +663,12 @@ impl<S: DocStore> ServerSession<S> {
         };
         // A full-way conversation about this document, if one comes later, starts afresh.
         self.sync_states.remove(&id);
+        let mut known = brought;
+        if let Some(sent) = self.opened.get(&id) {
+            known.extend(sent.iter().copied());
+        }
         let lacking = match slot.doc.as_mut() {
-            Some(doc) => lianxin_shared::push::lacking(doc, &since, &brought),
+            Some(doc) => lianxin_shared::push::lacking(doc, &since, &known),
             None => Vec::new(),
         };
         Ok(Answer::Push(Pushed {

@@ -88,6 +88,9 @@ pub struct ChangedDoc {
     /// The device (actor) whose changes were stored last, if a device's: that device holds
     /// the document as stored, so its opening need not mention it.
     pub by: Option<String>,
+    /// Up to which sequence number the stored snapshot holds the document (None: stored
+    /// before this was recorded). Changes appended after it are kept one by one with theirs.
+    pub snapshot_seq: Option<u64>,
 }
 
 pub struct Store {
@@ -181,6 +184,10 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("devices", "revoked_at", "INTEGER"),
     ("docs", "private", "INTEGER NOT NULL DEFAULT 0"),
     ("users", "name", "TEXT NOT NULL DEFAULT ''"),
+    // Which stored sequence number each appended change came with, and up to which the
+    // snapshot holds a document: an opening sends the changes after the device's cursor.
+    ("changes", "seq", "INTEGER"),
+    ("docs", "snapshot_seq", "INTEGER"),
 ];
 
 /// A session ends this long after sign-in whatever happens (a month: a tablet can stay in
@@ -497,6 +504,34 @@ impl Store {
 
     /// Several documents' stored bytes at once (a device's opening): (id, bytes) for those that
     /// exist, a few hundred to a statement.
+    /// The changes of these documents stored after `cursor` by anyone but `actor`, one by one,
+    /// in the order they were stored (for documents whose snapshot is no newer than `cursor`:
+    /// see [`ChangedDoc::snapshot_seq`]).
+    pub fn changes_after(
+        &self,
+        ids: &[DocId],
+        cursor: u64,
+        actor: &str,
+    ) -> Result<Vec<(DocId, Vec<u8>)>> {
+        const CHUNK: usize = 400;
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let marks: Vec<String> = (3..chunk.len() + 3).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "SELECT c.doc, c.bytes FROM changes c WHERE c.doc IN ({}) AND c.seq > ?1
+                   AND NOT EXISTS (SELECT 1 FROM change_log l WHERE l.seq = c.seq AND l.actor = ?2)
+                 ORDER BY c.id",
+                marks.join(", ")
+            );
+            let mut args: Vec<db::Val> = vec![db::Val::from(cursor as i64), db::Val::from(actor)];
+            args.extend(chunk.iter().map(|id| db::Val::from(&id.as_bytes()[..])));
+            for row in self.read(|c| c.rows(&sql, &args))? {
+                out.push((doc_id(&row.blob(0)?)?, row.blob(1)?));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn load_docs(&self, ids: &[DocId]) -> Result<Vec<(DocId, Vec<u8>)>> {
         const CHUNK: usize = 400;
         let mut out = Vec::with_capacity(ids.len());
@@ -577,7 +612,7 @@ impl Store {
             }
             if stored.is_none() {
                 c.exec(
-                    "INSERT INTO docs (id, seq, created_seq, snapshot, heads, private) VALUES (?1, ?2, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO docs (id, seq, created_seq, snapshot, heads, private, snapshot_seq) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?2)",
                     args![key, seq, Vec::<u8>::new(), heads_blob, access.code()],
                 )?;
             } else {
@@ -585,12 +620,12 @@ impl Store {
             }
             match snapshot {
                 Some(snap) => {
-                    c.exec("UPDATE docs SET snapshot = ?2 WHERE id = ?1", args![key, snap])?;
+                    c.exec("UPDATE docs SET snapshot = ?2, snapshot_seq = ?3 WHERE id = ?1", args![key, snap, seq])?;
                     c.exec("DELETE FROM changes WHERE doc = ?1", args![key])?;
                 }
                 None => {
                     for change in changes {
-                        c.exec("INSERT INTO changes (doc, bytes) VALUES (?1, ?2)", args![key, change.as_slice()])?;
+                        c.exec("INSERT INTO changes (doc, bytes, seq) VALUES (?1, ?2, ?3)", args![key, change.as_slice(), seq])?;
                     }
                 }
             }
@@ -624,7 +659,7 @@ impl Store {
                 Dialect::Postgres => "SELECT json_array_elements_text(CAST(CASE WHEN d.private = 1 THEN CAST(?3 AS TEXT) ELSE CAST(?2 AS TEXT) END AS json))",
             };
             let sql = format!(
-                "SELECT d.id, d.created_seq, d.heads, (SELECT l.actor FROM change_log l WHERE l.seq = d.seq)
+                "SELECT d.id, d.created_seq, d.heads, (SELECT l.actor FROM change_log l WHERE l.seq = d.seq), d.snapshot_seq
                  FROM docs d WHERE d.seq > ?1 AND (d.private = 2 OR EXISTS (
                    SELECT 1 FROM doc_units u WHERE u.doc = d.id AND u.unit IN ({units_of})))
                  ORDER BY d.seq"
@@ -637,6 +672,7 @@ impl Store {
                         created_seq: r.int(1)? as u64,
                         heads: split_heads(&r.blob(2)?),
                         by: r.opt_text(3)?,
+                        snapshot_seq: r.opt_int(4)?.map(|s| s as u64),
                     })
                 })
                 .collect()

@@ -39,7 +39,9 @@ struct MemDoc {
     seq: u64,
     created_seq: u64,
     snapshot: Vec<u8>,
-    changes: Vec<Vec<u8>>,
+    /// Appended changes with the sequence number and the device they came with.
+    changes: Vec<(u64, Option<String>, Vec<u8>)>,
+    snapshot_seq: u64,
     units: BTreeSet<UnitId>,
     access: lianxin_shared::Access,
     heads: Vec<[u8; 32]>,
@@ -57,7 +59,7 @@ impl DocStore for MemStore {
         let m = self.0.lock().unwrap();
         Ok(m.docs.get(id).map(|d| {
             let mut bytes = d.snapshot.clone();
-            for c in &d.changes {
+            for (_, _, c) in &d.changes {
                 bytes.extend(c);
             }
             (bytes, d.units.iter().cloned().collect(), d.changes.len())
@@ -89,6 +91,7 @@ impl DocStore for MemStore {
             created_seq: seq,
             snapshot: Vec::new(),
             changes: Vec::new(),
+            snapshot_seq: seq,
             units: BTreeSet::new(),
             access,
             heads: Vec::new(),
@@ -101,9 +104,14 @@ impl DocStore for MemStore {
         match snapshot {
             Some(s) => {
                 d.snapshot = s.to_vec();
+                d.snapshot_seq = seq;
                 d.changes.clear();
             }
-            None => d.changes.extend(changes.iter().cloned()),
+            None => {
+                let by = d.by.clone();
+                d.changes
+                    .extend(changes.iter().map(|c| (seq, by.clone(), c.clone())))
+            }
         }
         Ok(seq)
     }
@@ -128,12 +136,32 @@ impl DocStore for MemStore {
                         created_seq: d.created_seq,
                         heads: d.heads.clone(),
                         by: d.by.clone(),
+                        snapshot_seq: Some(d.snapshot_seq),
                     },
                 )
             })
             .collect();
         out.sort_by_key(|(seq, _)| *seq);
         Ok(out.into_iter().map(|(_, d)| d).collect())
+    }
+    fn changes_after(
+        &self,
+        ids: &[DocId],
+        cursor: u64,
+        actor: &str,
+    ) -> Result<Vec<(DocId, Vec<u8>)>, StoreError> {
+        let m = self.0.lock().unwrap();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(d) = m.docs.get(id) {
+                for (seq, by, bytes) in &d.changes {
+                    if *seq > cursor && by.as_deref() != Some(actor) {
+                        out.push((*id, bytes.clone()));
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
     fn quarantine(
         &self,

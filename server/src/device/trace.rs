@@ -73,6 +73,14 @@ pub(super) fn describe_server(frame: &[u8]) -> String {
         Ok(ServerMessage::Error(e)) => format!("error {e}"),
         Ok(ServerMessage::SessionEnded(e)) => format!("session ended: {e}"),
         Ok(ServerMessage::Gone(docs)) => format!("{} gone", docs.len()),
+        Ok(ServerMessage::Since(items)) => format!(
+            "changes since the cursor of {} documents ({} bytes)",
+            items.len(),
+            items
+                .iter()
+                .flat_map(|i| i.changes.iter().map(Vec::len))
+                .sum::<usize>()
+        ),
         Ok(ServerMessage::Pushed(p)) => p
             .iter()
             .map(|p| match &p.outcome {

@@ -49,6 +49,11 @@ CREATE TABLE attachments (case_id TEXT NOT NULL, hash TEXT NOT NULL, bytes BYTEA
 CREATE TABLE reference_blocks (year BIGINT NOT NULL, first BIGINT NOT NULL, count BIGINT NOT NULL,
   actor TEXT NOT NULL, username TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (year, first));
 CREATE TABLE reference_floor (year BIGINT PRIMARY KEY, next BIGINT NOT NULL);
+",
+// 2: the opening sends the changes stored after a device's cursor (`changes_after`).
+"ALTER TABLE changes ADD COLUMN seq BIGINT;
+ALTER TABLE docs ADD COLUMN snapshot_seq BIGINT;
+CREATE INDEX changes_doc_seq ON changes (doc, seq);
 "];
 
 /// Brings the schema up to date; runs inside one transaction.

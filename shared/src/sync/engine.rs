@@ -117,6 +117,8 @@ pub enum Task {
     Changed { doc: DocId, heads: Vec<ChangeHash> },
     /// The server's answer to our last sync message for this document.
     Reply { doc: DocId, data: Option<Vec<u8>> },
+    /// The server's changes to this document since the device's cursor (the opening).
+    Since { doc: DocId, changes: Vec<Vec<u8>> },
     /// The server's answer to our push of this document.
     Pushed { doc: DocId, outcome: PushOutcome },
     /// The server refused our changes to this document. They stay on the device.
@@ -132,6 +134,7 @@ impl Task {
             | Task::Changed { doc, .. }
             | Task::Reply { doc, .. }
             | Task::Pushed { doc, .. }
+            | Task::Since { doc, .. }
             | Task::Refused { doc, .. }
             | Task::Gone { doc } => *doc,
         }
@@ -156,6 +159,9 @@ pub struct DeviceSession {
     /// Heads the server announced for a document while a push of it was in flight: its
     /// answer may predate them, and then the document is pushed again.
     announced: std::collections::HashMap<DocId, Vec<ChangeHash>>,
+    /// Documents whose opening changes did not fit what the device holds while a push of them
+    /// was in flight: after its answer they are synced the full way.
+    reconcile: std::collections::HashSet<DocId>,
     /// Documents this session syncs the full way: the server did not know the heads they
     /// were pushed from.
     classic: std::collections::HashSet<DocId>,
@@ -270,6 +276,13 @@ impl DeviceSession {
                     })
                     .collect()
             }
+            ServerMessage::Since(items) => items
+                .into_iter()
+                .map(|i| Task::Since {
+                    doc: i.doc,
+                    changes: i.changes,
+                })
+                .collect(),
             ServerMessage::Changed(changed) => changed
                 .into_iter()
                 .map(|(doc, heads)| Task::Changed {
@@ -359,11 +372,45 @@ impl DeviceSession {
                 self.push(*doc, replica);
                 Ok(data.is_some() || before != replica.state_bytes())
             }
+            Task::Since { doc, changes } => {
+                let confirmed = !replica.is_empty() && replica.is_confirmed();
+                match crate::push::apply(&mut replica.doc, changes) {
+                    Ok(new) => {
+                        if let Some((_, heads)) = self.pushed.get_mut(doc) {
+                            // The push in flight will be answered without these.
+                            *heads = crate::push::advance(heads, &new);
+                        }
+                        if confirmed {
+                            // It held all the server had up to the cursor, and these are all
+                            // the server has since.
+                            replica.state.shared_heads = replica.doc.get_heads();
+                        } else if !self.pushed.contains_key(doc) {
+                            self.push(*doc, replica);
+                        }
+                        Ok(true)
+                    }
+                    Err(_) if self.pushed.contains_key(doc) => {
+                        self.reconcile.insert(*doc);
+                        Ok(true)
+                    }
+                    Err(_) => {
+                        self.go_classic(*doc, replica);
+                        Ok(true)
+                    }
+                }
+            }
             Task::Pushed { doc, outcome } => {
                 let Some((_, pushed)) = self.pushed.remove(doc) else {
                     // Dropped meanwhile (taken away from this user's units).
                     return Ok(false);
                 };
+                if self.reconcile.remove(doc) {
+                    if let PushOutcome::Taken(changes) = outcome {
+                        let _ = crate::push::apply(&mut replica.doc, changes);
+                    }
+                    self.go_classic(*doc, replica);
+                    return Ok(true);
+                }
                 match outcome {
                     PushOutcome::Taken(changes) => {
                         match crate::push::take(&mut replica.doc, &pushed, changes) {

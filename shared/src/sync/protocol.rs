@@ -154,6 +154,17 @@ pub enum ServerMessage {
     Gone(Vec<DocId>),
     /// One answer per item of a `Push` frame, in order.
     Pushed(Vec<Pushed>),
+    /// In the opening, before the welcome: documents changed since the cursor, as the changes
+    /// stored after it by other devices (the device has everything before). Documents whose
+    /// changes are no longer kept one by one are in the welcome, with their heads.
+    Since(Vec<Since>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Since {
+    pub doc: DocId,
+    /// Automerge change chunks, in the order stored.
+    pub changes: Vec<Vec<u8>>,
 }
 
 /// A document's changes since `since`, the heads the server last confirmed to this device.

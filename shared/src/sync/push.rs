@@ -87,6 +87,13 @@ pub fn take(
     pushed: &[ChangeHash],
     changes: &[Vec<u8>],
 ) -> Result<Vec<ChangeHash>, Error> {
+    let new = apply(doc, changes)?;
+    Ok(advance(pushed, &new))
+}
+
+/// Applies the changes of `changes` that `doc` lacks and returns those; an error when they
+/// depend on changes neither held nor sent.
+pub fn apply(doc: &mut AutoCommit, changes: &[Vec<u8>]) -> Result<Vec<Change>, Error> {
     let mut new = Vec::new();
     for bytes in changes {
         let change = Change::from_bytes(bytes.clone())
@@ -95,23 +102,29 @@ pub fn take(
             new.push(change);
         }
     }
-    let deps: std::collections::HashSet<ChangeHash> =
-        new.iter().flat_map(|c| c.deps().iter().copied()).collect();
-    let mut confirmed: Vec<ChangeHash> = pushed
-        .iter()
-        .copied()
-        .chain(new.iter().map(Change::hash))
-        .filter(|h| !deps.contains(h))
-        .collect();
-    doc.apply_changes(new)?;
+    doc.apply_changes(new.clone())?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Err(Error::Protocol(
             "the server's changes depend on changes it did not send".into(),
         ));
     }
-    confirmed.sort();
-    confirmed.dedup();
-    Ok(confirmed)
+    Ok(new)
+}
+
+/// The heads of everything before `heads` together with `new` (changes none of which is
+/// before `heads`).
+pub fn advance(heads: &[ChangeHash], new: &[Change]) -> Vec<ChangeHash> {
+    let deps: std::collections::HashSet<ChangeHash> =
+        new.iter().flat_map(|c| c.deps().iter().copied()).collect();
+    let mut out: Vec<ChangeHash> = heads
+        .iter()
+        .copied()
+        .chain(new.iter().map(Change::hash))
+        .filter(|h| !deps.contains(h))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 #[cfg(test)]
