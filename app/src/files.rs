@@ -4,7 +4,6 @@
 //! and fetched from it for the cases this tablet sees when a colleague took them.
 
 use js_sys::Uint8Array;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{local_store, with_engine};
@@ -31,27 +30,23 @@ pub async fn read(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-async fn call(method: &str, path: &str, body: Option<&[u8]>) -> Result<(u16, Vec<u8>), String> {
-    let window = web_sys::window().ok_or("no window")?;
+async fn call(
+    method: gloo_net::http::Method,
+    path: &str,
+    body: Option<&[u8]>,
+) -> Result<(u16, Vec<u8>), String> {
     let token = with_engine(|e| e.token()).ok_or("not signed in")?;
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
-    let _ = headers.set("authorization", &format!("Bearer {token}"));
-    init.set_headers(&headers);
-    if let Some(bytes) = body {
-        init.set_body(&Uint8Array::from(bytes).into());
+    let request = gloo_net::http::RequestBuilder::new(path)
+        .method(method)
+        .header("authorization", &format!("Bearer {token}"));
+    let request = match body {
+        Some(bytes) => request.body(Uint8Array::from(bytes)),
+        None => request.build(),
     }
-    let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| "request")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| "network unavailable")?
-        .dyn_into()
-        .map_err(|_| "response")?;
-    let buffer = JsFuture::from(response.array_buffer().map_err(|_| "body")?)
-        .await
-        .map_err(|_| "body")?;
-    Ok((response.status(), Uint8Array::new(&buffer).to_vec()))
+    .map_err(|_| "request")?;
+    let response = request.send().await.map_err(|_| "network unavailable")?;
+    let bytes = response.binary().await.map_err(|_| "body")?;
+    Ok((response.status(), bytes))
 }
 
 /// Keeps the bytes of a photo taken here (before the case lists it, so its thumbnail finds it).
@@ -83,7 +78,10 @@ pub async fn send_pending() {
         let sent = match db.blob(&hash).await {
             Ok(Some(bytes)) => {
                 let path = format!("/api/cases/{case}/attachments/{hash}");
-                matches!(call("PUT", &path, Some(&bytes)).await, Ok((200, _)))
+                matches!(
+                    call(gloo_net::http::Method::PUT, &path, Some(&bytes)).await,
+                    Ok((200, _))
+                )
             }
             // Gone from the tablet (signed out and in again): nothing left to send.
             _ => true,
@@ -103,7 +101,7 @@ pub async fn bytes(case: &str, hash: &str) -> Option<Vec<u8>> {
         return Some(b);
     }
     let (status, body) = call(
-        "GET",
+        gloo_net::http::Method::GET,
         &format!("/api/cases/{case}/attachments/{hash}"),
         None,
     )

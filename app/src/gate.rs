@@ -10,8 +10,6 @@
 
 use leptos::prelude::*;
 use lianxin_shared::protocol::{LoginRequest, LoginResponse};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::i18n::{Lang, t};
 use crate::store::Db;
@@ -58,27 +56,23 @@ pub(crate) async fn post(
     body: Option<String>,
     token: Option<&str>,
 ) -> Result<(u16, String), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
-    if let Some(body) = body {
-        init.set_body(&body.into());
-        let _ = headers.set("content-type", "application/json");
-    }
+    let mut request = gloo_net::http::Request::post(path);
     if let Some(token) = token {
-        let _ = headers.set("authorization", &format!("Bearer {token}"));
+        request = request.header("authorization", &format!("Bearer {token}"));
     }
-    init.set_headers(&headers);
-    let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| "request")?;
-    let response = JsFuture::from(window.fetch_with_request(&request))
+    let request = match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(body),
+        None => request.build(),
+    }
+    .map_err(|_| "request")?;
+    let response = request
+        .send()
         .await
         .map_err(|_| "网络不可用 / network unavailable".to_string())?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "response")?;
-    let text = JsFuture::from(response.text().map_err(|_| "body")?)
-        .await
-        .map_err(|_| "body")?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
+    let text = response.text().await.map_err(|_| "body")?;
+    Ok((response.status(), text))
 }
 
 /// Signs in with the server.
@@ -318,22 +312,22 @@ pub fn Account(ctx: Ctx, status: RwSignal<Status>) -> impl IntoView {
 fn watch_idle(idle: RwSignal<u32>) {
     use std::cell::Cell;
     use std::rc::Rc;
-    use wasm_bindgen::prelude::Closure;
     let Some(window) = web_sys::window() else {
         return;
     };
     let last = Rc::new(Cell::new(js_sys::Date::now()));
+    let options = gloo_events::EventListenerOptions {
+        phase: gloo_events::EventListenerPhase::Capture,
+        passive: true,
+    };
     for event in ["pointerdown", "keydown", "scroll"] {
         let last = last.clone();
-        let on = Closure::<dyn FnMut()>::new(move || last.set(js_sys::Date::now()));
-        let _ = window.add_event_listener_with_callback_and_bool(
-            event,
-            on.as_ref().unchecked_ref(),
-            true,
-        );
-        on.forget();
+        gloo_events::EventListener::new_with_options(&window, event, options, move |_| {
+            last.set(js_sys::Date::now())
+        })
+        .forget();
     }
-    let check = Closure::<dyn FnMut()>::new(move || {
+    gloo_timers::callback::Interval::new(1_000, move || {
         let Some(seconds) = idle.try_get_untracked() else {
             return;
         };
@@ -341,12 +335,8 @@ fn watch_idle(idle: RwSignal<u32>) {
         if js_sys::Date::now() - last.get() > limit {
             lock();
         }
-    });
-    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
-        check.as_ref().unchecked_ref(),
-        1_000,
-    );
-    check.forget();
+    })
+    .forget();
 }
 
 /// Shown when the server has ended the session: the password signs in again and the edits

@@ -268,6 +268,9 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
+/// The tablet's localStorage (settings, lock records, the ledger queue), if the browser gives
+/// one. On web-sys, not gloo-storage: gloo's typed access stores JSON (the values kept here
+/// are plain strings from earlier versions) and its raw access panics where there is none.
 pub(crate) fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }

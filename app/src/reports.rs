@@ -134,9 +134,7 @@ fn may_export(ctx: Ctx) -> bool {
 
 const PENDING: &str = "lianxin.ledger_pending.";
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
+use crate::storage;
 
 /// Ledger exports made on this tablet and not yet recorded on the server.
 fn pending(user: &str) -> Vec<serde_json::Value> {
@@ -158,35 +156,17 @@ fn set_pending(user: &str, queue: &[serde_json::Value]) {
 /// Sends the ledger records waiting on this tablet (called after each sync): each export is
 /// recorded on the server (who, when, what, how many rows); offline they wait here.
 pub(crate) async fn send_ledger_log(user: String) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
     let mut queue = pending(&user);
     while let Some(entry) = queue.first().cloned() {
         let Some(token) = with_engine(|e| e.token()) else {
             return;
         };
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        let Ok(headers) = web_sys::Headers::new() else {
-            return;
-        };
-        let _ = headers.set("authorization", &format!("Bearer {token}"));
-        let _ = headers.set("content-type", "application/json");
-        init.set_headers(&headers);
-        init.set_body(&wasm_bindgen::JsValue::from_str(&entry.to_string()));
-        let Ok(request) = web_sys::Request::new_with_str_and_init("/api/ledger-log", &init) else {
-            return;
-        };
-        let Ok(response) = JsFuture::from(window.fetch_with_request(&request)).await else {
+        let Ok((status, _)) =
+            crate::gate::post("/api/ledger-log", Some(entry.to_string()), Some(&token)).await
+        else {
             return; // no signal: the record waits
         };
-        let Ok(response) = response.dyn_into::<web_sys::Response>() else {
-            return;
-        };
-        match response.status() {
+        match status {
             // Recorded; or refused for good (a role that may not): never sent again.
             200 | 400 | 403 => {
                 queue.remove(0);

@@ -8,7 +8,6 @@
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
 
 use crate::Screen;
 
@@ -96,20 +95,21 @@ pub fn follow(screens: RwSignal<Vec<Screen>>) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let handler =
-        Closure::<dyn Fn(web_sys::PopStateEvent)>::new(move |ev: web_sys::PopStateEvent| {
-            let depth = ev.state().as_f64().map_or(0, |d| d.max(0.0) as usize);
-            let screen = Screen::parse(&current_path());
-            screens.update(|s| {
-                s.truncate(depth);
-                while s.len() < depth {
-                    s.push(Screen::Home);
-                }
-                s.push(screen);
-            });
+    gloo_events::EventListener::new(&window, "popstate", move |ev| {
+        let depth = ev
+            .dyn_ref::<web_sys::PopStateEvent>()
+            .and_then(|ev| ev.state().as_f64())
+            .map_or(0, |d| d.max(0.0) as usize);
+        let screen = Screen::parse(&current_path());
+        screens.update(|s| {
+            s.truncate(depth);
+            while s.len() < depth {
+                s.push(Screen::Home);
+            }
+            s.push(screen);
         });
-    let _ = window.add_event_listener_with_callback("popstate", handler.as_ref().unchecked_ref());
-    handler.forget();
+    })
+    .forget();
 }
 
 #[cfg(test)]

@@ -115,12 +115,7 @@ fn unpack(bytes: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 
 /// Waits `ms` milliseconds.
 pub async fn sleep(ms: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    gloo_timers::future::TimeoutFuture::new(ms.max(0) as u32).await;
 }
 
 impl Db {

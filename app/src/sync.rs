@@ -601,17 +601,12 @@ impl Engine {
     }
 
     fn retry_later(self: &Rc<Self>) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
         let delay = *self.backoff_ms.borrow();
         *self.backoff_ms.borrow_mut() = (delay * 2).min(60_000);
         if *self.stopped.borrow() {
             return;
         }
         let engine = self.clone();
-        let retry = Closure::once_into_js(move || engine.connect());
-        let _ = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay);
+        gloo_timers::callback::Timeout::new(delay.max(0) as u32, move || engine.connect()).forget();
     }
 }

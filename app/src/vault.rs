@@ -234,9 +234,7 @@ async fn futures_join<T>(
 
 // Lock records in localStorage.
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
+use crate::storage;
 
 fn record_key(username: &str) -> String {
     format!("lianxin.lock.{username}")

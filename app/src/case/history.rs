@@ -3,8 +3,6 @@
 //! refused ones). It needs a signal: the server keeps it, not the tablet.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::CaseScreen;
 use crate::i18n::t;
@@ -22,23 +20,12 @@ struct Entry {
 
 async fn fetch_history(id: &str) -> Result<Vec<Entry>, String> {
     let token = crate::with_engine(|e| e.token()).ok_or("not signed in")?;
-    let window = web_sys::window().ok_or("no window")?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
-    let _ = headers.set("authorization", &format!("Bearer {token}"));
-    init.set_headers(&headers);
-    let request = web_sys::Request::new_with_str_and_init(&format!("/api/history/{id}"), &init)
-        .map_err(|_| "request")?;
-    let response = JsFuture::from(window.fetch_with_request(&request))
+    let response = gloo_net::http::Request::get(&format!("/api/history/{id}"))
+        .header("authorization", &format!("Bearer {token}"))
+        .send()
         .await
         .map_err(|_| "需要网络 / needs a signal".to_string())?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "response")?;
-    let text = JsFuture::from(response.text().map_err(|_| "body")?)
-        .await
-        .map_err(|_| "body")?
-        .as_string()
-        .unwrap_or_default();
+    let text = response.text().await.map_err(|_| "body")?;
     let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     if !response.ok() {
         return Err(value["error"].as_str().unwrap_or(&text).to_string());
