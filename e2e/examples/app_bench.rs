@@ -4,8 +4,9 @@
 //! and 10,000 cases by default): the first sync of a new tablet, and the time from a reload
 //! with no network at all to the unlock screen, from the tap on "unlock" (the password
 //! through PBKDF2, the data key unwrapped, every sealed row opened) to the caseload on screen,
-//! and to the most urgent case open after a tap; then each of the office's reports, offline,
-//! from the tap to the report on screen. Over https by name, as on a county network.
+//! and to the most urgent case open after a tap; search and filters over the whole caseload;
+//! the tab's memory (CDP `Performance.getMetrics`); then each of the office's reports,
+//! offline, from the tap to the report on screen. Over https by name, as on a county network.
 //!
 //! ```text
 //! cargo run -q -p xtask -- bundle
@@ -72,6 +73,13 @@ async fn main() {
         total[2] as f64 / 1e3
     );
 
+    // What the service worker keeps: the entries of its list (the bundle step writes it).
+    let sw = std::fs::read_to_string(dist.join("sw.js")).unwrap_or_default();
+    let shell_entries = sw
+        .lines()
+        .find(|l| l.starts_with("const SHELL = ["))
+        .map_or(0, |l| l.matches("\"/").count());
+
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("data")).unwrap();
@@ -105,7 +113,7 @@ async fn main() {
         )
         .await;
         let stored = started.elapsed();
-        wait_for(&page, CACHED_SHELL, |c: &usize| *c == SHELL.len()).await;
+        wait_for(&page, CACHED_SHELL, |c: &usize| *c == shell_entries).await;
         println!(
             "{n:>6} cases: first sync on screen {:>6} ms, all in IndexedDB {:>6} ms",
             first.as_millis(),
@@ -151,6 +159,54 @@ async fn main() {
                 opened.as_millis()
             );
         }
+        // Search and filters over the whole caseload, offline: from the keystroke (or the
+        // choice) to the count on screen; then the tab's memory.
+        for (what, name, value, event, expect) in [
+            (
+                "search, no match (every row read)",
+                "search",
+                "无此词语",
+                "input",
+                Some(0),
+            ),
+            (
+                "search cleared (all shown again)",
+                "search",
+                "",
+                "input",
+                Some(n),
+            ),
+            ("filter by state", "f-state", "concluded", "change", None),
+            ("filter cleared", "f-state", "", "change", Some(n)),
+        ] {
+            let t = Instant::now();
+            set_value(&page, name, value, event).await;
+            let shown = wait_shown(&page, |c| expect.map_or(c != n, |e| c == e)).await;
+            println!(
+                "{n:>6} cases: {what:<34} {:>6} ms ({shown} shown)",
+                t.elapsed().as_millis()
+            );
+        }
+        page.execute(chromiumoxide::cdp::browser_protocol::performance::EnableParams::default())
+            .await
+            .unwrap();
+        let metrics = page
+            .execute(chromiumoxide::cdp::browser_protocol::performance::GetMetricsParams::default())
+            .await
+            .unwrap();
+        let metric = |name: &str| {
+            metrics
+                .metrics
+                .iter()
+                .find(|m| m.name == name)
+                .map_or(0.0, |m| m.value)
+        };
+        println!(
+            "{n:>6} cases: tab memory (CDP Performance.getMetrics) JS heap used {:.0} MB of {:.0} MB, {:.0} DOM nodes",
+            metric("JSHeapUsedSize") / 1e6,
+            metric("JSHeapTotalSize") / 1e6,
+            metric("Nodes")
+        );
         // The office's reports over the whole caseload, offline, on the tablet: from the tap
         // to the report on screen (worked out from the stored rows, then drawn).
         page.evaluate("document.querySelector('button.back').click()")
@@ -206,6 +262,28 @@ async fn main() {
         }
         browser.close().await.unwrap();
         let _ = browser.wait().await;
+    }
+}
+
+/// Waits until the caseload's count line satisfies `done`; returns the count.
+async fn wait_shown(page: &chromiumoxide::Page, done: impl Fn(usize) -> bool) -> usize {
+    let js = "parseInt(document.querySelector('[data-testid=count]')?.textContent ?? '0') || 0";
+    let started = Instant::now();
+    loop {
+        let shown = page
+            .evaluate(js)
+            .await
+            .ok()
+            .and_then(|v| v.into_value::<usize>().ok())
+            .unwrap_or(0);
+        if done(shown) {
+            return shown;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the count stayed at {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
