@@ -5,7 +5,9 @@ mod common;
 
 use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
 use common::*;
-use lianxin_shared::protocol::{self, ClientMessage, Outcome, ServerMessage, SyncItem};
+use lianxin_shared::protocol::{
+    self, ClientMessage, Outcome, Push, PushOutcome, ServerMessage, SyncItem,
+};
 use lianxin_shared::{CaseDoc, CaseDraft, Channel, DocId, Editor, UnitId};
 
 const NOW: i64 = 1_790_000_000_000;
@@ -59,6 +61,17 @@ fn frame_rows(visible_doc: DocId) -> Vec<(&'static str, bool, Vec<u8>, Ends)> {
             true,
             hello.clone(),
             Ends::Error("hello sent twice"),
+        ),
+        (
+            "a push from too many heads",
+            true,
+            protocol::encode(&ClientMessage::Push(vec![Push {
+                doc: visible_doc,
+                n: 1,
+                since: vec![[7; 32]; 257],
+                changes: vec![],
+            }])),
+            Ends::Error("at most 256 heads"),
         ),
         (
             "frame over the protocol limit",
@@ -255,6 +268,86 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
     assert!(reason.contains("not visible"), "{reason}");
     still_serving("another unit's case").await;
 
+    // The same through a push (changes since known heads), the short way a reconnect takes.
+    let mut n = 0;
+    let mut push = async |socket: &mut Socket, doc: DocId, since: Vec<[u8; 32]>, changes| {
+        n += 1;
+        send(
+            socket,
+            protocol::encode(&ClientMessage::Push(vec![Push {
+                doc,
+                n,
+                since,
+                changes,
+            }])),
+        )
+        .await;
+        loop {
+            match next(socket).await {
+                Heard::Message(ServerMessage::Pushed(p)) => {
+                    assert_eq!((p.len(), p[0].n), (1, n));
+                    break p[0].outcome.clone();
+                }
+                Heard::Message(ServerMessage::Changed(_)) => continue,
+                other => panic!("expected an answer to a push, heard {other:?}"),
+            }
+        }
+    };
+    let all = |doc: &mut AutoCommit| -> Vec<Vec<u8>> {
+        doc.get_changes(&[])
+            .into_iter()
+            .map(|mut c| c.bytes().into_owned())
+            .collect()
+    };
+    let before = quarantined();
+    let (id, _) = new_case("longxi", &actor);
+    match push(
+        &mut socket,
+        id,
+        vec![],
+        vec![vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]],
+    )
+    .await
+    {
+        PushOutcome::Refused(reason) => assert!(
+            reason.contains("undecodable") || reason.contains("corrupt"),
+            "{reason}"
+        ),
+        other => panic!("garbage pushed: {other:?}"),
+    }
+    assert!(!stored(&id));
+    assert_eq!(quarantined(), before + 1, "the refused push is kept aside");
+    still_serving("garbage pushed").await;
+    let (id, mut doc) = new_case("longxi", &ActorId::random());
+    match push(&mut socket, id, vec![], all(&mut doc)).await {
+        PushOutcome::Refused(reason) => assert!(reason.contains("registered as"), "{reason}"),
+        other => panic!("forged actor pushed: {other:?}"),
+    }
+    assert!(!stored(&id));
+    still_serving("forged actor pushed").await;
+    let (id, mut doc) = new_case("longxi", &actor);
+    match push(&mut socket, id, vec![[9; 32]], all(&mut doc)).await {
+        PushOutcome::Unknown => {}
+        other => panic!("a push from heads the server never had: {other:?}"),
+    }
+    assert!(!stored(&id), "nothing is taken from unknown heads");
+    still_serving("a push from unknown heads").await;
+    let bomb = automerge::sync::Message::decode(&lianxin_shared::inflation_bomb(1 << 30)).unwrap();
+    let (id, _) = new_case("longxi", &actor);
+    let chunks: Vec<Vec<u8>> = bomb.changes.iter().map(<[u8]>::to_vec).collect();
+    match push(&mut socket, id, vec![], chunks).await {
+        PushOutcome::Refused(reason) => assert!(reason.contains("too large"), "{reason}"),
+        other => panic!("an inflation bomb pushed: {other:?}"),
+    }
+    assert!(!stored(&id));
+    still_serving("an inflation bomb pushed").await;
+    let (_, mut doc) = new_case("longxi", &actor);
+    match push(&mut socket, hidden, vec![], all(&mut doc)).await {
+        PushOutcome::Refused(reason) => assert!(reason.contains("not visible"), "{reason}"),
+        other => panic!("another unit's case pushed: {other:?}"),
+    }
+    still_serving("another unit's case pushed").await;
+
     // A tampered device's edits to a case it may see, written through Automerge or with a
     // doctored editor: each refused with its reason, nothing of it stored.
     let m = Editor::new("mediator", NOW);
@@ -403,7 +496,9 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
     push_doc(&mut socket, id, &mut doc).await.unwrap();
     assert!(stored(&id));
     let refused = server.state.store.quarantined().unwrap().len();
-    assert_eq!(refused, 7 + 6 + 1, "every refused change was kept aside");
+    // Seven sync items, four pushes (the unknown heads are no refusal), six tampered edits, one
+    // second conclusion.
+    assert_eq!(refused, 7 + 4 + 6 + 1, "every refused change was kept aside");
     still_serving("the end").await;
     assert_eq!(panics(), 0, "nothing panicked, not even inside a guard");
 }
