@@ -498,7 +498,11 @@ async fn bad_frames_and_bad_documents_get_reasons_and_the_server_serves_on() {
     let refused = server.state.store.quarantined().unwrap().len();
     // Seven sync items, four pushes (the unknown heads are no refusal), six tampered edits, one
     // second conclusion.
-    assert_eq!(refused, 7 + 4 + 6 + 1, "every refused change was kept aside");
+    assert_eq!(
+        refused,
+        7 + 4 + 6 + 1,
+        "every refused change was kept aside"
+    );
     still_serving("the end").await;
     assert_eq!(panics(), 0, "nothing panicked, not even inside a guard");
 }
