@@ -76,9 +76,9 @@ async fn main() {
     // What the service worker keeps: the entries of its list (the bundle step writes it).
     let sw = std::fs::read_to_string(dist.join("sw.js")).unwrap_or_default();
     let shell_entries = sw
-        .lines()
-        .find(|l| l.starts_with("const SHELL = ["))
-        .map_or(0, |l| l.matches("\"/").count());
+        .split_once("const SHELL = [")
+        .and_then(|(_, rest)| rest.split_once("];"))
+        .map_or(0, |(list, _)| list.matches("\"/").count());
 
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
