@@ -335,6 +335,17 @@ pub async fn run(
             reason: reason.chars().take(60).collect::<String>().into(),
         };
         let _ = tx.send(Message::Close(Some(close))).await;
+        // Whatever the device sent meanwhile is read and dropped until it closes too (for at
+        // most 2 s): a socket closed with unread data is reset, and a reset can make the
+        // device lose the reason sent just before it.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            while let Some(Ok(frame)) = rx.next().await {
+                if matches!(frame, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
     }
     tracing::info!(user = %username, session = id, "sync session closed");
 }
