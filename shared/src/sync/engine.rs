@@ -550,11 +550,18 @@ mod tests {
             }
             rounds += 1;
             assert!(rounds <= MAX_ROUNDS, "the device keeps sending");
-            // A server that answers every message with nothing.
-            let reply = ServerMessage::Replies(vec![protocol::Reply {
-                doc: id,
-                outcome: Outcome::Sync(None),
-            }]);
+            // A server that does not know the heads a push starts from, then answers every
+            // message of the full way with nothing.
+            let reply = match protocol::decode::<ClientMessage>(&frames[0]).unwrap() {
+                ClientMessage::Push(p) => ServerMessage::Pushed(vec![protocol::Pushed {
+                    n: p[0].n,
+                    outcome: PushOutcome::Unknown,
+                }]),
+                _ => ServerMessage::Replies(vec![protocol::Reply {
+                    doc: id,
+                    outcome: Outcome::Sync(None),
+                }]),
+            };
             // And a shell that forgets the in-memory sync state between frames (the bug that
             // once made the command-line device spin), so Automerge never stops by itself.
             replica.state = sync::State::decode(&replica.state_bytes()).unwrap();
