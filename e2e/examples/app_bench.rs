@@ -291,22 +291,5 @@ async fn wait_shown(page: &chromiumoxide::Page, done: impl Fn(usize) -> bool) ->
 
 /// Waits until the caseload's count line shows `n` cases.
 async fn wait_count(page: &chromiumoxide::Page, n: usize) {
-    let js = "parseInt(document.querySelector('[data-testid=count]')?.textContent ?? '0')";
-    let started = Instant::now();
-    loop {
-        let shown = page
-            .evaluate(js)
-            .await
-            .ok()
-            .and_then(|v| v.into_value::<usize>().ok())
-            .unwrap_or(0);
-        if shown == n {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "only {shown} of {n} cases after 10 minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_shown(page, |shown| shown == n).await;
 }

@@ -164,10 +164,10 @@ enum Way<'a> {
     Push(&'a [automerge::ChangeHash], usize),
 }
 
-/// The answer to one item, in the way it came.
+/// The answer to one item, in the way it came (a push's gets its number from the caller).
 enum Answer {
     Sync(Reply),
-    Push(Pushed),
+    Push(PushOutcome),
 }
 
 impl Answer {
@@ -177,10 +177,7 @@ impl Answer {
                 doc,
                 outcome: Outcome::Refused(reason),
             }),
-            Way::Push(..) => Answer::Push(Pushed {
-                n: 0,
-                outcome: PushOutcome::Refused(reason),
-            }),
+            Way::Push(..) => Answer::Push(PushOutcome::Refused(reason)),
         }
     }
 }
@@ -316,7 +313,7 @@ impl<S: DocStore> ServerSession<S> {
                         &mut inflate_budget,
                         now_ms,
                     )? {
-                        Answer::Push(p) => answers.push(Pushed { n: item.n, ..p }),
+                        Answer::Push(outcome) => answers.push(Pushed { n: item.n, outcome }),
                         Answer::Sync(_) => {
                             return Err(Fatal("internal: a sync answer to a push".into()));
                         }
@@ -494,10 +491,7 @@ impl<S: DocStore> ServerSession<S> {
                 .as_ref()
                 .map_or(since.is_empty(), |d| lianxin_shared::push::knows(d, since));
             if !known {
-                return Ok(Answer::Push(Pushed {
-                    n: 0,
-                    outcome: PushOutcome::Unknown,
-                }));
+                return Ok(Answer::Push(PushOutcome::Unknown));
             }
         }
         let state = match way {
@@ -521,10 +515,7 @@ impl<S: DocStore> ServerSession<S> {
         let missing = checked.missing.clone();
         if matches!(way, Way::Push(..)) && !missing.is_empty() {
             // The pushed changes depend on changes neither side sent: the full way sorts it out.
-            return Ok(Answer::Push(Pushed {
-                n: 0,
-                outcome: PushOutcome::Unknown,
-            }));
+            return Ok(Answer::Push(PushOutcome::Unknown));
         }
         // Where the pushed changes start, for a push that leaves it to the server.
         let start = lianxin_shared::push::boundary(&checked.changes);
@@ -638,10 +629,7 @@ impl<S: DocStore> ServerSession<S> {
                 if brought.is_empty() {
                     // Every pushed change was here already (its answer was lost): where they
                     // started is unknown here; the full way finds out what the device lacks.
-                    return Ok(Answer::Push(Pushed {
-                        n: 0,
-                        outcome: PushOutcome::Unknown,
-                    }));
+                    return Ok(Answer::Push(PushOutcome::Unknown));
                 }
                 start
             }
@@ -671,10 +659,7 @@ impl<S: DocStore> ServerSession<S> {
             Some(doc) => lianxin_shared::push::lacking(doc, &since, &known),
             None => Vec::new(),
         };
-        Ok(Answer::Push(Pushed {
-            n: 0,
-            outcome: PushOutcome::Taken(lacking),
-        }))
+        Ok(Answer::Push(PushOutcome::Taken(lacking)))
     }
 
     /// Why this user may not write a document with these units, if they may not.

@@ -215,21 +215,7 @@ impl Server {
 
     /// CPU seconds used so far (user + system).
     fn cpu_seconds(&self) -> f64 {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())) else {
-            return f64::NAN;
-        };
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or("", |(_, rest)| rest)
-            .split_whitespace()
-            .collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / 100.0
+        cpu_seconds_of(&self.child.id().to_string())
     }
 }
 
@@ -536,7 +522,12 @@ async fn device(mut peer: Peer, until: Instant, edit_every: Duration, sent: Sent
 
 /// CPU seconds this process has used.
 fn self_cpu() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    cpu_seconds_of("self")
+}
+
+/// CPU seconds a process has used (user + system, from `/proc/PID/stat`).
+fn cpu_seconds_of(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return f64::NAN;
     };
     let fields: Vec<&str> = stat
