@@ -126,7 +126,7 @@ pub fn explain(text: &str, lang: Lang) -> String {
         // The English is the rules' own, with the field's label instead of its code.
         return match invalid_value(text) {
             Some((field, value, reason)) => {
-                format!("{} \"{value}\": {reason}", t(Lang::En, field_key(field)))
+                format!("{} \"{value}\": {reason}", label(Lang::En, field))
             }
             None => text.to_string(),
         };
@@ -136,7 +136,7 @@ pub fn explain(text: &str, lang: Lang) -> String {
         return format!("登录失败次数过多，请 {seconds} 秒后再试");
     }
     if let Some((field, value, reason)) = invalid_value(text) {
-        let label = t(Lang::Zh, field_key(field));
+        let label = label(Lang::Zh, field);
         return match reason_zh(reason) {
             Some(reason) if value.is_empty() => format!("「{label}」未填写：{reason}"),
             None if value.is_empty() => format!("请填写「{label}」"),
@@ -174,10 +174,24 @@ fn invalid_value(text: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// The word list's key for a field: most fields are their own key.
+/// The label key of a field the rules name: most are the label's own key.
 fn field_key(field: &str) -> &str {
     match field {
         "on" => "date",
+        "note" => "notes",
+        "follow-up" => "follow_ups",
+        "progress" => "progress_note",
         other => other,
+    }
+}
+
+/// A field's label, or — for a field with no label of its own — a plain word for it, never a
+/// placeholder.
+fn label(lang: Lang, field: &str) -> &'static str {
+    match t(lang, field_key(field)) {
+        "?" if lang == Lang::Zh => "必填内容",
+        "?" => "a required field",
+        known => known,
     }
 }
 
@@ -201,6 +215,18 @@ mod tests {
             (
                 r#"invalid value "" for reason: a extended step needs a reason (--reason)"#,
                 "「理由」未填写：此步骤须填写理由",
+            ),
+            (
+                r#"invalid value "" for note: a note needs some text"#,
+                "请填写「工作记录」",
+            ),
+            (
+                r#"invalid value "" for follow-up: a follow-up needs some text"#,
+                "请填写「走访回访」",
+            ),
+            (
+                r#"invalid value "" for no-such-field: something is needed"#,
+                "请填写「必填内容」",
             ),
             ("wrong username or password", "用户名或密码错误"),
             (

@@ -1795,6 +1795,14 @@ async fn a_shared_tablet_keeps_its_data_sealed_locks_and_signs_out_only_when_edi
     )
     .await;
     wait_for(&page, PATH, |p: &String| *p == format!("/case/{case}")).await;
+    // The kept draft is read back from the sealed store as the case opens: the clerk sees it
+    // before adding it.
+    wait_for(
+        &page,
+        "document.querySelector('textarea[name=note]')?.value ?? ''",
+        |t: &String| t == "草稿：尚未保存的走访内容八八",
+    )
+    .await;
 
     // An edit made offline: sign-out is held back and says how many cases would lose edits.
     js(
