@@ -14,8 +14,10 @@ mod gate;
 mod home;
 mod i18n;
 mod import;
+mod lists;
 mod mediation;
 mod numbers;
+mod perf;
 mod reception_view;
 mod reports;
 mod route;
@@ -28,13 +30,13 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use lianxin_shared::fieldwork::MatterKey;
+use lianxin_shared::StoredRow;
 use lianxin_shared::protocol::{LoginResponse, Unit};
-use lianxin_shared::rules::{Colour, Limits, State};
+use lianxin_shared::rules::{Colour, State};
 use lianxin_shared::{Date, DocId};
-use lianxin_shared::{Evaluated, OptionCode, StoredRow};
 
 use i18n::{Lang, t};
+use lists::{Row, show_rows};
 use sync::{Engine, Status};
 
 thread_local! {
@@ -217,51 +219,6 @@ pub(crate) fn handling_others(
         .collect()
 }
 
-/// One line of the caseload.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub(crate) id: String,
-    pub(crate) reference: String,
-    pub(crate) summary: String,
-    pub(crate) unit: String,
-    pub(crate) unit_id: String,
-    pub(crate) channel: String,
-    pub(crate) colour: Colour,
-    pub(crate) state: State,
-    pub(crate) due: Option<Date>,
-    /// What repeat linking compares: day received, category, petitioners' digests.
-    pub(crate) matter: MatterKey,
-    pub(crate) evaluation: Option<Evaluated>,
-    /// Petitioners' names, the leader and the handler: what the search finds besides the
-    /// reference, the summary and the unit.
-    pub(crate) names: Vec<String>,
-    pub(crate) leader: String,
-    pub(crate) handler: String,
-    /// Two devices set a value differently and nobody has chosen yet.
-    pub(crate) conflicted: bool,
-    /// Edits made here that the server has not confirmed.
-    pub(crate) waiting: bool,
-    pub(crate) facts: lianxin_shared::report::Facts,
-    pub(crate) package_due: Option<Date>,
-    pub(crate) last_visit: Option<Date>,
-    /// The seven-evenings run as of today, while a plan is on.
-    pub(crate) evening: Option<lianxin_shared::fieldwork::EveningRun>,
-}
-
-impl Row {
-    /// Whether the search text `q` is found in the row (any of its words, all of them).
-    pub(crate) fn matches(&self, q: &str) -> bool {
-        q.split_whitespace().all(|word| {
-            self.summary.contains(word)
-                || self.reference.contains(word)
-                || self.unit.contains(word)
-                || self.names.iter().any(|n| n.contains(word))
-                || self.leader.contains(word)
-                || self.handler.contains(word)
-        })
-    }
-}
-
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -277,102 +234,6 @@ pub(crate) fn storage() -> Option<web_sys::Storage> {
 
 pub(crate) fn today() -> Date {
     Date::from_unix_ms_china(js_sys::Date::now() as i64)
-}
-
-/// A unit's name from the directory, or its id if the directory does not know it.
-fn unit_name(units: &[Unit], id: &str) -> String {
-    units
-        .iter()
-        .find(|u| u.id == id)
-        .map(|u| u.name.clone())
-        .unwrap_or_else(|| id.to_string())
-}
-
-/// The caseload, most urgent first, from the stored rows: no document is loaded for it.
-fn rows<'a>(index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>, units: &[Unit]) -> Vec<Row> {
-    let (limits, today) = (Limits::default(), today());
-    let mut out: Vec<Row> = index
-        .filter_map(|(id, row)| match row {
-            StoredRow::Case(row) => Some((id, row)),
-            _ => None,
-        })
-        .map(|(id, row)| Row {
-            id: id.to_string(),
-            reference: row.reference.clone(),
-            summary: row.summary.clone(),
-            unit: unit_name(units, &row.unit),
-            unit_id: row.unit.clone(),
-            channel: row.channel.code().unwrap_or_default().to_string(),
-            colour: row.colour(today, &limits),
-            state: row.state,
-            due: row.deadline.map(|d| d.due),
-            matter: row.matter(&id.to_string()),
-            evaluation: row.evaluation,
-            names: row.names.clone(),
-            leader: row.facts.leader.clone().unwrap_or_default(),
-            handler: row.facts.handler.clone().unwrap_or_default(),
-            conflicted: row.conflicted,
-            waiting: row.pending,
-            facts: row.facts.clone(),
-            package_due: row.package_due,
-            last_visit: row.last_visit,
-            evening: row.evening_run(today),
-        })
-        .collect();
-    // Most urgent first: red, yellow, blue, green; then the nearest deadline.
-    out.sort_by(|a, b| (a.colour, a.due, &a.id).cmp(&(b.colour, b.due, &b.id)));
-    out
-}
-
-/// The leader reception days from the stored rows, latest first.
-fn reception_days<'a>(
-    index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>,
-    units: &[Unit],
-) -> Vec<reception_view::DayRow> {
-    let mut out: Vec<reception_view::DayRow> = index
-        .filter_map(|(id, row)| match row {
-            StoredRow::Reception(r) => Some(reception_view::DayRow {
-                id: id.to_string(),
-                on: r.on.map(|d| d.to_string()).unwrap_or_default(),
-                leader: r.leader.clone(),
-                place: r.place.clone(),
-                unit: unit_name(units, &r.unit),
-                tally: r.tally,
-            }),
-            _ => None,
-        })
-        .collect();
-    out.sort_by(|a, b| (&b.on, &a.id).cmp(&(&a.on, &b.id)));
-    out
-}
-
-/// The mediation ledger from the stored rows: disputes still in mediation first.
-fn ledger<'a>(
-    index: impl Iterator<Item = (&'a DocId, &'a StoredRow)>,
-    units: &[Unit],
-) -> Vec<mediation::LedgerRow> {
-    let mut out: Vec<mediation::LedgerRow> = index
-        .filter_map(|(id, row)| match row {
-            StoredRow::Dispute(d) => Some(mediation::LedgerRow {
-                id: id.to_string(),
-                summary: d.summary.clone(),
-                unit: unit_name(units, &d.unit),
-                committee: d.committee.clone(),
-                level: d.level.clone(),
-                result: d.result.clone(),
-                sessions: d.sessions,
-                case: d.case.map(|c| c.to_string()),
-            }),
-            _ => None,
-        })
-        .collect();
-    let settled = |r: &mediation::LedgerRow| {
-        r.result
-            .known()
-            .is_some_and(|r| r == lianxin_shared::MediationResult::Settled)
-    };
-    out.sort_by(|a, b| (settled(a), &a.id).cmp(&(settled(b), &b.id)));
-    out
 }
 
 #[component]
@@ -441,9 +302,7 @@ fn App() -> impl IntoView {
                 if s != Status::Syncing {
                     ENGINE.with(|e| {
                         if let Some(engine) = e.borrow().as_ref() {
-                            caseload.set(rows(engine.rows.borrow().iter(), &units));
-                            disputes.set(ledger(engine.rows.borrow().iter(), &units));
-                            days.set(reception_days(engine.rows.borrow().iter(), &units));
+                            show_rows(&engine.rows.borrow(), &units, (caseload, disputes, days));
                             ctx.waiting.set(engine.waiting());
                         }
                     });
@@ -481,24 +340,22 @@ fn App() -> impl IntoView {
                     .collect(),
             );
             // The caseload shows from the stored rows first; the documents come after.
-            let index: HashMap<DocId, StoredRow> = match &db {
-                Some(db) => db
-                    .load_rows()
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
+            let read = match &db {
+                Some(db) => db.load_rows().await.unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let index: HashMap<DocId, StoredRow> = perf::timed("start: rows parsed", || {
+                read.into_iter()
                     .filter_map(|(id, json)| {
                         Some((id.parse().ok()?, serde_json::from_str(&json).ok()?))
                     })
-                    .collect(),
-                None => HashMap::new(),
-            };
-            caseload.set(rows(index.iter(), &login.directory));
-            disputes.set(ledger(index.iter(), &login.directory));
-            days.set(reception_days(index.iter(), &login.directory));
+                    .collect()
+            });
+            show_rows(&index, &login.directory, (caseload, disputes, days));
             ctx.waiting
                 .set(index.values().filter(|r| r.waiting()).count());
             session.set(Some((login.username.clone(), units)));
+            let start = perf::now();
             let (stored, cursor) = match &db {
                 Some(db) => (
                     db.load_docs().await.unwrap_or_default(),
@@ -506,6 +363,7 @@ fn App() -> impl IntoView {
                 ),
                 None => (Vec::new(), 0),
             };
+            perf::add("start: documents read", start);
             store::request_persistence();
             // The rows were worked out with the calendar of the last start-up; if the office
             // has changed it since, every row is redone once.
@@ -516,6 +374,7 @@ fn App() -> impl IntoView {
             if let Some(s) = storage() {
                 let _ = s.set_item("lianxin.calendar", &calendar_json);
             }
+            let start = perf::now();
             let engine = Engine::new(
                 gate::device_actor(&login.username),
                 login.token.clone(),
@@ -529,6 +388,7 @@ fn App() -> impl IntoView {
                 },
                 login.calendar.clone(),
             );
+            perf::add("start: engine made", start);
             ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
             listener(Status::Offline, true);
             engine.connect();

@@ -219,13 +219,22 @@ impl Db {
     }
 
     async fn write(&self, batch: Batch) -> Result<(), String> {
+        let start = crate::perf::now();
+        let out = self.write_with(batch).await;
+        crate::perf::add("store: seal and write batch", start);
+        out
+    }
+
+    async fn write_with(&self, batch: Batch) -> Result<(), String> {
         let packed: Vec<Vec<u8>> = batch.docs.iter().map(|(_, d, s)| pack(d, s)).collect();
         let plains: Vec<&[u8]> = packed
             .iter()
             .map(Vec::as_slice)
             .chain(batch.rows.iter().map(|(_, r)| r.as_bytes()))
             .collect();
+        let start = crate::perf::now();
         let sealed = self.vault.seal_all(&plains).await?;
+        crate::perf::add("store: seal (AES-GCM)", start);
         let (sealed_docs, sealed_rows) = sealed.split_at(batch.docs.len());
         let stores = Array::of3(&"docs".into(), &"rows".into(), &"meta".into());
         let tx = self
@@ -278,7 +287,10 @@ impl Db {
 
     /// Every key of a store with its value opened.
     async fn everything_opened(&self, name: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let start = crate::perf::now();
         let (keys, values) = self.everything(name).await?;
+        crate::perf::add("store: read all (IndexedDB)", start);
+        let start = crate::perf::now();
         let sealed: Vec<Vec<u8>> = values
             .iter()
             .map(|v| {
@@ -288,6 +300,7 @@ impl Db {
             })
             .collect();
         let opened = self.vault.open_all(&sealed).await?;
+        crate::perf::add("store: open all (AES-GCM)", start);
         Ok(keys
             .iter()
             .map(|k| k.as_string().unwrap_or_default())

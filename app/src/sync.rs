@@ -292,7 +292,10 @@ impl Engine {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let bytes = js_sys::Uint8Array::new(&event.data()).to_vec();
             let mut session = session.borrow_mut();
-            let tasks = match session.receive(&bytes) {
+            let start = crate::perf::now();
+            let received = session.receive(&bytes);
+            crate::perf::add("sync: frame decoded", start);
+            let tasks = match received {
                 Ok(tasks) => tasks,
                 Err(lianxin_shared::Error::SessionEnded(reason)) => {
                     web_sys::console::warn_1(&format!("sync: session ended: {reason}").into());
@@ -310,6 +313,7 @@ impl Engine {
             };
             let mut changed = false;
             let mut gone = Vec::new();
+            let start = crate::perf::now();
             {
                 let mut replicas = engine.replicas.borrow_mut();
                 for task in tasks {
@@ -347,6 +351,7 @@ impl Engine {
                     }
                 }
             }
+            crate::perf::add("sync: frame applied", start);
             if !gone.is_empty()
                 && let Some(db) = &engine.db
             {
@@ -359,7 +364,9 @@ impl Engine {
             if settled {
                 *engine.cursor.borrow_mut() = session.cursor();
             }
-            engine.persist(settled.then(|| session.cursor()));
+            crate::perf::timed("sync: persist (rows, saves)", || {
+                engine.persist(settled.then(|| session.cursor()))
+            });
             (engine.listener)(
                 if settled {
                     Status::Synced
@@ -539,12 +546,16 @@ impl Engine {
                 };
                 let pending = !r.is_confirmed();
                 if self.db.is_some() {
+                    let start = crate::perf::now();
                     docs.push((id.to_string(), r.doc.save(), r.state_bytes()));
+                    crate::perf::add("persist: document saved", start);
                 }
+                let start = crate::perf::now();
                 // A document still arriving (no header yet) has no row.
                 let row = AnyDoc::open(r.doc.clone())
                     .and_then(|d| d.row_with(details.as_ref(), &limits, calendar))
                     .ok();
+                crate::perf::add("persist: row made", start);
                 if let Some(mut row) = row {
                     row.set_pending(pending);
                     if let Ok(json) = serde_json::to_string(&row) {

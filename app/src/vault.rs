@@ -160,6 +160,13 @@ impl Vault {
 
     /// The data key, if `password` is the one it was wrapped under.
     pub async fn unlock(password: &str, record: &LockRecord) -> Result<Vault, String> {
+        let start = crate::perf::now();
+        let out = Self::unlock_with(password, record).await;
+        crate::perf::add("unlock: password to key", start);
+        out
+    }
+
+    async fn unlock_with(password: &str, record: &LockRecord) -> Result<Vault, String> {
         let salt = hex::decode(&record.salt).map_err(|_| "damaged lock record")?;
         let sealed = hex::decode(&record.wrapped).map_err(|_| "damaged lock record")?;
         if sealed.len() < 13 {

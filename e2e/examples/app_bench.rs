@@ -33,6 +33,23 @@ fn shell(dir: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// Where the app's time went since the page loaded (its own totals, `window.__lianxin_perf()`,
+/// see app/src/perf.rs): each step's milliseconds and how many times it ran, largest first.
+async fn print_perf(page: &chromiumoxide::Page, what: &str) {
+    let totals: std::collections::BTreeMap<String, (f64, u64)> = page
+        .evaluate("window.__lianxin_perf ? window.__lianxin_perf() : {}")
+        .await
+        .ok()
+        .and_then(|v| v.into_value().ok())
+        .unwrap_or_default();
+    let mut totals: Vec<_> = totals.into_iter().collect();
+    totals.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
+    println!("    where the time went ({what}):");
+    for (name, (ms, n)) in totals {
+        println!("      {name:<34} {ms:>9.1} ms in {n:>6}");
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let sizes: Vec<usize> = std::env::args()
@@ -119,6 +136,7 @@ async fn main() {
             first.as_millis(),
             stored.as_millis()
         );
+        print_perf(&page, "first sync").await;
 
         link.cut();
         for round in 1..=3 {
@@ -164,6 +182,9 @@ async fn main() {
                 listed.as_millis(),
                 opened.as_millis()
             );
+            if round == 1 {
+                print_perf(&page, "offline start, unlock, first case").await;
+            }
         }
         // Search and filters over the whole caseload, offline: from the keystroke (or the
         // choice) to the count on screen; then the tab's memory.

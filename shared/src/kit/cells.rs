@@ -168,20 +168,34 @@ pub(crate) fn read_header<D: ReadDoc>(doc: &D) -> Result<Header, Error> {
     let header =
         map_obj(doc, &ROOT, "header").ok_or_else(|| Error::Malformed("no header".into()))?;
     let missing = |what: &str| Error::Malformed(format!("header has no {what}"));
-    let id = str_at(doc, &header, "id").ok_or_else(|| missing("id"))?;
+    // The header's fields in one pass over its map (a read each would seek it each time).
+    let mut scalars: Vec<(String, ScalarValue)> = Vec::new();
+    let mut units_obj = None;
+    for item in doc.map_range(&header, ..) {
+        match item.value {
+            automerge::ValueRef::Scalar(s) => scalars.push((item.key.to_string(), s.into())),
+            automerge::ValueRef::Object(ObjType::Map) if item.key == "units" => {
+                units_obj = Some(item.id());
+            }
+            automerge::ValueRef::Object(_) => {}
+        }
+    }
+    let scalar = |key: &str| scalars.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let text = |key: &str| match scalar(key) {
+        Some(ScalarValue::Str(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let id = text("id").ok_or_else(|| missing("id"))?;
     let id: DocId = id
         .parse()
         .map_err(|_| Error::Malformed(format!("header id {id:?} is not a document id")))?;
-    let schema = match doc.get(&header, "schema")? {
-        Some((Value::Scalar(s), _)) => match s.as_ref() {
-            ScalarValue::Uint(n) => *n,
-            ScalarValue::Int(n) if *n >= 0 => *n as u64,
-            _ => return Err(missing("schema version")),
-        },
+    let schema = match scalar("schema") {
+        Some(ScalarValue::Uint(n)) => *n,
+        Some(ScalarValue::Int(n)) if *n >= 0 => *n as u64,
         _ => return Err(missing("schema version")),
     };
-    let kind = str_at(doc, &header, "kind").ok_or_else(|| missing("kind"))?;
-    let units_obj = map_obj(doc, &header, "units").ok_or_else(|| missing("units"))?;
+    let kind = text("kind").ok_or_else(|| missing("kind"))?;
+    let units_obj = units_obj.ok_or_else(|| missing("units"))?;
     let mut units = Vec::new();
     for key in doc.keys(&units_obj) {
         units
@@ -195,8 +209,11 @@ pub(crate) fn read_header<D: ReadDoc>(doc: &D) -> Result<Header, Error> {
         schema,
         kind,
         units,
-        created_by: str_at(doc, &header, "created_by").unwrap_or_default(),
-        created_at: time_at(doc, &header, "created_at"),
+        created_by: text("created_by").unwrap_or_default(),
+        created_at: match scalar("created_at") {
+            Some(ScalarValue::Timestamp(t) | ScalarValue::Int(t)) => *t,
+            _ => 0,
+        },
     })
 }
 
@@ -250,11 +267,12 @@ pub(crate) fn entries_under<'a, D: ReadDoc>(
         .into_iter()
         .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::List)).then_some(id))
         .collect();
+    // One pass over each list (an index at a time would seek the list again for each).
     lists.into_iter().flat_map(move |list| {
-        (0..doc.length(&list)).filter_map(move |i| match doc.get(&list, i) {
-            Ok(Some((Value::Object(ObjType::Map), id))) => Some(id),
-            _ => None,
-        })
+        doc.list_range(&list, ..)
+            .filter(|item| matches!(item.value, automerge::ValueRef::Object(ObjType::Map)))
+            .map(|item| item.id())
+            .collect::<Vec<_>>()
     })
 }
 
@@ -282,14 +300,28 @@ fn scalar_json(s: &ScalarValue) -> serde_json::Value {
 pub(crate) struct Singles<'a, D> {
     doc: &'a D,
     fields: Option<ObjId>,
+    /// The cells of `fields`, read in one pass: name, the winning cell, and whether other
+    /// values compete with it (then the cell is read in full, with who set each).
+    cells: Vec<(String, ObjId, bool)>,
     pub conflicts: Vec<Conflict>,
 }
 
 impl<'a, D: ReadDoc> Singles<'a, D> {
     pub(crate) fn new(doc: &'a D) -> Self {
+        let fields = map_obj(doc, &ROOT, "fields");
+        let cells = fields
+            .as_ref()
+            .map(|f| {
+                doc.map_range(f, ..)
+                    .filter(|item| matches!(item.value, automerge::ValueRef::Object(ObjType::Map)))
+                    .map(|item| (item.key.to_string(), item.id(), item.conflict))
+                    .collect()
+            })
+            .unwrap_or_default();
         Singles {
             doc,
-            fields: map_obj(doc, &ROOT, "fields"),
+            fields,
+            cells,
             conflicts: Vec::new(),
         }
     }
@@ -297,6 +329,17 @@ impl<'a, D: ReadDoc> Singles<'a, D> {
     /// The value shown (the winner), recording a conflict if there are several.
     pub(crate) fn value(&mut self, name: &str) -> Option<serde_json::Value> {
         let fields = self.fields.as_ref()?;
+        // A cell nobody has competed for: its value alone (the common case, one read).
+        match self.cells.iter().find(|(n, _, _)| n == name) {
+            None => return None,
+            Some((_, cell, false)) => {
+                return match self.doc.get(cell, "v") {
+                    Ok(Some((Value::Scalar(s), _))) => Some(scalar_json(s.as_ref())),
+                    _ => None,
+                };
+            }
+            Some((_, _, true)) => {}
+        }
         let (winner, all) = read_single(self.doc, fields, name);
         if all.len() > 1 {
             self.conflicts.push(Conflict {

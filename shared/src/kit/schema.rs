@@ -631,16 +631,33 @@ fn scalar_text(v: &ScalarValue) -> String {
 
 /// One entry of a list, read through its declared types.
 pub struct EntryRef<'a, D> {
-    doc: &'a D,
+    doc: std::marker::PhantomData<&'a D>,
     pub(crate) obj: ObjId,
+    /// The entry's scalar fields, read in one pass over its map (the winner of each).
+    fields: Vec<(String, ScalarValue)>,
 }
 
 impl<'a, D: ReadDoc> EntryRef<'a, D> {
-    fn scalar(&self, key: &str) -> Option<ScalarValue> {
-        match self.doc.get(&self.obj, key) {
-            Ok(Some((Value::Scalar(s), _))) => Some(s.into_owned()),
-            _ => None,
+    pub(crate) fn new(doc: &'a D, obj: ObjId) -> Self {
+        let fields = doc
+            .map_range(&obj, ..)
+            .filter_map(|item| match item.value {
+                automerge::ValueRef::Scalar(s) => Some((item.key.to_string(), s.into())),
+                automerge::ValueRef::Object(_) => None,
+            })
+            .collect();
+        EntryRef {
+            doc: std::marker::PhantomData,
+            obj,
+            fields,
         }
+    }
+
+    fn scalar(&self, key: &str) -> Option<ScalarValue> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
     }
     pub fn str(&self, key: &str) -> Option<String> {
         match self.scalar(key)? {
@@ -700,7 +717,7 @@ pub fn read_list<'a, D: ReadDoc>(
     list: &'a ListDecl,
 ) -> impl Iterator<Item = EntryRef<'a, D>> + 'a {
     entries_under(doc, list.name)
-        .map(move |obj| EntryRef { doc, obj })
+        .map(move |obj| EntryRef::new(doc, obj))
         .filter(move |e| {
             list.entry.iter().filter(|f| f.required).all(|f| {
                 e.scalar(f.name)
