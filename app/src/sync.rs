@@ -56,6 +56,9 @@ pub struct Engine {
     pub calendar: Calendar,
     db: Option<Db>,
     dirty: RefCell<HashSet<DocId>>,
+    /// Documents that arrived whole and have not changed since: the bytes as the server sent
+    /// them, with their heads, stored as they are instead of saved again.
+    fresh: RefCell<HashMap<DocId, (Vec<u8>, Vec<automerge::ChangeHash>)>>,
     replicas: RefCell<HashMap<DocId, Replica>>,
     /// Stored documents not loaded yet: saved bytes and sync state.
     unloaded: RefCell<HashMap<DocId, Saved>>,
@@ -110,6 +113,7 @@ impl Engine {
             calendar,
             db,
             dirty: RefCell::new(HashSet::new()),
+            fresh: RefCell::new(HashMap::new()),
             replicas: RefCell::new(HashMap::new()),
             unloaded: RefCell::new(unloaded),
             rows: RefCell::new(rows),
@@ -323,6 +327,7 @@ impl Engine {
                         let _ = session.handle(&task, &mut Replica::empty(engine.actor.clone()));
                         replicas.remove(&id);
                         engine.unloaded.borrow_mut().remove(&id);
+                        engine.fresh.borrow_mut().remove(&id);
                         engine.rows.borrow_mut().remove(&id);
                         engine.dirty.borrow_mut().remove(&id);
                         gone.push(id.to_string());
@@ -334,8 +339,18 @@ impl Engine {
                         .entry(id)
                         .or_insert_with(|| Replica::empty(engine.actor.clone()));
                     let was_confirmed = replica.is_confirmed();
+                    let whole = match &task {
+                        lianxin_shared::Task::Snapshot { bytes, .. } if replica.is_empty() => {
+                            Some(bytes.clone())
+                        }
+                        _ => None,
+                    };
                     match session.handle(&task, replica) {
                         Ok(stored) => {
+                            if let Some(bytes) = whole {
+                                let heads = replica.doc.get_heads();
+                                engine.fresh.borrow_mut().insert(id, (bytes, heads));
+                            }
                             if stored {
                                 changed = true;
                             }
@@ -516,13 +531,16 @@ impl Engine {
             let mut replicas = self.replicas.borrow_mut();
             let mut index = self.rows.borrow_mut();
             // A case's row carries digests of its details: when only the details changed,
-            // the case's row is redone too.
+            // the case's row is redone too. (The details of a case changed with them need not
+            // be read for it: in a first sync, that is every one.)
             let mut dirty = dirty;
             for id in &dirty {
                 self.load(&mut replicas, *id);
             }
+            let with_their_case: HashSet<DocId> = dirty.iter().map(DocId::details_of).collect();
             let cases: Vec<DocId> = dirty
                 .iter()
+                .filter(|id| !with_their_case.contains(id))
                 .filter_map(|id| replicas.get(id))
                 .filter(|r| lianxin_shared::Kind::of(&r.doc) == Ok(lianxin_shared::Kind::Details))
                 .filter_map(|r| {
@@ -537,25 +555,36 @@ impl Engine {
             for id in &dirty {
                 self.load(&mut replicas, DocId::details_of(id));
             }
+            // Whole documents stored as they came and confirmed: kept as bytes, not in memory
+            // (a first sync brings thousands), loaded again when opened or synced.
+            let mut evict: Vec<(DocId, Saved)> = Vec::new();
             for id in &dirty {
-                let details = replicas
-                    .get(&DocId::details_of(id))
-                    .and_then(|r| DetailsDoc::from_doc(r.doc.clone()).ok());
-                let Some(r) = replicas.get_mut(id) else {
+                // The details are read in place; the document's own replica is taken out of
+                // the map while its row is made (and put back at once).
+                let Some(mut r) = replicas.remove(id) else {
                     continue;
                 };
+                let details = replicas.get(&DocId::details_of(id)).map(|d| &d.doc);
                 let pending = !r.is_confirmed();
                 if self.db.is_some() {
                     let start = crate::perf::now();
-                    docs.push((id.to_string(), r.doc.save(), r.state_bytes()));
+                    let saved = match self.fresh.borrow_mut().remove(id) {
+                        Some((bytes, heads)) if heads == r.doc.get_heads() => {
+                            if !pending {
+                                evict.push((*id, (bytes.clone(), r.state_bytes())));
+                            }
+                            bytes
+                        }
+                        _ => r.doc.save(),
+                    };
+                    docs.push((id.to_string(), saved, r.state_bytes()));
                     crate::perf::add("persist: document saved", start);
                 }
                 let start = crate::perf::now();
                 // A document still arriving (no header yet) has no row.
-                let row = AnyDoc::open(r.doc.clone())
-                    .and_then(|d| d.row_with(details.as_ref(), &limits, calendar))
-                    .ok();
+                let row = AnyDoc::row_of(&r.doc, details, &limits, calendar).ok();
                 crate::perf::add("persist: row made", start);
+                replicas.insert(*id, r);
                 if let Some(mut row) = row {
                     row.set_pending(pending);
                     if let Ok(json) = serde_json::to_string(&row) {
@@ -563,6 +592,11 @@ impl Engine {
                     }
                     index.insert(*id, row);
                 }
+            }
+            let mut unloaded = self.unloaded.borrow_mut();
+            for (id, saved) in evict {
+                replicas.remove(&id);
+                unloaded.insert(id, saved);
             }
         }
         if let Some(db) = &self.db {

@@ -1117,238 +1117,244 @@ impl CaseDoc {
 
     /// Hydrates the whole case: every value typed as [`CASE`] declares it.
     pub fn read(&self) -> Result<Case, Error> {
-        let doc = &self.doc;
-        let header = read_header(doc)?;
-        let mut f = Singles::new(doc);
+        read_case(&self.doc)
+    }
+}
 
-        let mut steps: Vec<Step> = read_list(doc, &STEPS)
-            .filter_map(|e| {
-                Some(Step {
-                    id: e.id(),
-                    kind: e.code("kind")?,
-                    on: e.date("on")?,
-                    reason: e.str("reason"),
-                    outcome: e.code("outcome"),
-                    by: e.by(),
-                    at: e.at(),
-                    withdrawn: None,
-                })
-            })
-            .collect();
-        steps.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        for w in read_list(doc, &WITHDRAWALS) {
-            let Some(target) = w.str("step") else {
-                continue;
-            };
-            if let Some(step) = steps
-                .iter_mut()
-                .find(|s| s.id.to_string() == target && s.withdrawn.is_none())
-            {
-                step.withdrawn = Some(crate::kinds::case::Withdrawn {
-                    by: w.by(),
-                    at: w.at(),
-                    reason: w.text("reason"),
-                });
-            }
-        }
+/// [`CaseDoc::read`] of a document known to be a case, borrowed (no copy of it is made).
+pub(crate) fn read_case(doc: &AutoCommit) -> Result<Case, Error> {
+    let header = read_header(doc)?;
+    let mut f = Singles::new(doc);
 
-        let mut note_entries: Vec<crate::kinds::case::Note> = read_list(doc, &NOTES)
-            .map(|e| crate::kinds::case::Note {
+    let mut steps: Vec<Step> = read_list(doc, &STEPS)
+        .filter_map(|e| {
+            Some(Step {
                 id: e.id(),
+                kind: e.code("kind")?,
+                on: e.date("on")?,
+                reason: e.str("reason"),
+                outcome: e.code("outcome"),
+                by: e.by(),
+                at: e.at(),
+                withdrawn: None,
+            })
+        })
+        .collect();
+    steps.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+    for w in read_list(doc, &WITHDRAWALS) {
+        let Some(target) = w.str("step") else {
+            continue;
+        };
+        if let Some(step) = steps
+            .iter_mut()
+            .find(|s| s.id.to_string() == target && s.withdrawn.is_none())
+        {
+            step.withdrawn = Some(crate::kinds::case::Withdrawn {
+                by: w.by(),
+                at: w.at(),
+                reason: w.text("reason"),
+            });
+        }
+    }
+
+    let mut note_entries: Vec<crate::kinds::case::Note> = read_list(doc, &NOTES)
+        .map(|e| crate::kinds::case::Note {
+            id: e.id(),
+            text: e.text("text"),
+            by: e.by(),
+            at: e.at(),
+            device: e.device(),
+        })
+        .collect();
+    note_entries.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+
+    let attachments: Vec<crate::kinds::case::Attachment> = read_list(doc, &ATTACHMENTS)
+        .filter_map(|e| {
+            Some(crate::kinds::case::Attachment {
+                id: e.id(),
+                hash: e.str("hash")?,
+                name: e.str("name").unwrap_or_default(),
+                mime: e.str("mime")?,
+                size: e.int("size")?,
+                by: e.by(),
+                at: e.at(),
+            })
+        })
+        .collect();
+
+    let mut follow_ups: Vec<FollowUp> = read_list(doc, &FOLLOW_UPS)
+        .filter_map(|e| {
+            Some(FollowUp {
+                id: e.id(),
+                on: e.date("on")?,
                 text: e.text("text"),
+                place: e.str("place"),
+                visitors: e.str("visitors"),
+                met: e.str("met"),
+                attitude: e.str("attitude"),
+                outcome: e.str("outcome"),
+                next_step: e.str("next_step"),
                 by: e.by(),
                 at: e.at(),
                 device: e.device(),
             })
-            .collect();
-        note_entries.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-
-        let attachments: Vec<crate::kinds::case::Attachment> = read_list(doc, &ATTACHMENTS)
-            .filter_map(|e| {
-                Some(crate::kinds::case::Attachment {
-                    id: e.id(),
-                    hash: e.str("hash")?,
-                    name: e.str("name").unwrap_or_default(),
-                    mime: e.str("mime")?,
-                    size: e.int("size")?,
-                    by: e.by(),
-                    at: e.at(),
-                })
-            })
-            .collect();
-
-        let mut follow_ups: Vec<FollowUp> = read_list(doc, &FOLLOW_UPS)
-            .filter_map(|e| {
-                Some(FollowUp {
-                    id: e.id(),
-                    on: e.date("on")?,
-                    text: e.text("text"),
-                    place: e.str("place"),
-                    visitors: e.str("visitors"),
-                    met: e.str("met"),
-                    attitude: e.str("attitude"),
-                    outcome: e.str("outcome"),
-                    next_step: e.str("next_step"),
-                    by: e.by(),
-                    at: e.at(),
-                    device: e.device(),
-                })
-            })
-            .collect();
-        follow_ups.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-
-        let mut evening_starts: Vec<EveningStart> = read_list(doc, &EVENING_STARTS)
-            .filter_map(|e| {
-                Some(EveningStart {
-                    id: e.id(),
-                    on: e.date("on")?,
-                    visitors: e.text("visitors"),
-                    by: e.by(),
-                    at: e.at(),
-                })
-            })
-            .collect();
-        evening_starts.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        let mut evening_logs: Vec<EveningEntry> = read_list(doc, &EVENING_LOGS)
-            .filter_map(|e| {
-                Some(EveningEntry {
-                    id: e.id(),
-                    on: e.date("on")?,
-                    held: e.flag("held"),
-                    time: e.str("time"),
-                    talk: e.text("talk"),
-                    attitude: e.str("attitude"),
-                    agreement: e.str("agreement"),
-                    by: e.by(),
-                    at: e.at(),
-                })
-            })
-            .collect();
-        evening_logs.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        let mut evaluations: Vec<Evaluation> = read_list(doc, &EVALUATIONS)
-            .filter_map(|e| {
-                Some(Evaluation {
-                    id: e.id(),
-                    on: e.date("on")?,
-                    office: e.code("office")?,
-                    unit: e.code("unit")?,
-                    by: e.by(),
-                    at: e.at(),
-                })
-            })
-            .collect();
-        evaluations.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        let mut progress: Vec<Progress> = read_list(doc, &PROGRESS)
-            .filter_map(|e| {
-                Some(Progress {
-                    id: e.id(),
-                    track: e.str("track")?,
-                    on: e.date("on")?,
-                    text: e.text("text"),
-                    done: e.flag("done"),
-                    by: e.by(),
-                    at: e.at(),
-                })
-            })
-            .collect();
-        progress.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        let assisting: Vec<UnitId> = flags(doc, "assisting")
-            .filter_map(|k| UnitId::new(&k).ok())
-            .collect();
-        let campaigns: Vec<EntryId> = flags(doc, "campaigns")
-            .filter_map(|k| EntryId::parse(&k).ok())
-            .collect();
-        let mut aid: Vec<Aid> = read_list(doc, &AID)
-            .filter_map(|e| {
-                Some(Aid {
-                    id: e.id(),
-                    amount: e.int("amount")?,
-                    reason: e.text("reason"),
-                    approved_by: e.text("approved_by"),
-                    approved_on: e.date("approved_on"),
-                    paid_on: e.date("paid_on"),
-                    by: e.by(),
-                    at: e.at(),
-                })
-            })
-            .collect();
-        aid.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-        let mut hearings: Vec<Hearing> = read_list(doc, &HEARINGS)
-            .filter_map(|e| {
-                Some(Hearing {
-                    id: e.id(),
-                    on: e.date("on")?,
-                    participants: e.text("participants"),
-                    conclusion: e.text("conclusion"),
-                    by: e.by(),
-                    at: e.at(),
-                })
-            })
-            .collect();
-        hearings.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
-        let petitioners = read_list(doc, &PETITIONERS)
-            .map(|e| Petitioner {
-                id: e.id(),
-                name: e.text("name"),
-                id_number: None,
-                phone: None,
-                address: None,
-                masked: crate::kinds::case::Masked {
-                    id_number: e.str("id_masked"),
-                    phone: e.str("phone_masked"),
-                    address: e.str("address_masked"),
-                },
-            })
-            .collect();
-        let four_people = [
-            Field::FourCountyLeader,
-            Field::FourDeptLeader,
-            Field::FourTownshipLeader,
-            Field::FourOfficer,
-        ]
-        .map(|field| f.text(field.name()));
-
-        Ok(Case {
-            header,
-            reference: f.text(Field::Reference.name()),
-            channel: f.code(Field::Channel.name()),
-            form: f.code(Field::Form.name()),
-            people: f.int(Field::People.name()),
-            level: f.code(Field::Level.name()),
-            source: f.code(Field::Source.name()),
-            category: f.code(Field::Category.name()),
-            matter_kind: f.code(Field::MatterKind.name()),
-            responsible_unit: f
-                .text(Field::ResponsibleUnit.name())
-                .and_then(|u| UnitId::new(&u).ok()),
-            handler: f.text(Field::Handler.name()),
-            leader: f.text(Field::Leader.name()),
-            archived: f.flag(Field::Archived.name()),
-            summary: text_at(doc, &ROOT, "summary"),
-            notes: text_at(doc, &ROOT, "notes")
-                .trim_end_matches('\n')
-                .to_string(),
-            petitioners,
-            steps,
-            follow_ups,
-            note_entries,
-            attachments,
-            evening_starts,
-            evening_logs,
-            evening_outcome: f.code(Field::EveningOutcome.name()),
-            evaluations,
-            package_due: f.date(Field::PackageDue.name()),
-            four_people,
-            progress,
-            assisting,
-            campaigns,
-            aid,
-            hearings,
-            dispute: f.text(Field::Dispute.name()).and_then(|d| d.parse().ok()),
-            conflicts: f.conflicts,
         })
-    }
+        .collect();
+    follow_ups.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
 
+    let mut evening_starts: Vec<EveningStart> = read_list(doc, &EVENING_STARTS)
+        .filter_map(|e| {
+            Some(EveningStart {
+                id: e.id(),
+                on: e.date("on")?,
+                visitors: e.text("visitors"),
+                by: e.by(),
+                at: e.at(),
+            })
+        })
+        .collect();
+    evening_starts.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+    let mut evening_logs: Vec<EveningEntry> = read_list(doc, &EVENING_LOGS)
+        .filter_map(|e| {
+            Some(EveningEntry {
+                id: e.id(),
+                on: e.date("on")?,
+                held: e.flag("held"),
+                time: e.str("time"),
+                talk: e.text("talk"),
+                attitude: e.str("attitude"),
+                agreement: e.str("agreement"),
+                by: e.by(),
+                at: e.at(),
+            })
+        })
+        .collect();
+    evening_logs.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+    let mut evaluations: Vec<Evaluation> = read_list(doc, &EVALUATIONS)
+        .filter_map(|e| {
+            Some(Evaluation {
+                id: e.id(),
+                on: e.date("on")?,
+                office: e.code("office")?,
+                unit: e.code("unit")?,
+                by: e.by(),
+                at: e.at(),
+            })
+        })
+        .collect();
+    evaluations.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+    let mut progress: Vec<Progress> = read_list(doc, &PROGRESS)
+        .filter_map(|e| {
+            Some(Progress {
+                id: e.id(),
+                track: e.str("track")?,
+                on: e.date("on")?,
+                text: e.text("text"),
+                done: e.flag("done"),
+                by: e.by(),
+                at: e.at(),
+            })
+        })
+        .collect();
+    progress.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+    let assisting: Vec<UnitId> = flags(doc, "assisting")
+        .filter_map(|k| UnitId::new(&k).ok())
+        .collect();
+    let campaigns: Vec<EntryId> = flags(doc, "campaigns")
+        .filter_map(|k| EntryId::parse(&k).ok())
+        .collect();
+    let mut aid: Vec<Aid> = read_list(doc, &AID)
+        .filter_map(|e| {
+            Some(Aid {
+                id: e.id(),
+                amount: e.int("amount")?,
+                reason: e.text("reason"),
+                approved_by: e.text("approved_by"),
+                approved_on: e.date("approved_on"),
+                paid_on: e.date("paid_on"),
+                by: e.by(),
+                at: e.at(),
+            })
+        })
+        .collect();
+    aid.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    let mut hearings: Vec<Hearing> = read_list(doc, &HEARINGS)
+        .filter_map(|e| {
+            Some(Hearing {
+                id: e.id(),
+                on: e.date("on")?,
+                participants: e.text("participants"),
+                conclusion: e.text("conclusion"),
+                by: e.by(),
+                at: e.at(),
+            })
+        })
+        .collect();
+    hearings.sort_by(|a, b| (a.on, a.at, &a.id).cmp(&(b.on, b.at, &b.id)));
+    let petitioners = read_list(doc, &PETITIONERS)
+        .map(|e| Petitioner {
+            id: e.id(),
+            name: e.text("name"),
+            id_number: None,
+            phone: None,
+            address: None,
+            masked: crate::kinds::case::Masked {
+                id_number: e.str("id_masked"),
+                phone: e.str("phone_masked"),
+                address: e.str("address_masked"),
+            },
+        })
+        .collect();
+    let four_people = [
+        Field::FourCountyLeader,
+        Field::FourDeptLeader,
+        Field::FourTownshipLeader,
+        Field::FourOfficer,
+    ]
+    .map(|field| f.text(field.name()));
+
+    Ok(Case {
+        header,
+        reference: f.text(Field::Reference.name()),
+        channel: f.code(Field::Channel.name()),
+        form: f.code(Field::Form.name()),
+        people: f.int(Field::People.name()),
+        level: f.code(Field::Level.name()),
+        source: f.code(Field::Source.name()),
+        category: f.code(Field::Category.name()),
+        matter_kind: f.code(Field::MatterKind.name()),
+        responsible_unit: f
+            .text(Field::ResponsibleUnit.name())
+            .and_then(|u| UnitId::new(&u).ok()),
+        handler: f.text(Field::Handler.name()),
+        leader: f.text(Field::Leader.name()),
+        archived: f.flag(Field::Archived.name()),
+        summary: text_at(doc, &ROOT, "summary"),
+        notes: text_at(doc, &ROOT, "notes")
+            .trim_end_matches('\n')
+            .to_string(),
+        petitioners,
+        steps,
+        follow_ups,
+        note_entries,
+        attachments,
+        evening_starts,
+        evening_logs,
+        evening_outcome: f.code(Field::EveningOutcome.name()),
+        evaluations,
+        package_due: f.date(Field::PackageDue.name()),
+        four_people,
+        progress,
+        assisting,
+        campaigns,
+        aid,
+        hearings,
+        dispute: f.text(Field::Dispute.name()).and_then(|d| d.parse().ok()),
+        conflicts: f.conflicts,
+    })
+}
+
+impl CaseDoc {
     fn commit(&mut self, editor: &Editor) {
         commit(&mut self.doc, editor)
     }

@@ -275,23 +275,28 @@ impl DetailsDoc {
     }
 
     pub fn read(&self) -> Result<Details, Error> {
-        let header = read_header(&self.doc)?;
-        let mut f = crate::kit::cells::Singles::new(&self.doc);
-        let case = f.text("case").and_then(|c| c.parse().ok());
-        let people = read_list(&self.doc, &PEOPLE)
-            .map(|e| PersonDetails {
-                petitioner: e.str("petitioner").and_then(|p| EntryId::parse(&p).ok()),
-                id_number: e.str("id_number"),
-                phone: e.str("phone"),
-                address: e.str("address"),
-            })
-            .collect();
-        Ok(Details {
-            header,
-            case,
-            people,
-        })
+        read_details(&self.doc)
     }
+}
+
+/// [`DetailsDoc::read`] of a document known to be a case's details, borrowed.
+pub(crate) fn read_details(doc: &AutoCommit) -> Result<Details, Error> {
+    let header = read_header(doc)?;
+    let mut f = crate::kit::cells::Singles::new(doc);
+    let case = f.text("case").and_then(|c| c.parse().ok());
+    let people = read_list(doc, &PEOPLE)
+        .map(|e| PersonDetails {
+            petitioner: e.str("petitioner").and_then(|p| EntryId::parse(&p).ok()),
+            id_number: e.str("id_number"),
+            phone: e.str("phone"),
+            address: e.str("address"),
+        })
+        .collect();
+    Ok(Details {
+        header,
+        case,
+        people,
+    })
 }
 
 /// Which operation of DOMAIN.md's table a change to a details document is: made with its case,

@@ -209,6 +209,31 @@ impl AnyDoc {
 
     /// The same, a case's with its personal details when the device has them (the digests
     /// repeat linking compares come from them).
+    /// [`AnyDoc::row_with`] of a document and its case's details, both borrowed: a case and
+    /// its details are read where they are (no copy of either is made, as opening them would).
+    pub fn row_of(
+        doc: &AutoCommit,
+        details: Option<&AutoCommit>,
+        limits: &Limits,
+        calendar: &Calendar,
+    ) -> Result<StoredRow, Error> {
+        Ok(match Kind::of(doc)? {
+            Kind::Case => {
+                let mut case = crate::kinds::case_doc::read_case(doc)?;
+                if let Some(details) = details
+                    && Kind::of(details)? == Kind::Details
+                {
+                    case.with_details(&crate::kinds::details::read_details(details)?);
+                }
+                StoredRow::Case(CaseRow::of(&case, limits, calendar))
+            }
+            Kind::Details => {
+                StoredRow::Details(DetailsRow::of(&crate::kinds::details::read_details(doc)?))
+            }
+            _ => AnyDoc::open(doc.clone())?.row_with(None, limits, calendar)?,
+        })
+    }
+
     pub fn row_with(
         &self,
         details: Option<&DetailsDoc>,
