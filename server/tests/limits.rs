@@ -297,7 +297,9 @@ async fn one_users_attacks_are_refused_and_everyone_else_is_served() {
     // Connections: this user's ninth at once is refused before the upgrade.
     drop(socket);
     drop(flood);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The flooded connection is released once the server has stopped draining it: at most
+    // 2 s after its reason (sync.rs), so the wait is longer than that.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     let mut held = Vec::new();
     for _ in 0..CONNECTIONS_PER_USER {
         held.push(connect(&server.url, &session.token).await);
