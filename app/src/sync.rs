@@ -339,8 +339,11 @@ impl Engine {
                         .entry(id)
                         .or_insert_with(|| Replica::empty(engine.actor.clone()));
                     let was_confirmed = replica.is_confirmed();
+                    // Kept only where there is a store to write them to (persist takes them).
                     let whole = match &task {
-                        lianxin_shared::Task::Snapshot { bytes, .. } if replica.is_empty() => {
+                        lianxin_shared::Task::Snapshot { bytes, .. }
+                            if replica.is_empty() && engine.db.is_some() =>
+                        {
                             Some(bytes.clone())
                         }
                         _ => None,

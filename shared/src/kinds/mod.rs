@@ -220,9 +220,9 @@ impl AnyDoc {
         Ok(match Kind::of(doc)? {
             Kind::Case => {
                 let mut case = crate::kinds::case_doc::read_case(doc)?;
-                if let Some(details) = details
-                    && Kind::of(details)? == Kind::Details
-                {
+                // Not a case's details (damaged, or of another kind): the row without them, as
+                // when opening them fails.
+                if let Some(details) = details.filter(|d| Kind::of(*d) == Ok(Kind::Details)) {
                     case.with_details(&crate::kinds::details::read_details(details)?);
                 }
                 StoredRow::Case(CaseRow::of(&case, limits, calendar))
