@@ -107,6 +107,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("may not change", "已记录的内容不能改写，请另行更正"),
     ("internal error", "服务器出错，请联系管理员"),
     ("server busy", "服务器繁忙，请稍后再试"),
+    ("still being read", "本机的案卷还在读出，请稍候再试"),
 ];
 
 /// `text` (an error of the shared rules, the tablet or the server) in `lang`.
@@ -234,6 +235,10 @@ mod tests {
                 "登录失败次数过多，请 30 秒后再试",
             ),
             ("no such case on this device", "本机没有这件案件"),
+            (
+                "this case is still being read from this tablet; try again in a moment",
+                "本机的案卷还在读出，请稍候再试",
+            ),
             (
                 r#"a mediator may not record 办结 (DOMAIN.md "who may do what")"#,
                 "您的岗位无权进行此项操作",

@@ -30,10 +30,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use lianxin_shared::StoredRow;
+use lianxin_shared::Date;
 use lianxin_shared::protocol::{LoginResponse, Unit};
 use lianxin_shared::rules::{Colour, State};
-use lianxin_shared::{Date, DocId};
 
 use i18n::{Lang, t};
 use lists::{Row, show_rows};
@@ -200,6 +199,9 @@ pub(crate) fn not_here(what: &str) -> lianxin_shared::Error {
     lianxin_shared::Error::Protocol(format!("no such {what} on this device"))
 }
 
+/// Stored documents read in one slice at start-up, behind the caseload.
+const DOCS_PER_SLICE: u32 = 2_000;
+
 /// Runs `f` with the sync engine, once signed in.
 pub fn with_engine<T>(f: impl FnOnce(&Rc<Engine>) -> T) -> Option<T> {
     ENGINE.with(|e| e.borrow().as_ref().map(f))
@@ -340,30 +342,18 @@ fn App() -> impl IntoView {
                     .collect(),
             );
             // The caseload shows from the stored rows first; the documents come after.
-            let read = match &db {
+            let (index, written) = match &db {
                 Some(db) => db.load_rows().await.unwrap_or_default(),
-                None => Vec::new(),
+                None => (HashMap::new(), 0),
             };
-            let index: HashMap<DocId, StoredRow> = perf::timed("start: rows parsed", || {
-                read.into_iter()
-                    .filter_map(|(id, json)| {
-                        Some((id.parse().ok()?, serde_json::from_str(&json).ok()?))
-                    })
-                    .collect()
-            });
             show_rows(&index, &login.directory, (caseload, disputes, days));
             ctx.waiting
                 .set(index.values().filter(|r| r.waiting()).count());
             session.set(Some((login.username.clone(), units)));
-            let start = perf::now();
-            let (stored, cursor) = match &db {
-                Some(db) => (
-                    db.load_docs().await.unwrap_or_default(),
-                    db.cursor().await.unwrap_or(0),
-                ),
-                None => (Vec::new(), 0),
+            let cursor = match &db {
+                Some(db) => db.cursor().await.unwrap_or(0),
+                None => 0,
             };
-            perf::add("start: documents read", start);
             store::request_persistence();
             // The rows were worked out with the calendar of the last start-up; if the office
             // has changed it since, every row is redone once.
@@ -374,22 +364,48 @@ fn App() -> impl IntoView {
             if let Some(s) = storage() {
                 let _ = s.set_item("lianxin.calendar", &calendar_json);
             }
-            let start = perf::now();
             let engine = Engine::new(
                 gate::device_actor(&login.username),
                 login.token.clone(),
                 listener.clone(),
-                db,
+                db.clone(),
                 sync::Restored {
-                    docs: stored,
                     rows: index,
+                    written,
                     cursor,
                     calendar_changed,
                 },
                 login.calendar.clone(),
             );
-            perf::add("start: engine made", start);
             ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+            // The caseload is on screen; the documents are read behind it, a slice at a time,
+            // letting the browser draw and take taps between slices (a case opened meanwhile
+            // is read on its own).
+            if let Some(db) = &db {
+                store::sleep(0).await;
+                let start = perf::now();
+                let mut after: Option<String> = None;
+                loop {
+                    // Locked or signed out meanwhile: this engine is done.
+                    if engine.stopped() {
+                        return;
+                    }
+                    let Ok(slice) = db.load_docs_after(after.as_deref(), DOCS_PER_SLICE).await
+                    else {
+                        break;
+                    };
+                    let last = slice.last().map(|(id, _, _)| id.clone());
+                    let full = slice.len() as u32 == DOCS_PER_SLICE;
+                    engine.take_stored(slice);
+                    match last {
+                        Some(last) if full => after = Some(last),
+                        _ => break,
+                    }
+                    store::sleep(0).await;
+                }
+                perf::add("start: documents read", start);
+                engine.loaded();
+            }
             listener(Status::Offline, true);
             engine.connect();
         });

@@ -1,9 +1,16 @@
 //! The browser's local store: one IndexedDB database per user of the tablet,
-//! `lianxin-USERNAME`, with four object stores: `docs` (case id → the saved Automerge bytes
-//! and sync state), `rows` (case id → the caseload line, so the list shows before any
-//! document is loaded), `drafts` (long texts being typed) and `meta` (the sync cursor and the
-//! session). Every value but the cursor is sealed by the user's [`Vault`] (AES-GCM), so the
-//! raw store holds no case text, name or note in clear.
+//! `lianxin-USERNAME`, with five object stores: `docs` (case id → the saved Automerge bytes
+//! and sync state), `rows` (case id → the caseload line written since the last pack, see
+//! below), `drafts` (long texts being typed), `blobs` (attachments) and `meta` (the sync
+//! cursor, the session, and `rowpack`: every caseload line in one value). Every value but
+//! the cursor is sealed by the user's [`Vault`] (AES-GCM), so the raw store holds no case
+//! text, name or note in clear.
+//!
+//! The caseload shows before any document is loaded, from the rows. Rows are written one by
+//! one as documents change, and now and then packed ([`Db::put_pack`]): all of them in one
+//! sealed value, in the same transaction that empties `rows`. A start reads the pack and the
+//! few rows written since (an empty value in `rows` marks a row taken away), so a tablet with
+//! 50,000 cases opens one sealed record for its list instead of 50,000.
 //!
 //! Writes go through one queue, in the order they were asked for: sealing is asynchronous,
 //! and a later batch must never commit before an earlier one for the same case. Each batch
@@ -11,7 +18,7 @@
 //! covers.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use js_sys::{Array, Promise, Uint8Array};
@@ -19,6 +26,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
+
+use lianxin_shared::{DocId, StoredRow};
 
 use crate::vault::Vault;
 
@@ -87,6 +96,8 @@ struct Batch {
     cursor: Option<u64>,
     /// Documents to delete, with their rows.
     gone: Vec<String>,
+    /// Every row in one value ([`lianxin_shared::pack_rows`]): written, and `rows` emptied.
+    pack: Option<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -177,6 +188,20 @@ impl Db {
             rows,
             cursor,
             gone: Vec::new(),
+            pack: None,
+        });
+        self.write_queued();
+    }
+
+    /// Queues every row in one value (after every batch queued before, so it holds what they
+    /// wrote); the rows written one by one before it are then removed.
+    pub fn put_pack(&self, pack: Vec<u8>) {
+        self.queue.borrow_mut().push_back(Batch {
+            docs: Vec::new(),
+            rows: Vec::new(),
+            cursor: None,
+            gone: Vec::new(),
+            pack: Some(pack),
         });
         self.write_queued();
     }
@@ -188,6 +213,7 @@ impl Db {
             rows: Vec::new(),
             cursor: None,
             gone,
+            pack: None,
         });
         self.write_queued();
     }
@@ -231,11 +257,13 @@ impl Db {
             .iter()
             .map(Vec::as_slice)
             .chain(batch.rows.iter().map(|(_, r)| r.as_bytes()))
+            .chain(batch.pack.as_deref())
             .collect();
         let start = crate::perf::now();
         let sealed = self.vault.seal_all(&plains).await?;
         crate::perf::add("store: seal (AES-GCM)", start);
-        let (sealed_docs, sealed_rows) = sealed.split_at(batch.docs.len());
+        let (sealed_docs, rest) = sealed.split_at(batch.docs.len());
+        let (sealed_rows, sealed_pack) = rest.split_at(batch.rows.len());
         let stores = Array::of3(&"docs".into(), &"rows".into(), &"meta".into());
         let tx = self
             .db
@@ -248,6 +276,14 @@ impl Db {
                 .map_err(|e| js_error("put", e))?;
         }
         let row_store = tx.object_store("rows").map_err(|e| js_error("rows", e))?;
+        let meta = tx.object_store("meta").map_err(|e| js_error("meta", e))?;
+        if let Some(pack) = sealed_pack.first() {
+            // In order within the transaction: the pack, then `rows` emptied, then this
+            // batch's own rows (none, as put_pack queues it).
+            meta.put_with_key(&Uint8Array::from(&pack[..]), &ROW_PACK.into())
+                .map_err(|e| js_error("put", e))?;
+            row_store.clear().map_err(|e| js_error("clear", e))?;
+        }
         for ((id, _), value) in batch.rows.iter().zip(sealed_rows) {
             row_store
                 .put_with_key(&Uint8Array::from(&value[..]), &JsValue::from_str(id))
@@ -257,12 +293,12 @@ impl Db {
             store
                 .delete(&JsValue::from_str(id))
                 .map_err(|e| js_error("delete", e))?;
+            // An empty value: the row is gone from the pack too, at the next start.
             row_store
-                .delete(&JsValue::from_str(id))
+                .put_with_key(&Uint8Array::new_with_length(0), &JsValue::from_str(id))
                 .map_err(|e| js_error("delete", e))?;
         }
         if let Some(cursor) = batch.cursor {
-            let meta = tx.object_store("meta").map_err(|e| js_error("meta", e))?;
             meta.put_with_key(&JsValue::from_f64(cursor as f64), &"cursor".into())
                 .map_err(|e| js_error("put", e))?;
         }
@@ -285,10 +321,41 @@ impl Db {
         Ok((keys, values))
     }
 
-    /// Every key of a store with its value opened.
-    async fn everything_opened(&self, name: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    /// Up to `count` stored documents in key order, after the key `after` (from the first
+    /// without one): a start reads them a slice at a time, the caseload already on screen.
+    pub async fn load_docs_after(
+        &self,
+        after: Option<&str>,
+        count: u32,
+    ) -> Result<Vec<StoredDoc>, String> {
         let start = crate::perf::now();
-        let (keys, values) = self.everything(name).await?;
+        let tx = self
+            .db
+            .transaction_with_str("docs")
+            .map_err(|e| js_error("transaction", e))?;
+        let store = tx.object_store("docs").map_err(|e| js_error("docs", e))?;
+        let range = match after {
+            Some(key) => Some(
+                web_sys::IdbKeyRange::lower_bound_with_open(&key.into(), true)
+                    .map_err(|e| js_error("range", e))?,
+            ),
+            None => None,
+        };
+        let range: JsValue = range.map_or(JsValue::NULL, Into::into);
+        let keys: Array = request(
+            &store
+                .get_all_keys_with_key_and_limit(&range, count)
+                .map_err(|e| js_error("keys", e))?,
+        )
+        .await?
+        .unchecked_into();
+        let values: Array = request(
+            &store
+                .get_all_with_key_and_limit(&range, count)
+                .map_err(|e| js_error("values", e))?,
+        )
+        .await?
+        .unchecked_into();
         crate::perf::add("store: read all (IndexedDB)", start);
         let start = crate::perf::now();
         let sealed: Vec<Vec<u8>> = values
@@ -305,14 +372,6 @@ impl Db {
             .iter()
             .map(|k| k.as_string().unwrap_or_default())
             .zip(opened)
-            .collect())
-    }
-
-    pub async fn load_docs(&self) -> Result<Vec<StoredDoc>, String> {
-        Ok(self
-            .everything_opened("docs")
-            .await?
-            .into_iter()
             .filter_map(|(id, bytes)| {
                 let (doc, state) = unpack(&bytes)?;
                 Some((id, doc, state))
@@ -320,14 +379,60 @@ impl Db {
             .collect())
     }
 
-    /// Every stored caseload row: (case id, JSON).
-    pub async fn load_rows(&self) -> Result<Vec<(String, String)>, String> {
+    /// One stored document, if this tablet holds it.
+    pub async fn load_doc(&self, id: &str) -> Result<Option<StoredDoc>, String> {
         Ok(self
-            .everything_opened("rows")
+            .get_opened("docs", id)
             .await?
-            .into_iter()
-            .filter_map(|(id, bytes)| Some((id, String::from_utf8(bytes).ok()?)))
-            .collect())
+            .and_then(|bytes| unpack(&bytes))
+            .map(|(doc, state)| (id.to_string(), doc, state)))
+    }
+
+    /// Every stored caseload row: the pack's, with the rows written since over them (an empty
+    /// value takes a row away). Also says how many were written since the pack; a pack that
+    /// does not read (another format) gives no rows, and the documents' rows are made again.
+    pub async fn load_rows(&self) -> Result<(HashMap<DocId, StoredRow>, usize), String> {
+        let start = crate::perf::now();
+        let pack = self.get_opened("meta", ROW_PACK).await?;
+        crate::perf::add("store: row pack read and opened", start);
+        let mut rows: HashMap<DocId, StoredRow> =
+            crate::perf::timed("start: row pack decoded", || {
+                pack.and_then(|p| lianxin_shared::unpack_rows(&p))
+                    .map(|list| list.into_iter().collect())
+                    .unwrap_or_default()
+            });
+        let start = crate::perf::now();
+        let (keys, values) = self.everything("rows").await?;
+        let mut since = Vec::new();
+        for (key, value) in keys.iter().zip(values.iter()) {
+            let Some(id) = key.as_string().and_then(|k| k.parse::<DocId>().ok()) else {
+                continue;
+            };
+            match value.dyn_into::<Uint8Array>() {
+                Ok(a) if a.length() == 0 => {
+                    rows.remove(&id);
+                }
+                Ok(a) => since.push((id, a.to_vec())),
+                Err(_) => {}
+            }
+        }
+        let written = keys.length() as usize;
+        crate::perf::add("store: read all (IndexedDB)", start);
+        let start = crate::perf::now();
+        let sealed: Vec<Vec<u8>> = since.iter().map(|(_, v)| v.clone()).collect();
+        let opened = self.vault.open_all(&sealed).await?;
+        crate::perf::add("store: open all (AES-GCM)", start);
+        crate::perf::timed("start: rows parsed", || {
+            for ((id, _), bytes) in since.into_iter().zip(opened) {
+                if let Some(row) = std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|json| serde_json::from_str::<StoredRow>(json).ok())
+                {
+                    rows.insert(id, row);
+                }
+            }
+        });
+        Ok((rows, written))
     }
 
     async fn get(&self, store: &str, key: &str) -> Result<JsValue, String> {
@@ -501,6 +606,9 @@ pub async fn adopt_legacy(db: &Db, username: &str) -> Result<usize, String> {
     let _ = local.remove_item("lianxin.actor");
     Ok(moved)
 }
+
+/// The key in `meta` of every row in one value.
+const ROW_PACK: &str = "rowpack";
 
 /// The unsealed database of the version before.
 const LEGACY: &str = "lianxin";

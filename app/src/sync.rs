@@ -5,12 +5,15 @@
 //! with its caseload row, and with the cursor once the session has settled.
 //!
 //! Documents restored from the store are loaded lazily: at start-up only the rows are needed
-//! to show the caseload, and a document's bytes are turned into an Automerge document when it
-//! is opened, edited or synced (or at once, if it holds edits the server has not confirmed).
+//! to show the caseload. The documents' bytes are then read from the store a slice at a time
+//! ([`Engine::take_stored`], the caseload already on screen; one opened meanwhile is read on
+//! its own at once), and each is turned into an Automerge document when it is opened, edited
+//! or synced (or at once, if it holds edits the server has not confirmed). The engine
+//! connects only once every stored document has been read ([`Engine::loaded`]).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use automerge::ActorId;
 use lianxin_shared::rules::{Calendar, Limits};
@@ -26,8 +29,9 @@ use crate::store::{Db, StoredDoc};
 
 /// What the local store held at start-up.
 pub struct Restored {
-    pub docs: Vec<StoredDoc>,
     pub rows: HashMap<DocId, StoredRow>,
+    /// Rows written one by one since the store last packed them.
+    pub written: usize,
     pub cursor: u64,
     /// The holiday calendar differs from the one the rows were worked out with.
     pub calendar_changed: bool,
@@ -35,6 +39,10 @@ pub struct Restored {
 
 /// A stored document not loaded yet: its saved bytes and sync state.
 type Saved = (Vec<u8>, Vec<u8>);
+
+/// Rows written one by one after which the store packs them all again (at a settled sync or
+/// at start-up): a start then opens the pack and at most about this many rows.
+const PACK_AFTER: usize = 1_000;
 
 /// What the sync indicator shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +59,7 @@ pub enum Status {
 pub type Listener = Rc<dyn Fn(Status, bool)>;
 
 pub struct Engine {
+    me: Weak<Engine>,
     pub actor: ActorId,
     /// The holiday calendar from the last login, for deadlines.
     pub calendar: Calendar,
@@ -75,13 +84,19 @@ pub struct Engine {
     /// The open session, while connected: local edits go up at once through it.
     live: RefCell<Option<Rc<RefCell<DeviceSession>>>>,
     backoff_ms: RefCell<i32>,
+    /// The stored documents are still being read (start-up): no connecting yet, and a
+    /// document asked for is read from the store on its own.
+    loading: RefCell<bool>,
+    /// Documents being read on their own while loading.
+    fetching: RefCell<HashSet<DocId>>,
+    calendar_changed: bool,
+    /// Rows written one by one since the last pack.
+    unpacked: RefCell<usize>,
 }
 
 impl Engine {
-    /// An engine holding the documents and rows restored from the local store. A document
-    /// with a row that says it is confirmed stays as bytes until needed; one without a row
-    /// (stored by an older version) or with unconfirmed edits is loaded now, and a missing row
-    /// is written.
+    /// An engine holding the rows restored from the local store; with a store, the
+    /// documents follow through [`Engine::take_stored`] and [`Engine::loaded`].
     pub fn new(
         actor: ActorId,
         token: String,
@@ -91,31 +106,21 @@ impl Engine {
         calendar: Calendar,
     ) -> Rc<Engine> {
         let Restored {
-            docs: stored,
             rows,
+            written,
             cursor,
             calendar_changed,
         } = restored;
-        let mut unloaded = HashMap::new();
-        let mut dirty = HashSet::new();
-        for (id, doc, state) in stored {
-            let Ok(id) = id.parse::<DocId>() else {
-                continue;
-            };
-            // Rows hold deadlines, which a changed holiday calendar moves: all are redone.
-            if calendar_changed || rows.get(&id).is_none_or(|r| r.pending()) {
-                dirty.insert(id);
-            }
-            unloaded.insert(id, (doc, state));
-        }
-        let engine = Rc::new(Engine {
+        let loading = db.is_some();
+        Rc::new_cyclic(|me| Engine {
+            me: me.clone(),
             actor,
             calendar,
             db,
             dirty: RefCell::new(HashSet::new()),
             fresh: RefCell::new(HashMap::new()),
             replicas: RefCell::new(HashMap::new()),
-            unloaded: RefCell::new(unloaded),
+            unloaded: RefCell::new(HashMap::new()),
             rows: RefCell::new(rows),
             cursor: RefCell::new(cursor),
             token: RefCell::new(token),
@@ -125,16 +130,119 @@ impl Engine {
             socket: RefCell::new(None),
             live: RefCell::new(None),
             backoff_ms: RefCell::new(1000),
-        });
+            loading: RefCell::new(loading),
+            fetching: RefCell::new(HashSet::new()),
+            calendar_changed,
+            unpacked: RefCell::new(written),
+        })
+    }
+
+    /// Takes in stored documents read at start-up, skipping any this engine already has
+    /// (read on its own when opened, or edited since). A document with a row that says it is
+    /// confirmed stays as bytes until needed; one without a row (stored by an older version),
+    /// with unconfirmed edits, or with deadlines from another holiday calendar is loaded now
+    /// and its row redone. Returns how many were new.
+    pub fn take_stored(&self, stored: Vec<StoredDoc>) -> usize {
+        let mut replicas = self.replicas.borrow_mut();
+        let mut dirty = Vec::new();
+        let mut taken = 0;
         {
-            let mut replicas = engine.replicas.borrow_mut();
-            for id in &dirty {
-                engine.load(&mut replicas, *id);
+            let mut unloaded = self.unloaded.borrow_mut();
+            let rows = self.rows.borrow();
+            for (id, doc, state) in stored {
+                let Ok(id) = id.parse::<DocId>() else {
+                    continue;
+                };
+                if replicas.contains_key(&id) || unloaded.contains_key(&id) {
+                    continue;
+                }
+                if self.calendar_changed || rows.get(&id).is_none_or(|r| r.pending()) {
+                    dirty.push(id);
+                }
+                unloaded.insert(id, (doc, state));
+                taken += 1;
             }
         }
-        engine.dirty.borrow_mut().extend(dirty);
-        engine.persist(None);
-        engine
+        for id in &dirty {
+            self.load(&mut replicas, *id);
+        }
+        drop(replicas);
+        self.dirty.borrow_mut().extend(dirty);
+        taken
+    }
+
+    /// Every stored document has been read: rows redone meanwhile are stored (and all rows
+    /// packed again if many were written one by one), and the engine may connect.
+    pub fn loaded(&self) {
+        *self.loading.borrow_mut() = false;
+        self.persist(None);
+        self.pack_if_needed();
+    }
+
+    /// Whether syncing has been stopped (lock, sign-out, the session ended).
+    pub fn stopped(&self) -> bool {
+        *self.stopped.borrow()
+    }
+
+    /// Whether the stored documents are still being read.
+    pub fn loading(&self) -> bool {
+        *self.loading.borrow()
+    }
+
+    /// Writes every row in one value if enough were written one by one since the last time.
+    fn pack_if_needed(&self) {
+        let Some(db) = &self.db else { return };
+        if *self.unpacked.borrow() < PACK_AFTER || *self.loading.borrow() {
+            return;
+        }
+        let packed = crate::perf::timed("store: rows packed", || {
+            lianxin_shared::pack_rows(self.rows.borrow().iter())
+        });
+        match packed {
+            Ok(pack) => {
+                db.put_pack(pack);
+                *self.unpacked.borrow_mut() = 0;
+            }
+            Err(e) => web_sys::console::warn_1(&format!("rows not packed: {e}").into()),
+        }
+    }
+
+    /// [`Engine::load`]; while the stored documents are still being read, one not read yet is
+    /// read from the store on its own, and the screens are told when it is there.
+    fn load_or_fetch(&self, replicas: &mut HashMap<DocId, Replica>, id: DocId) {
+        self.load(replicas, id);
+        if replicas.contains_key(&id) || !*self.loading.borrow() {
+            return;
+        }
+        let (Some(db), Some(me)) = (self.db.clone(), self.me.upgrade()) else {
+            return;
+        };
+        if !self.fetching.borrow_mut().insert(id) {
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            let found = db.load_doc(&id.to_string()).await.ok().flatten();
+            let taken = me.take_stored(found.into_iter().collect());
+            me.fetching.borrow_mut().remove(&id);
+            if taken > 0 && *me.loading.borrow() {
+                // Not connected while loading: the screens read again.
+                (me.listener)(Status::Offline, false);
+            }
+        });
+    }
+
+    /// An edit of a document the store holds but has not given yet (start-up) is refused,
+    /// not made on an empty document.
+    fn not_read_yet(&self, replicas: &HashMap<DocId, Replica>, id: DocId) -> Result<(), String> {
+        if *self.loading.borrow()
+            && !replicas.contains_key(&id)
+            && self.rows.borrow().contains_key(&id)
+        {
+            return Err(
+                "this case is still being read from this tablet; try again in a moment".to_string(),
+            );
+        }
+        Ok(())
     }
 
     /// Turns a stored document into a replica, if it is not one yet.
@@ -161,9 +269,9 @@ impl Engine {
     /// One case, hydrated, loading it first if needed.
     pub fn read(&self, id: DocId) -> Option<Case> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load(&mut replicas, id);
+        self.load_or_fetch(&mut replicas, id);
         let details = DocId::details_of(&id);
-        self.load(&mut replicas, details);
+        self.load_or_fetch(&mut replicas, details);
         let replica = replicas.get(&id)?;
         let mut case = CaseDoc::from_doc(replica.doc.clone())
             .and_then(|c| c.read())
@@ -182,7 +290,7 @@ impl Engine {
     /// The first unit of a document's header (the unit that recorded it).
     pub fn unit_of(&self, id: DocId) -> Option<lianxin_shared::UnitId> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load(&mut replicas, id);
+        self.load_or_fetch(&mut replicas, id);
         let header = lianxin_shared::Header::of(&replicas.get(&id)?.doc).ok()?;
         header.units.first().cloned()
     }
@@ -207,8 +315,10 @@ impl Engine {
         let details_id = DocId::details_of(&id);
         let out = {
             let mut replicas = self.replicas.borrow_mut();
-            self.load(&mut replicas, id);
-            self.load(&mut replicas, details_id);
+            self.load_or_fetch(&mut replicas, id);
+            self.load_or_fetch(&mut replicas, details_id);
+            self.not_read_yet(&replicas, id)?;
+            self.not_read_yet(&replicas, details_id)?;
             let mut case = match replicas.get(&id) {
                 Some(r) => Some(CaseDoc::from_doc(r.doc.clone()).map_err(|e| e.to_string())?),
                 None => None,
@@ -249,7 +359,8 @@ impl Engine {
         } else {
             "ws"
         };
-        if *self.stopped.borrow() {
+        // Not while the stored documents are still being read (start-up calls it after).
+        if *self.stopped.borrow() || *self.loading.borrow() {
             return;
         }
         // The token goes in the first frame, never in the URL.
@@ -373,6 +484,7 @@ impl Engine {
             if !gone.is_empty()
                 && let Some(db) = &engine.db
             {
+                *engine.unpacked.borrow_mut() += gone.len();
                 db.drop_docs(std::mem::take(&mut gone));
             }
             for frame in session.take_frames() {
@@ -443,7 +555,7 @@ impl Engine {
     /// One reception day, hydrated, loading it first if needed.
     pub fn read_reception(&self, id: DocId) -> Option<Reception> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load(&mut replicas, id);
+        self.load_or_fetch(&mut replicas, id);
         let replica = replicas.get(&id)?;
         ReceptionDoc::from_doc(replica.doc.clone())
             .and_then(|r| r.read())
@@ -453,7 +565,7 @@ impl Engine {
     /// One dispute, hydrated, loading it first if needed.
     pub fn read_dispute(&self, id: DocId) -> Option<Dispute> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load(&mut replicas, id);
+        self.load_or_fetch(&mut replicas, id);
         let replica = replicas.get(&id)?;
         DisputeDoc::from_doc(replica.doc.clone())
             .and_then(|d| d.read())
@@ -469,7 +581,8 @@ impl Engine {
     ) -> Result<T, String> {
         let out = {
             let mut replicas = self.replicas.borrow_mut();
-            self.load(&mut replicas, id);
+            self.load_or_fetch(&mut replicas, id);
+            self.not_read_yet(&replicas, id)?;
             // The edit works on a copy, written back only if it succeeds: a refused edit
             // leaves the stored document as it was.
             let mut doc = match replicas.get(&id) {
@@ -603,7 +716,11 @@ impl Engine {
             }
         }
         if let Some(db) = &self.db {
+            *self.unpacked.borrow_mut() += rows.len();
             db.put_docs(docs, rows, cursor);
+            if cursor.is_some() {
+                self.pack_if_needed();
+            }
         }
     }
 

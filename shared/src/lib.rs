@@ -55,8 +55,8 @@ pub use kinds::reception::{
 };
 pub use kinds::reference::{Campaign, REFERENCE, RULES, Reference, ReferenceDoc};
 pub use kinds::row::{
-    CaseRow, DetailsRow, DisputeRow, Evaluated, ReceptionRow, ReferenceRow, SUMMARY_CHARS,
-    StoredRow,
+    CaseRow, DetailsRow, DisputeRow, Evaluated, ROW_PACK_FORMAT, ReceptionRow, ReferenceRow,
+    SUMMARY_CHARS, StoredRow, pack_rows, unpack_rows,
 };
 pub use kinds::vocab::{
     Category, Channel, Commitment, Committee, EveningOutcome, Form, FourRole, Level, MatterKind,

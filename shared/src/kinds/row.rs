@@ -286,3 +286,77 @@ impl StoredRow {
         }
     }
 }
+
+/// The format of [`pack_rows`]: raise it whenever a row type's fields change (the test
+/// `a_pack_of_rows_keeps_its_bytes` fails to say so). A pack of another format is not read: its
+/// rows are made again from their documents, as for a tablet that kept no rows.
+pub const ROW_PACK_FORMAT: u32 = 1;
+const ROW_PACK_MAGIC: &[u8; 4] = b"LXRP";
+
+/// [`StoredRow`] with its kind as postcard's variant number (postcard cannot read serde's
+/// internally tagged enums); the variants in the same order as [`Packed`].
+#[derive(Serialize)]
+enum PackedRef<'a> {
+    Case(&'a CaseRow),
+    Dispute(&'a DisputeRow),
+    Reception(&'a ReceptionRow),
+    Details(&'a DetailsRow),
+    Reference(&'a ReferenceRow),
+}
+
+#[derive(Deserialize)]
+enum Packed {
+    Case(CaseRow),
+    Dispute(DisputeRow),
+    Reception(ReceptionRow),
+    Details(DetailsRow),
+    Reference(ReferenceRow),
+}
+
+/// Every row of a tablet in one value, for the local store to seal and read back in one piece:
+/// a tablet with 50,000 cases opens one record instead of 100,000, and postcard reads several
+/// times faster than JSON. The magic, [`ROW_PACK_FORMAT`] (u32 LE), then the (id, row) list.
+pub fn pack_rows<'a>(
+    rows: impl IntoIterator<Item = (&'a crate::DocId, &'a StoredRow)>,
+) -> Result<Vec<u8>, crate::Error> {
+    let list: Vec<(&crate::DocId, PackedRef)> = rows
+        .into_iter()
+        .map(|(id, row)| {
+            let packed = match row {
+                StoredRow::Case(r) => PackedRef::Case(r),
+                StoredRow::Dispute(r) => PackedRef::Dispute(r),
+                StoredRow::Reception(r) => PackedRef::Reception(r),
+                StoredRow::Details(r) => PackedRef::Details(r),
+                StoredRow::Reference(r) => PackedRef::Reference(r),
+            };
+            (id, packed)
+        })
+        .collect();
+    let mut out = ROW_PACK_MAGIC.to_vec();
+    out.extend(ROW_PACK_FORMAT.to_le_bytes());
+    postcard::to_extend(&list, out).map_err(|e| crate::Error::Malformed(format!("row pack: {e}")))
+}
+
+/// The rows of a [`pack_rows`] value; None for anything else (another format, damaged bytes).
+pub fn unpack_rows(bytes: &[u8]) -> Option<Vec<(crate::DocId, StoredRow)>> {
+    let body = bytes.strip_prefix(ROW_PACK_MAGIC.as_slice())?;
+    let (format, body) = body.split_at_checked(4)?;
+    if u32::from_le_bytes(format.try_into().ok()?) != ROW_PACK_FORMAT {
+        return None;
+    }
+    let list: Vec<(crate::DocId, Packed)> = postcard::from_bytes(body).ok()?;
+    Some(
+        list.into_iter()
+            .map(|(id, packed)| {
+                let row = match packed {
+                    Packed::Case(r) => StoredRow::Case(r),
+                    Packed::Dispute(r) => StoredRow::Dispute(r),
+                    Packed::Reception(r) => StoredRow::Reception(r),
+                    Packed::Details(r) => StoredRow::Details(r),
+                    Packed::Reference(r) => StoredRow::Reference(r),
+                };
+                (id, row)
+            })
+            .collect(),
+    )
+}

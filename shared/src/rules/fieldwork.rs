@@ -102,9 +102,11 @@ pub struct Identity {
 /// device, still does: a digest of an ID number is no secret from someone who has the device).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PersonKey {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Both always written (no `skip_serializing_if`): rows are also kept in postcard
+    // (`kinds::row::pack_rows`), which reads fields by position.
+    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name_phone: Option<String>,
 }
 
