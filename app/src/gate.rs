@@ -151,6 +151,7 @@ pub fn Gate(
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        crate::perf::mark_open();
         busy.set(true);
         error.set(None);
         let on_open = on_open.clone();

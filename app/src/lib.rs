@@ -315,6 +315,7 @@ fn App() -> impl IntoView {
         // Restore what this browser holds, show it, then connect.
         STORE.with(|s| *s.borrow_mut() = Some(db.clone()));
         leptos::task::spawn_local(async move {
+            perf::since_open("open: store opened");
             let db = Some(db);
             let units: Vec<(String, String)> = login
                 .directory
@@ -346,10 +347,7 @@ fn App() -> impl IntoView {
                 Some(db) => db.load_rows().await.unwrap_or_default(),
                 None => (HashMap::new(), 0),
             };
-            show_rows(&index, &login.directory, (caseload, disputes, days));
-            ctx.waiting
-                .set(index.values().filter(|r| r.waiting()).count());
-            session.set(Some((login.username.clone(), units)));
+            perf::since_open("open: rows read");
             let cursor = match &db {
                 Some(db) => db.cursor().await.unwrap_or(0),
                 None => 0,
@@ -364,6 +362,7 @@ fn App() -> impl IntoView {
             if let Some(s) = storage() {
                 let _ = s.set_item("lianxin.calendar", &calendar_json);
             }
+            // The engine first, so a case tapped as soon as the list shows can be read.
             let engine = Engine::new(
                 gate::device_actor(&login.username),
                 login.token.clone(),
@@ -378,6 +377,14 @@ fn App() -> impl IntoView {
                 login.calendar.clone(),
             );
             ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+            {
+                let index = engine.rows.borrow();
+                show_rows(&index, &login.directory, (caseload, disputes, days));
+                ctx.waiting
+                    .set(index.values().filter(|r| r.waiting()).count());
+            }
+            session.set(Some((login.username.clone(), units)));
+            perf::since_open("open: caseload set");
             // The caseload is on screen; the documents are read behind it, a slice at a time,
             // letting the browser draw and take taps between slices (a case opened meanwhile
             // is read on its own).
@@ -404,6 +411,7 @@ fn App() -> impl IntoView {
                     store::sleep(0).await;
                 }
                 perf::add("start: documents read", start);
+                perf::since_open("open: documents all read");
                 engine.loaded();
             }
             listener(Status::Offline, true);
@@ -580,6 +588,9 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
         <p class="count" data-testid="count">
             {move || {
                 let n = matching.with(Vec::len);
+                if n > 0 {
+                    perf::drawn_since_open();
+                }
                 let first = page.get() * PAGE_ROWS;
                 let range = if n > PAGE_ROWS {
                     format!(" · {} {}–{}", t(lang.get(), "showing"), first + 1, (first + PAGE_ROWS).min(n))

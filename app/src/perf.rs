@@ -9,6 +9,26 @@ use std::collections::BTreeMap;
 thread_local! {
     static TOTALS: RefCell<BTreeMap<&'static str, (f64, u32)>> = const { RefCell::new(BTreeMap::new()) };
     static SHOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static OPENED_AT: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    static DRAWN: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// The tap on "sign in" or "unlock": what [`since_open`] counts from.
+pub fn mark_open() {
+    OPENED_AT.with(|t| t.set(now()));
+    DRAWN.with(|d| d.set(false));
+}
+
+/// The caseload's count is being drawn with cases in it: counted once after each open.
+pub fn drawn_since_open() {
+    if !DRAWN.with(|d| d.replace(true)) {
+        since_open("open: caseload count drawn");
+    }
+}
+
+/// Adds the time since the last [`mark_open`] to `name` (a point on the way to the caseload).
+pub fn since_open(name: &'static str) {
+    add(name, OPENED_AT.with(|t| t.get()));
 }
 
 /// The totals as a JS object.

@@ -1,7 +1,7 @@
 //! The browser's local store: one IndexedDB database per user of the tablet,
 //! `lianxin-USERNAME`, with five object stores: `docs` (case id → the saved Automerge bytes
-//! and sync state), `rows` (case id → the caseload line written since the last pack, see
-//! below), `drafts` (long texts being typed), `blobs` (attachments) and `meta` (the sync
+//! and sync state), `rows` (case id → the caseload line written since the last pack, in
+//! postcard like the pack, see below), `drafts` (long texts being typed), `blobs` (attachments) and `meta` (the sync
 //! cursor, the session, and `rowpack`: every caseload line in one value). Every value but
 //! the cursor is sealed by the user's [`Vault`] (AES-GCM), so the raw store holds no case
 //! text, name or note in clear.
@@ -92,7 +92,8 @@ pub type StoredDoc = (String, Vec<u8>, Vec<u8>);
 /// A batch of writes waiting its turn.
 struct Batch {
     docs: Vec<StoredDoc>,
-    rows: Vec<(String, String)>,
+    /// Each row on its own, as a pack of one ([`lianxin_shared::pack_rows`]).
+    rows: Vec<(String, Vec<u8>)>,
     cursor: Option<u64>,
     /// Documents to delete, with their rows.
     gone: Vec<String>,
@@ -182,7 +183,12 @@ impl Db {
 
     /// Queues documents with their caseload rows (and, if given, the cursor that covers
     /// them) for writing in one transaction, after every batch queued before.
-    pub fn put_docs(&self, docs: Vec<StoredDoc>, rows: Vec<(String, String)>, cursor: Option<u64>) {
+    pub fn put_docs(
+        &self,
+        docs: Vec<StoredDoc>,
+        rows: Vec<(String, Vec<u8>)>,
+        cursor: Option<u64>,
+    ) {
         self.queue.borrow_mut().push_back(Batch {
             docs,
             rows,
@@ -256,7 +262,7 @@ impl Db {
         let plains: Vec<&[u8]> = packed
             .iter()
             .map(Vec::as_slice)
-            .chain(batch.rows.iter().map(|(_, r)| r.as_bytes()))
+            .chain(batch.rows.iter().map(|(_, r)| r.as_slice()))
             .chain(batch.pack.as_deref())
             .collect();
         let start = crate::perf::now();
@@ -423,10 +429,10 @@ impl Db {
         let opened = self.vault.open_all(&sealed).await?;
         crate::perf::add("store: open all (AES-GCM)", start);
         crate::perf::timed("start: rows parsed", || {
+            // A row that does not read (another format) is made again from its document.
             for ((id, _), bytes) in since.into_iter().zip(opened) {
-                if let Some(row) = std::str::from_utf8(&bytes)
-                    .ok()
-                    .and_then(|json| serde_json::from_str::<StoredRow>(json).ok())
+                if let Some((_, row)) =
+                    lianxin_shared::unpack_rows(&bytes).and_then(|one| one.into_iter().next())
                 {
                     rows.insert(id, row);
                 }
@@ -531,8 +537,8 @@ impl Db {
 /// Takes in the unsealed store of the version before this one — one database `lianxin` for
 /// the whole tablet, its session in localStorage `lianxin.session`, drafts in
 /// `lianxin.draft.*` — if it belonged to `username`: its documents (unsent edits included),
-/// rows, cursor and drafts are written sealed into `db`, then the old database and keys are
-/// deleted. Returns how many documents came over. (The old actor is kept too, by
+/// cursor and drafts are written sealed into `db` (its rows are made again from the
+/// documents at start-up), then the old database and keys are deleted. Returns how many documents came over. (The old actor is kept too, by
 /// `gate::device_actor`, so the edits it signed are accepted.)
 pub async fn adopt_legacy(db: &Db, username: &str) -> Result<usize, String> {
     let Some(local) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
@@ -568,18 +574,10 @@ pub async fn adopt_legacy(db: &Db, username: &str) -> Result<usize, String> {
                 Some((k.as_string()?, doc.to_vec(), state.to_vec()))
             })
             .collect();
-        let rows: Vec<(String, String)> = if names.contains("rows") {
-            let (keys, values) = legacy.everything("rows").await?;
-            keys.iter()
-                .zip(values.iter())
-                .filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?)))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // The old version's rows are not taken: each is made again from its document.
         let cursor = legacy.cursor().await.unwrap_or(0);
         moved = docs.len();
-        db.put_docs(docs, rows, Some(cursor));
+        db.put_docs(docs, Vec::new(), Some(cursor));
         db.flushed().await;
     }
     old.close();

@@ -41,8 +41,11 @@ pub struct Restored {
 type Saved = (Vec<u8>, Vec<u8>);
 
 /// Rows written one by one after which the store packs them all again (at a settled sync or
-/// at start-up): a start then opens the pack and at most about this many rows.
-const PACK_AFTER: usize = 1_000;
+/// at start-up): a twentieth of the rows, at least 8 and at most 1,000, so a start opens the
+/// pack and at most about that many rows on their own, and packing stays rare.
+fn pack_after(rows: usize) -> usize {
+    (rows / 20).clamp(8, 1_000)
+}
 
 /// What the sync indicator shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,7 +195,8 @@ impl Engine {
     /// Writes every row in one value if enough were written one by one since the last time.
     fn pack_if_needed(&self) {
         let Some(db) = &self.db else { return };
-        if *self.unpacked.borrow() < PACK_AFTER || *self.loading.borrow() {
+        if *self.unpacked.borrow() < pack_after(self.rows.borrow().len()) || *self.loading.borrow()
+        {
             return;
         }
         let packed = crate::perf::timed("store: rows packed", || {
@@ -703,8 +707,8 @@ impl Engine {
                 replicas.insert(*id, r);
                 if let Some(mut row) = row {
                     row.set_pending(pending);
-                    if let Ok(json) = serde_json::to_string(&row) {
-                        rows.push((id.to_string(), json));
+                    if let Ok(one) = lianxin_shared::pack_rows([(id, &row)]) {
+                        rows.push((id.to_string(), one));
                     }
                     index.insert(*id, row);
                 }

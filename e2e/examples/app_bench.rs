@@ -50,6 +50,19 @@ async fn print_perf(page: &chromiumoxide::Page, what: &str) {
     }
 }
 
+/// How the local store keeps the caseload rows: the sealed pack of all rows and how many are
+/// kept on their own beside it (a start reads both), once the writes queued have settled.
+async fn print_rows_kept(page: &chromiumoxide::Page) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let [pack, alone]: [usize; 2] = page
+        .evaluate(STORED_ROWS)
+        .await
+        .ok()
+        .and_then(|v| v.into_value().ok())
+        .unwrap_or_default();
+    println!("    rows kept: a pack of {pack} bytes sealed, {alone} rows on their own");
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let sizes: Vec<usize> = std::env::args()
@@ -137,6 +150,7 @@ async fn main() {
             stored.as_millis()
         );
         print_perf(&page, "first sync").await;
+        print_rows_kept(&page).await;
 
         link.cut();
         for round in 1..=3 {
@@ -184,6 +198,7 @@ async fn main() {
             );
             if round == 1 {
                 print_perf(&page, "offline start, unlock, first case").await;
+                print_rows_kept(&page).await;
             }
         }
         // Search and filters over the whole caseload, offline: from the keystroke (or the

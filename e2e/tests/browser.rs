@@ -340,6 +340,18 @@ async fn the_caseload_opens_with_no_network_at_all() {
     // IndexedDB before the signal goes.
     wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
     wait_for(&page, STORED_DOCS, |n: &usize| *n == docs).await;
+    // The rows written one by one during the first sync are packed into one sealed value
+    // once it settles, and the rows kept on their own are then cleared.
+    let [pack, alone]: [usize; 2] = wait_for(&page, STORED_ROWS, |r: &[usize; 2]| r[0] > 0).await;
+    assert!(
+        pack > 100 * expected.len(),
+        "{pack} bytes for {} cases",
+        expected.len()
+    );
+    assert!(
+        alone < docs / 2,
+        "{alone} rows kept on their own beside the pack"
+    );
 
     link.cut();
     page.reload().await.unwrap();

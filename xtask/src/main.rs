@@ -1,6 +1,8 @@
 //! `cargo run -p xtask -- bundle`: builds the browser app into `dist/`.
 //!
-//! 1. `cargo build -p lianxin-app --release --target wasm32-unknown-unknown` (same target/);
+//! 1. `cargo build -p lianxin-app --profile wasm --target wasm32-unknown-unknown` (same
+//!    target/) with `--cfg erase_components` (Leptos erases each view's type: the wasm is
+//!    ~7 % smaller, see ARCHITECTURE.md "Measured");
 //! 2. JavaScript bindings with the wasm-bindgen library pinned to the app's exact version
 //!    (no downloaded tool; Debian's wasm-opt is deliberately not used, see FACTS.md);
 //! 3. the static files of `app/static/` copied beside them; the wasm, its glue, `boot.js` and
@@ -32,8 +34,15 @@ fn root() -> PathBuf {
 fn bundle() -> anyhow::Result<()> {
     let root = root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // For the wasm target only (with --target, host builds such as proc macros do not see
+    // RUSTFLAGS); kept beside any flags already set.
+    let rustflags = match std::env::var("RUSTFLAGS") {
+        Ok(flags) if !flags.trim().is_empty() => format!("{flags} --cfg erase_components"),
+        _ => "--cfg erase_components".to_string(),
+    };
     let status = Command::new(&cargo)
         .current_dir(&root)
+        .env("RUSTFLAGS", rustflags)
         .args([
             "build",
             "-p",

@@ -81,7 +81,7 @@ pub(super) fn editor(ctx: Ctx) -> Editor {
 
 pub(super) fn read_case(id: &str) -> Option<Case> {
     let id: DocId = id.parse().ok()?;
-    with_engine(|e| e.read(id)).flatten()
+    crate::perf::timed("case: read", || with_engine(|e| e.read(id)).flatten())
 }
 
 /// Applies an edit to the open case; the error, if any, is shown in `error`.
@@ -401,7 +401,9 @@ fn Repeats(ctx: Ctx, id: String, caseload: RwSignal<Vec<Row>>) -> impl IntoView 
     let lang = ctx.lang;
     let links = Memo::new(move |_| {
         caseload.with(|rows| {
-            let linked = lianxin_shared::fieldwork::linked(rows.iter().map(|r| &r.matter), &id);
+            let linked = crate::perf::timed("case: repeats linked", || {
+                lianxin_shared::fieldwork::linked(rows.iter().map(|r| &r.matter), &id)
+            });
             let row = |id: &String| rows.iter().find(|r| r.id == *id).cloned();
             (
                 linked.nth(),

@@ -333,6 +333,9 @@ pub async fn set_value(page: &chromiumoxide::Page, name: &str, value: &str, even
 pub const CACHED_SHELL: &str = "(async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('lianxin-shell-')) || 'none'); return (await c.keys()).length; })()";
 pub const STORED_DRAFTS: &str = "new Promise(async ok => { const d = (await indexedDB.databases()).find(d => d.name.startsWith('lianxin-')); if (!d) return ok(0); const r = indexedDB.open(d.name); r.onsuccess = () => { try { const q = r.result.transaction('drafts').objectStore('drafts').count(); q.onsuccess = () => ok(q.result); } catch (e) { ok(0); } }; r.onerror = () => ok(0); })";
 /// How many documents the tablet's local store holds (cases, their details, disputes, days).
+/// The local store's caseload rows: the byte length of the sealed pack of all rows (0 without
+/// one) and how many rows are kept on their own beside it (see app/src/store.rs).
+pub const STORED_ROWS: &str = "new Promise(async ok => { const d = (await indexedDB.databases()).find(d => d.name.startsWith('lianxin-')); if (!d) return ok([0, 0]); const r = indexedDB.open(d.name); r.onsuccess = () => { try { const tx = r.result.transaction(['meta', 'rows']); const p = tx.objectStore('meta').get('rowpack'); const n = tx.objectStore('rows').count(); tx.oncomplete = () => ok([p.result ? p.result.byteLength : 0, n.result]); } catch (e) { ok([0, 0]); } }; r.onerror = () => ok([0, 0]); })";
 pub const STORED_DOCS: &str = "new Promise(async ok => { const d = (await indexedDB.databases()).find(d => d.name.startsWith('lianxin-')); if (!d) return ok(0); const r = indexedDB.open(d.name); r.onsuccess = () => { try { const q = r.result.transaction('docs').objectStore('docs').count(); q.onsuccess = () => ok(q.result); } catch (e) { ok(0); } }; r.onerror = () => ok(0); })";
 
 pub async fn js(page: &chromiumoxide::Page, code: &str) {
