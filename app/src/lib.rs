@@ -376,6 +376,8 @@ fn App() -> impl IntoView {
                 },
                 login.calendar.clone(),
             );
+            // A case opened before its documents' slice came reads again once they are here.
+            engine.on_fetched(Rc::new(move || ctx.version.update(|v| *v += 1)));
             ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
             {
                 let index = engine.rows.borrow();

@@ -6,6 +6,8 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use wasm_bindgen::JsCast;
+
 thread_local! {
     static TOTALS: RefCell<BTreeMap<&'static str, (f64, u32)>> = const { RefCell::new(BTreeMap::new()) };
     static SHOWN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -52,6 +54,17 @@ fn show() {
         let f = wasm_bindgen::closure::Closure::<dyn Fn() -> wasm_bindgen::JsValue>::new(totals);
         let _ = js_sys::Reflect::set(&w, &"__lianxin_perf".into(), f.as_ref());
         f.forget();
+        // The app's own memory (wasm linear memory: the documents' bytes, the rows), which the
+        // browser's JS heap figures leave out.
+        let m = wasm_bindgen::closure::Closure::<dyn Fn() -> f64>::new(|| {
+            wasm_bindgen::memory()
+                .unchecked_into::<js_sys::WebAssembly::Memory>()
+                .buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+        });
+        let _ = js_sys::Reflect::set(&w, &"__lianxin_wasm_bytes".into(), m.as_ref());
+        m.forget();
     }
 }
 

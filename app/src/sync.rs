@@ -92,6 +92,8 @@ pub struct Engine {
     loading: RefCell<bool>,
     /// Documents being read on their own while loading.
     fetching: RefCell<HashSet<DocId>>,
+    /// Told when one of them is there: the screens read again.
+    on_fetched: RefCell<Option<Rc<dyn Fn()>>>,
     calendar_changed: bool,
     /// Rows written one by one since the last pack.
     unpacked: RefCell<usize>,
@@ -135,6 +137,7 @@ impl Engine {
             backoff_ms: RefCell::new(1000),
             loading: RefCell::new(loading),
             fetching: RefCell::new(HashSet::new()),
+            on_fetched: RefCell::new(None),
             calendar_changed,
             unpacked: RefCell::new(written),
         })
@@ -182,6 +185,11 @@ impl Engine {
         self.pack_if_needed();
     }
 
+    /// What to call when a document asked for while loading has been read on its own.
+    pub fn on_fetched(&self, tell: Rc<dyn Fn()>) {
+        *self.on_fetched.borrow_mut() = Some(tell);
+    }
+
     /// Whether syncing has been stopped (lock, sign-out, the session ended).
     pub fn stopped(&self) -> bool {
         *self.stopped.borrow()
@@ -211,26 +219,51 @@ impl Engine {
         }
     }
 
-    /// [`Engine::load`]; while the stored documents are still being read, one not read yet is
-    /// read from the store on its own, and the screens are told when it is there.
-    fn load_or_fetch(&self, replicas: &mut HashMap<DocId, Replica>, id: DocId) {
-        self.load(replicas, id);
-        if replicas.contains_key(&id) || !*self.loading.borrow() {
+    /// [`Engine::load`] of each of `ids`; while the stored documents are still being read,
+    /// those not read yet are read from the store on their own, together (a case with its
+    /// details, so it never shows or is edited without them), and the screens are told once
+    /// they are there.
+    fn load_or_fetch(&self, replicas: &mut HashMap<DocId, Replica>, ids: &[DocId]) {
+        for id in ids {
+            self.load(replicas, *id);
+        }
+        if !*self.loading.borrow() {
+            return;
+        }
+        let missing: Vec<DocId> = ids
+            .iter()
+            .copied()
+            .filter(|id| !replicas.contains_key(id))
+            .filter(|id| self.fetching.borrow_mut().insert(*id))
+            .collect();
+        if missing.is_empty() {
             return;
         }
         let (Some(db), Some(me)) = (self.db.clone(), self.me.upgrade()) else {
             return;
         };
-        if !self.fetching.borrow_mut().insert(id) {
-            return;
-        }
+        crate::perf::since_open("open: documents asked for before their slice");
         wasm_bindgen_futures::spawn_local(async move {
-            let found = db.load_doc(&id.to_string()).await.ok().flatten();
-            let taken = me.take_stored(found.into_iter().collect());
-            me.fetching.borrow_mut().remove(&id);
-            if taken > 0 && *me.loading.borrow() {
-                // Not connected while loading: the screens read again.
-                (me.listener)(Status::Offline, false);
+            let mut found = Vec::new();
+            for id in &missing {
+                if let Ok(Some(doc)) = db.load_doc(&id.to_string()).await {
+                    found.push(doc);
+                }
+            }
+            let taken = me.take_stored(found);
+            crate::perf::since_open(if taken > 0 {
+                "open: … read on their own"
+            } else {
+                "open: … came in a slice first"
+            });
+            for id in &missing {
+                me.fetching.borrow_mut().remove(id);
+            }
+            let told = me.on_fetched.borrow().clone();
+            if taken > 0
+                && let Some(tell) = told
+            {
+                tell();
             }
         });
     }
@@ -273,9 +306,8 @@ impl Engine {
     /// One case, hydrated, loading it first if needed.
     pub fn read(&self, id: DocId) -> Option<Case> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load_or_fetch(&mut replicas, id);
         let details = DocId::details_of(&id);
-        self.load_or_fetch(&mut replicas, details);
+        self.load_or_fetch(&mut replicas, &[id, details]);
         let replica = replicas.get(&id)?;
         let mut case = CaseDoc::from_doc(replica.doc.clone())
             .and_then(|c| c.read())
@@ -294,7 +326,7 @@ impl Engine {
     /// The first unit of a document's header (the unit that recorded it).
     pub fn unit_of(&self, id: DocId) -> Option<lianxin_shared::UnitId> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load_or_fetch(&mut replicas, id);
+        self.load_or_fetch(&mut replicas, &[id]);
         let header = lianxin_shared::Header::of(&replicas.get(&id)?.doc).ok()?;
         header.units.first().cloned()
     }
@@ -319,8 +351,7 @@ impl Engine {
         let details_id = DocId::details_of(&id);
         let out = {
             let mut replicas = self.replicas.borrow_mut();
-            self.load_or_fetch(&mut replicas, id);
-            self.load_or_fetch(&mut replicas, details_id);
+            self.load_or_fetch(&mut replicas, &[id, details_id]);
             self.not_read_yet(&replicas, id)?;
             self.not_read_yet(&replicas, details_id)?;
             let mut case = match replicas.get(&id) {
@@ -559,7 +590,7 @@ impl Engine {
     /// One reception day, hydrated, loading it first if needed.
     pub fn read_reception(&self, id: DocId) -> Option<Reception> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load_or_fetch(&mut replicas, id);
+        self.load_or_fetch(&mut replicas, &[id]);
         let replica = replicas.get(&id)?;
         ReceptionDoc::from_doc(replica.doc.clone())
             .and_then(|r| r.read())
@@ -569,7 +600,7 @@ impl Engine {
     /// One dispute, hydrated, loading it first if needed.
     pub fn read_dispute(&self, id: DocId) -> Option<Dispute> {
         let mut replicas = self.replicas.borrow_mut();
-        self.load_or_fetch(&mut replicas, id);
+        self.load_or_fetch(&mut replicas, &[id]);
         let replica = replicas.get(&id)?;
         DisputeDoc::from_doc(replica.doc.clone())
             .and_then(|d| d.read())
@@ -585,7 +616,7 @@ impl Engine {
     ) -> Result<T, String> {
         let out = {
             let mut replicas = self.replicas.borrow_mut();
-            self.load_or_fetch(&mut replicas, id);
+            self.load_or_fetch(&mut replicas, &[id]);
             self.not_read_yet(&replicas, id)?;
             // The edit works on a copy, written back only if it succeeds: a refused edit
             // leaves the stored document as it was.

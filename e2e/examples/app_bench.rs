@@ -243,11 +243,18 @@ async fn main() {
                 .find(|m| m.name == name)
                 .map_or(0.0, |m| m.value)
         };
+        let wasm: f64 = page
+            .evaluate("window.__lianxin_wasm_bytes ? window.__lianxin_wasm_bytes() : 0")
+            .await
+            .ok()
+            .and_then(|v| v.into_value().ok())
+            .unwrap_or(0.0);
         println!(
-            "{n:>6} cases: tab memory (CDP Performance.getMetrics) JS heap used {:.0} MB of {:.0} MB, {:.0} DOM nodes",
+            "{n:>6} cases: tab memory (CDP Performance.getMetrics) JS heap used {:.0} MB of {:.0} MB, {:.0} DOM nodes; the app's wasm memory {:.0} MB",
             metric("JSHeapUsedSize") / 1e6,
             metric("JSHeapTotalSize") / 1e6,
-            metric("Nodes")
+            metric("Nodes"),
+            wasm / 1e6
         );
         // The office's reports over the whole caseload, offline, on the tablet: from the tap
         // to the report on screen (worked out from the stored rows, then drawn).

@@ -162,9 +162,37 @@ fn a_pack_of_rows_keeps_its_bytes() {
     let packed = pack_rows(rows.iter().map(|(id, r)| (id, r))).unwrap();
     assert_eq!(unpack_rows(&packed).as_ref(), Some(&rows));
     let digest = hex::encode(Sha256::digest(&packed));
-    assert_eq!(ROW_PACK_FORMAT, 1);
+    assert_eq!(ROW_PACK_FORMAT, 2);
     assert_eq!(
-        digest, "5087d0e0a408edf663d904bc6c665febe92934790141f50af6099af6f0c4dde5",
+        digest, "d40c6a9b7ca99d9af30aab9161fc41382499f989753bcd51a0cf585b6ffbc332",
         "the packed rows changed: raise ROW_PACK_FORMAT if a row type did"
     );
+}
+
+/// A date is its day number in a binary format (a packed row reads it without making and
+/// parsing a string) and `YYYY-MM-DD` in JSON; a day number no date can be is refused.
+#[test]
+fn a_date_is_a_day_number_in_postcard_and_text_in_json() {
+    use lianxin_shared::Date;
+    for text in [
+        "1970-01-01",
+        "2024-02-29",
+        "2026-12-02",
+        "0000-01-01",
+        "9999-12-31",
+    ] {
+        let day: Date = text.parse().unwrap();
+        let bytes = postcard::to_stdvec(&day).unwrap();
+        assert!(bytes.len() <= 5, "{text}: {bytes:?}");
+        assert_eq!(postcard::from_bytes::<Date>(&bytes).unwrap(), day);
+        assert_eq!(serde_json::to_string(&day).unwrap(), format!("\"{text}\""));
+        assert_eq!(
+            serde_json::from_str::<Date>(&format!("\"{text}\"")).unwrap(),
+            day
+        );
+    }
+    for wild in [i32::MAX, i32::MIN, 3_000_000, -800_000] {
+        let bytes = postcard::to_stdvec(&wild).unwrap();
+        assert!(postcard::from_bytes::<Date>(&bytes).is_err(), "{wild}");
+    }
 }

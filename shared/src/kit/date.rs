@@ -5,7 +5,9 @@ use std::fmt;
 
 use crate::Error;
 
-/// A proleptic Gregorian date, `YYYY-MM-DD` on the wire and in documents.
+/// A proleptic Gregorian date, `YYYY-MM-DD` on the wire and in documents (every human-readable
+/// format: JSON); in a binary format (postcard: the tablet's packed rows) its day number, which
+/// reads without a string to make and parse.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Date {
     days: i32, // days since 1970-01-01
@@ -13,14 +15,28 @@ pub struct Date {
 
 impl Serialize for Date {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i32(self.days)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
+        if d.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            return text.parse().map_err(serde::de::Error::custom);
+        }
+        let days = i32::deserialize(d)?;
+        // The days of the years a date can be written with (0000 to 9999).
+        let first = Date::from_ymd(0, 1, 1).map_or(i32::MIN, |d| d.days);
+        let last = Date::from_ymd(9999, 12, 31).map_or(i32::MAX, |d| d.days);
+        if !(first..=last).contains(&days) {
+            return Err(serde::de::Error::custom(format!("day {days} out of range")));
+        }
+        Ok(Date { days })
     }
 }
 
