@@ -156,8 +156,24 @@ fn set_pending(user: &str, queue: &[serde_json::Value]) {
 /// Sends the ledger records waiting on this tablet (called after each sync): each export is
 /// recorded on the server (who, when, what, how many rows); offline they wait here.
 pub(crate) async fn send_ledger_log(user: String) {
-    let mut queue = pending(&user);
-    while let Some(entry) = queue.first().cloned() {
+    // One sender at a time: two syncs settling close together started two, and both sent
+    // the first record before either took it off the queue (recorded twice on the server).
+    thread_local! {
+        static SENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if SENDING.with(|s| s.replace(true)) {
+        return;
+    }
+    send_ledger_log_now(&user).await;
+    SENDING.with(|s| s.set(false));
+}
+
+async fn send_ledger_log_now(user: &str) {
+    loop {
+        // Read again each time: an export recorded while sending goes in this round too.
+        let Some(entry) = pending(user).first().cloned() else {
+            return;
+        };
         let Some(token) = with_engine(|e| e.token()) else {
             return;
         };
@@ -169,8 +185,12 @@ pub(crate) async fn send_ledger_log(user: String) {
         match status {
             // Recorded; or refused for good (a role that may not): never sent again.
             200 | 400 | 403 => {
-                queue.remove(0);
-                set_pending(&user, &queue);
+                // Off the queue as it is now (an export may have joined it meanwhile).
+                let mut queue = pending(user);
+                if let Some(i) = queue.iter().position(|e| *e == entry) {
+                    queue.remove(i);
+                }
+                set_pending(user, &queue);
             }
             _ => return,
         }
