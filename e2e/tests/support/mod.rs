@@ -368,13 +368,31 @@ pub async fn type_into(page: &chromiumoxide::Page, selector: &str, text: &str) {
 
 /// The first file with extension `ext` to appear in `dir` (a download), waited for.
 pub async fn downloaded(dir: &std::path::Path, ext: &str) -> std::path::PathBuf {
+    // Complete: no partial download beside it, and the same size over 100 ms (a file was
+    // once read while Chromium was still writing it).
+    let mut last: Option<(std::path::PathBuf, u64)> = None;
     for _ in 0..100 {
-        let found = std::fs::read_dir(dir)
+        let paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
             .unwrap()
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == ext));
-        if let Some(file) = found {
-            return file;
+            .collect();
+        let partial = paths
+            .iter()
+            .any(|p| p.extension().is_some_and(|x| x == "crdownload"));
+        let found = paths
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|x| x == ext))
+            .map(|p| {
+                let size = std::fs::metadata(&p).map_or(0, |m| m.len());
+                (p, size)
+            });
+        match (&found, &last) {
+            (Some((file, size)), Some((before, was)))
+                if !partial && *size > 0 && file == before && size == was =>
+            {
+                return file.clone();
+            }
+            _ => last = found,
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
