@@ -199,9 +199,6 @@ pub(crate) fn not_here(what: &str) -> lianxin_shared::Error {
     lianxin_shared::Error::Protocol(format!("no such {what} on this device"))
 }
 
-/// Stored documents read in one slice at start-up, behind the caseload.
-const DOCS_PER_SLICE: u32 = 2_000;
-
 /// Runs `f` with the sync engine, once signed in.
 pub fn with_engine<T>(f: impl FnOnce(&Rc<Engine>) -> T) -> Option<T> {
     ENGINE.with(|e| e.borrow().as_ref().map(f))
@@ -387,34 +384,9 @@ fn App() -> impl IntoView {
             }
             session.set(Some((login.username.clone(), units)));
             perf::since_open("open: caseload set");
-            // The caseload is on screen; the documents are read behind it, a slice at a time,
-            // letting the browser draw and take taps between slices (a case opened meanwhile
-            // is read on its own).
-            if let Some(db) = &db {
-                store::sleep(0).await;
-                let start = perf::now();
-                let mut after: Option<String> = None;
-                loop {
-                    // Locked or signed out meanwhile: this engine is done.
-                    if engine.stopped() {
-                        return;
-                    }
-                    let Ok(slice) = db.load_docs_after(after.as_deref(), DOCS_PER_SLICE).await
-                    else {
-                        break;
-                    };
-                    let last = slice.last().map(|(id, _, _)| id.clone());
-                    let full = slice.len() as u32 == DOCS_PER_SLICE;
-                    engine.take_stored(slice);
-                    match last {
-                        Some(last) if full => after = Some(last),
-                        _ => break,
-                    }
-                    store::sleep(0).await;
-                }
-                perf::add("start: documents read", start);
-                perf::since_open("open: documents all read");
-                engine.loaded();
+            // The caseload is on screen; the documents are read behind it.
+            if !engine.read_stored().await {
+                return; // locked or signed out meanwhile
             }
             listener(Status::Offline, true);
             engine.connect();

@@ -1,8 +1,9 @@
 //! The browser's local store: one IndexedDB database per user of the tablet,
 //! `lianxin-USERNAME`, with five object stores: `docs` (case id → the saved Automerge bytes
 //! and sync state), `rows` (case id → the caseload line written since the last pack, in
-//! postcard like the pack, see below), `drafts` (long texts being typed), `blobs` (attachments) and `meta` (the sync
-//! cursor, the session, and `rowpack`: every caseload line in one value). Every value but
+//! postcard like the pack, see below), `drafts` (long texts being typed), `blobs`
+//! (attachments) and `meta` (the sync cursor, the session, and `rowpack`: every caseload
+//! line in one value). Every value but
 //! the cursor is sealed by the user's [`Vault`] (AES-GCM), so the raw store holds no case
 //! text, name or note in clear.
 //!
@@ -313,15 +314,36 @@ impl Db {
 
     /// Every key and value of an object store, in key order, in one read transaction.
     async fn everything(&self, name: &str) -> Result<(Array, Array), String> {
+        self.keys_and_values(name, &JsValue::NULL, None).await
+    }
+
+    /// The keys and values of an object store in `range` (`null`: all), in key order, at
+    /// most `limit` of them, in one read transaction.
+    async fn keys_and_values(
+        &self,
+        name: &str,
+        range: &JsValue,
+        limit: Option<u32>,
+    ) -> Result<(Array, Array), String> {
         let tx = self
             .db
             .transaction_with_str(name)
             .map_err(|e| js_error("transaction", e))?;
         let store = tx.object_store(name).map_err(|e| js_error(name, e))?;
-        let keys: Array = request(&store.get_all_keys().map_err(|e| js_error("keys", e))?)
+        let (keys, values) = match limit {
+            Some(n) => (
+                store.get_all_keys_with_key_and_limit(range, n),
+                store.get_all_with_key_and_limit(range, n),
+            ),
+            None => (
+                store.get_all_keys_with_key(range),
+                store.get_all_with_key(range),
+            ),
+        };
+        let keys: Array = request(&keys.map_err(|e| js_error("keys", e))?)
             .await?
             .unchecked_into();
-        let values: Array = request(&store.get_all().map_err(|e| js_error("values", e))?)
+        let values: Array = request(&values.map_err(|e| js_error("values", e))?)
             .await?
             .unchecked_into();
         Ok((keys, values))
@@ -335,33 +357,13 @@ impl Db {
         count: u32,
     ) -> Result<Vec<StoredDoc>, String> {
         let start = crate::perf::now();
-        let tx = self
-            .db
-            .transaction_with_str("docs")
-            .map_err(|e| js_error("transaction", e))?;
-        let store = tx.object_store("docs").map_err(|e| js_error("docs", e))?;
-        let range = match after {
-            Some(key) => Some(
-                web_sys::IdbKeyRange::lower_bound_with_open(&key.into(), true)
-                    .map_err(|e| js_error("range", e))?,
-            ),
-            None => None,
+        let range: JsValue = match after {
+            Some(key) => web_sys::IdbKeyRange::lower_bound_with_open(&key.into(), true)
+                .map_err(|e| js_error("range", e))?
+                .into(),
+            None => JsValue::NULL,
         };
-        let range: JsValue = range.map_or(JsValue::NULL, Into::into);
-        let keys: Array = request(
-            &store
-                .get_all_keys_with_key_and_limit(&range, count)
-                .map_err(|e| js_error("keys", e))?,
-        )
-        .await?
-        .unchecked_into();
-        let values: Array = request(
-            &store
-                .get_all_with_key_and_limit(&range, count)
-                .map_err(|e| js_error("values", e))?,
-        )
-        .await?
-        .unchecked_into();
+        let (keys, values) = self.keys_and_values("docs", &range, Some(count)).await?;
         crate::perf::add("store: read all (IndexedDB)", start);
         let start = crate::perf::now();
         let sealed: Vec<Vec<u8>> = values
@@ -409,7 +411,7 @@ impl Db {
             });
         let start = crate::perf::now();
         let (keys, values) = self.everything("rows").await?;
-        let mut since = Vec::new();
+        let (mut ids, mut sealed) = (Vec::new(), Vec::new());
         for (key, value) in keys.iter().zip(values.iter()) {
             let Some(id) = key.as_string().and_then(|k| k.parse::<DocId>().ok()) else {
                 continue;
@@ -418,19 +420,21 @@ impl Db {
                 Ok(a) if a.length() == 0 => {
                     rows.remove(&id);
                 }
-                Ok(a) => since.push((id, a.to_vec())),
+                Ok(a) => {
+                    ids.push(id);
+                    sealed.push(a.to_vec());
+                }
                 Err(_) => {}
             }
         }
         let written = keys.length() as usize;
         crate::perf::add("store: read all (IndexedDB)", start);
         let start = crate::perf::now();
-        let sealed: Vec<Vec<u8>> = since.iter().map(|(_, v)| v.clone()).collect();
         let opened = self.vault.open_all(&sealed).await?;
         crate::perf::add("store: open all (AES-GCM)", start);
         crate::perf::timed("start: rows parsed", || {
             // A row that does not read (another format) is made again from its document.
-            for ((id, _), bytes) in since.into_iter().zip(opened) {
+            for (id, bytes) in ids.into_iter().zip(opened) {
                 if let Some((_, row)) =
                     lianxin_shared::unpack_rows(&bytes).and_then(|one| one.into_iter().next())
                 {
@@ -538,8 +542,9 @@ impl Db {
 /// the whole tablet, its session in localStorage `lianxin.session`, drafts in
 /// `lianxin.draft.*` — if it belonged to `username`: its documents (unsent edits included),
 /// cursor and drafts are written sealed into `db` (its rows are made again from the
-/// documents at start-up), then the old database and keys are deleted. Returns how many documents came over. (The old actor is kept too, by
-/// `gate::device_actor`, so the edits it signed are accepted.)
+/// documents at start-up), then the old database and keys are deleted. Returns how many
+/// documents came over. (The old actor is kept too, by `gate::device_actor`, so the edits it
+/// signed are accepted.)
 pub async fn adopt_legacy(db: &Db, username: &str) -> Result<usize, String> {
     let Some(local) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
         return Ok(0);

@@ -6,10 +6,10 @@
 //!
 //! Documents restored from the store are loaded lazily: at start-up only the rows are needed
 //! to show the caseload. The documents' bytes are then read from the store a slice at a time
-//! ([`Engine::take_stored`], the caseload already on screen; one opened meanwhile is read on
+//! ([`Engine::read_stored`], the caseload already on screen; one opened meanwhile is read on
 //! its own at once), and each is turned into an Automerge document when it is opened, edited
 //! or synced (or at once, if it holds edits the server has not confirmed). The engine
-//! connects only once every stored document has been read ([`Engine::loaded`]).
+//! connects only once every stored document has been read.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -96,7 +96,7 @@ pub struct Engine {
 
 impl Engine {
     /// An engine holding the rows restored from the local store; with a store, the
-    /// documents follow through [`Engine::take_stored`] and [`Engine::loaded`].
+    /// documents follow through [`Engine::read_stored`].
     pub fn new(
         actor: ActorId,
         token: String,

@@ -17,13 +17,48 @@ fn pack_after(rows: usize) -> usize {
     (rows / 20).clamp(8, 1_000)
 }
 
+/// Stored documents read in one slice at start-up, behind the caseload.
+const DOCS_PER_SLICE: u32 = 2_000;
+
 impl Engine {
+    /// Reads every stored document, a slice at a time, letting the browser draw and take taps
+    /// between slices (a case opened meanwhile is read on its own), then [`Engine::loaded`].
+    /// False if syncing was stopped meanwhile (lock, sign-out): this engine is done.
+    pub async fn read_stored(&self) -> bool {
+        let Some(db) = self.db.clone() else {
+            return true;
+        };
+        crate::store::sleep(0).await;
+        let start = crate::perf::now();
+        let mut after: Option<String> = None;
+        loop {
+            if self.stopped() {
+                return false;
+            }
+            let Ok(slice) = db.load_docs_after(after.as_deref(), DOCS_PER_SLICE).await else {
+                break;
+            };
+            let last = slice.last().map(|(id, _, _)| id.clone());
+            let full = slice.len() as u32 == DOCS_PER_SLICE;
+            self.take_stored(slice);
+            match last {
+                Some(last) if full => after = Some(last),
+                _ => break,
+            }
+            crate::store::sleep(0).await;
+        }
+        crate::perf::add("start: documents read", start);
+        crate::perf::since_open("open: documents all read");
+        self.loaded();
+        true
+    }
+
     /// Takes in stored documents read at start-up, skipping any this engine already has
     /// (read on its own when opened, or edited since). A document with a row that says it is
     /// confirmed stays as bytes until needed; one without a row (stored by an older version),
     /// with unconfirmed edits, or with deadlines from another holiday calendar is loaded now
     /// and its row redone. Returns how many were new.
-    pub fn take_stored(&self, stored: Vec<StoredDoc>) -> usize {
+    fn take_stored(&self, stored: Vec<StoredDoc>) -> usize {
         let mut replicas = self.replicas.borrow_mut();
         let mut dirty = Vec::new();
         let mut taken = 0;
@@ -54,7 +89,7 @@ impl Engine {
 
     /// Every stored document has been read: rows redone meanwhile are stored (and all rows
     /// packed again if many were written one by one), and the engine may connect.
-    pub fn loaded(&self) {
+    fn loaded(&self) {
         *self.loading.borrow_mut() = false;
         self.persist(None);
         self.pack_if_needed();
@@ -68,11 +103,6 @@ impl Engine {
     /// Whether syncing has been stopped (lock, sign-out, the session ended).
     pub fn stopped(&self) -> bool {
         *self.stopped.borrow()
-    }
-
-    /// Whether the stored documents are still being read.
-    pub fn loading(&self) -> bool {
-        *self.loading.borrow()
     }
 
     /// Writes every row in one value if enough were written one by one since the last time.
@@ -105,12 +135,15 @@ impl Engine {
         if !*self.loading.borrow() {
             return;
         }
+        // Not already being read (the screens ask again on every render).
+        let mut fetching = self.fetching.borrow_mut();
         let missing: Vec<DocId> = ids
             .iter()
             .copied()
-            .filter(|id| !replicas.contains_key(id))
-            .filter(|id| self.fetching.borrow_mut().insert(*id))
+            .filter(|id| !replicas.contains_key(id) && !fetching.contains(id))
             .collect();
+        fetching.extend(missing.iter().copied());
+        drop(fetching);
         if missing.is_empty() {
             return;
         }
