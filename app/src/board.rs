@@ -184,7 +184,7 @@ pub(crate) fn Board(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             format!("{name} · {what}")
         }}</h3>
         <ul class="cases" data-testid="board-list">
-            <For each=move || listed.get().into_iter().take(limit.get()) key=|r| r.id.clone() let:row>
+            <For each=move || listed.get().into_iter().take(limit.get()) key=Row::line_key let:row>
                 <CaseLine ctx row/>
             </For>
         </ul>

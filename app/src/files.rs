@@ -60,22 +60,37 @@ pub async fn keep(hash: &str, bytes: &[u8]) -> Result<(), String> {
 /// Queues a photo the case now lists for the server.
 pub async fn queue(case: &str, hash: &str) -> Result<(), String> {
     let db = local_store().ok_or("not signed in")?;
+    let _list = LIST.lock().await;
     let mut pending = db.blobs_to_send().await;
     pending.push((case.to_string(), hash.to_string()));
     db.set_blobs_to_send(&pending).await
 }
 
+/// The list of photos to send is read and written back with awaits between (it is sealed):
+/// one change of it at a time, or a photo queued while the list was being sent was written
+/// over and never went up.
+static LIST: std::sync::LazyLock<futures_util::lock::Mutex<()>> =
+    std::sync::LazyLock::new(|| futures_util::lock::Mutex::new(()));
+
 /// After a sync: sends the photos taken here whose case listing the server now has. One that
 /// the server does not take yet (its listing still on the way) waits for the next sync.
 pub async fn send_pending() {
-    let Some(db) = local_store() else { return };
-    let pending = db.blobs_to_send().await;
-    if pending.is_empty() {
-        return;
+    // One sender at a time: two syncs settling close together would send each photo twice.
+    thread_local! {
+        static SENDING: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
     }
-    let mut still = Vec::new();
+    crate::one_at_a_time(&SENDING, send_pending_now).await;
+}
+
+async fn send_pending_now() {
+    let Some(db) = local_store() else { return };
+    let pending = {
+        let _list = LIST.lock().await;
+        db.blobs_to_send().await
+    };
+    let mut sent = Vec::new();
     for (case, hash) in pending {
-        let sent = match db.blob(&hash).await {
+        let done = match db.blob(&hash).await {
             Ok(Some(bytes)) => {
                 let path = format!("/api/cases/{case}/attachments/{hash}");
                 matches!(
@@ -86,10 +101,17 @@ pub async fn send_pending() {
             // Gone from the tablet (signed out and in again): nothing left to send.
             _ => true,
         };
-        if !sent {
-            still.push((case, hash));
+        if done {
+            sent.push((case, hash));
         }
     }
+    if sent.is_empty() {
+        return;
+    }
+    // Off the list as it is now: a photo queued meanwhile stays on it.
+    let _list = LIST.lock().await;
+    let mut still = db.blobs_to_send().await;
+    still.retain(|p| !sent.contains(p));
     let _ = db.set_blobs_to_send(&still).await;
 }
 

@@ -157,7 +157,7 @@ pub fn Home(ctx: Ctx, caseload: RwSignal<Vec<Row>>, days: RwSignal<Vec<DayRow>>)
                 <div class="home-section" data-testid="home-days">
                     <h3>{move || format!("{} ({})", t(lang.get(), "home_days"), my_days.with(Vec::len))}</h3>
                     <ul class="cases">
-                        <For each=move || my_days.get() key=|d| d.id.clone() let:d>
+                        <For each=move || my_days.get() key=|d| format!("{d:?}") let:d>
                             <li data-day=d.id.clone() on:click={
                                 let id = d.id.clone();
                                 move |_| ctx.go(Screen::Reception(id.clone()))

@@ -199,6 +199,30 @@ pub(crate) fn not_here(what: &str) -> lianxin_shared::Error {
     lianxin_shared::Error::Protocol(format!("no such {what} on this device"))
 }
 
+/// Runs `job` unless it is running already; a call made while it runs has it run once more
+/// when it ends (what was queued meanwhile goes then, not at some later sync). `state` is the
+/// job's own flag: 0 idle, 1 running, 2 running and asked again.
+pub(crate) async fn one_at_a_time<F: std::future::Future<Output = ()>>(
+    state: &'static std::thread::LocalKey<std::cell::Cell<u8>>,
+    job: impl Fn() -> F,
+) {
+    let running = state.with(|s| {
+        let was = s.get();
+        s.set(if was == 0 { 1 } else { 2 });
+        was > 0
+    });
+    if running {
+        return;
+    }
+    loop {
+        job().await;
+        let again = state.with(|s| s.replace(u8::from(s.get() == 2)) == 2);
+        if !again {
+            return;
+        }
+    }
+}
+
 /// Runs `f` with the sync engine, once signed in.
 pub fn with_engine<T>(f: impl FnOnce(&Rc<Engine>) -> T) -> Option<T> {
     ENGINE.with(|e| e.borrow().as_ref().map(f))
@@ -582,7 +606,7 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             </p>
         </Show>
         <ul class="cases">
-            <For each=move || shown.get() key=|r| r.id.clone() let:row>
+            <For each=move || shown.get() key=Row::line_key let:row>
                 <CaseLine ctx row/>
             </For>
         </ul>

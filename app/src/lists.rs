@@ -44,6 +44,24 @@ pub struct Row {
 }
 
 impl Row {
+    /// What a list keys a line by: everything [`crate::CaseLine`] draws. A line keyed by its
+    /// id alone is drawn once and kept while the list is on screen, so a change that arrived
+    /// then (a confirmation, a merge, a colleague's edit) never showed.
+    pub(crate) fn line_key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{:?}|{:?}|{}|{}|{:?}",
+            self.id,
+            self.reference,
+            self.summary,
+            self.unit,
+            self.state,
+            self.colour,
+            self.conflicted,
+            self.waiting,
+            self.due
+        )
+    }
+
     /// Whether the search text `q` is found in the row (any of its words, all of them).
     pub(crate) fn matches(&self, q: &str) -> bool {
         q.split_whitespace().all(|word| {

@@ -63,7 +63,7 @@ pub fn Ledger(ctx: Ctx, disputes: RwSignal<Vec<LedgerRow>>) -> impl IntoView {
         </div>
         <p class="count" data-testid="dispute-count">{move || crate::i18n::count(disputes.with(Vec::len), "disputes", lang.get())}</p>
         <ul class="cases" data-testid="ledger">
-            <For each=move || disputes.get() key=|r| (r.id.clone(), r.level.clone(), r.result.clone(), r.sessions) let:row>
+            <For each=move || disputes.get() key=|r| format!("{r:?}") let:row>
                 <li data-dispute=row.id.clone() on:click={
                     let id = row.id.clone();
                     move |_| ctx.go(Screen::Dispute(id.clone()))

@@ -66,21 +66,30 @@ pub fn wait_for_number(user: &str, case: DocId) {
 
 /// After a sync: asks for a block if few numbers are left, then numbers the cases waiting.
 pub async fn top_up(user: String) {
+    // One at a time: two syncs settling close together each asked for a block, and a block
+    // taken and never used leaves a gap in the office's numbering.
+    thread_local! {
+        static ASKING: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+    }
+    crate::one_at_a_time(&ASKING, || top_up_now(&user)).await;
+}
+
+async fn top_up_now(user: &str) {
     let year = crate::today().ymd().0;
-    if left(&user, year) < LOW {
+    if left(user, year) < LOW {
         let Some(token) = with_engine(|e| e.token()) else {
             return;
         };
         if let Ok((200, body)) = crate::gate::post("/api/references", None, Some(&token)).await
             && let Ok(block) = serde_json::from_str::<ReferenceBlock>(&body)
         {
-            let mut all = blocks(&user);
+            let mut all = blocks(user);
             all.retain(|(b, next)| b.year >= year && *next < b.first + b.count);
             all.push((block, block.first));
-            save(&key("refs", &user), &all);
+            save(&key("refs", user), &all);
         }
     }
-    let k = key("refs_waiting", &user);
+    let k = key("refs_waiting", user);
     let waiting: Vec<String> = load(&k);
     let mut still = Vec::new();
     for id in waiting {
@@ -93,11 +102,11 @@ pub async fn top_up(user: String) {
         if has {
             continue;
         }
-        let Some(reference) = take(&user, year) else {
+        let Some(reference) = take(user, year) else {
             still.push(id);
             continue;
         };
-        let ed = lianxin_shared::Editor::new(&user, js_sys::Date::now() as i64);
+        let ed = lianxin_shared::Editor::new(user, js_sys::Date::now() as i64);
         let done = with_engine(|e| {
             e.edit(doc, |c| match c {
                 Some(c) => c.set(Field::Reference, &reference, &ed),

@@ -92,7 +92,7 @@ pub fn Days(ctx: Ctx, days: RwSignal<Vec<DayRow>>) -> impl IntoView {
             <p class="error" role="alert">{move || crate::explain::explain(&error.get().unwrap_or_default(), lang.get())}</p>
         </Show>
         <ul class="cases" data-testid="reception-days">
-            <For each=move || days.get() key=|r| (r.id.clone(), r.tally) let:row>
+            <For each=move || days.get() key=|r| format!("{r:?}") let:row>
                 <li data-reception=row.id.clone() on:click={
                     let id = row.id.clone();
                     move |_| ctx.go(Screen::Reception(id.clone()))

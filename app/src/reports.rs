@@ -159,13 +159,9 @@ pub(crate) async fn send_ledger_log(user: String) {
     // One sender at a time: two syncs settling close together started two, and both sent
     // the first record before either took it off the queue (recorded twice on the server).
     thread_local! {
-        static SENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        static SENDING: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
     }
-    if SENDING.with(|s| s.replace(true)) {
-        return;
-    }
-    send_ledger_log_now(&user).await;
-    SENDING.with(|s| s.set(false));
+    crate::one_at_a_time(&SENDING, || send_ledger_log_now(&user)).await;
 }
 
 async fn send_ledger_log_now(user: &str) {

@@ -304,6 +304,17 @@ async fn a_mediator_sees_the_cases_of_their_township_only_and_live_changes_arriv
     })
     .await;
     assert!(shown.contains(&new_id));
+    // ...and when they change it, its line on screen changes with it (a line kept by its id
+    // alone was drawn once and stayed as it was).
+    colleague
+        .edit_case(&new_id, now_ms(), |c, ed| {
+            c.set_summary("新登记：村民反映灌溉渠堵塞（已疏通）", ed)
+        })
+        .unwrap();
+    colleague.sync().await.unwrap();
+    let line =
+        format!("document.querySelector('li[data-case=\"{new_id}\"] .summary')?.textContent ?? ''");
+    wait_for(&page, &line, |t: &String| t.contains("已疏通")).await;
 
     // The English switch.
     page.find_element("[data-testid=lang]")
