@@ -282,20 +282,16 @@ fn peer(ConnectInfo(address): &ConnectInfo<SocketAddr>) -> String {
     address.ip().to_string()
 }
 
+/// Refused sign-ins being held before their answer now, and at most how many are held.
+static TARPIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const TARPIT_AT_ONCE: usize = 1_024;
+
 async fn login(
     State(state): State<AppState>,
     info: ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
     let address = peer(&info);
-    if let Decision::Wait(ms) = state.throttle.decide(&req.username, &address, now_ms()) {
-        tracing::warn!(user = %req.username, %address, "sign-in refused unchecked: too many failures");
-        let seconds = (ms + 999) / 1000;
-        return Err(AppError(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many failed sign-ins; try again in {seconds} s"),
-        ));
-    }
     let actor = automerge::ActorId::try_from(req.actor.as_str()).map_err(|_| {
         AppError(
             StatusCode::BAD_REQUEST,
@@ -306,6 +302,41 @@ async fn login(
         return Err(AppError(
             StatusCode::BAD_REQUEST,
             "actor must be at least 16 random bytes".into(),
+        ));
+    }
+    let wait = match state.throttle.decide(&req.username, &address, now_ms()) {
+        Decision::Check => None,
+        Decision::Wait(ms) => Some(ms),
+        // Failures from this address (an office's tablets share one behind its router) do
+        // not keep out a tablet this account has signed in from before.
+        Decision::AddressLocked(ms) => {
+            let (store, name, key) = (
+                state.store.clone(),
+                req.username.clone(),
+                actor.to_hex_string(),
+            );
+            let known = tokio::task::spawn_blocking(move || store.known_device(&name, &key))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+            (!known).then_some(ms)
+        }
+    };
+    if let Some(ms) = wait {
+        tracing::warn!(user = %req.username, %address, "sign-in refused unchecked: too many failures");
+        // Answered after a pause (up to a second, for a bounded number at once): a script
+        // that tries again at once is slowed to a try a second per connection, instead of
+        // thousands of answers a second taking the cores from everyone else.
+        let pause = TARPIT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < TARPIT_AT_ONCE;
+        if pause {
+            let ms = u64::try_from(ms.clamp(0, 1_000)).unwrap_or(1_000);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        TARPIT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        let seconds = (ms + 999) / 1000;
+        return Err(AppError(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed sign-ins; try again in {seconds} s"),
         ));
     }
     // Each check holds 19 MiB for about 20 ms of a core: a few at once, a short queue of

@@ -367,7 +367,20 @@ enum DisputeCommand {
     ToCase { id: String },
 }
 
+/// glibc gives each thread that allocates an arena of its own (up to 8 per core), and each
+/// keeps what was freed in it: with the blocking threads that decode frames, the resident size
+/// grew to twice what was in use (soak: 444 → 236 MB with two arenas, the same latency).
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of the allocator; called first in main, before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    few_malloc_arenas();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

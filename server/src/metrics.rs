@@ -40,6 +40,7 @@ pub static REFUSALS: Counter = Counter::new();
 pub static STALE_RETRIES: Counter = Counter::new();
 pub static REMOTE_CHANGES: Counter = Counter::new();
 pub static LAGGED: Counter = Counter::new();
+pub static FRAMES_HELD: Counter = Counter::new();
 
 /// Store write latency, in buckets of milliseconds (Prometheus histogram).
 pub const WRITE_BUCKETS_MS: [u64; 8] = [1, 2, 5, 10, 25, 50, 100, 500];
@@ -63,7 +64,7 @@ pub fn store_write(elapsed: std::time::Duration) {
 pub fn render(gauges: &[(&str, &str, u64)]) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let counters: [(&str, &str, &Counter, &str); 8] = [
+    let counters: [(&str, &str, &Counter, &str); 9] = [
         (
             "lianxin_connections_opened_total",
             "Sync connections opened.",
@@ -112,6 +113,12 @@ pub fn render(gauges: &[(&str, &str, u64)]) -> String {
             &LAGGED,
             "counter",
         ),
+        (
+            "lianxin_frames_held_total",
+            "Frames held back because their user had used up their share of the server's time.",
+            &FRAMES_HELD,
+            "counter",
+        ),
     ];
     for (name, help, counter, kind) in counters {
         let _ = writeln!(
@@ -143,4 +150,23 @@ pub fn render(gauges: &[(&str, &str, u64)]) -> String {
         );
     }
     out
+}
+
+/// CPU seconds a process has used (user + system, from `/proc/PID/stat`).
+pub fn cpu_seconds_of(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, r)| r)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }

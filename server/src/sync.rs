@@ -54,8 +54,8 @@ pub struct AppState {
     pub bundle: Option<std::path::PathBuf>,
     hub: Arc<Hub<Store>>,
     notices: broadcast::Sender<Notice>,
-    /// Open sync connections per user.
-    connections: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    /// Open sync connections per user, and their turn at the frames.
+    connections: Connections,
     /// Permits for password checks, and how many sign-ins wait for one.
     pub password_checks: Arc<tokio::sync::Semaphore>,
     password_waiting: Arc<std::sync::atomic::AtomicUsize>,
@@ -67,16 +67,69 @@ pub struct AppState {
     pub ca_cert: Option<std::path::PathBuf>,
 }
 
+type Connections = Arc<std::sync::Mutex<HashMap<String, (usize, Turn)>>>;
+
+/// One user's turn at having a frame decoded and applied: their connections' frames are
+/// handled one at a time, so one user holds at most one frame's inflating and decoding (up to
+/// [`protocol::MAX_INFLATED_FRAME`] and what Automerge makes of it), however many
+/// connections they open; and within their [`Budget`] of the server's time.
+type Turn = Arc<tokio::sync::Mutex<Budget>>;
+
+/// The share of one core a user's frames may take over time, beyond a burst.
+pub const FRAME_TIME_SHARE: f64 = 0.5;
+/// The burst: this much handling time at once before the share holds (a first sync of a large
+/// caseload goes at full speed this far, then at the share).
+pub const FRAME_TIME_BURST_MS: f64 = 2_000.0;
+
+/// What is left of one user's frame-handling time: a token bucket of milliseconds, refilled at
+/// [`FRAME_TIME_SHARE`] up to [`FRAME_TIME_BURST_MS`]. A frame is handled whole and its time
+/// taken afterwards; the next frame waits until the bucket is above zero again. So one user
+/// sending frames as costly as the limits allow takes half a core at most, not the server.
+#[derive(Debug)]
+pub struct Budget {
+    left_ms: f64,
+    at: std::time::Instant,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            left_ms: FRAME_TIME_BURST_MS,
+            at: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Budget {
+    /// How long the next frame must wait at `now`.
+    pub fn wait(&mut self, now: std::time::Instant) -> std::time::Duration {
+        let since = now.saturating_duration_since(self.at).as_secs_f64() * 1000.0;
+        self.left_ms = (self.left_ms + since * FRAME_TIME_SHARE).min(FRAME_TIME_BURST_MS);
+        self.at = now;
+        if self.left_ms >= 0.0 {
+            std::time::Duration::ZERO
+        } else {
+            std::time::Duration::from_secs_f64(-self.left_ms / FRAME_TIME_SHARE / 1000.0)
+        }
+    }
+
+    /// A frame took `spent`.
+    pub fn spend(&mut self, spent: std::time::Duration) {
+        self.left_ms -= spent.as_secs_f64() * 1000.0;
+    }
+}
+
 /// One open sync connection of a user, counted while it lives.
 pub struct ConnectionPermit {
-    connections: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    connections: Connections,
     user: String,
+    turn: Turn,
 }
 
 impl Drop for ConnectionPermit {
     fn drop(&mut self) {
         let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = c.get_mut(&self.user) {
+        if let Some((n, _)) = c.get_mut(&self.user) {
             *n = n.saturating_sub(1);
             if *n == 0 {
                 c.remove(&self.user);
@@ -146,7 +199,7 @@ impl AppState {
     /// [`CONNECTIONS_PER_USER`].
     pub fn connection(&self, user: &str) -> Option<ConnectionPermit> {
         let mut c = self.connections.lock().unwrap_or_else(|p| p.into_inner());
-        let n = c.entry(user.to_string()).or_insert(0);
+        let (n, turn) = c.entry(user.to_string()).or_default();
         if *n >= CONNECTIONS_PER_USER {
             return None;
         }
@@ -154,6 +207,7 @@ impl AppState {
         Some(ConnectionPermit {
             connections: self.connections.clone(),
             user: user.to_string(),
+            turn: turn.clone(),
         })
     }
 
@@ -206,7 +260,7 @@ pub async fn run(
     socket: WebSocket,
     user: Session,
     token_hash: Vec<u8>,
-    _permit: ConnectionPermit,
+    permit: ConnectionPermit,
 ) {
     let (mut tx, mut rx) = socket.split();
     let mut notices = state.notices.subscribe();
@@ -246,8 +300,18 @@ pub async fn run(
                 if let Err(ended) = check_session(&state, &token_hash).await {
                     break Some(ended);
                 }
+                let mut turn = permit.turn.clone().lock_owned().await;
+                let wait = turn.wait(std::time::Instant::now());
+                if !wait.is_zero() {
+                    crate::metrics::FRAMES_HELD.inc();
+                    tokio::time::sleep(wait).await;
+                    turn.wait(std::time::Instant::now());
+                }
                 let done = tokio::task::spawn_blocking(move || {
+                    let start = std::time::Instant::now();
                     let out = s.handle_frame(&frame, now_ms());
+                    turn.spend(start.elapsed());
+                    drop((turn, frame));
                     (s, out)
                 })
                 .await;
@@ -369,5 +433,30 @@ async fn check_session(state: &AppState, token_hash: &[u8]) -> Result<(), Server
             "session expired, ended or user disabled; log in again".into(),
         )),
         Err(e) => Err(ServerMessage::Error(format!("server storage error: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_users_frame_time_is_a_burst_then_a_share_of_a_core() {
+        let start = Instant::now();
+        let mut budget = Budget {
+            left_ms: FRAME_TIME_BURST_MS,
+            at: start,
+        };
+        // The burst goes at once.
+        assert_eq!(budget.wait(start), Duration::ZERO);
+        budget.spend(Duration::from_millis(FRAME_TIME_BURST_MS as u64 + 500));
+        // 500 ms over: the next frame waits until the share has paid it back.
+        let wait = budget.wait(start);
+        assert_eq!(wait, Duration::from_secs_f64(0.5 / FRAME_TIME_SHARE));
+        assert_eq!(budget.wait(start + wait), Duration::ZERO);
+        // Idle time refills the burst, and no more than the burst.
+        budget.wait(start + Duration::from_secs(3_600));
+        assert_eq!(budget.left_ms, FRAME_TIME_BURST_MS);
     }
 }

@@ -42,6 +42,9 @@ pub enum Decision {
     Check,
     /// Refused unchecked; the caller may try again after this many milliseconds.
     Wait(i64),
+    /// Only the address is locked, for this many milliseconds: a device the account has
+    /// signed in from before may be checked; any other is refused unchecked.
+    AddressLocked(i64),
 }
 
 fn keys(username: &str, address: &str) -> [(String, u32); 2] {
@@ -58,14 +61,12 @@ impl Throttle {
     /// May a sign-in for `username` from `address` be checked at `now`?
     pub fn decide(&self, username: &str, address: &str, now: i64) -> Decision {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = keys(username, address)
-            .iter()
-            .filter_map(|(key, _)| entries.get(key))
-            .map(|e| e.until_ms - now)
-            .max()
-            .unwrap_or(0);
-        if wait > 0 {
-            Decision::Wait(wait)
+        let [account, address] = keys(username, address)
+            .map(|(key, _)| entries.get(&key).map_or(0, |e| e.until_ms - now));
+        if account > 0 {
+            Decision::Wait(account.max(address))
+        } else if address > 0 {
+            Decision::AddressLocked(address)
         } else {
             Decision::Check
         }
@@ -151,10 +152,11 @@ mod tests {
         );
         t.succeeded("zhang", "10.0.0.1");
         assert_eq!(t.decide("zhang", "10.0.0.9", now + 2_029), Decision::Check);
-        // The address that failed 38 times is locked for every name.
+        // The address that failed 38 times is locked for every name (but a device the name
+        // has signed in from before may still try: the caller asks the store).
         assert!(matches!(
             t.decide("li", "10.0.0.1", now + 2_029),
-            Decision::Wait(_)
+            Decision::AddressLocked(_)
         ));
     }
 
@@ -165,8 +167,16 @@ mod tests {
         for i in 0..=FREE_ADDRESS_FAILURES {
             t.failed(&format!("user{i}"), "10.0.0.7", now);
         }
-        assert_eq!(t.decide("nobody", "10.0.0.7", now), Decision::Wait(1_000));
+        assert_eq!(
+            t.decide("nobody", "10.0.0.7", now),
+            Decision::AddressLocked(1_000)
+        );
         assert_eq!(t.decide("nobody", "10.0.0.8", now), Decision::Check);
+        // An account locked as well: the longer of the two is the wait.
+        for _ in 0..=FREE_ACCOUNT_FAILURES {
+            t.failed("zhao", "10.0.0.8", now);
+        }
+        assert_eq!(t.decide("zhao", "10.0.0.7", now), Decision::Wait(1_000));
         // An hour later the count starts again.
         let later = now + FORGET_MS;
         t.failed("user0", "10.0.0.7", later);

@@ -215,7 +215,7 @@ impl Server {
 
     /// CPU seconds used so far (user + system).
     fn cpu_seconds(&self) -> f64 {
-        cpu_seconds_of(&self.child.id().to_string())
+        lianxin_server::metrics::cpu_seconds_of(&self.child.id().to_string())
     }
 }
 
@@ -522,26 +522,7 @@ async fn device(mut peer: Peer, until: Instant, edit_every: Duration, sent: Sent
 
 /// CPU seconds this process has used.
 fn self_cpu() -> f64 {
-    cpu_seconds_of("self")
-}
-
-/// CPU seconds a process has used (user + system, from `/proc/PID/stat`).
-fn cpu_seconds_of(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return f64::NAN;
-    };
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, r)| r)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
+    lianxin_server::metrics::cpu_seconds_of("self")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -28,12 +28,16 @@ use std::io::Write;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::Message};
 
 const ATTACKER: &str = "shitang";
+/// The second account, holding sockets.
+const HOLDER: &str = "mediator";
 
 struct Args {
     devices: usize,
     warmup: u64,
     seconds: u64,
     server: PathBuf,
+    /// The attacker process's niceness (0: as the others).
+    attacker_nice: i32,
 }
 
 fn args() -> Result<Args> {
@@ -42,6 +46,7 @@ fn args() -> Result<Args> {
         warmup: 10,
         seconds: 60,
         server: std::env::current_exe()?.with_file_name("lianxin"),
+        attacker_nice: 10,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -51,8 +56,11 @@ fn args() -> Result<Args> {
             "--warmup" => a.warmup = value()?.parse()?,
             "--seconds" => a.seconds = value()?.parse()?,
             "--server" => a.server = value()?.into(),
+            "--attacker-nice" => a.attacker_nice = value()?.parse()?,
             other => {
-                bail!("unknown flag {other} (--devices N --warmup S --seconds S --server PATH)")
+                bail!(
+                    "unknown flag {other} (--devices N --warmup S --seconds S --server PATH --attacker-nice N)"
+                )
             }
         }
     }
@@ -220,64 +228,124 @@ fn frame(items: Vec<SyncItem>) -> Vec<u8> {
     protocol::encode(&ClientMessage::Sync(items))
 }
 
-/// One attacker's every attack, in turns, until `until`; counts frames sent.
-async fn attack(url: String, token: String, until: Instant, sent: Arc<AtomicU64>) {
+/// Every attack's frames, made once: the load generator shares the server's cores, and making
+/// 100,000 random ids every round took more of them than the server's refusals did.
+fn attack_frames() -> Vec<Vec<Vec<u8>>> {
     let bomb = lianxin_shared::inflation_bomb(1 << 30);
-    let mut round = 0u64;
+    vec![
+        // Inflation bombs.
+        (0..4)
+            .map(|_| {
+                frame(vec![SyncItem {
+                    doc: DocId::random(),
+                    data: bomb.clone(),
+                }])
+            })
+            .collect(),
+        // Random ids, a thousand a frame.
+        (0..4)
+            .map(|_| {
+                frame(
+                    (0..protocol::MAX_ITEMS)
+                        .map(|_| SyncItem {
+                            doc: DocId::random(),
+                            data: vec![0x42],
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+        // A hundred thousand items in one frame.
+        vec![frame(
+            (0..100_000)
+                .map(|_| SyncItem {
+                    doc: DocId::random(),
+                    data: vec![0x42],
+                })
+                .collect(),
+        )],
+        // Megabytes of garbage to be quarantined.
+        (0..2)
+            .map(|_| {
+                frame(
+                    (0..4)
+                        .map(|_| SyncItem {
+                            doc: DocId::random(),
+                            data: vec![0x42; 1 << 20],
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+        // Empty frames as fast as the socket takes them.
+        (0..2_000).map(|_| frame(Vec::new())).collect(),
+    ]
+}
+
+/// The attacker process (`soak --attack URL TOKEN HOLDER_TOKEN SECONDS`, started by the benchmark): every
+/// attack at once for SECONDS, then one line of what it sent.
+async fn attacker() -> Result<()> {
+    let argv: Vec<String> = std::env::args().skip(2).collect();
+    let [url, token, holder, seconds] = argv.as_slice() else {
+        bail!("soak --attack URL TOKEN HOLDER_TOKEN SECONDS");
+    };
+    let attacks = Arc::new(attack_frames());
+    let until = Instant::now() + Duration::from_secs(seconds.parse()?);
+    let sent = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let busy = Arc::new(AtomicU64::new(0));
+    let tried = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut attackers = Vec::new();
+    for _ in 0..2 {
+        attackers.push(tokio::spawn(attack(
+            url.clone(),
+            token.clone(),
+            until,
+            sent.clone(),
+            attacks.clone(),
+        )));
+    }
+    attackers.push(tokio::spawn(hold_connections(
+        url.clone(),
+        holder.clone(),
+        until,
+        refused.clone(),
+    )));
+    let (u, b, t, s) = (url.clone(), busy.clone(), tried.clone(), stop.clone());
+    let storm = std::thread::spawn(move || login_storm(u, until, b, t, s));
+    for a in attackers {
+        let _ = a.await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = storm.join();
+    println!(
+        "{} frames sent, {} connections refused, {} wrong-password sign-ins sent ({} answered 503); the attacker used {:.0} s of CPU",
+        sent.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed),
+        tried.load(Ordering::Relaxed),
+        busy.load(Ordering::Relaxed),
+        lianxin_server::metrics::cpu_seconds_of("self"),
+    );
+    Ok(())
+}
+
+/// One attacker's every attack, in turns, until `until`; counts frames sent.
+async fn attack(
+    url: String,
+    token: String,
+    until: Instant,
+    sent: Arc<AtomicU64>,
+    attacks: Arc<Vec<Vec<Vec<u8>>>>,
+) {
+    let mut round = 0usize;
     while Instant::now() < until {
         round += 1;
         let Some(mut s) = socket(&url, &token).await else {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         };
-        let frames: Vec<Vec<u8>> = match round % 5 {
-            // Inflation bombs.
-            0 => (0..4)
-                .map(|_| {
-                    frame(vec![SyncItem {
-                        doc: DocId::random(),
-                        data: bomb.clone(),
-                    }])
-                })
-                .collect(),
-            // Random ids, a thousand a frame.
-            1 => (0..4)
-                .map(|_| {
-                    frame(
-                        (0..protocol::MAX_ITEMS)
-                            .map(|_| SyncItem {
-                                doc: DocId::random(),
-                                data: vec![0x42],
-                            })
-                            .collect(),
-                    )
-                })
-                .collect(),
-            // A hundred thousand items in one frame.
-            2 => vec![frame(
-                (0..100_000)
-                    .map(|_| SyncItem {
-                        doc: DocId::random(),
-                        data: vec![0x42],
-                    })
-                    .collect(),
-            )],
-            // Megabytes of garbage to be quarantined.
-            3 => (0..2)
-                .map(|_| {
-                    frame(
-                        (0..4)
-                            .map(|_| SyncItem {
-                                doc: DocId::random(),
-                                data: vec![0x42; 1 << 20],
-                            })
-                            .collect(),
-                    )
-                })
-                .collect(),
-            // Empty frames as fast as the socket takes them.
-            _ => (0..2_000).map(|_| frame(Vec::new())).collect(),
-        };
+        let frames = attacks[round % attacks.len()].clone();
         for f in frames {
             if s.send(Message::Binary(f.into())).await.is_err() {
                 break;
@@ -310,10 +378,16 @@ async fn hold_connections(url: String, token: String, until: Instant, refused: A
 }
 
 /// Wrong-password logins, 32 at a time, for accounts and for no account.
-fn login_storm(url: String, until: Instant, busy: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+fn login_storm(
+    url: String,
+    until: Instant,
+    busy: Arc<AtomicU64>,
+    tried: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) {
     std::thread::scope(|s| {
         for i in 0..32 {
-            let (url, busy, stop) = (url.clone(), busy.clone(), stop.clone());
+            let (url, busy, tried, stop) = (url.clone(), busy.clone(), tried.clone(), stop.clone());
             s.spawn(move || {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
@@ -325,6 +399,7 @@ fn login_storm(url: String, until: Instant, busy: Arc<AtomicU64>, stop: Arc<Atom
                     "actor": automerge::ActorId::random().to_hex_string(),
                 });
                 while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                    tried.fetch_add(1, Ordering::Relaxed);
                     match agent.post(format!("{url}/api/login")).send_json(&body) {
                         Ok(r) if r.status().as_u16() == 503 => {
                             busy.fetch_add(1, Ordering::Relaxed);
@@ -365,6 +440,9 @@ fn summary(mut v: Vec<f64>) -> String {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("--attack") {
+        return attacker().await;
+    }
     let args = args()?;
     let mut server = Server::start(&args.server, args.devices)?;
     println!(
@@ -382,59 +460,64 @@ async fn main() -> Result<()> {
     println!("alone:        {}", summary(alone));
     let rss_alone = server.peak_rss_mb();
 
-    // The attacker signs in once; its token drives every attack.
-    let url = server.url.clone();
-    let token = tokio::task::spawn_blocking(move || -> Result<String> {
-        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-        let body = serde_json::json!({
-            "username": ATTACKER,
-            "password": demo::PASSWORD,
-            "actor": automerge::ActorId::random().to_hex_string(),
-        });
-        let mut resp = agent.post(format!("{url}/api/login")).send_json(&body)?;
-        let login: lianxin_server::LoginResponse = resp.body_mut().read_json()?;
-        Ok(login.token)
-    })
-    .await??;
+    // The attacker signs in twice, as two users: one holds sockets (its connections are soon
+    // all taken: the per-user limit), the other sends every kind of bad frame through its own.
+    let sign_in = |username: &'static str| {
+        let url = server.url.clone();
+        tokio::task::spawn_blocking(move || -> Result<String> {
+            let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+            let body = serde_json::json!({
+                "username": username,
+                "password": demo::PASSWORD,
+                "actor": automerge::ActorId::random().to_hex_string(),
+            });
+            let mut resp = agent.post(format!("{url}/api/login")).send_json(&body)?;
+            let login: lianxin_server::LoginResponse = resp.body_mut().read_json()?;
+            Ok(login.token)
+        })
+    };
+    let token = sign_in(ATTACKER).await??;
+    let holder = sign_in(HOLDER).await??;
+    let server_pid = server.child.id().to_string();
+    let cpu_before = (
+        lianxin_server::metrics::cpu_seconds_of(&server_pid),
+        lianxin_server::metrics::cpu_seconds_of("self"),
+    );
+    let started = Instant::now();
     let until = Instant::now() + Duration::from_secs(args.seconds);
-    let sent = Arc::new(AtomicU64::new(0));
-    let refused = Arc::new(AtomicU64::new(0));
-    let busy = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut attackers = Vec::new();
-    for _ in 0..2 {
-        attackers.push(tokio::spawn(attack(
-            server.url.clone(),
-            token.clone(),
-            until,
-            sent.clone(),
-        )));
-    }
-    attackers.push(tokio::spawn(hold_connections(
-        server.url.clone(),
-        token.clone(),
-        until,
-        refused.clone(),
-    )));
-    let (url, b, s) = (server.url.clone(), busy.clone(), stop.clone());
-    let storm = std::thread::spawn(move || login_storm(url, until, b, s));
+    // The attacker is a process of its own, at a lower priority: on this one machine its
+    // making of traffic would otherwise take the cores from the honest devices and the server
+    // alike, and the figures would be of the generator. What it sent is printed beside them.
+    let attacker = Command::new("nice")
+        .arg("-n")
+        .arg(args.attacker_nice.to_string())
+        .arg(std::env::current_exe()?)
+        .args(["--attack", &server.url, &token, &holder])
+        .arg(args.seconds.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the attacker")?;
     let attacked = honest(server.url.clone(), args.devices, until).await;
-    stop.store(true, Ordering::Relaxed);
-    for a in attackers {
-        let _ = a.await;
-    }
-    let _ = storm.join();
+    let report = tokio::task::spawn_blocking(move || attacker.wait_with_output()).await??;
+    let report = String::from_utf8_lossy(&report.stdout).to_string();
+    let wall = started.elapsed().as_secs_f64();
+    let share = |before: f64, pid: &str| {
+        100.0 * (lianxin_server::metrics::cpu_seconds_of(pid) - before) / wall
+    };
+    let (server_cpu, generator_cpu) = (
+        share(cpu_before.0, &server_pid),
+        share(cpu_before.1, "self"),
+    );
     let alive = server.alive();
     let rss = server.peak_rss_mb();
     match attacked {
         Ok(v) => println!("under attack: {}", summary(v)),
         Err(e) => println!("under attack: the honest devices failed: {e}"),
     }
+    println!("attacks: {}", report.trim());
     println!(
-        "attacks: {} frames sent, {} connections refused, {} logins answered 503",
-        sent.load(Ordering::Relaxed),
-        refused.load(Ordering::Relaxed),
-        busy.load(Ordering::Relaxed)
+        "CPU under attack (100% = one core; the machine's cores are shared): server {server_cpu:.0}%, \
+         the honest devices {generator_cpu:.0}%"
     );
     println!(
         "server: {}; peak RSS {} (alone: {})",

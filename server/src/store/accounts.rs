@@ -100,6 +100,19 @@ impl Store {
         })
     }
 
+    /// Whether `actor` is a device `username` has signed in from before and not revoked: such
+    /// a sign-in is not held back by its address's lock (a colleague's, or an attacker's,
+    /// failures behind the same office router), only by its account's.
+    pub fn known_device(&self, username: &str, actor: &str) -> Result<bool> {
+        self.read(|c| {
+            Ok(c.row(
+                "SELECT 1 FROM devices WHERE actor = ?1 AND username = ?2 AND revoked_at IS NULL",
+                args![actor, username],
+            )?
+            .is_some())
+        })
+    }
+
     /// A new session, for [`SESSION_ABSOLUTE_MS`] from `now`; returns when it expires.
     pub fn create_session(
         &self,
