@@ -282,9 +282,9 @@ fn peer(ConnectInfo(address): &ConnectInfo<SocketAddr>) -> String {
     address.ip().to_string()
 }
 
-/// Refused sign-ins being held before their answer now, and at most how many are held.
-static TARPIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-const TARPIT_AT_ONCE: usize = 1_024;
+/// Places for refused sign-ins held before their answer: at most 1,024 at once. A permit is
+/// given back however the request ends (a client that hangs up mid-pause drops it too).
+static TARPIT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1_024);
 
 async fn login(
     State(state): State<AppState>,
@@ -327,12 +327,10 @@ async fn login(
         // Answered after a pause (up to a second, for a bounded number at once): a script
         // that tries again at once is slowed to a try a second per connection, instead of
         // thousands of answers a second taking the cores from everyone else.
-        let pause = TARPIT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < TARPIT_AT_ONCE;
-        if pause {
+        if let Ok(_place) = TARPIT.try_acquire() {
             let ms = u64::try_from(ms.clamp(0, 1_000)).unwrap_or(1_000);
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        TARPIT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         let seconds = (ms + 999) / 1000;
         return Err(AppError(
             StatusCode::TOO_MANY_REQUESTS,

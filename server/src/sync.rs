@@ -459,4 +459,20 @@ mod tests {
         budget.wait(start + Duration::from_secs(3_600));
         assert_eq!(budget.left_ms, FRAME_TIME_BURST_MS);
     }
+
+    #[test]
+    fn a_users_connections_share_one_turn_and_it_goes_with_the_last_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(Store::open(dir.path()).unwrap());
+        let a = state.connection("zhang").unwrap();
+        let b = state.connection("zhang").unwrap();
+        let other = state.connection("li").unwrap();
+        assert!(Arc::ptr_eq(&a.turn, &b.turn), "one turn per user");
+        assert!(!Arc::ptr_eq(&a.turn, &other.turn));
+        let turn = a.turn.clone();
+        drop((a, b));
+        // The last connection gone, the user's entry (turn and budget) is gone with it.
+        let again = state.connection("zhang").unwrap();
+        assert!(!Arc::ptr_eq(&turn, &again.turn));
+    }
 }
