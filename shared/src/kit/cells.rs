@@ -31,8 +31,13 @@ impl Editor {
 
 /// Loads a saved document. Automerge's parser has been fuzzed to panic on some malformed
 /// inputs (`shared/tests/fuzz-crashers/load/`); a panic here is turned into an error, so a
-/// damaged store or a hostile snapshot costs one document, not the process.
+/// damaged store or a hostile snapshot costs one document, not the process. Chunks no save of
+/// ours writes (a bundle, whose counts can make the parser allocate gigabytes from a hundred
+/// bytes: `tests/fuzz-crashers/load/oom-*`) are refused before Automerge sees them: an allocation failure cannot
+/// be caught.
 pub fn load_document(bytes: &[u8]) -> Result<AutoCommit, Error> {
+    crate::sync::inflate::stored_chunks(bytes)
+        .map_err(|why| Error::Malformed(format!("the saved document could not be read: {why}")))?;
     match std::panic::catch_unwind(|| AutoCommit::load(bytes)) {
         Ok(Ok(doc)) => Ok(doc),
         Ok(Err(e)) => Err(e.into()),

@@ -7,6 +7,11 @@
 //! stops as soon as the total passes the limit. A whole document (a chunk of type 0, which a
 //! V2 sync message carries) is refused outright: its column layout can make the parser
 //! allocate gigabytes from a hundred bytes, and devices have no need to send one.
+//!
+//! The same walk fences what is loaded from a store (`stored_chunks`): only the chunks
+//! Automerge's `save` and `save_incremental` write, so a damaged or planted record cannot reach
+//! the bundle parser, whose counts a hundred bytes can make allocate gigabytes (fuzzed:
+//! `shared/tests/fuzz-crashers/load/oom-7ae8af57`).
 
 use automerge::sync::Message;
 use miniz_oxide::inflate::stream::{InflateState, inflate};
@@ -16,6 +21,9 @@ const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const DOCUMENT: u8 = 0;
 const CHANGE: u8 = 1;
 const COMPRESSED_CHANGE: u8 = 2;
+
+/// A bundle of changes (Automerge 0.7 and later); nothing here writes one.
+const BUNDLE: u8 = 3;
 
 /// Why a message's changes were not inflated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +56,28 @@ pub fn inflated_size(message: &Message, limit: usize) -> Result<usize, Oversize>
         }
     }
     Ok(total.used)
+}
+
+/// Whether `bytes`, read from a store, are only what a saved document is made of: whole
+/// documents and changes, each chunk framed as Automerge writes it. Reads the chunks' headers
+/// and skips their data, so it costs next to nothing beside the load it guards.
+pub(crate) fn stored_chunks(bytes: &[u8]) -> Result<(), Oversize> {
+    let mut input = Input(bytes);
+    while !input.0.is_empty() {
+        if input.take(4)? != MAGIC {
+            return Err(malformed("no chunk magic"));
+        }
+        input.take(4)?; // checksum, which Automerge checks
+        let kind = input.take(1)?[0];
+        let len = input.len()?;
+        input.take(len)?;
+        match kind {
+            DOCUMENT | CHANGE | COMPRESSED_CHANGE => {}
+            BUNDLE => return Err(malformed("a bundle of changes is not a saved document")),
+            other => return Err(Oversize::Malformed(format!("unknown chunk type {other}"))),
+        }
+    }
+    Ok(())
 }
 
 struct Budget {
@@ -253,6 +283,30 @@ mod tests {
             inflated_size(&m, 1 << 20),
             Err(Oversize::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_store_holds_documents_and_changes_and_nothing_else() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "a", 1).unwrap();
+        let mut saved = doc.save();
+        doc.put(ROOT, "b", "字".repeat(1_000)).unwrap();
+        saved.extend(doc.save_incremental());
+        assert_eq!(stored_chunks(&saved), Ok(()));
+        assert_eq!(stored_chunks(&[]), Ok(()));
+        // The planted bytes the fuzzer found begin with a bundle.
+        let planted = include_bytes!("../../tests/fuzz-crashers/load/oom-7ae8af57");
+        assert_eq!(planted[8], BUNDLE);
+        assert!(matches!(
+            stored_chunks(planted),
+            Err(Oversize::Malformed(_))
+        ));
+        for cut in 1..saved.len() {
+            if stored_chunks(&saved[..cut]).is_ok() {
+                // Only at a chunk's end may a cut look whole.
+                assert!(AutoCommit::load(&saved[..cut]).is_ok(), "cut at {cut}");
+            }
+        }
     }
 
     #[test]
