@@ -146,6 +146,10 @@ enum Admin {
     /// working day), `calendar remove DATE...`, `calendar list`. Devices get it at login.
     #[command(subcommand)]
     Calendar(office_cli::CalendarCommand),
+    /// Moves an office to PostgreSQL: copies the SQLite database in --data, every table, into
+    /// the new, empty PostgreSQL database --database, in one transaction. The file is only
+    /// read; stop the server first (docs/deploy.md).
+    Copy,
 }
 
 #[derive(Subcommand)]
@@ -504,6 +508,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             database,
             command,
         } => {
+            if let Admin::Copy = command {
+                let url = database.as_deref().ok_or_else(|| {
+                    anyhow::anyhow!("`admin copy` needs --database postgres://… (the new database)")
+                })?;
+                anyhow::ensure!(
+                    data.join("lianxin.sqlite").is_file(),
+                    "no SQLite database in {} (give its directory with --data)",
+                    data.display()
+                );
+                let from = Store::open(&data)?;
+                let to = Store::open_postgres(url)?;
+                let copied = from.copy_into(&to)?;
+                for (table, n) in &copied {
+                    println!("{table}\t{n}");
+                }
+                println!(
+                    "copied {} rows into {}",
+                    copied.iter().map(|(_, n)| n).sum::<u64>(),
+                    lianxin_server::store::db::redact(url)
+                );
+                return Ok(());
+            }
             let store = Store::open_at(&data, database.as_deref())?;
             match command {
                 Admin::Unit(UnitCommand::Add { id, name, parent }) => {
@@ -537,6 +563,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     store.set_disabled(&username, false)?
                 }
                 Admin::Calendar(command) => office_cli::calendar(&store, command)?,
+                // Done above, before one store was opened.
+                Admin::Copy => {}
                 Admin::Init { county, id, admin } => {
                     anyhow::ensure!(
                         !store.is_initialised()?,

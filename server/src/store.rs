@@ -8,13 +8,13 @@
 //! commit), so numbers are given in commit order on either database, and "changed since N"
 //! never misses a change committed later with a smaller number.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::{path::Path, sync::Mutex};
 
 use lianxin_shared::{DocId, UnitId};
 
 mod accounts;
 mod audit;
+mod copy;
 pub use audit::LedgerEntry;
 pub mod db;
 mod files;

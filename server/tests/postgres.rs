@@ -398,3 +398,116 @@ fn sigkill_of_one_of_two_instances_loses_no_acknowledged_change() {
     b.kill().unwrap();
     b.wait().unwrap();
 }
+
+/// An office moves from its SQLite file to PostgreSQL with `lianxin admin copy`: every table
+/// comes along, row for row; a tablet signed in before the move goes on against a server on
+/// PostgreSQL with its session, its cursor and its actor; what it writes there is stored after
+/// what was copied; a colleague's new tablet finds all of it; a second copy into the same
+/// database is refused and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_copied_from_sqlite_to_postgresql_goes_on_where_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(dir.path()).unwrap();
+    assert!(demo::seed(&sqlite, 40, now_ms()).unwrap());
+    let before = TestServer::start_on(sqlite).await;
+    let mut tablet = device(&before.url, "mediator").await;
+    let id = tablet
+        .new_case("longxi", "visit", "搬迁前登记的案件", NOW)
+        .unwrap()
+        .to_string();
+    tablet.sync().await.unwrap();
+    // Stored as a change appended to the case's snapshot.
+    tablet.note(&id, "搬迁前的走访记录", NOW).unwrap();
+    tablet.sync().await.unwrap();
+    let seq_before = Store::open(dir.path()).unwrap().seq().unwrap();
+
+    let url = fresh_postgres();
+    let copy = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lianxin"))
+            .args(["admin", "--data"])
+            .arg(dir.path())
+            .args(["--database", &url, "copy"])
+            .output()
+            .unwrap()
+    };
+    let out = copy();
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every table the file has, with as many rows as the file holds.
+    let file = rusqlite::Connection::open(dir.path().join("lianxin.sqlite")).unwrap();
+    let tables: Vec<String> = file
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(tables.len() >= 18, "{tables:?}");
+    for table in &tables {
+        let n: i64 = file
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            printed.lines().any(|l| l == format!("{table}\t{n}")),
+            "{table}: {n} rows in the file; the copy said:\n{printed}"
+        );
+    }
+    for busy in [
+        "docs",
+        "changes",
+        "sessions",
+        "devices",
+        "change_log",
+        "users",
+    ] {
+        let n: i64 = file
+            .query_row(&format!("SELECT count(*) FROM {busy}"), [], |r| r.get(0))
+            .unwrap();
+        assert!(n > 0, "the test's office has no {busy}");
+    }
+    let pg = Store::open_postgres(&url).unwrap();
+    assert_eq!(pg.seq().unwrap(), seq_before);
+
+    // The tablet is pointed at the new server and goes on as it was.
+    let after = TestServer::start_on(pg).await;
+    rusqlite::Connection::open(home(&tablet).join("device.sqlite"))
+        .unwrap()
+        .execute(
+            "UPDATE config SET value = ?1 WHERE key = 'server'",
+            [&after.url],
+        )
+        .unwrap();
+    tablet.note(&id, "搬迁后的第一条记录", NOW).unwrap();
+    let report = tablet.sync().await.unwrap();
+    // Accepted, and the short way: the server on PostgreSQL knew the heads it had confirmed.
+    assert!(report.refused.is_empty() && report.pushes > 0, "{report:?}");
+    assert_eq!(report.full_way, 0, "{report:?}");
+    assert_eq!(tablet.unsent_change_bytes().unwrap(), 0);
+    assert!(Store::open_postgres(&url).unwrap().seq().unwrap() > seq_before);
+    let colleague = {
+        let mut d = device(&after.url, "mediator2").await;
+        d.sync().await.unwrap();
+        d
+    };
+    let notes = notes_of(&colleague, &id);
+    assert!(
+        notes.contains("搬迁前的走访记录") && notes.contains("搬迁后的第一条记录"),
+        "{notes}"
+    );
+    assert_eq!(case_ids(&colleague).len(), case_ids(&tablet).len());
+
+    // Once is enough: the database now holds an office.
+    let seq = Store::open_postgres(&url).unwrap().seq().unwrap();
+    let again = copy();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(Store::open_postgres(&url).unwrap().seq().unwrap(), seq);
+}

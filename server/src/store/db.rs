@@ -93,6 +93,11 @@ pub(crate) use args;
 pub struct Row(Vec<Val>);
 
 impl Row {
+    /// Every value of the row, in the order of the query's columns.
+    pub fn values(&self) -> &[Val] {
+        &self.0
+    }
+
     fn get(&self, i: usize) -> Result<&Val> {
         self.0
             .get(i)
