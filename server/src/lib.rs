@@ -39,6 +39,36 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Connections the kernel holds for the server before it accepts them (Linux caps it at
+/// `net.core.somaxconn`, 4096 on Debian). The standard library's 128 overflowed when an
+/// office's 300 tablets came back at once: the SYNs beyond it were dropped and each of those
+/// tablets waited a second for the kernel's retry (the load generator's 1 s reconnect tail).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Listens on `addr` (the first of its addresses that binds) with [`LISTEN_BACKLOG`].
+pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As the standard library does, so a restarted server binds at once.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{addr} names no address"),
+        )
+    }))
+}
+
 /// Starts serving plain http on `listener` until the process ends (localhost, and tests).
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     purge_sessions_hourly(&state);

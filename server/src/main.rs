@@ -482,7 +482,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => None,
             };
             runtime()?.block_on(async {
-                let listener = tokio::net::TcpListener::bind(&listen).await?;
+                let listener = lianxin_server::listen(&listen).await?;
                 let scheme = if tls.is_some() { "https" } else { "http" };
                 println!("lianxin listening on {scheme}://{}", listener.local_addr()?);
                 if !app.join("index.html").is_file() {

@@ -481,3 +481,28 @@ async fn a_revoked_device_stops_syncing_keeps_its_edits_and_cannot_sign_in_again
             .any(|d| d.revoked_at.is_some() && d.live_sessions == 0)
     );
 }
+
+#[tokio::test]
+async fn an_offices_tablets_connecting_at_once_are_all_taken_in() {
+    // The morning, or a restart: 300 tablets connect within the same moment, faster than the
+    // server accepts. The kernel holds them for the server up to the listen backlog; past it
+    // Linux drops the SYN and the tablet waits a second for its retry (and three, and seven).
+    // Nothing is accepted here, so every connection must fit in the backlog.
+    let listener = lianxin_server::listen("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = tokio::task::spawn_blocking(move || {
+        let mut held = Vec::new();
+        for i in 0..300 {
+            match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500))
+            {
+                Ok(s) => held.push(s),
+                Err(e) => panic!("connection {i} was not taken in: {e}"),
+            }
+        }
+        held.len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(held, 300);
+    drop(listener);
+}

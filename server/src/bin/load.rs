@@ -50,6 +50,9 @@ struct Args {
     server: PathBuf,
 }
 
+const USAGE: &str = "load [--devices N] [--typists N] [--seconds S] [--instances 1|2] \
+     [--cases N] [--edit-ms MS] [--type-ms MS] [--postgres URL] [--server PATH]";
+
 fn args() -> Result<Args> {
     let mut a = Args {
         devices: 300,
@@ -75,10 +78,11 @@ fn args() -> Result<Args> {
             "--type-ms" => a.type_ms = value()?.parse()?,
             "--postgres" => a.postgres = Some(value()?),
             "--server" => a.server = value()?.into(),
-            other => bail!(
-                "unknown flag {other} (--devices N --typists N --seconds S --instances 1|2 \
-                 --cases N --edit-ms MS --type-ms MS --postgres URL --server PATH)"
-            ),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown flag {other} ({USAGE})"),
         }
     }
     if a.instances > 1 && a.postgres.is_none() {
@@ -343,6 +347,13 @@ impl Peer {
     ) -> Result<()> {
         let opened = Instant::now();
         let socket = connect(&self.url, &self.account.token).await?;
+        if std::env::var("LOAD_DEBUG").is_ok() && opened.elapsed().as_millis() > 300 {
+            eprintln!(
+                "slow connect {:?} at {:?}",
+                opened.elapsed(),
+                std::time::SystemTime::now()
+            );
+        }
         let (mut tx, mut rx) = socket.split();
         let (mut session, hello) = DeviceSession::hello(self.cursor);
         tx.send(Message::Binary(hello.into())).await?;

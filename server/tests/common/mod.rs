@@ -98,7 +98,7 @@ impl TestServer {
 
     async fn serve(store: Store, dir: TempDir) -> TestServer {
         let state = AppState::new(store);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = lianxin_server::listen("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(lianxin_server::serve(state.clone(), listener));
         TestServer {
