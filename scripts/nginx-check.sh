@@ -38,7 +38,7 @@ sleep 1
 
 mkdir -p "$work/nginx/logs"
 sed -e "s/127.0.0.1:8081/127.0.0.1:$a_port/; s/127.0.0.1:8082/127.0.0.1:$b_port/" \
-    -e "s/listen 443 ssl;/listen 127.0.0.1:$port ssl;/" \
+    -e "s/listen 443 ssl/listen 127.0.0.1:$port ssl/" \
     -e "s#/etc/lianxin/tls/server.pem#$work/a/tls/server.pem#; s#/etc/lianxin/tls/server.key#$work/a/tls/server-key.pem#" \
     docs/nginx-lianxin.conf >"$work/nginx/lianxin.conf"
 cat >"$work/nginx/nginx.conf" <<CONF
