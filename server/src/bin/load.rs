@@ -347,13 +347,6 @@ impl Peer {
     ) -> Result<()> {
         let opened = Instant::now();
         let socket = connect(&self.url, &self.account.token).await?;
-        if std::env::var("LOAD_DEBUG").is_ok() && opened.elapsed().as_millis() > 300 {
-            eprintln!(
-                "slow connect {:?} at {:?}",
-                opened.elapsed(),
-                std::time::SystemTime::now()
-            );
-        }
         let (mut tx, mut rx) = socket.split();
         let (mut session, hello) = DeviceSession::hello(self.cursor);
         tx.send(Message::Binary(hello.into())).await?;

@@ -35,6 +35,10 @@ const TABLES: &[&str] = &[
 /// Tables whose `id` PostgreSQL numbers itself: its counter goes on after the copied ids.
 const NUMBERED: &[&str] = &["changes", "quarantine", "ledger_log"];
 
+/// Why a copy is refused when the file changed while it was read.
+const CHANGED: &str = "the SQLite file changed during the copy: stop the server on it and copy \
+     again (nothing was written to PostgreSQL)";
+
 /// Rows read from SQLite at a time (documents carry their snapshots).
 const PAGE: i64 = 200;
 
@@ -97,9 +101,19 @@ impl Store {
                     &[],
                 )?;
             }
-            // Counted again on both sides before the commit.
+            // Counted again on both sides before the commit: a file that changed meanwhile
+            // (a server still running on it) is not copied half old, half new.
+            let seq = self.seq()?;
+            if pg.int("SELECT value FROM meta WHERE key = 'seq'", &[])? != seq as i64 {
+                return Err(StoreError::Invalid(CHANGED.into()));
+            }
             for &(table, n) in &copied {
-                let there = pg.int(&format!("SELECT count(*) FROM {table}"), &[])?;
+                let count = format!("SELECT count(*) FROM {table}");
+                let here = self.read(|c| c.int(&count, &[]))?;
+                let there = pg.int(&count, &[])?;
+                if here != n as i64 {
+                    return Err(StoreError::Invalid(format!("{table}: {CHANGED}")));
+                }
                 if there != n as i64 {
                     return Err(StoreError::Invalid(format!(
                         "{table}: {n} rows read, {there} in PostgreSQL"
