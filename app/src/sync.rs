@@ -17,7 +17,7 @@ use std::rc::{Rc, Weak};
 
 use automerge::ActorId;
 use lianxin_shared::rules::{Calendar, Limits};
-use lianxin_shared::{AnyDoc, StoredRow};
+use lianxin_shared::{AnyDoc, DetailsRow, StoredRow};
 use lianxin_shared::{Case, CaseDoc, DetailsDoc, DeviceSession, DocId, Replica};
 use lianxin_shared::{Dispute, DisputeDoc};
 use lianxin_shared::{Reception, ReceptionDoc};
@@ -545,23 +545,27 @@ impl Engine {
                 self.load(&mut replicas, *id);
             }
             let with_their_case: HashSet<DocId> = dirty.iter().map(DocId::details_of).collect();
-            let cases: Vec<DocId> = dirty
-                .iter()
-                .filter(|id| !with_their_case.contains(id))
-                .filter_map(|id| replicas.get(id))
-                .filter(|r| lianxin_shared::Kind::of(&r.doc) == Ok(lianxin_shared::Kind::Details))
-                .filter_map(|r| {
-                    DetailsDoc::from_doc(r.doc.clone())
-                        .and_then(|d| d.read())
-                        .ok()
-                })
-                .filter_map(|d| d.case)
-                .filter(|case| !dirty.contains(case))
-                .collect();
+            // Details read once here serve both their case's row and their own (by the
+            // details' id; an error kept as no row, as before).
+            let mut details_read: HashMap<DocId, Result<Option<lianxin_shared::Details>, ()>> =
+                HashMap::new();
+            let mut cases = Vec::new();
+            for id in dirty.iter().filter(|id| !with_their_case.contains(id)) {
+                let Some(r) = replicas.get(id) else { continue };
+                let read = AnyDoc::details_in(&r.doc).map_err(|_| ());
+                if let Ok(Some(details)) = &read {
+                    if let Some(case) = details.case.filter(|case| !dirty.contains(case)) {
+                        cases.push(case);
+                    }
+                    details_read.insert(*id, read);
+                }
+            }
             dirty.extend(cases);
             for id in &dirty {
                 self.load(&mut replicas, DocId::details_of(id));
             }
+            // Cases before the details that came with them, so that those are read once.
+            dirty.sort_by_key(|id| with_their_case.contains(id));
             // Whole documents stored as they came and confirmed: kept as bytes, not in memory
             // (a first sync brings thousands), loaded again when opened or synced.
             let mut evict: Vec<(DocId, Saved)> = Vec::new();
@@ -571,7 +575,8 @@ impl Engine {
                 let Some(mut r) = replicas.remove(id) else {
                     continue;
                 };
-                let details = replicas.get(&DocId::details_of(id)).map(|d| &d.doc);
+                let details_id = DocId::details_of(id);
+                let details = replicas.get(&details_id).map(|d| &d.doc);
                 let pending = !r.is_confirmed();
                 if self.db.is_some() {
                     let start = crate::perf::now();
@@ -589,7 +594,25 @@ impl Engine {
                 }
                 let start = crate::perf::now();
                 // A document still arriving (no header yet) has no row.
-                let row = AnyDoc::row_of(&r.doc, details, &limits, calendar).ok();
+                let row = match details_read.get(id) {
+                    // Details read already (for their case, or as changed alone).
+                    Some(Ok(Some(read))) => Some(StoredRow::Details(DetailsRow::of(read))),
+                    _ => match details {
+                        Some(details) => {
+                            let read = details_read
+                                .entry(details_id)
+                                .or_insert_with(|| AnyDoc::details_in(details).map_err(|_| ()));
+                            match read {
+                                Ok(read) => {
+                                    AnyDoc::row_of_read(&r.doc, read.as_ref(), &limits, calendar)
+                                        .ok()
+                                }
+                                Err(()) => None,
+                            }
+                        }
+                        None => AnyDoc::row_of_read(&r.doc, None, &limits, calendar).ok(),
+                    },
+                };
                 crate::perf::add("persist: row made", start);
                 replicas.insert(*id, r);
                 if let Some(mut row) = row {

@@ -50,6 +50,76 @@ async fn print_perf(page: &chromiumoxide::Page, what: &str) {
     }
 }
 
+/// Starts Chromium's sampling profiler on the page (`APP_BENCH_PROFILE=1`; build the bundle
+/// with `LIANXIN_KEEP_NAMES=1` so the wasm functions are named).
+async fn start_profile(page: &chromiumoxide::Page) {
+    use chromiumoxide::cdp::js_protocol::profiler::{
+        EnableParams, SetSamplingIntervalParams, StartParams,
+    };
+    page.execute(EnableParams::default()).await.unwrap();
+    page.execute(SetSamplingIntervalParams::new(200))
+        .await
+        .unwrap();
+    page.execute(StartParams::default()).await.unwrap();
+}
+
+/// Stops the profiler and prints the functions the samples found most: by their own time and
+/// by the time spent in them and what they called.
+async fn print_profile(page: &chromiumoxide::Page, what: &str) {
+    use chromiumoxide::cdp::js_protocol::profiler::StopParams;
+    use std::collections::{HashMap, HashSet};
+    let profile = page
+        .execute(StopParams::default())
+        .await
+        .unwrap()
+        .result
+        .profile;
+    let hits: i64 = profile.nodes.iter().filter_map(|n| n.hit_count).sum();
+    let ms_per_hit = (profile.end_time - profile.start_time) / 1e3 / hits.max(1) as f64;
+    let name = |n: &chromiumoxide::cdp::js_protocol::profiler::ProfileNode| {
+        let f = &n.call_frame.function_name;
+        if f.is_empty() {
+            "(anonymous)".to_string()
+        } else {
+            f.clone()
+        }
+    };
+    let mut parent = HashMap::new();
+    for n in &profile.nodes {
+        for c in n.children.iter().flatten() {
+            parent.insert(*c, n.id);
+        }
+    }
+    let by_id: HashMap<i64, _> = profile.nodes.iter().map(|n| (n.id, n)).collect();
+    let mut own: HashMap<String, i64> = HashMap::new();
+    let mut total: HashMap<String, i64> = HashMap::new();
+    for n in &profile.nodes {
+        let hit = n.hit_count.unwrap_or(0);
+        if hit == 0 {
+            continue;
+        }
+        *own.entry(name(n)).or_default() += hit;
+        let mut seen = HashSet::new();
+        let mut at = Some(n.id);
+        while let Some(id) = at {
+            let f = name(by_id[&id]);
+            if seen.insert(f.clone()) {
+                *total.entry(f).or_default() += hit;
+            }
+            at = parent.get(&id).copied();
+        }
+    }
+    for (title, table) in [("own time", own), ("with what it called", total)] {
+        let mut rows: Vec<_> = table.into_iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1));
+        println!("    profile of the {what}, by {title}:");
+        for (f, h) in rows.into_iter().take(40) {
+            let f: String = f.chars().take(110).collect();
+            println!("      {:>8.1} ms  {f}", h as f64 * ms_per_hit);
+        }
+    }
+}
+
 /// How the local store keeps the caseload rows: the sealed pack of all rows and how many are
 /// kept on their own beside it (a start reads both), once the writes queued have settled.
 async fn print_rows_kept(page: &chromiumoxide::Page) {
@@ -130,10 +200,17 @@ async fn main() {
 
         let mut browser = launch(&dir.path().join("chromium")).await;
         let page = tab(&browser, &link.url).await;
+        let profiling = std::env::var_os("APP_BENCH_PROFILE").is_some();
+        if profiling {
+            start_profile(&page).await;
+        }
         let started = Instant::now();
         sign_in(&page, "admin").await; // the county bureau sees every case
         wait_count(&page, n).await;
         let first = started.elapsed();
+        if profiling {
+            print_profile(&page, "first sync").await;
+        }
         wait_for_within(
             &page,
             STORED_DOCS,

@@ -69,7 +69,8 @@ fn bundle() -> anyhow::Result<()> {
         .web(true)?
         .typescript(false)
         .omit_default_module_path(false)
-        .remove_name_section(true)
+        // Kept only to profile (`LIANXIN_KEEP_NAMES=1`, see e2e/examples/app_bench.rs).
+        .remove_name_section(std::env::var_os("LIANXIN_KEEP_NAMES").is_none())
         .generate(dist.join("pkg"))
         .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
     // Content-hashed names for what changes with a build (the wasm, its glue, the boot script,

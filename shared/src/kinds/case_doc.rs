@@ -1123,7 +1123,11 @@ impl CaseDoc {
 
 /// [`CaseDoc::read`] of a document known to be a case, borrowed (no copy of it is made).
 pub(crate) fn read_case(doc: &AutoCommit) -> Result<Case, Error> {
-    let header = read_header(doc)?;
+    read_case_after(doc, read_header(doc)?)
+}
+
+/// [`read_case`] with its header already read (the header is read once for a row).
+pub(crate) fn read_case_after(doc: &AutoCommit, header: crate::Header) -> Result<Case, Error> {
     let mut f = Singles::new(doc);
 
     let mut steps: Vec<Step> = read_list(doc, &STEPS)

@@ -281,7 +281,14 @@ impl DetailsDoc {
 
 /// [`DetailsDoc::read`] of a document known to be a case's details, borrowed.
 pub(crate) fn read_details(doc: &AutoCommit) -> Result<Details, Error> {
-    let header = read_header(doc)?;
+    read_details_after(doc, read_header(doc)?)
+}
+
+/// [`read_details`] with its header already read.
+pub(crate) fn read_details_after(
+    doc: &AutoCommit,
+    header: crate::Header,
+) -> Result<Details, Error> {
     let mut f = crate::kit::cells::Singles::new(doc);
     let case = f.text("case").and_then(|c| c.parse().ok());
     let people = read_list(doc, &PEOPLE)

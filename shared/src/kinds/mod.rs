@@ -217,19 +217,48 @@ impl AnyDoc {
         limits: &Limits,
         calendar: &Calendar,
     ) -> Result<StoredRow, Error> {
-        Ok(match Kind::of(doc)? {
+        // Not a case's details (damaged, or of another kind): the row without them, as when
+        // opening them fails.
+        let details = details.map(AnyDoc::details_in).transpose()?.flatten();
+        AnyDoc::row_of_read(doc, details.as_ref(), limits, calendar)
+    }
+
+    /// A case's personal details read from their document, borrowed; `None` when the document
+    /// is of another kind (or its header cannot be read). Read once, they serve both the case's row and their own
+    /// ([`AnyDoc::row_of_read`], [`DetailsRow::of`]).
+    pub fn details_in(doc: &AutoCommit) -> Result<Option<crate::Details>, Error> {
+        let Ok(header) = read_header(doc) else {
+            return Ok(None);
+        };
+        if Kind::from_name(&header.kind) != Some(Kind::Details) {
+            return Ok(None);
+        }
+        crate::kinds::details::read_details_after(doc, header).map(Some)
+    }
+
+    /// [`AnyDoc::row_of`] with the case's details already read; the document's header is
+    /// read once (its kind, then the rest of the document after it).
+    pub fn row_of_read(
+        doc: &AutoCommit,
+        details: Option<&crate::Details>,
+        limits: &Limits,
+        calendar: &Calendar,
+    ) -> Result<StoredRow, Error> {
+        let header = read_header(doc)?;
+        let kind = Kind::from_name(&header.kind).ok_or_else(|| {
+            Error::WrongKind(format!("unknown kind of document {:?}", header.kind))
+        })?;
+        Ok(match kind {
             Kind::Case => {
-                let mut case = crate::kinds::case_doc::read_case(doc)?;
-                // Not a case's details (damaged, or of another kind): the row without them, as
-                // when opening them fails.
-                if let Some(details) = details.filter(|d| Kind::of(*d) == Ok(Kind::Details)) {
-                    case.with_details(&crate::kinds::details::read_details(details)?);
+                let mut case = crate::kinds::case_doc::read_case_after(doc, header)?;
+                if let Some(details) = details {
+                    case.with_details(details);
                 }
                 StoredRow::Case(CaseRow::of(&case, limits, calendar))
             }
-            Kind::Details => {
-                StoredRow::Details(DetailsRow::of(&crate::kinds::details::read_details(doc)?))
-            }
+            Kind::Details => StoredRow::Details(DetailsRow::of(
+                &crate::kinds::details::read_details_after(doc, header)?,
+            )),
             _ => AnyDoc::open(doc.clone())?.row_with(None, limits, calendar)?,
         })
     }
