@@ -594,24 +594,21 @@ impl Engine {
                 }
                 let start = crate::perf::now();
                 // A document still arriving (no header yet) has no row.
-                let row = match details_read.get(id) {
+                let row = if let Some(Ok(Some(read))) = details_read.get(id) {
                     // Details read already (for their case, or as changed alone).
-                    Some(Ok(Some(read))) => Some(StoredRow::Details(DetailsRow::of(read))),
-                    _ => match details {
-                        Some(details) => {
-                            let read = details_read
-                                .entry(details_id)
-                                .or_insert_with(|| AnyDoc::details_in(details).map_err(|_| ()));
-                            match read {
-                                Ok(read) => {
-                                    AnyDoc::row_of_read(&r.doc, read.as_ref(), &limits, calendar)
-                                        .ok()
-                                }
-                                Err(()) => None,
-                            }
-                        }
-                        None => AnyDoc::row_of_read(&r.doc, None, &limits, calendar).ok(),
-                    },
+                    Some(StoredRow::Details(DetailsRow::of(read)))
+                } else {
+                    // The case's details, read once (unreadable details: no row, as before).
+                    let read = match details {
+                        Some(details) => details_read
+                            .entry(details_id)
+                            .or_insert_with(|| AnyDoc::details_in(details).map_err(|_| ()))
+                            .as_ref()
+                            .ok()
+                            .map(Option::as_ref),
+                        None => Some(None),
+                    };
+                    read.and_then(|read| AnyDoc::row_of_read(&r.doc, read, &limits, calendar).ok())
                 };
                 crate::perf::add("persist: row made", start);
                 replicas.insert(*id, r);

@@ -207,8 +207,6 @@ impl AnyDoc {
         self.row_with(None, limits, calendar)
     }
 
-    /// The same, a case's with its personal details when the device has them (the digests
-    /// repeat linking compares come from them).
     /// [`AnyDoc::row_with`] of a document and its case's details, both borrowed: a case and
     /// its details are read where they are (no copy of either is made, as opening them would).
     pub fn row_of(
@@ -224,8 +222,8 @@ impl AnyDoc {
     }
 
     /// A case's personal details read from their document, borrowed; `None` when the document
-    /// is of another kind (or its header cannot be read). Read once, they serve both the case's row and their own
-    /// ([`AnyDoc::row_of_read`], [`DetailsRow::of`]).
+    /// is of another kind or its header cannot be read. Read once, they serve both the case's
+    /// row and their own ([`AnyDoc::row_of_read`], [`DetailsRow::of`]).
     pub fn details_in(doc: &AutoCommit) -> Result<Option<crate::Details>, Error> {
         let Ok(header) = read_header(doc) else {
             return Ok(None);
@@ -263,6 +261,8 @@ impl AnyDoc {
         })
     }
 
+    /// [`AnyDoc::row`], a case's with its personal details when the device has them (the
+    /// digests repeat linking compares come from them).
     pub fn row_with(
         &self,
         details: Option<&DetailsDoc>,
