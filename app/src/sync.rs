@@ -66,6 +66,10 @@ pub struct Engine {
     /// Documents that arrived whole and have not changed since: the bytes as the server sent
     /// them, with their heads, stored as they are instead of saved again.
     fresh: RefCell<HashMap<DocId, (Vec<u8>, Vec<automerge::ChangeHash>)>>,
+    /// Documents that arrived whole with their heads and rows ([`lianxin_shared::Task::Snapshot`]
+    /// after an open asking for rows): kept as bytes, never loaded, and written as they came
+    /// with their rows at the next persist.
+    arrived: RefCell<Vec<(StoredDoc, (String, Vec<u8>))>>,
     replicas: RefCell<HashMap<DocId, Replica>>,
     /// Stored documents not loaded yet: saved bytes and sync state.
     unloaded: RefCell<HashMap<DocId, Saved>>,
@@ -119,6 +123,7 @@ impl Engine {
             db,
             dirty: RefCell::new(HashSet::new()),
             fresh: RefCell::new(HashMap::new()),
+            arrived: RefCell::new(Vec::new()),
             replicas: RefCell::new(HashMap::new()),
             unloaded: RefCell::new(HashMap::new()),
             rows: RefCell::new(rows),
@@ -269,7 +274,7 @@ impl Engine {
         let socket = ws.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || {
             *engine.backoff_ms.borrow_mut() = 1000;
-            let (s, hello) = DeviceSession::hello(*engine.cursor.borrow());
+            let (s, hello) = DeviceSession::open(*engine.cursor.borrow());
             *opened_session.borrow_mut() = s;
             let auth =
                 lianxin_shared::protocol::encode(&lianxin_shared::protocol::ClientMessage::Auth {
@@ -336,6 +341,10 @@ impl Engine {
                         changed = true;
                         continue;
                     }
+                    let Some(task) = engine.take_arrived(&replicas, task) else {
+                        changed = true;
+                        continue;
+                    };
                     engine.load(&mut replicas, id);
                     let replica = replicas
                         .entry(id)
@@ -413,6 +422,52 @@ impl Engine {
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         on_close.forget();
         *self.socket.borrow_mut() = Some(ws);
+    }
+
+    /// Keeps a document that arrived whole with its heads and row, new to this tablet, as it
+    /// came: its bytes (not loaded), the heads marked confirmed, its row in the caseload;
+    /// written at the next persist. Any other task comes back (as does one whose row does not
+    /// read, or for a document the tablet holds), to be handled the usual way.
+    fn take_arrived(
+        &self,
+        replicas: &HashMap<DocId, Replica>,
+        task: lianxin_shared::Task,
+    ) -> Option<lianxin_shared::Task> {
+        let lianxin_shared::Task::Snapshot {
+            doc,
+            heads,
+            row: Some(row),
+            ..
+        } = &task
+        else {
+            return Some(task);
+        };
+        let (doc, heads) = (*doc, heads.clone());
+        let held = replicas.contains_key(&doc) || self.unloaded.borrow().contains_key(&doc);
+        if heads.is_empty() || self.db.is_none() || held {
+            return Some(task);
+        }
+        let stored = match lianxin_shared::unpack_rows(row).and_then(|r| r.into_iter().next()) {
+            Some((id, stored)) if id == doc => stored,
+            _ => return Some(task),
+        };
+        let lianxin_shared::Task::Snapshot {
+            bytes,
+            row: Some(row),
+            ..
+        } = task
+        else {
+            return None;
+        };
+        let state = Replica::confirmed_state(&heads);
+        self.rows.borrow_mut().insert(doc, stored);
+        self.unloaded
+            .borrow_mut()
+            .insert(doc, (bytes.clone(), state.clone()));
+        self.arrived
+            .borrow_mut()
+            .push(((doc.to_string(), bytes, state), (doc.to_string(), row)));
+        None
     }
 
     /// Applies a local edit to one case (or creates it), stores it, and sends it at once if
@@ -528,12 +583,17 @@ impl Engine {
     /// documents and rows (and the cursor, if given) to the local store, in one transaction.
     fn persist(&self, cursor: Option<u64>) {
         let dirty: Vec<DocId> = self.dirty.borrow_mut().drain().collect();
-        if dirty.is_empty() && cursor.is_none() {
+        let arrived = std::mem::take(&mut *self.arrived.borrow_mut());
+        if dirty.is_empty() && arrived.is_empty() && cursor.is_none() {
             return;
         }
         let (limits, calendar) = (Limits::default(), &self.calendar);
-        let mut docs: Vec<StoredDoc> = Vec::with_capacity(dirty.len());
-        let mut rows = Vec::with_capacity(dirty.len());
+        let mut docs: Vec<StoredDoc> = Vec::with_capacity(dirty.len() + arrived.len());
+        let mut rows = Vec::with_capacity(dirty.len() + arrived.len());
+        for (doc, row) in arrived {
+            docs.push(doc);
+            rows.push(row);
+        }
         {
             let mut replicas = self.replicas.borrow_mut();
             let mut index = self.rows.borrow_mut();

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 use automerge::ActorId;
 use futures_util::{SinkExt, StreamExt};
 use lianxin_shared::{
-    AnyDoc, CaseDoc, CaseDraft, Channel, Committee, Date, DeviceSession, DisputeDoc, DisputeDraft,
-    DocId, Editor, Field, FollowUpDraft, MediationKind, MediationLevel, OptionCode, Replica,
-    StepDraft, UnitId, rules,
+    AnyDoc, CaseDoc, CaseDraft, Channel, Date, DeviceSession, DocId, Editor, Field, FollowUpDraft,
+    OptionCode, Replica, StepDraft, UnitId, rules,
 };
 use std::collections::{HashMap, HashSet, hash_map::Entry};
 
@@ -21,6 +20,7 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::
 
 use crate::LoginResponse;
 
+mod disputes;
 mod http;
 mod ledger;
 mod people;
@@ -76,6 +76,8 @@ pub struct Device {
     conn: Connection,
     actor: ActorId,
     home: PathBuf,
+    /// Sessions open as the app's do, asking for rows (kept nowhere here: no list).
+    with_rows: bool,
 }
 
 struct Login {
@@ -129,7 +131,13 @@ impl Device {
             conn,
             actor,
             home: home.to_path_buf(),
+            with_rows: false,
         })
+    }
+
+    /// Sessions open as the app's do (`Open` with rows): what sync-bench measures.
+    pub fn open_with_rows(&mut self) {
+        self.with_rows = true;
     }
 
     pub fn home(&self) -> &Path {
@@ -474,37 +482,6 @@ impl Device {
 
     // Mediation disputes.
 
-    /// Registers a dispute found by screening, at the village group level.
-    pub fn new_dispute(
-        &mut self,
-        unit: &str,
-        committee: &str,
-        summary: &str,
-        now: i64,
-    ) -> Result<DocId> {
-        let unit = self.own_unit(unit)?;
-        if summary.trim().is_empty() {
-            return Err(lianxin_shared::Error::InvalidValue {
-                field: "summary".into(),
-                value: summary.into(),
-                reason: "a dispute needs a summary".into(),
-            }
-            .into());
-        }
-        let draft = DisputeDraft {
-            id: DocId::random(),
-            unit,
-            summary: summary.trim().to_string(),
-            kind: MediationKind::People,
-            committee: Committee::parse(committee)?,
-            level: MediationLevel::Group,
-        };
-        let dispute = DisputeDoc::create(&draft, &self.editor(now)?, self.actor.clone());
-        let mut replica = Replica::new(dispute.into_doc());
-        self.store_replica(&draft.id, &mut replica)?;
-        Ok(draft.id)
-    }
-
     /// Edits a case with `f` (any [`CaseDoc`] edit: petitioners, evaluations, plans), stored
     /// at once.
     pub fn edit_case<T>(
@@ -515,41 +492,6 @@ impl Device {
     ) -> Result<T> {
         let editor = self.editor(now)?;
         self.edit(id, |c| Ok(f(c, &editor)?))
-    }
-
-    /// Edits a dispute with `f` (set, session, escalate, party, agreement), stored at once.
-    pub fn edit_dispute<T>(
-        &mut self,
-        id: &str,
-        now: i64,
-        f: impl FnOnce(&mut DisputeDoc, &Editor) -> std::result::Result<T, lianxin_shared::Error>,
-    ) -> Result<T> {
-        let editor = self.editor(now)?;
-        self.edit_doc(id, DisputeDoc::from_doc, DisputeDoc::into_doc, |d| {
-            Ok(f(d, &editor)?)
-        })
-    }
-
-    /// Turns a dispute into a case (both then name each other); returns the case's id.
-    pub fn dispute_to_case(&mut self, id: &str, now: i64) -> Result<DocId> {
-        let actor = self.actor.clone();
-        let dispute_id: DocId = id
-            .parse()
-            .map_err(|_| DeviceError::NoSuchCase(id.to_string()))?;
-        let unit = self
-            .replica(&dispute_id)?
-            .and_then(|r| lianxin_shared::Header::of(&r.doc).ok())
-            .and_then(|h| h.units.first().cloned())
-            .ok_or_else(|| DeviceError::NoSuchCase(id.to_string()))?;
-        let others = self.handling_others(&unit, None)?;
-        let (case, details) =
-            self.edit_dispute(id, now, |d, ed| d.make_case(ed, actor, &others))?;
-        let case_id = case.id()?;
-        let mut replica = Replica::new(case.into_doc());
-        self.store_replica(&case_id, &mut replica)?;
-        let mut replica = Replica::new(details.into_doc());
-        self.store_replica(&DocId::details_of(&case_id), &mut replica)?;
-        Ok(case_id)
     }
 
     pub fn step(&mut self, id: &str, draft: &StepDraft, now: i64) -> Result<String> {
@@ -685,7 +627,11 @@ impl Device {
         let (mut tx, mut rx) = socket.split();
         let trace = std::env::var_os("LIANXIN_TRACE").is_some();
         let mut report = SyncReport::default();
-        let (mut session, hello) = DeviceSession::hello(self.cursor()?);
+        let (mut session, hello) = if self.with_rows {
+            DeviceSession::open(self.cursor()?)
+        } else {
+            DeviceSession::hello(self.cursor()?)
+        };
         let mut outgoing = vec![hello];
         // Replicas in play this session, with their full in-memory sync state (the stored
         // state keeps only what is worth keeping across connections).

@@ -38,6 +38,7 @@ pub const FRAMES_PER_SECOND: f64 = 50.0;
 pub use docstore::DocStore;
 
 mod docstore;
+mod rows;
 
 /// A stored change, announced to the other sessions.
 #[derive(Clone, Debug)]
@@ -55,6 +56,8 @@ pub struct Notice {
 pub struct Hub<S: DocStore> {
     pub store: Arc<S>,
     docs: DocCache,
+    /// Rows of documents sent to new devices ([`protocol::Fresh`]).
+    rows: rows::RowCache,
     notify: Box<dyn Fn(Notice) + Send + Sync>,
 }
 
@@ -63,6 +66,7 @@ impl<S: DocStore> Hub<S> {
         Hub {
             store,
             docs: DocCache::default(),
+            rows: rows::RowCache::default(),
             notify: Box::new(notify),
         }
     }
@@ -70,6 +74,11 @@ impl<S: DocStore> Hub<S> {
     /// How many documents the hub holds in memory now.
     pub fn cached_docs(&self) -> usize {
         self.docs.len()
+    }
+
+    /// Rows made, and rows reused, for documents sent to new devices since the start.
+    pub fn rows_made(&self) -> (u64, u64) {
+        self.rows.counts()
     }
 }
 
@@ -250,7 +259,12 @@ impl<S: DocStore> ServerSession<S> {
             ClientMessage::Hello { .. } if self.hello => Err(Fatal("hello sent twice".into())),
             ClientMessage::Hello { cursor } => {
                 self.hello = true;
-                self.opening(cursor)
+                self.opening(cursor, false)
+            }
+            ClientMessage::Open { .. } if self.hello => Err(Fatal("hello sent twice".into())),
+            ClientMessage::Open { cursor, rows } => {
+                self.hello = true;
+                self.opening(cursor, rows)
             }
             ClientMessage::Sync(_) if !self.hello => {
                 Err(Fatal("the session must open with hello".into()))
@@ -331,8 +345,9 @@ impl<S: DocStore> ServerSession<S> {
         }
     }
 
-    /// Snapshots of documents new to the device, then the list of those that changed.
-    fn opening(&mut self, cursor: u64) -> Result<Vec<ServerMessage>, Fatal> {
+    /// Snapshots of documents new to the device (with `rows`, as [`protocol::Fresh`] items),
+    /// then the list of those that changed.
+    fn opening(&mut self, cursor: u64, rows: bool) -> Result<Vec<ServerMessage>, Fatal> {
         let store = &self.hub.store;
         let seq = store.seq().map_err(storage)?;
         let mut changed = store.changed_since(cursor, &self.scope).map_err(storage)?;
@@ -344,16 +359,28 @@ impl<S: DocStore> ServerSession<S> {
         let (new, known): (Vec<_>, Vec<_>) =
             changed.into_iter().partition(|d| d.created_seq > cursor);
         let ids: Vec<DocId> = new.iter().map(|d| d.id).collect();
-        let snapshots: Vec<Snapshot> = store
-            .load_docs(&ids)
-            .map_err(storage)?
+        let loaded = store.load_docs(&ids).map_err(storage)?;
+        let mut out: Vec<ServerMessage> = if rows {
+            let calendar = store.calendar().map_err(storage)?;
+            let listed: HashMap<DocId, protocol::Heads> =
+                new.iter().map(|d| (d.id, d.heads.clone())).collect();
+            let fresh = self.hub.rows.fresh(&listed, loaded, &calendar);
+            protocol::batches(fresh, |f| {
+                f.bytes.len() + f.row.as_ref().map_or(0, Vec::len) + 32 * f.heads.len()
+            })
             .into_iter()
-            .map(|(doc, bytes)| Snapshot { doc, bytes })
-            .collect();
-        let mut out: Vec<ServerMessage> = protocol::batches(snapshots, |s| s.bytes.len())
-            .into_iter()
-            .map(ServerMessage::Snapshots)
-            .collect();
+            .map(ServerMessage::Fresh)
+            .collect()
+        } else {
+            let snapshots = loaded
+                .into_iter()
+                .map(|(doc, bytes)| Snapshot { doc, bytes })
+                .collect();
+            protocol::batches(snapshots, |s: &Snapshot| s.bytes.len())
+                .into_iter()
+                .map(ServerMessage::Snapshots)
+                .collect()
+        };
         let gone = store.gone_since(cursor, &self.scope).map_err(storage)?;
         if !gone.is_empty() {
             out.push(ServerMessage::Gone(gone));

@@ -216,9 +216,25 @@ impl AppState {
         self.hub.cached_docs()
     }
 
+    /// Caseload rows made, and reused, for documents sent to new devices since the start.
+    pub fn rows_made(&self) -> (u64, u64) {
+        self.hub.rows_made()
+    }
+
     /// The state's own gauges for `/metrics`: queues and memory.
     pub fn gauges(&self) -> Vec<(&'static str, &'static str, u64)> {
+        let (rows_made, rows_reused) = self.rows_made();
         vec![
+            (
+                "lianxin_rows_made",
+                "Caseload rows made for documents sent to new devices.",
+                rows_made,
+            ),
+            (
+                "lianxin_rows_reused",
+                "Caseload rows sent to new devices as made before.",
+                rows_reused,
+            ),
             (
                 "lianxin_documents_in_memory",
                 "Documents the hub holds in memory.",

@@ -304,7 +304,13 @@ impl World {
             self.directory.clone(),
         );
         self.next_session += 1;
-        let (mut session, hello) = DeviceSession::hello(dev.cursor);
+        // Every other session opens as the app does: new documents come with heads and rows,
+        // and are kept as they came (below).
+        let (mut session, hello) = if self.next_session % 2 == 0 {
+            DeviceSession::open(dev.cursor)
+        } else {
+            DeviceSession::hello(dev.cursor)
+        };
         let mut to_server = VecDeque::from([hello]);
         // Every new connection starts each replica's conversation afresh.
         for (id, r) in dev.replicas.iter_mut() {
@@ -556,6 +562,26 @@ impl World {
         };
         for task in tasks {
             let id = task.doc();
+            // A document new to the device that came with its heads: kept as it came, the
+            // heads marked confirmed, as the app keeps it (loaded again when next used).
+            if let Task::Snapshot { bytes, heads, .. } = &task
+                && !heads.is_empty()
+                && dev.replicas.get_mut(&id).is_none_or(|r| r.is_empty())
+            {
+                let state = Replica::confirmed_state(heads);
+                match Replica::restore(bytes, Some(&state), dev.actor.clone()) {
+                    Ok(replica) => {
+                        dev.confirmed.push((id, heads.clone()));
+                        dev.replicas.insert(id, replica);
+                        continue;
+                    }
+                    Err(e) => {
+                        let why = e.to_string();
+                        self.cut(d, &why);
+                        return;
+                    }
+                }
+            }
             let replica = dev
                 .replicas
                 .entry(id)

@@ -123,6 +123,18 @@ fn main() -> anyhow::Result<()> {
     fresh.login(&url, "leader", demo::PASSWORD)?;
     let report = rt.block_on(fresh.sync())?;
     row("first sync of another new device", &report);
+    // New devices opening as the tablet app does: documents with their heads and caseload
+    // rows. The first makes the bureau's rows on the server, the second finds them made.
+    for label in [
+        "first sync, with rows (the app's open)",
+        "… another, the rows made already",
+    ] {
+        let mut app = Device::open(&dir.join(format!("app-{}", label.len())))?;
+        app.open_with_rows();
+        app.login(&url, "admin", demo::PASSWORD)?;
+        let report = rt.block_on(app.sync())?;
+        row(label, &report);
+    }
     let local = std::fs::metadata(dir.join("tablet").join("device.sqlite"))
         .map(|m| m.len())
         .unwrap_or(0);

@@ -67,6 +67,11 @@ pub(super) fn describe_server(frame: &[u8]) -> String {
                 .join(" ")
         ),
         Ok(ServerMessage::Snapshots(s)) => format!("{} snapshots", s.len()),
+        Ok(ServerMessage::Fresh(f)) => format!(
+            "{} snapshots, {} with rows",
+            f.len(),
+            f.iter().filter(|f| f.row.is_some()).count()
+        ),
         Ok(ServerMessage::Welcome { seq, changed }) => {
             format!("welcome seq {seq}, {} changed", changed.len())
         }

@@ -40,6 +40,10 @@ pub trait DocStore: Send + Sync + 'static {
         }
         Ok(out)
     }
+    /// The holiday calendar deadlines are worked out with (the rows sent to new devices).
+    fn calendar(&self) -> Result<lianxin_shared::rules::Calendar, StoreError> {
+        Ok(lianxin_shared::rules::Calendar::default())
+    }
     /// A document's sequence number now, if the store can tell: a copy held in memory whose
     /// number differs was changed by someone else (the admin command line) and is reloaded.
     fn doc_seq(&self, _id: &DocId) -> Result<Option<u64>, StoreError> {
@@ -101,6 +105,9 @@ impl DocStore for Store {
     }
     fn doc_seq(&self, id: &DocId) -> Result<Option<u64>, StoreError> {
         Store::doc_seq(self, id)
+    }
+    fn calendar(&self) -> Result<lianxin_shared::rules::Calendar, StoreError> {
+        Store::calendar(self)
     }
     fn gone_since(&self, cursor: u64, scope: &Scope) -> Result<Vec<DocId>, StoreError> {
         Store::gone_since(self, cursor, scope)

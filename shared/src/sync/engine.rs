@@ -58,6 +58,14 @@ impl Replica {
         }
     }
 
+    /// The sync state to keep with a document stored as the server sent it, without loading
+    /// it: the server holds at least `heads`, the heads of the bytes it sent.
+    pub fn confirmed_state(heads: &[ChangeHash]) -> Vec<u8> {
+        let mut state = sync::State::new();
+        state.shared_heads = heads.to_vec();
+        state.encode()
+    }
+
     /// The part of the sync state worth keeping across connections.
     pub fn state_bytes(&self) -> Vec<u8> {
         self.state.encode()
@@ -111,8 +119,17 @@ fn same_heads(a: &[ChangeHash], b: &[ChangeHash]) -> bool {
 /// Work the shell must do on one document, then hand back to [`DeviceSession::handle`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Task {
-    /// A whole document the device did not have.
-    Snapshot { doc: DocId, bytes: Vec<u8> },
+    /// A whole document the device did not have. After [`DeviceSession::open`], with the
+    /// heads the bytes hold and the caseload row the server worked out ([`protocol::Fresh`]):
+    /// a shell that does not have the document may store both as they are, without loading
+    /// it, and mark the heads confirmed ([`Replica::confirmed_state`]). Otherwise `heads` is
+    /// empty and `row` None.
+    Snapshot {
+        doc: DocId,
+        bytes: Vec<u8>,
+        heads: Vec<ChangeHash>,
+        row: Option<Vec<u8>>,
+    },
     /// The server changed this document; it now has these heads.
     Changed { doc: DocId, heads: Vec<ChangeHash> },
     /// The server's answer to our last sync message for this document.
@@ -184,6 +201,17 @@ impl DeviceSession {
             ..Default::default()
         };
         (session, protocol::encode(&ClientMessage::Hello { cursor }))
+    }
+
+    /// Starts a session as [`DeviceSession::hello`] does, asking for documents new to the
+    /// device with their heads and rows ([`ClientMessage::Open`]).
+    pub fn open(cursor: u64) -> (DeviceSession, Vec<u8>) {
+        let session = DeviceSession {
+            cursor,
+            ..Default::default()
+        };
+        let frame = protocol::encode(&ClientMessage::Open { cursor, rows: true });
+        (session, frame)
     }
 
     /// Queues a document that changed on this device (a local edit, or left unconfirmed by an
@@ -264,6 +292,17 @@ impl DeviceSession {
                 .map(|s| Task::Snapshot {
                     doc: s.doc,
                     bytes: s.bytes,
+                    heads: Vec::new(),
+                    row: None,
+                })
+                .collect(),
+            ServerMessage::Fresh(items) => items
+                .into_iter()
+                .map(|f| Task::Snapshot {
+                    doc: f.doc,
+                    heads: protocol::heads_from_wire(&f.heads),
+                    bytes: f.bytes,
+                    row: f.row,
                 })
                 .collect(),
             ServerMessage::Welcome { seq, changed } => {
@@ -524,6 +563,7 @@ impl DeviceSession {
 mod tests {
     use super::*;
     use crate::{CaseDoc, CaseDraft, Channel, Editor, UnitId};
+    use automerge::transaction::Transactable;
 
     fn new_case() -> (DocId, Replica) {
         let draft = CaseDraft::new(UnitId::new("longxi").unwrap(), Channel::Visit, "测试");
@@ -579,6 +619,40 @@ mod tests {
         assert!(
             !replica.is_confirmed(),
             "the document stays pending for the next session"
+        );
+    }
+
+    #[test]
+    fn a_document_stored_as_it_came_is_confirmed_and_pushes_only_what_is_new() {
+        let (id, mut sent) = new_case();
+        let bytes = sent.doc.save();
+        let heads = sent.doc.get_heads();
+        // Kept as it came (not loaded), with the heads marked confirmed.
+        let state = Replica::confirmed_state(&heads);
+        let mut replica = Replica::restore(&bytes, Some(&state), ActorId::random()).unwrap();
+        assert!(replica.is_confirmed());
+        // Heads it does not hold are not confirmation.
+        let other = new_case().1.doc.get_heads();
+        let mut wrong = Replica::restore(
+            &bytes,
+            Some(&Replica::confirmed_state(&other)),
+            ActorId::random(),
+        )
+        .unwrap();
+        assert!(!wrong.is_confirmed());
+        // An edit goes up as that change alone, from the confirmed heads.
+        replica.doc.put(automerge::ROOT, "x", 1).unwrap();
+        assert!(!replica.is_confirmed());
+        let (mut session, _) = DeviceSession::open(0);
+        session.push(id, &mut replica);
+        let frames = session.take_frames();
+        let ClientMessage::Push(pushes) = protocol::decode(&frames[0]).unwrap() else {
+            panic!("a push");
+        };
+        assert_eq!(pushes[0].changes.len(), 1);
+        assert!(
+            pushes[0].since.is_empty(),
+            "the change starts from the confirmed heads"
         );
     }
 

@@ -6,9 +6,11 @@
 //!
 //! ```text
 //! device                                     server
-//!   Hello { cursor } ──────────────────────────▶   (authenticated before the upgrade)
+//!   Hello { cursor } ──────────────────────────▶   (authenticated before the upgrade;
+//!                                                   or Open { cursor, rows: true })
 //!   Sync [dirty documents' sync messages] ─────▶
 //!                    ◀──────────────────────────  Snapshots [documents new to the device]
+//!                                                  (Fresh, with heads and rows, after Open)
 //!                    ◀──────────────────────────  Welcome { seq, changed: [(doc, heads)] }
 //!   Sync [changed documents] ──────────────────▶
 //!                    ◀──────────────────────────  Replies [one per item: data, or refused]
@@ -127,6 +129,10 @@ pub enum ClientMessage {
     /// Changes made on the device since the heads the server last confirmed, per document:
     /// the short way ([`Push`]). Answered by [`ServerMessage::Pushed`], one per item.
     Push(Vec<Push>),
+    /// Opens a session as [`ClientMessage::Hello`] does; with `rows`, documents new to the
+    /// device come as [`ServerMessage::Fresh`]: each with its heads and its caseload row, so
+    /// that a new tablet stores them as they are and lists them without loading one.
+    Open { cursor: u64, rows: bool },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -158,6 +164,21 @@ pub enum ServerMessage {
     /// stored after it by other devices (the device has everything before). Documents whose
     /// changes are no longer kept one by one are in the welcome, with their heads.
     Since(Vec<Since>),
+    /// Whole documents the device does not have yet, as [`ServerMessage::Snapshots`], with
+    /// their heads and rows (the answer to an [`ClientMessage::Open`] asking for rows).
+    Fresh(Vec<Fresh>),
+}
+
+/// A document new to the device: its saved bytes, the heads they hold, and its caseload row
+/// as the device would work it out from the documents this opening sends (a case's with its
+/// personal details if they come too), packed as the device stores rows
+/// ([`crate::pack_rows`], one row). No row: the device works it out itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fresh {
+    pub doc: DocId,
+    pub bytes: Vec<u8>,
+    pub heads: Heads,
+    pub row: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

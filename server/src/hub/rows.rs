@@ -1,0 +1,224 @@
+//! The caseload rows the server works out for the documents it sends a new device
+//! ([`protocol::Fresh`]), so that the tablet stores each document as it came and lists it
+//! without loading one (a first sync of 10,000 cases would otherwise load 20,000 Automerge
+//! documents in the browser, the larger part of its time).
+//!
+//! A row is what the device itself would work out: [`AnyDoc::row_of`] over the document and,
+//! for a case, its personal details when this opening sends them too (a user who may not have
+//! them gets the row without them, as their device would make it). Rows are kept in memory by
+//! the heads they were made from (the document's, and its details' if used) and the calendar;
+//! any change to either makes them again. A row that cannot be made (no header yet) is sent as
+//! none, and the device works it out itself.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use automerge::AutoCommit;
+use lianxin_shared::protocol::{self, Fresh};
+use lianxin_shared::rules::{Calendar, Limits};
+use lianxin_shared::{AnyDoc, DocId, load_document, pack_rows};
+
+/// Rows kept at most; beyond, the cache starts again (it is bounded by the documents stored,
+/// this only keeps a runaway store from holding the memory).
+const MAX_ROWS: usize = 500_000;
+
+#[derive(Default)]
+pub(crate) struct RowCache {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The calendar the rows were made with (deadlines depend on it).
+    calendar: Option<Calendar>,
+    rows: HashMap<DocId, Cached>,
+    made: u64,
+    reused: u64,
+}
+
+#[derive(Clone)]
+struct Cached {
+    heads: protocol::Heads,
+    /// The details' heads the row was made with (None: made without them).
+    details: Option<protocol::Heads>,
+    row: Option<Vec<u8>>,
+}
+
+/// A document's stored bytes, opened when its row must be made.
+struct Opened {
+    doc: Option<AutoCommit>,
+    heads: protocol::Heads,
+}
+
+fn open(bytes: &[u8]) -> Opened {
+    match load_document(bytes) {
+        Ok(mut doc) => Opened {
+            heads: protocol::heads_to_wire(&doc.get_heads()),
+            doc: Some(doc),
+        },
+        Err(_) => Opened {
+            doc: None,
+            heads: Vec::new(),
+        },
+    }
+}
+
+fn packed(id: &DocId, row: Option<lianxin_shared::StoredRow>) -> Option<Vec<u8>> {
+    row.and_then(|row| pack_rows([(id, &row)]).ok())
+}
+
+/// What making rows reads: the bytes sent, the rows known, the heads listed.
+struct Job<'a> {
+    bytes_of: &'a HashMap<DocId, &'a [u8]>,
+    known: &'a HashMap<DocId, Cached>,
+    listed: &'a HashMap<DocId, protocol::Heads>,
+    limits: &'a Limits,
+    calendar: &'a Calendar,
+}
+
+impl Job<'_> {
+    /// The row of one document, and of its details when they are sent and not known (a
+    /// case's details are opened once for both rows).
+    fn make(&self, id: DocId) -> Vec<(DocId, Cached)> {
+        let Some(bytes) = self.bytes_of.get(&id) else {
+            return Vec::new();
+        };
+        let (limits, calendar) = (self.limits, self.calendar);
+        let mut this = open(bytes);
+        let details_id = DocId::details_of(&id);
+        let mut details = self.bytes_of.get(&details_id).map(|b| open(b));
+        let row = this.doc.as_ref().and_then(|doc| {
+            let with = details.as_ref().and_then(|d| d.doc.as_ref());
+            AnyDoc::row_of(doc, with, limits, calendar).ok()
+        });
+        let mut out = Vec::with_capacity(2);
+        if let Some(d) = details.as_mut()
+            && !self.known.contains_key(&details_id)
+        {
+            let row = d
+                .doc
+                .as_ref()
+                .and_then(|doc| AnyDoc::row_of(doc, None, limits, calendar).ok());
+            out.push((
+                details_id,
+                Cached {
+                    heads: std::mem::take(&mut d.heads),
+                    details: None,
+                    row: packed(&details_id, row),
+                },
+            ));
+        }
+        let details_heads = details.and_then(|d| {
+            d.doc?;
+            self.listed.get(&details_id).cloned()
+        });
+        out.push((
+            id,
+            Cached {
+                heads: std::mem::take(&mut this.heads),
+                details: details_heads,
+                row: packed(&id, row),
+            },
+        ));
+        out
+    }
+}
+
+impl RowCache {
+    /// The documents `loaded` (id and stored bytes), new to a device, as [`Fresh`] items with
+    /// their heads and rows. `listed` gives the heads the store listed for each document this
+    /// opening sends: a case's details are used for its row when they are among them.
+    pub(crate) fn fresh(
+        &self,
+        listed: &HashMap<DocId, protocol::Heads>,
+        loaded: Vec<(DocId, Vec<u8>)>,
+        calendar: &Calendar,
+    ) -> Vec<Fresh> {
+        let limits = Limits::default();
+        let mut known: HashMap<DocId, Cached> = HashMap::new();
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            if inner.calendar.as_ref() != Some(calendar) || inner.rows.len() > MAX_ROWS {
+                inner.rows.clear();
+                inner.calendar = Some(calendar.clone());
+            }
+            for (id, _) in &loaded {
+                let details = listed.get(&DocId::details_of(id));
+                if let Some(c) = inner.rows.get(id)
+                    && listed.get(id) == Some(&c.heads)
+                    && c.details.as_ref() == details
+                {
+                    known.insert(*id, c.clone());
+                }
+            }
+        }
+        let bytes_of: HashMap<DocId, &[u8]> =
+            loaded.iter().map(|(id, b)| (*id, b.as_slice())).collect();
+        // What must be made: each document not known, except details whose case is made too
+        // (they are opened once, with it).
+        let missing: Vec<DocId> = loaded
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !known.contains_key(id))
+            .collect();
+        let with_case: std::collections::HashSet<DocId> = missing
+            .iter()
+            .map(DocId::details_of)
+            .filter(|d| bytes_of.contains_key(d))
+            .collect();
+        let jobs: Vec<DocId> = missing
+            .into_iter()
+            .filter(|id| !with_case.contains(id))
+            .collect();
+        let job = Job {
+            bytes_of: &bytes_of,
+            known: &known,
+            listed,
+            limits: &limits,
+            calendar,
+        };
+        // Spread over the cores (a first sync of 10,000 cases makes 20,000 rows).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let chunk = jobs.len().div_ceil(threads).max(1);
+        let mut made: HashMap<DocId, Cached> = HashMap::new();
+        std::thread::scope(|scope| {
+            let running: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|ids| scope.spawn(|| ids.iter().flat_map(|id| job.make(*id)).collect()))
+                .collect();
+            for handle in running {
+                let part: Vec<(DocId, Cached)> = handle.join().unwrap_or_default();
+                made.extend(part);
+            }
+        });
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            inner.made += made.len() as u64;
+            inner.reused += known.len() as u64;
+            for (id, c) in &made {
+                inner.rows.insert(*id, c.clone());
+            }
+        }
+        loaded
+            .into_iter()
+            .map(|(doc, bytes)| {
+                let c = known.remove(&doc).or_else(|| made.remove(&doc));
+                let (heads, row) = c.map(|c| (c.heads, c.row)).unwrap_or_default();
+                Fresh {
+                    doc,
+                    bytes,
+                    heads,
+                    row,
+                }
+            })
+            .collect()
+    }
+
+    /// Rows made and rows reused since the server started.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        (inner.made, inner.reused)
+    }
+}
