@@ -435,29 +435,27 @@ impl Engine {
     ) -> Option<lianxin_shared::Task> {
         let lianxin_shared::Task::Snapshot {
             doc,
+            bytes,
             heads,
             row: Some(row),
-            ..
-        } = &task
-        else {
-            return Some(task);
-        };
-        let (doc, heads) = (*doc, heads.clone());
-        let held = replicas.contains_key(&doc) || self.unloaded.borrow().contains_key(&doc);
-        if heads.is_empty() || self.db.is_none() || held {
-            return Some(task);
-        }
-        let stored = match lianxin_shared::unpack_rows(row).and_then(|r| r.into_iter().next()) {
-            Some((id, stored)) if id == doc => stored,
-            _ => return Some(task),
-        };
-        let lianxin_shared::Task::Snapshot {
-            bytes,
-            row: Some(row),
-            ..
         } = task
         else {
-            return None;
+            return Some(task);
+        };
+        let held = replicas.contains_key(&doc) || self.unloaded.borrow().contains_key(&doc);
+        let usable = !heads.is_empty() && self.db.is_some() && !held;
+        let read = usable
+            .then(|| lianxin_shared::unpack_rows(&row)?.into_iter().next())
+            .flatten()
+            .filter(|(id, _)| *id == doc);
+        let Some((_, stored)) = read else {
+            let row = Some(row);
+            return Some(lianxin_shared::Task::Snapshot {
+                doc,
+                bytes,
+                heads,
+                row,
+            });
         };
         let state = Replica::confirmed_state(&heads);
         self.rows.borrow_mut().insert(doc, stored);

@@ -256,12 +256,13 @@ impl<S: DocStore> ServerSession<S> {
             ClientMessage::Auth { .. } => Err(Fatal(
                 "the token goes in the first frame only, before hello".into(),
             )),
-            ClientMessage::Hello { .. } if self.hello => Err(Fatal("hello sent twice".into())),
+            ClientMessage::Hello { .. } | ClientMessage::Open { .. } if self.hello => {
+                Err(Fatal("hello sent twice".into()))
+            }
             ClientMessage::Hello { cursor } => {
                 self.hello = true;
                 self.opening(cursor, false)
             }
-            ClientMessage::Open { .. } if self.hello => Err(Fatal("hello sent twice".into())),
             ClientMessage::Open { cursor, rows } => {
                 self.hello = true;
                 self.opening(cursor, rows)

@@ -125,11 +125,14 @@ fn main() -> anyhow::Result<()> {
     row("first sync of another new device", &report);
     // New devices opening as the tablet app does: documents with their heads and caseload
     // rows. The first makes the bureau's rows on the server, the second finds them made.
-    for label in [
+    for (n, label) in [
         "first sync, with rows (the app's open)",
         "… another, the rows made already",
-    ] {
-        let mut app = Device::open(&dir.join(format!("app-{}", label.len())))?;
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut app = Device::open(&dir.join(format!("app-{n}")))?;
         app.open_with_rows();
         app.login(&url, "admin", demo::PASSWORD)?;
         let report = rt.block_on(app.sync())?;

@@ -44,23 +44,11 @@ struct Cached {
     row: Option<Vec<u8>>,
 }
 
-/// A document's stored bytes, opened when its row must be made.
-struct Opened {
-    doc: Option<AutoCommit>,
-    heads: protocol::Heads,
-}
-
-fn open(bytes: &[u8]) -> Opened {
-    match load_document(bytes) {
-        Ok(mut doc) => Opened {
-            heads: protocol::heads_to_wire(&doc.get_heads()),
-            doc: Some(doc),
-        },
-        Err(_) => Opened {
-            doc: None,
-            heads: Vec::new(),
-        },
-    }
+/// A document's stored bytes opened, with its heads (None: they do not load).
+fn open(bytes: &[u8]) -> Option<(AutoCommit, protocol::Heads)> {
+    let mut doc = load_document(bytes).ok()?;
+    let heads = protocol::heads_to_wire(&doc.get_heads());
+    Some((doc, heads))
 }
 
 fn packed(id: &DocId, row: Option<lianxin_shared::StoredRow>) -> Option<Vec<u8>> {
@@ -84,39 +72,33 @@ impl Job<'_> {
             return Vec::new();
         };
         let (limits, calendar) = (self.limits, self.calendar);
-        let mut this = open(bytes);
+        let this = open(bytes);
         let details_id = DocId::details_of(&id);
-        let mut details = self.bytes_of.get(&details_id).map(|b| open(b));
-        let row = this.doc.as_ref().and_then(|doc| {
-            let with = details.as_ref().and_then(|d| d.doc.as_ref());
-            AnyDoc::row_of(doc, with, limits, calendar).ok()
-        });
+        let details = self.bytes_of.get(&details_id).and_then(|b| open(b));
+        let details_doc = details.as_ref().map(|(doc, _)| doc);
+        let row = this
+            .as_ref()
+            .and_then(|(doc, _)| AnyDoc::row_of(doc, details_doc, limits, calendar).ok());
         let mut out = Vec::with_capacity(2);
-        if let Some(d) = details.as_mut()
+        if let Some((doc, heads)) = &details
             && !self.known.contains_key(&details_id)
         {
-            let row = d
-                .doc
-                .as_ref()
-                .and_then(|doc| AnyDoc::row_of(doc, None, limits, calendar).ok());
+            let row = AnyDoc::row_of(doc, None, limits, calendar).ok();
             out.push((
                 details_id,
                 Cached {
-                    heads: std::mem::take(&mut d.heads),
+                    heads: heads.clone(),
                     details: None,
                     row: packed(&details_id, row),
                 },
             ));
         }
-        let details_heads = details.and_then(|d| {
-            d.doc?;
-            self.listed.get(&details_id).cloned()
-        });
         out.push((
             id,
             Cached {
-                heads: std::mem::take(&mut this.heads),
-                details: details_heads,
+                heads: this.map(|(_, heads)| heads).unwrap_or_default(),
+                // Keyed as [`RowCache::fresh`] looks rows up: by the heads listed.
+                details: details.and_then(|_| self.listed.get(&details_id).cloned()),
                 row: packed(&id, row),
             },
         ));
