@@ -482,14 +482,17 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
             });
         }
     };
-    // Every row that passes the search and the filters, most urgent first.
+    // Where in the caseload the rows are that pass the search and the filters, most urgent
+    // first. Positions, not rows: at 50,000 cases, cloning the rows that match (and dropping
+    // the last list's clones) took most of a keystroke.
     let matching = Memo::new(move |_| {
         let f = filter.get();
+        let search = lists::Search::new(&f.query);
         caseload.with(|rows| {
             rows.iter()
-                .filter(|r| {
-                    r.matches(f.query.trim())
-                        && (f.state.is_empty() || r.state.code() == f.state)
+                .enumerate()
+                .filter(|(_, r)| {
+                    (f.state.is_empty() || r.state.code() == f.state)
                         && (f.unit.is_empty() || r.unit_id == f.unit)
                         && (f.channel.is_empty() || r.channel == f.channel)
                         && (f.colour.is_empty() || r.colour.code() == f.colour)
@@ -498,21 +501,24 @@ fn Caseload(ctx: Ctx, caseload: RwSignal<Vec<Row>>) -> impl IntoView {
                             "waiting" => r.waiting,
                             _ => true,
                         }
+                        && search.finds(r)
                 })
-                .cloned()
-                .collect::<Vec<_>>()
+                .map(|(at, _)| at)
+                .collect::<Vec<usize>>()
         })
     });
     let pages = Memo::new(move |_| matching.with(Vec::len).div_ceil(PAGE_ROWS).max(1));
     let page = Memo::new(move |_| filter.with(|f| f.page).min(pages.get() - 1));
     let shown = Memo::new(move |_| {
         let p = page.get();
-        matching.with(|rows| {
-            rows.iter()
-                .skip(p * PAGE_ROWS)
-                .take(PAGE_ROWS)
-                .cloned()
-                .collect::<Vec<_>>()
+        matching.with(|at| {
+            caseload.with(|rows| {
+                at.iter()
+                    .skip(p * PAGE_ROWS)
+                    .take(PAGE_ROWS)
+                    .filter_map(|&i| rows.get(i).cloned())
+                    .collect::<Vec<_>>()
+            })
         })
     });
     let unit_options = Memo::new(move |_| {

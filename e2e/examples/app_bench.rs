@@ -298,6 +298,9 @@ async fn main() {
             ("filter by state", "f-state", "concluded", "change", None),
             ("filter cleared", "f-state", "", "change", Some(n)),
         ] {
+            if profiling {
+                start_profile(&page).await;
+            }
             let t = Instant::now();
             set_value(&page, name, value, event).await;
             let shown = wait_shown(&page, |c| expect.map_or(c != n, |e| c == e)).await;
@@ -305,6 +308,9 @@ async fn main() {
                 "{n:>6} cases: {what:<34} {:>6} ms ({shown} shown)",
                 t.elapsed().as_millis()
             );
+            if profiling {
+                print_profile(&page, what).await;
+            }
         }
         page.execute(chromiumoxide::cdp::browser_protocol::performance::EnableParams::default())
             .await
