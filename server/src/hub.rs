@@ -80,6 +80,11 @@ impl<S: DocStore> Hub<S> {
     pub fn rows_made(&self) -> (u64, u64) {
         self.rows.counts()
     }
+
+    /// Threads helping openings make rows now (shared by all of them).
+    pub fn row_helpers_busy(&self) -> usize {
+        self.rows.helpers_busy()
+    }
 }
 
 /// Documents in memory, loaded on first use, one lock each so that two devices writing the

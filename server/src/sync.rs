@@ -236,6 +236,11 @@ impl AppState {
                 rows_reused,
             ),
             (
+                "lianxin_row_helpers_busy",
+                "Threads helping openings make caseload rows now, shared by every opening.",
+                self.hub.row_helpers_busy() as u64,
+            ),
+            (
                 "lianxin_documents_in_memory",
                 "Documents the hub holds in memory.",
                 self.cached_docs() as u64,

@@ -63,6 +63,15 @@ fn frame_rows(visible_doc: DocId) -> Vec<(&'static str, bool, Vec<u8>, Ends)> {
             Ends::Error("hello sent twice"),
         ),
         (
+            "an opening with rows after hello",
+            true,
+            protocol::encode(&ClientMessage::Open {
+                cursor: 0,
+                rows: true,
+            }),
+            Ends::Error("hello sent twice"),
+        ),
+        (
             "a push from too many heads",
             true,
             protocol::encode(&ClientMessage::Push(vec![Push {

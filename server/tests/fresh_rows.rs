@@ -33,6 +33,15 @@ async fn opening(url: &str, username: &str, rows: bool) -> (Vec<Fresh>, Vec<Serv
             Heard::Message(ServerMessage::Fresh(items)) => fresh.extend(items),
             Heard::Message(m @ ServerMessage::Welcome { .. }) => {
                 other.push(m);
+                // A second opening in the same session is refused, and the session ends.
+                send(&mut socket, protocol::encode(&hello)).await;
+                match next(&mut socket).await {
+                    Heard::Message(ServerMessage::Error(reason)) => {
+                        assert!(reason.contains("hello sent twice"), "{reason}")
+                    }
+                    heard => panic!("expected the refusal, heard {heard:?}"),
+                }
+                assert!(matches!(next(&mut socket).await, Heard::Closed(_)));
                 return (fresh, other);
             }
             Heard::Message(m) => other.push(m),

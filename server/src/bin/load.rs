@@ -2,7 +2,8 @@
 //! against one or two real `lianxin serve` processes on SQLite or PostgreSQL.
 //!
 //! Each simulated device is what a tablet is to the server: its own account, session and
-//! Automerge actor, its unit's caseload (the opening's snapshots), a few cases it works on. It
+//! Automerge actor, its unit's caseload (the opening's snapshots, with their caseload rows, as
+//! the app opens: `Open { rows: true }`), a few cases it works on. It
 //! edits one of them every `--edit-ms` (± half), keeps its connection open and so hears of the
 //! others' edits (`Changed`), and every 5–15 s goes offline for 1–3 s, edits there, and
 //! reconnects with its cursor. The changes made counted below are the online ones. The device side is the app's own engine
@@ -348,7 +349,7 @@ impl Peer {
         let opened = Instant::now();
         let socket = connect(&self.url, &self.account.token).await?;
         let (mut tx, mut rx) = socket.split();
-        let (mut session, hello) = DeviceSession::hello(self.cursor);
+        let (mut session, hello) = DeviceSession::open(self.cursor);
         tx.send(Message::Binary(hello.into())).await?;
         for (id, replica) in self.replicas.iter_mut() {
             replica.new_connection();

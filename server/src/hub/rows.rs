@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use automerge::AutoCommit;
 use lianxin_shared::protocol::{self, Fresh};
@@ -22,9 +23,73 @@ use lianxin_shared::{AnyDoc, DocId, load_document, pack_rows};
 /// this only keeps a runaway store from holding the memory).
 const MAX_ROWS: usize = 500_000;
 
-#[derive(Default)]
+/// Rows to make before a helper thread is worth starting.
+const ROWS_PER_HELPER: usize = 64;
+
 pub(crate) struct RowCache {
     inner: Mutex<Inner>,
+    helpers: Helpers,
+}
+
+impl Default for RowCache {
+    fn default() -> Self {
+        // With the opening's own thread, at most four make rows on a machine with four cores.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        RowCache {
+            inner: Mutex::default(),
+            helpers: Helpers::new(cores.clamp(1, 4) - 1),
+        }
+    }
+}
+
+/// Threads that help an opening make its rows, shared by every opening: each makes rows on
+/// its own thread (a blocking one the session already holds) and on as many helpers as are
+/// free then, so that many new tablets at once do not each start four threads.
+struct Helpers {
+    free: AtomicUsize,
+    most: usize,
+}
+
+/// Helpers taken, given back when dropped.
+struct Taken<'a> {
+    helpers: &'a Helpers,
+    n: usize,
+}
+
+impl Helpers {
+    fn new(most: usize) -> Self {
+        Helpers {
+            free: AtomicUsize::new(most),
+            most,
+        }
+    }
+
+    /// Up to `want` helpers, as many as are free (perhaps none).
+    fn take(&self, want: usize) -> Taken<'_> {
+        let mut free = self.free.load(Ordering::Acquire);
+        loop {
+            let n = free.min(want);
+            match self.free.compare_exchange_weak(
+                free,
+                free - n,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Taken { helpers: self, n },
+                Err(now) => free = now,
+            }
+        }
+    }
+
+    fn busy(&self) -> usize {
+        self.most.saturating_sub(self.free.load(Ordering::Acquire))
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        self.helpers.free.fetch_add(self.n, Ordering::AcqRel);
+    }
 }
 
 #[derive(Default)]
@@ -159,22 +224,26 @@ impl RowCache {
             limits: &limits,
             calendar,
         };
-        // Spread over the cores (a first sync of 10,000 cases makes 20,000 rows).
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 4);
-        let chunk = jobs.len().div_ceil(threads).max(1);
+        // Spread over the helpers free (a first sync of 10,000 cases makes 20,000 rows); a
+        // few rows are not worth a thread.
+        let helpers = self
+            .helpers
+            .take((jobs.len() / ROWS_PER_HELPER).min(self.helpers.most));
+        let chunk = jobs.len().div_ceil(helpers.n + 1).max(1);
         let mut made: HashMap<DocId, Cached> = HashMap::new();
         std::thread::scope(|scope| {
-            let running: Vec<_> = jobs
-                .chunks(chunk)
+            let mut parts = jobs.chunks(chunk);
+            let mine = parts.next().unwrap_or_default();
+            let running: Vec<_> = parts
                 .map(|ids| scope.spawn(|| ids.iter().flat_map(|id| job.make(*id)).collect()))
                 .collect();
+            made.extend(mine.iter().flat_map(|id| job.make(*id)));
             for handle in running {
                 let part: Vec<(DocId, Cached)> = handle.join().unwrap_or_default();
                 made.extend(part);
             }
         });
+        drop(helpers);
         {
             let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             inner.made += made.len() as u64;
@@ -202,5 +271,75 @@ impl RowCache {
     pub(crate) fn counts(&self) -> (u64, u64) {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         (inner.made, inner.reused)
+    }
+
+    /// Helper threads making rows now.
+    pub(crate) fn helpers_busy(&self) -> usize {
+        self.helpers.busy()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lianxin_shared::{CaseDoc, CaseDraft, Channel, Editor, UnitId};
+
+    /// The heads listed and the bytes loaded for an opening.
+    type Opening = (HashMap<DocId, protocol::Heads>, Vec<(DocId, Vec<u8>)>);
+
+    fn cases(n: usize) -> Opening {
+        let editor = Editor::new("mediator", 1_767_225_600_000);
+        let (mut listed, mut loaded) = (HashMap::new(), Vec::new());
+        for i in 0..n {
+            let title = format!("工资被拖欠 {i}");
+            let draft = CaseDraft::new(UnitId::new("wugang").unwrap(), Channel::Visit, &title);
+            let mut doc = CaseDoc::create(&draft, &editor, automerge::ActorId::random()).into_doc();
+            listed.insert(draft.id, protocol::heads_to_wire(&doc.get_heads()));
+            loaded.push((draft.id, doc.save()));
+        }
+        (listed, loaded)
+    }
+
+    #[test]
+    fn helpers_are_shared_and_given_back() {
+        let helpers = Helpers::new(3);
+        let first = helpers.take(2);
+        let second = helpers.take(5);
+        let third = helpers.take(1);
+        assert_eq!((first.n, second.n, third.n), (2, 1, 0));
+        assert_eq!(helpers.busy(), 3);
+        drop(first);
+        assert_eq!(helpers.busy(), 1);
+        assert_eq!(helpers.take(3).n, 2, "the two given back");
+        drop((second, third));
+        assert_eq!(helpers.busy(), 0);
+    }
+
+    #[test]
+    fn an_opening_with_no_helper_free_makes_every_row_itself() {
+        let (listed, loaded) = cases(300);
+        let calendar = Calendar::default();
+        let spread = RowCache {
+            inner: Mutex::default(),
+            helpers: Helpers::new(3),
+        };
+        let alone = RowCache {
+            inner: Mutex::default(),
+            helpers: Helpers::new(3),
+        };
+        let held = alone.helpers.take(3);
+        let with_helpers = spread.fresh(&listed, loaded.clone(), &calendar);
+        let by_itself = alone.fresh(&listed, loaded, &calendar);
+        assert_eq!(alone.helpers_busy(), 3, "held elsewhere all along");
+        drop(held);
+        assert_eq!((spread.helpers_busy(), alone.helpers_busy()), (0, 0));
+        assert_eq!(by_itself.len(), 300);
+        for (a, b) in by_itself.iter().zip(&with_helpers) {
+            assert_eq!(a.doc, b.doc);
+            assert!(a.row.is_some(), "every case has its row");
+            assert_eq!((&a.heads, &a.row), (&b.heads, &b.row));
+            assert_eq!(Some(&a.heads), listed.get(&a.doc));
+        }
+        assert_eq!(alone.counts(), (300, 0));
     }
 }
