@@ -12,12 +12,12 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use automerge::AutoCommit;
 use lianxin_shared::protocol::{self, Fresh};
 use lianxin_shared::rules::{Calendar, Limits};
 use lianxin_shared::{AnyDoc, DocId, load_document, pack_rows};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Rows kept at most; beyond, the cache starts again (it is bounded by the documents stored,
 /// this only keeps a runaway store from holding the memory).
@@ -28,67 +28,18 @@ const ROWS_PER_HELPER: usize = 64;
 
 pub(crate) struct RowCache {
     inner: Mutex<Inner>,
-    helpers: Helpers,
+    /// Threads that help an opening make its rows, shared by every opening: each makes rows
+    /// on its own thread (a blocking one the session already holds) and on as many helpers as
+    /// are free then, so that many new tablets at once do not each start four threads.
+    helpers: Semaphore,
+    most_helpers: usize,
 }
 
 impl Default for RowCache {
     fn default() -> Self {
         // With the opening's own thread, at most four make rows on a machine with four cores.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        RowCache {
-            inner: Mutex::default(),
-            helpers: Helpers::new(cores.clamp(1, 4) - 1),
-        }
-    }
-}
-
-/// Threads that help an opening make its rows, shared by every opening: each makes rows on
-/// its own thread (a blocking one the session already holds) and on as many helpers as are
-/// free then, so that many new tablets at once do not each start four threads.
-struct Helpers {
-    free: AtomicUsize,
-    most: usize,
-}
-
-/// Helpers taken, given back when dropped.
-struct Taken<'a> {
-    helpers: &'a Helpers,
-    n: usize,
-}
-
-impl Helpers {
-    fn new(most: usize) -> Self {
-        Helpers {
-            free: AtomicUsize::new(most),
-            most,
-        }
-    }
-
-    /// Up to `want` helpers, as many as are free (perhaps none).
-    fn take(&self, want: usize) -> Taken<'_> {
-        let mut free = self.free.load(Ordering::Acquire);
-        loop {
-            let n = free.min(want);
-            match self.free.compare_exchange_weak(
-                free,
-                free - n,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Taken { helpers: self, n },
-                Err(now) => free = now,
-            }
-        }
-    }
-
-    fn busy(&self) -> usize {
-        self.most.saturating_sub(self.free.load(Ordering::Acquire))
-    }
-}
-
-impl Drop for Taken<'_> {
-    fn drop(&mut self) {
-        self.helpers.free.fetch_add(self.n, Ordering::AcqRel);
+        RowCache::with_helpers(cores.clamp(1, 4) - 1)
     }
 }
 
@@ -172,6 +123,25 @@ impl Job<'_> {
 }
 
 impl RowCache {
+    fn with_helpers(most: usize) -> Self {
+        RowCache {
+            inner: Mutex::default(),
+            helpers: Semaphore::new(most),
+            most_helpers: most,
+        }
+    }
+
+    /// Up to `want` helpers, as many as are free (perhaps none); given back when dropped.
+    fn take_helpers(&self, want: usize) -> SemaphorePermit<'_> {
+        loop {
+            let n = self.helpers.available_permits().min(want);
+            // Another opening may take some between the count and the taking: count again.
+            if let Ok(taken) = self.helpers.try_acquire_many(n as u32) {
+                return taken;
+            }
+        }
+    }
+
     /// The documents `loaded` (id and stored bytes), new to a device, as [`Fresh`] items with
     /// their heads and rows. `listed` gives the heads the store listed for each document this
     /// opening sends: a case's details are used for its row when they are among them.
@@ -226,10 +196,8 @@ impl RowCache {
         };
         // Spread over the helpers free (a first sync of 10,000 cases makes 20,000 rows); a
         // few rows are not worth a thread.
-        let helpers = self
-            .helpers
-            .take((jobs.len() / ROWS_PER_HELPER).min(self.helpers.most));
-        let chunk = jobs.len().div_ceil(helpers.n + 1).max(1);
+        let helpers = self.take_helpers(jobs.len() / ROWS_PER_HELPER);
+        let chunk = jobs.len().div_ceil(helpers.num_permits() + 1).max(1);
         let mut made: HashMap<DocId, Cached> = HashMap::new();
         std::thread::scope(|scope| {
             let mut parts = jobs.chunks(chunk);
@@ -275,7 +243,8 @@ impl RowCache {
 
     /// Helper threads making rows now.
     pub(crate) fn helpers_busy(&self) -> usize {
-        self.helpers.busy()
+        self.most_helpers
+            .saturating_sub(self.helpers.available_permits())
     }
 }
 
@@ -302,32 +271,31 @@ mod tests {
 
     #[test]
     fn helpers_are_shared_and_given_back() {
-        let helpers = Helpers::new(3);
-        let first = helpers.take(2);
-        let second = helpers.take(5);
-        let third = helpers.take(1);
-        assert_eq!((first.n, second.n, third.n), (2, 1, 0));
-        assert_eq!(helpers.busy(), 3);
+        let cache = RowCache::with_helpers(3);
+        let first = cache.take_helpers(2);
+        let second = cache.take_helpers(5);
+        let third = cache.take_helpers(1);
+        let taken = (
+            first.num_permits(),
+            second.num_permits(),
+            third.num_permits(),
+        );
+        assert_eq!(taken, (2, 1, 0));
+        assert_eq!(cache.helpers_busy(), 3);
         drop(first);
-        assert_eq!(helpers.busy(), 1);
-        assert_eq!(helpers.take(3).n, 2, "the two given back");
+        assert_eq!(cache.helpers_busy(), 1);
+        assert_eq!(cache.take_helpers(3).num_permits(), 2, "the two given back");
         drop((second, third));
-        assert_eq!(helpers.busy(), 0);
+        assert_eq!(cache.helpers_busy(), 0);
     }
 
     #[test]
     fn an_opening_with_no_helper_free_makes_every_row_itself() {
         let (listed, loaded) = cases(300);
         let calendar = Calendar::default();
-        let spread = RowCache {
-            inner: Mutex::default(),
-            helpers: Helpers::new(3),
-        };
-        let alone = RowCache {
-            inner: Mutex::default(),
-            helpers: Helpers::new(3),
-        };
-        let held = alone.helpers.take(3);
+        let spread = RowCache::with_helpers(3);
+        let alone = RowCache::with_helpers(3);
+        let held = alone.take_helpers(3);
         let with_helpers = spread.fresh(&listed, loaded.clone(), &calendar);
         let by_itself = alone.fresh(&listed, loaded, &calendar);
         assert_eq!(alone.helpers_busy(), 3, "held elsewhere all along");
