@@ -139,10 +139,13 @@ async fn unlock(username: &str, password: &str) -> Result<(LoginResponse, Db), S
 }
 
 /// The sign-in or unlock screen.
+/// What the gate's `on_open` returns: done once the session is open, or why it could not be.
+pub type Opening = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
+
 #[component]
 pub fn Gate(
     lang: RwSignal<Lang>,
-    on_open: impl Fn(LoginResponse, Db) + Clone + Send + Sync + 'static,
+    on_open: impl Fn(LoginResponse, Db) -> Opening + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let locked = RwSignal::new(vault::current_user().filter(|u| vault::record(u).is_some()));
     let username = RwSignal::new(String::new());
@@ -170,7 +173,9 @@ pub fn Gate(
             match outcome {
                 Ok((resp, db)) => {
                     password.set(String::new());
-                    on_open(resp, db)
+                    if let Err(e) = on_open(resp, db).await {
+                        error.set(Some(e));
+                    }
                 }
                 Err(e) => error.set(Some(e)),
             }

@@ -194,6 +194,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("all_colours", "全部颜色", "All colours"),
     ("showing_first", "显示前", "showing the first"),
     ("loading", "正在读取…", "Loading…"),
+    (
+        "part_not_loaded",
+        "本机尚未下载完整的应用，请在有信号时再试。",
+        "This tablet has not downloaded the whole app yet; try again where there is a signal.",
+    ),
     ("petitioners", "信访人", "Petitioners"),
     ("name", "姓名", "Name"),
     ("reports", "报表", "Reports"),

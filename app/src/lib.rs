@@ -246,6 +246,10 @@ pub(crate) fn handling_others(
 pub fn start() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
+    // The signed-in part, fetched behind the gate (a failure is said when opening needs it).
+    leptos::task::spawn_local(async {
+        let _ = preload_signed_in().await;
+    });
 }
 
 /// The tablet's localStorage (settings, lock records, the ledger queue), if the browser gives
@@ -296,125 +300,26 @@ fn App() -> impl IntoView {
         filter: RwSignal::new(Filter::default()),
         name: RwSignal::new(String::new()),
     };
-    let session = RwSignal::new(None::<(String, Vec<(String, String)>)>);
-    let status = RwSignal::new(Status::Offline);
-    let caseload = RwSignal::new(Vec::<Row>::new());
-    let disputes = RwSignal::new(Vec::<mediation::LedgerRow>::new());
-    let days = RwSignal::new(Vec::<reception_view::DayRow>::new());
-    let last_sync = RwSignal::new(None::<String>);
+    let shown = Shown {
+        session: RwSignal::new(None),
+        status: RwSignal::new(Status::Offline),
+        caseload: RwSignal::new(Vec::new()),
+        disputes: RwSignal::new(Vec::new()),
+        days: RwSignal::new(Vec::new()),
+        last_sync: RwSignal::new(None),
+    };
+    let session = shown.session;
     route::follow(ctx.screens);
 
+    // The rest of the app comes in its own part (see `open_session`), fetched while the gate
+    // is on screen; opening waits for it, and says so if it cannot be had.
     let start_sync = move |login: LoginResponse, db: store::Db| {
-        let units: Vec<Unit> = login.directory.clone();
-        let listener: sync::Listener = Rc::new(move |s, changed| {
-            status.set(s);
-            if s == Status::Synced {
-                // Ledger exports made offline are recorded now.
-                leptos::task::spawn_local(reports::send_ledger_log(ctx.username.get_untracked()));
-                // Reference numbers for cases registered here, offline too.
-                leptos::task::spawn_local(numbers::top_up(ctx.username.get_untracked()));
-                // Photos taken offline go up once their cases' listings have.
-                leptos::task::spawn_local(files::send_pending());
-                last_sync.set(Some(
-                    js_sys::Date::new_0().to_locale_time_string("zh-CN").into(),
-                ));
-            }
-            if changed || s == Status::Synced {
-                // The caseload is rebuilt once a conversation settles (or offline), not after
-                // every frame of a first sync: that would cost frames × cases.
-                if s != Status::Syncing {
-                    ENGINE.with(|e| {
-                        if let Some(engine) = e.borrow().as_ref() {
-                            show_rows(&engine.rows.borrow(), &units, (caseload, disputes, days));
-                            ctx.waiting.set(engine.waiting());
-                        }
-                    });
-                }
-                ctx.version.update(|v| *v += 1);
-            }
+        let opening: gate::Opening = Box::pin(async move {
+            open_session(ctx, shown, login, db)
+                .await
+                .map_err(|_| t(lang.get_untracked(), "part_not_loaded").to_string())
         });
-        // Restore what this browser holds, show it, then connect.
-        STORE.with(|s| *s.borrow_mut() = Some(db.clone()));
-        leptos::task::spawn_local(async move {
-            perf::since_open("open: store opened");
-            let db = Some(db);
-            let units: Vec<(String, String)> = login
-                .directory
-                .iter()
-                .map(|u| (u.id.clone(), u.name.clone()))
-                .collect();
-            ctx.username.set(login.username.clone());
-            ctx.role.set(login.role.clone());
-            ctx.name.set(login.name.clone());
-            ctx.directory.set(units.clone());
-            ctx.bureau.set(
-                login
-                    .directory
-                    .iter()
-                    .filter(|u| u.parent.is_none())
-                    .map(|u| u.id.clone())
-                    .collect(),
-            );
-            let visible = &login.visible_units;
-            ctx.units.set(
-                units
-                    .iter()
-                    .filter(|u| visible.is_empty() || visible.contains(&u.0))
-                    .cloned()
-                    .collect(),
-            );
-            // The caseload shows from the stored rows first; the documents come after.
-            let (index, written) = match &db {
-                Some(db) => db.load_rows().await.unwrap_or_default(),
-                None => (HashMap::new(), 0),
-            };
-            perf::since_open("open: rows read");
-            let cursor = match &db {
-                Some(db) => db.cursor().await.unwrap_or(0),
-                None => 0,
-            };
-            store::request_persistence();
-            // The rows were worked out with the calendar of the last start-up; if the office
-            // has changed it since, every row is redone once.
-            let calendar_json = serde_json::to_string(&login.calendar).unwrap_or_default();
-            let calendar_changed = storage()
-                .and_then(|s| s.get_item("lianxin.calendar").ok().flatten())
-                .is_none_or(|before| before != calendar_json);
-            if let Some(s) = storage() {
-                let _ = s.set_item("lianxin.calendar", &calendar_json);
-            }
-            // The engine first, so a case tapped as soon as the list shows can be read.
-            let engine = Engine::new(
-                gate::device_actor(&login.username),
-                login.token.clone(),
-                listener.clone(),
-                db.clone(),
-                sync::Restored {
-                    rows: index,
-                    written,
-                    cursor,
-                    calendar_changed,
-                },
-                login.calendar.clone(),
-            );
-            // A case opened before its documents' slice came reads again once they are here.
-            engine.on_fetched(Rc::new(move || ctx.version.update(|v| *v += 1)));
-            ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
-            {
-                let index = engine.rows.borrow();
-                show_rows(&index, &login.directory, (caseload, disputes, days));
-                ctx.waiting
-                    .set(index.values().filter(|r| r.waiting()).count());
-            }
-            session.set(Some((login.username.clone(), units)));
-            perf::since_open("open: caseload set");
-            // The caseload is on screen; the documents are read behind it.
-            if !engine.read_stored().await {
-                return; // locked or signed out meanwhile
-            }
-            listener(Status::Offline, true);
-            engine.connect();
-        });
+        opening
     };
     // The last user's session opens with their password, signal or not (gate::Gate).
     view! {
@@ -427,45 +332,230 @@ fn App() -> impl IntoView {
                 }
             }>{move || t(lang.get(), "app")}</a></h1>
             <Show when=move || session.get().is_some()>
-                <span class=move || if status.get() == Status::Offline { "sync offline" } else { "sync" } data-testid="sync">
-                    {move || match status.get() {
-                        Status::Offline => t(lang.get(), "offline").to_string(),
-                        Status::Syncing => t(lang.get(), "syncing").to_string(),
-                        Status::Synced => format!("{} {}", t(lang.get(), "synced"), last_sync.get().unwrap_or_default()),
-                        Status::SignIn => t(lang.get(), "sign_in_again").to_string(),
-                    }}
-                    {move || (ctx.waiting.get() > 0).then(|| format!(" · {} {}", ctx.waiting.get(), t(lang.get(), "waiting")))}
-                </span>
-            </Show>
-            <Show when=move || session.get().is_some()>
-                <gate::Account ctx status/>
+                <Suspense fallback=|| ()>
+                    {Suspend::new(async move { signed_in_header(ctx, shown).await.unwrap_or_else(|_| ().into_any()) })}
+                </Suspense>
             </Show>
             <button class="plain" data-testid="lang" on:click=move |_| lang.update(|l| *l = l.other())>
                 {move || t(lang.get(), "switch")}
             </button>
         </header>
         <main>
-            <Show when=move || status.get() == Status::SignIn>
-                <gate::SignInAgain ctx/>
-            </Show>
             <Show when=move || session.get().is_some() fallback=move || view! { <gate::Gate lang on_open=start_sync/> }>
-                {move || match ctx.screen() {
-                    Screen::NewCase => view! { <case::NewCase ctx/> }.into_any(),
-                    Screen::Case(id) => view! { <case::CaseView ctx id caseload/> }.into_any(),
-                    Screen::Reception(id) => view! { <reception_view::Day ctx id/> }.into_any(),
-                    Screen::Receptions => view! { <reception_view::Days ctx days/> }.into_any(),
-                    Screen::NewDispute => view! { <mediation::NewDispute ctx/> }.into_any(),
-                    Screen::Dispute(id) => view! { <mediation::DisputeView ctx id/> }.into_any(),
-                    Screen::Ledger => view! { <mediation::Ledger ctx disputes/> }.into_any(),
-                    Screen::Board => view! { <board::Board ctx caseload/> }.into_any(),
-                    Screen::Reports => view! { <reports::Reports ctx last_sync/> }.into_any(),
-                    Screen::Import => view! { <import::Import ctx/> }.into_any(),
-                    Screen::Caseload => view! { <Caseload ctx caseload/> }.into_any(),
-                    Screen::Home => view! { <home::Home ctx caseload days/> <Caseload ctx caseload/> }.into_any(),
-                }}
+                <Suspense fallback=move || view! { <p class="muted">{move || t(lang.get(), "loading")}</p> }>
+                    {Suspend::new(async move { signed_in_main(ctx, shown).await.unwrap_or_else(|_| ().into_any()) })}
+                </Suspense>
             </Show>
         </main>
     }
+}
+
+/// What a signed-in session shows besides its screens, kept while they change: every field a
+/// signal, so it is `Copy`.
+#[derive(Clone, Copy)]
+struct Shown {
+    /// The signed-in user and the units they see: set once the caseload is ready.
+    session: RwSignal<Option<(String, Vec<(String, String)>)>>,
+    status: RwSignal<Status>,
+    caseload: RwSignal<Vec<Row>>,
+    disputes: RwSignal<Vec<mediation::LedgerRow>>,
+    days: RwSignal<Vec<reception_view::DayRow>>,
+    last_sync: RwSignal<Option<String>>,
+}
+
+/// A part of the app the browser could not fetch (never cached, no signal): the gate says so.
+type Loaded<T> = Result<T, leptos::wasm_split::SplitLoaderError>;
+
+// The app in two parts (see ARCHITECTURE.md, "Size"): the first holds the gate and what it
+// needs (sign-in, the vault, the local store's opening); the functions below, and whatever
+// only they reach (the sync engine, Automerge, every screen), are split into a second part
+// by the bundle (`cargo xtask bundle`). `preload_signed_in` fetches it as soon as the gate is
+// up, so it has come while the password is typed; the service worker keeps both for offline.
+
+/// Opens a session: the stored caseload on screen, the documents read behind it, then the
+/// connection to the server.
+#[leptos::wasm_split::wasm_split(
+    signed_in,
+    wasm_split_path = ::leptos::wasm_split,
+    preload(preload_signed_in),
+    fallible
+)]
+fn open_session(ctx: Ctx, shown: Shown, login: LoginResponse, db: store::Db) -> Loaded<()> {
+    let Shown {
+        session,
+        status,
+        caseload,
+        disputes,
+        days,
+        last_sync,
+    } = shown;
+    let units: Vec<Unit> = login.directory.clone();
+    let listener: sync::Listener = Rc::new(move |s, changed| {
+        status.set(s);
+        if s == Status::Synced {
+            // Ledger exports made offline are recorded now.
+            leptos::task::spawn_local(reports::send_ledger_log(ctx.username.get_untracked()));
+            // Reference numbers for cases registered here, offline too.
+            leptos::task::spawn_local(numbers::top_up(ctx.username.get_untracked()));
+            // Photos taken offline go up once their cases' listings have.
+            leptos::task::spawn_local(files::send_pending());
+            last_sync.set(Some(
+                js_sys::Date::new_0().to_locale_time_string("zh-CN").into(),
+            ));
+        }
+        if changed || s == Status::Synced {
+            // The caseload is rebuilt once a conversation settles (or offline), not after
+            // every frame of a first sync: that would cost frames × cases.
+            if s != Status::Syncing {
+                ENGINE.with(|e| {
+                    if let Some(engine) = e.borrow().as_ref() {
+                        show_rows(&engine.rows.borrow(), &units, (caseload, disputes, days));
+                        ctx.waiting.set(engine.waiting());
+                    }
+                });
+            }
+            ctx.version.update(|v| *v += 1);
+        }
+    });
+    // Restore what this browser holds, show it, then connect.
+    STORE.with(|s| *s.borrow_mut() = Some(db.clone()));
+    leptos::task::spawn_local(async move {
+        perf::since_open("open: store opened");
+        let db = Some(db);
+        let units: Vec<(String, String)> = login
+            .directory
+            .iter()
+            .map(|u| (u.id.clone(), u.name.clone()))
+            .collect();
+        ctx.username.set(login.username.clone());
+        ctx.role.set(login.role.clone());
+        ctx.name.set(login.name.clone());
+        ctx.directory.set(units.clone());
+        ctx.bureau.set(
+            login
+                .directory
+                .iter()
+                .filter(|u| u.parent.is_none())
+                .map(|u| u.id.clone())
+                .collect(),
+        );
+        let visible = &login.visible_units;
+        ctx.units.set(
+            units
+                .iter()
+                .filter(|u| visible.is_empty() || visible.contains(&u.0))
+                .cloned()
+                .collect(),
+        );
+        // The caseload shows from the stored rows first; the documents come after.
+        let (index, written) = match &db {
+            Some(db) => db.load_rows().await.unwrap_or_default(),
+            None => (HashMap::new(), 0),
+        };
+        perf::since_open("open: rows read");
+        let cursor = match &db {
+            Some(db) => db.cursor().await.unwrap_or(0),
+            None => 0,
+        };
+        store::request_persistence();
+        // The rows were worked out with the calendar of the last start-up; if the office
+        // has changed it since, every row is redone once.
+        let calendar_json = serde_json::to_string(&login.calendar).unwrap_or_default();
+        let calendar_changed = storage()
+            .and_then(|s| s.get_item("lianxin.calendar").ok().flatten())
+            .is_none_or(|before| before != calendar_json);
+        if let Some(s) = storage() {
+            let _ = s.set_item("lianxin.calendar", &calendar_json);
+        }
+        // The engine first, so a case tapped as soon as the list shows can be read.
+        let engine = Engine::new(
+            gate::device_actor(&login.username),
+            login.token.clone(),
+            listener.clone(),
+            db.clone(),
+            sync::Restored {
+                rows: index,
+                written,
+                cursor,
+                calendar_changed,
+            },
+            login.calendar.clone(),
+        );
+        // A case opened before its documents' slice came reads again once they are here.
+        engine.on_fetched(Rc::new(move || ctx.version.update(|v| *v += 1)));
+        ENGINE.with(|e| *e.borrow_mut() = Some(engine.clone()));
+        {
+            let index = engine.rows.borrow();
+            show_rows(&index, &login.directory, (caseload, disputes, days));
+            ctx.waiting
+                .set(index.values().filter(|r| r.waiting()).count());
+        }
+        session.set(Some((login.username.clone(), units)));
+        perf::since_open("open: caseload set");
+        // The caseload is on screen; the documents are read behind it.
+        if !engine.read_stored().await {
+            return; // locked or signed out meanwhile
+        }
+        listener(Status::Offline, true);
+        engine.connect();
+    });
+    Ok(())
+}
+
+/// The header's part for a signed-in session: the sync indicator and the account.
+#[leptos::wasm_split::wasm_split(signed_in, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn signed_in_header(ctx: Ctx, shown: Shown) -> Loaded<AnyView> {
+    let lang = ctx.lang;
+    let Shown {
+        status, last_sync, ..
+    } = shown;
+    Ok(view! {
+        <span class=move || if status.get() == Status::Offline { "sync offline" } else { "sync" } data-testid="sync">
+            {move || match status.get() {
+                Status::Offline => t(lang.get(), "offline").to_string(),
+                Status::Syncing => t(lang.get(), "syncing").to_string(),
+                Status::Synced => format!("{} {}", t(lang.get(), "synced"), last_sync.get().unwrap_or_default()),
+                Status::SignIn => t(lang.get(), "sign_in_again").to_string(),
+            }}
+            {move || (ctx.waiting.get() > 0).then(|| format!(" · {} {}", ctx.waiting.get(), t(lang.get(), "waiting")))}
+        </span>
+        <gate::Account ctx status/>
+    }
+    .into_any())
+}
+
+/// The main part for a signed-in session: the screen on show (and the password again when
+/// the server has ended the session).
+#[leptos::wasm_split::wasm_split(signed_in, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn signed_in_main(ctx: Ctx, shown: Shown) -> Loaded<AnyView> {
+    let Shown {
+        status,
+        caseload,
+        disputes,
+        days,
+        last_sync,
+        ..
+    } = shown;
+    Ok(view! {
+        <Show when=move || status.get() == Status::SignIn>
+            <gate::SignInAgain ctx/>
+        </Show>
+        {move || match ctx.screen() {
+            Screen::NewCase => view! { <case::NewCase ctx/> }.into_any(),
+            Screen::Case(id) => view! { <case::CaseView ctx id caseload/> }.into_any(),
+            Screen::Reception(id) => view! { <reception_view::Day ctx id/> }.into_any(),
+            Screen::Receptions => view! { <reception_view::Days ctx days/> }.into_any(),
+            Screen::NewDispute => view! { <mediation::NewDispute ctx/> }.into_any(),
+            Screen::Dispute(id) => view! { <mediation::DisputeView ctx id/> }.into_any(),
+            Screen::Ledger => view! { <mediation::Ledger ctx disputes/> }.into_any(),
+            Screen::Board => view! { <board::Board ctx caseload/> }.into_any(),
+            Screen::Reports => view! { <reports::Reports ctx last_sync/> }.into_any(),
+            Screen::Import => view! { <import::Import ctx/> }.into_any(),
+            Screen::Caseload => view! { <Caseload ctx caseload/> }.into_any(),
+            Screen::Home => view! { <home::Home ctx caseload days/> <Caseload ctx caseload/> }.into_any(),
+        }}
+    }
+    .into_any())
 }
 
 #[component]

@@ -349,7 +349,7 @@ async fn the_caseload_opens_with_no_network_at_all() {
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| *ids == expected).await;
     // The shell is cached and every case (with the details its unit handles) is in
     // IndexedDB before the signal goes.
-    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == SHELL_FILES).await;
     wait_for(&page, STORED_DOCS, |n: &usize| *n == docs).await;
     // The rows written one by one during the first sync are packed into one sealed value
     // once it settles, and the rows kept on their own are then cleared.
@@ -654,7 +654,7 @@ async fn a_case_registered_offline_survives_a_browser_restart_and_syncs_later() 
         |t: &String| t.contains("已同步"),
     )
     .await;
-    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == SHELL_FILES).await;
     wait_for(&page, STORED_DOCS, |n: &usize| *n == docs).await;
 
     link.cut();
@@ -751,7 +751,7 @@ async fn a_new_version_is_offered_not_forced() {
     let page = tab(&browser, &url).await;
     sign_in(&page, "mediator").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
-    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == SHELL_FILES).await;
     wait_for::<bool>(&page, "!!navigator.serviceWorker.controller", |ok| *ok).await;
     let first: Vec<String> = wait_for(&page, "caches.keys()", |k: &Vec<String>| k.len() == 1).await;
 
@@ -771,11 +771,13 @@ async fn a_new_version_is_offered_not_forced() {
         let at = sw.find(&format!("\"/{prefix}")).unwrap() + 1;
         sw[at..at + sw[at..].find('"').unwrap()].to_string()
     };
-    let (style, glue, wasm, boot) = (
+    let (style, glue, wasm, boot, loader, part) = (
         named("style-"),
         named("pkg/lianxin_app-"),
         named("pkg/lianxin_app_bg-"),
         named("boot-"),
+        named("pkg/__wasm_split-"),
+        named("pkg/split_signed_in-"),
     );
     let new_style = "/style-00000000000000f2.css";
     let css = std::fs::read_to_string(dist.join(&style[1..])).unwrap();
@@ -795,7 +797,7 @@ async fn a_new_version_is_offered_not_forced() {
     // An unchanged file is not fetched again: the server no longer even has the wasm, its
     // glue or the boot script, and the browser's HTTP cache is emptied, so the new version
     // installs only if its service worker takes them from the old version's cache.
-    for unchanged in [&glue, &wasm, &boot] {
+    for unchanged in [&glue, &wasm, &boot, &loader, &part] {
         for z in ["", ".gz", ".br"] {
             std::fs::remove_file(dist.join(format!("{}{z}", &unchanged[1..]))).unwrap();
         }
@@ -830,10 +832,10 @@ async fn a_new_version_is_offered_not_forced() {
     let held: Vec<String> = wait_for(
         &page,
         "caches.open('lianxin-shell-0000000000000002').then(c => c.keys()).then(k => k.map(r => new URL(r.url).pathname).sort())",
-        |k: &Vec<String>| k.len() == 8,
+        |k: &Vec<String>| k.len() == SHELL_FILES,
     )
     .await;
-    for file in [new_style, &glue, &wasm, &boot] {
+    for file in [new_style, &glue, &wasm, &boot, &loader, &part] {
         assert!(held.contains(&file.to_string()), "{file} in {held:?}");
     }
     unlock(&page).await;
@@ -845,6 +847,67 @@ async fn a_new_version_is_offered_not_forced() {
     )
     .await;
     js(&page, "document.querySelector('.back').click()").await;
+    wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
+    browser.close().await.unwrap();
+    let _ = browser.wait().await;
+}
+
+/// The first screen is the gate alone: it comes up from the first part of the wasm even when
+/// the signed-in part cannot be had; signing in then says so in the user's language instead of
+/// failing silently, and once the part can be fetched the same tablet signs in (a failed load
+/// is not remembered).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_needs_only_the_first_part_and_says_when_the_rest_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    copy_dir(&workspace().join("dist"), &dist);
+    let part = std::fs::read_dir(dist.join("pkg"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .find(|n| n.starts_with("split_signed_in-") && n.ends_with(".wasm"))
+        .expect("the bundle has a signed-in part");
+    let aside = dir.path().join("aside");
+    std::fs::create_dir_all(&aside).unwrap();
+    let moved: Vec<String> = ["", ".gz", ".br"]
+        .iter()
+        .map(|z| format!("{part}{z}"))
+        .collect();
+    for file in &moved {
+        std::fs::rename(dist.join("pkg").join(file), aside.join(file)).unwrap();
+    }
+    let url = start_server_with(&dir.path().join("data"), dist.clone()).await;
+    let mut browser = launch(&dir.path().join("chromium")).await;
+    let page = tab(&browser, &url).await;
+    wait_for::<bool>(
+        &page,
+        "!!document.querySelector('form.login input[name=username]')",
+        |ok| *ok,
+    )
+    .await;
+    // The tablet asked for the part behind the gate and got nothing.
+    wait_for::<bool>(
+        &page,
+        "performance.getEntriesByType('resource').some(e => e.name.includes('/pkg/split_signed_in-'))",
+        |ok| *ok,
+    )
+    .await;
+    sign_in(&page, "mediator").await;
+    let error: String = wait_for(
+        &page,
+        "document.querySelector('form.login .error')?.textContent ?? ''",
+        |t: &String| !t.is_empty(),
+    )
+    .await;
+    assert!(error.contains("本机尚未下载完整的应用"), "{error}");
+    let shown: Vec<String> = wait_for(&page, SHOWN_IDS, |_: &Vec<String>| true).await;
+    assert!(shown.is_empty(), "no caseload without its part: {shown:?}");
+    screenshot(&page, "part-missing", false).await;
+
+    // The part can be had again: the same sign-in opens the caseload.
+    for file in &moved {
+        std::fs::rename(aside.join(file), dist.join("pkg").join(file)).unwrap();
+    }
+    sign_in(&page, "mediator").await;
     wait_for(&page, SHOWN_IDS, |ids: &Vec<String>| !ids.is_empty()).await;
     browser.close().await.unwrap();
     let _ = browser.wait().await;
@@ -2902,7 +2965,7 @@ async fn a_clerk_moves_by_address_and_finds_every_match() {
     let mut browser = launch(&dir.path().join("chromium")).await;
     let page = tab(&browser, &link.url).await;
     sign_in(&page, "registrar").await;
-    wait_for(&page, CACHED_SHELL, |n: &usize| *n == 8).await;
+    wait_for(&page, CACHED_SHELL, |n: &usize| *n == SHELL_FILES).await;
     wait_for(
         &page,
         "document.querySelector('[data-testid=count]')?.textContent ?? ''",

@@ -36,9 +36,12 @@ fn bundle() -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // For the wasm target only (with --target, host builds such as proc macros do not see
     // RUSTFLAGS); kept beside any flags already set.
+    // `--emit-relocs` keeps the link's relocations, which the split (below) reads to see which
+    // function uses which.
+    let ours = "--cfg erase_components -Clink-args=--emit-relocs";
     let rustflags = match std::env::var("RUSTFLAGS") {
-        Ok(flags) if !flags.trim().is_empty() => format!("{flags} --cfg erase_components"),
-        _ => "--cfg erase_components".to_string(),
+        Ok(flags) if !flags.trim().is_empty() => format!("{flags} {ours}"),
+        _ => ours.to_string(),
     };
     let status = Command::new(&cargo)
         .current_dir(&root)
@@ -64,8 +67,26 @@ fn bundle() -> anyhow::Result<()> {
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(dist.join("pkg"))?;
+    // The split: what only the `#[lazy]` functions reach goes into chunks (`split_*.wasm`,
+    // `chunk_*.wasm`) beside a loader (`__wasm_split.js`); the rest is the main module, which
+    // wasm-bindgen then binds as before.
+    let split_main = wasm.with_file_name("lianxin_app_split.wasm");
+    let pkg = dist.join("pkg");
+    let input = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = &pkg;
+        opts.main_out_path = &split_main;
+        opts.main_module = "./lianxin_app.js";
+        opts.link_name = "./__wasm_split.js";
+        opts
+    })
+    .map_err(|e| anyhow::anyhow!("wasm-split: {e:?}"))?;
+    println!("split into {:?}", split.split_modules);
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
+        .input_path(&split_main)
+        .out_name("lianxin_app")
+        .keep_lld_exports(true)
         .web(true)?
         .typescript(false)
         .omit_default_module_path(false)
@@ -77,10 +98,55 @@ fn bundle() -> anyhow::Result<()> {
     // the style sheet): served as immutable, and a new version's service worker copies the
     // files whose names it already holds from the old cache instead of downloading them.
     // index.html, sw.js, the manifest and the icon keep their names (small, revalidated).
-    let wasm_name = hashed(&dist.join("pkg"), "lianxin_app_bg.wasm", |b| b)?;
-    let glue_name = hashed(&dist.join("pkg"), "lianxin_app.js", |text| {
-        replace_once(text, "'lianxin_app_bg.wasm'", &format!("'{wasm_name}'"))
-    })?;
+    let wasm_name = hashed(&pkg, "lianxin_app_bg.wasm", |b| b)?;
+    // The split parts: their names (in the loader) after their content, their names section
+    // dropped as the main module's is.
+    let keep_names = std::env::var_os("LIANXIN_KEEP_NAMES").is_some();
+    let mut loader = std::fs::read(pkg.join("__wasm_split.js")).context("reading the loader")?;
+    let mut parts = Vec::new();
+    for path in &split.split_modules {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("a split part's name")?
+            .to_string();
+        let bytes = std::fs::read(path)?;
+        let bytes = if keep_names {
+            bytes
+        } else {
+            without_names(&bytes)?
+        };
+        std::fs::write(path, &bytes)?;
+        let new = hashed(&pkg, &name, |b| b)?;
+        loader = replace_once(loader, &format!("\"./{name}\""), &format!("\"./{new}\""));
+        parts.push(new);
+    }
+    // The glue imports the loader and the loader imports the glue: both are named after one
+    // hash of both (with the wasm's and the parts' names in them), so either changing renames
+    // both.
+    let glue = replace_once(
+        std::fs::read(pkg.join("lianxin_app.js"))?,
+        "'lianxin_app_bg.wasm'",
+        &format!("'{wasm_name}'"),
+    );
+    let both = content_hash(&[glue.as_slice(), loader.as_slice()].concat());
+    let glue_name = format!("lianxin_app-{both}.js");
+    let loader_name = format!("__wasm_split-{both}.js");
+    // The import statement only: the wasm's import module keeps its name.
+    let glue = replace_once(
+        glue,
+        "from \"./__wasm_split.js\"",
+        &format!("from \"./{loader_name}\""),
+    );
+    let loader = replace_once(
+        loader,
+        "from \"./lianxin_app.js\"",
+        &format!("from \"./{glue_name}\""),
+    );
+    std::fs::write(pkg.join(&glue_name), glue)?;
+    std::fs::write(pkg.join(&loader_name), loader)?;
+    std::fs::remove_file(pkg.join("lianxin_app.js"))?;
+    std::fs::remove_file(pkg.join("__wasm_split.js"))?;
     let statics = root.join("app/static");
     let copy = |name: &str| -> anyhow::Result<()> {
         std::fs::copy(statics.join(name), dist.join(name))
@@ -113,7 +179,12 @@ fn bundle() -> anyhow::Result<()> {
         "/icon.svg".into(),
         format!("/pkg/{glue_name}"),
         format!("/pkg/{wasm_name}"),
+        format!("/pkg/{loader_name}"),
     ];
+    let shell: Vec<String> = shell
+        .into_iter()
+        .chain(parts.iter().map(|p| format!("/pkg/{p}")))
+        .collect();
     // The shell's version: a hash of every file in it, so a new build is a new cache (and an
     // unchanged build is not).
     let mut all = Vec::new();
@@ -172,6 +243,44 @@ fn compress_all(dir: &Path, report: &mut Vec<(String, usize, usize, usize)>) -> 
         report.push((path.display().to_string(), bytes.len(), gz.len(), br.len()));
     }
     Ok(())
+}
+
+/// `wasm` without its `name` custom section (function names, for profiling only).
+fn without_names(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
+    fn leb(bytes: &[u8], at: &mut usize) -> anyhow::Result<usize> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let byte = *bytes.get(*at).context("a truncated wasm")?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+            if shift > 35 {
+                bail!("a malformed wasm");
+            }
+        }
+    }
+    let mut out = wasm.get(..8).context("a wasm header")?.to_vec();
+    let mut at = 8;
+    while at < wasm.len() {
+        let start = at;
+        let id = wasm[at];
+        at += 1;
+        let size = leb(wasm, &mut at)?;
+        let body = wasm.get(at..at + size).context("a truncated section")?;
+        at += size;
+        if id == 0 {
+            let mut name_at = 0;
+            let len = leb(body, &mut name_at)?;
+            if body.get(name_at..name_at + len) == Some(b"name".as_slice()) {
+                continue;
+            }
+        }
+        out.extend_from_slice(&wasm[start..at]);
+    }
+    Ok(out)
 }
 
 /// The first 16 hex digits of the SHA-256 of `bytes`: a file's content in its name.

@@ -330,6 +330,10 @@ pub async fn set_value(page: &chromiumoxide::Page, name: &str, value: &str, even
     .await;
 }
 
+/// The files of the app shell the service worker caches: /, index.html, the boot script, the
+/// style sheet, the manifest, the icon, the JS glue, the gate's wasm, the split loader and
+/// the signed-in part of the wasm.
+pub const SHELL_FILES: usize = 10;
 pub const CACHED_SHELL: &str = "(async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('lianxin-shell-')) || 'none'); return (await c.keys()).length; })()";
 pub const STORED_DRAFTS: &str = "new Promise(async ok => { const d = (await indexedDB.databases()).find(d => d.name.startsWith('lianxin-')); if (!d) return ok(0); const r = indexedDB.open(d.name); r.onsuccess = () => { try { const q = r.result.transaction('drafts').objectStore('drafts').count(); q.onsuccess = () => ok(q.result); } catch (e) { ok(0); } }; r.onerror = () => ok(0); })";
 /// How many documents the tablet's local store holds (cases, their details, disputes, days).
