@@ -138,10 +138,10 @@ async fn unlock(username: &str, password: &str) -> Result<(LoginResponse, Db), S
     Ok((session, db))
 }
 
-/// The sign-in or unlock screen.
 /// What the gate's `on_open` returns: done once the session is open, or why it could not be.
 pub type Opening = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>;
 
+/// The sign-in or unlock screen.
 #[component]
 pub fn Gate(
     lang: RwSignal<Lang>,

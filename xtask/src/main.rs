@@ -67,9 +67,9 @@ fn bundle() -> anyhow::Result<()> {
     let dist = root.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(dist.join("pkg"))?;
-    // The split: what only the `#[lazy]` functions reach goes into chunks (`split_*.wasm`,
-    // `chunk_*.wasm`) beside a loader (`__wasm_split.js`); the rest is the main module, which
-    // wasm-bindgen then binds as before.
+    // The split: what only the `#[wasm_split]` functions in app/src/lib.rs reach goes into
+    // parts (`split_*.wasm`, `chunk_*.wasm`) beside a loader (`__wasm_split.js`); the rest is
+    // the main module, which wasm-bindgen then binds as before.
     let split_main = wasm.with_file_name("lianxin_app_split.wasm");
     let pkg = dist.join("pkg");
     let input = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
@@ -245,42 +245,23 @@ fn compress_all(dir: &Path, report: &mut Vec<(String, usize, usize, usize)>) -> 
     Ok(())
 }
 
-/// `wasm` without its `name` custom section (function names, for profiling only).
+/// `wasm` without its `name` custom section (function names, for profiling only); every other
+/// section copied as it is.
 fn without_names(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
-    fn leb(bytes: &[u8], at: &mut usize) -> anyhow::Result<usize> {
-        let (mut value, mut shift) = (0usize, 0);
-        loop {
-            let byte = *bytes.get(*at).context("a truncated wasm")?;
-            *at += 1;
-            value |= usize::from(byte & 0x7f) << shift;
-            shift += 7;
-            if byte < 0x80 {
-                return Ok(value);
-            }
-            if shift > 35 {
-                bail!("a malformed wasm");
-            }
+    let mut out = wasm_encoder::Module::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        if matches!(&payload, wasmparser::Payload::CustomSection(c) if c.name() == "name") {
+            continue;
+        }
+        if let Some((id, range)) = payload.as_section() {
+            let data = wasm
+                .get(range.start as usize..range.end as usize)
+                .context("a truncated section")?;
+            out.section(&wasm_encoder::RawSection { id, data });
         }
     }
-    let mut out = wasm.get(..8).context("a wasm header")?.to_vec();
-    let mut at = 8;
-    while at < wasm.len() {
-        let start = at;
-        let id = wasm[at];
-        at += 1;
-        let size = leb(wasm, &mut at)?;
-        let body = wasm.get(at..at + size).context("a truncated section")?;
-        at += size;
-        if id == 0 {
-            let mut name_at = 0;
-            let len = leb(body, &mut name_at)?;
-            if body.get(name_at..name_at + len) == Some(b"name".as_slice()) {
-                continue;
-            }
-        }
-        out.extend_from_slice(&wasm[start..at]);
-    }
-    Ok(out)
+    Ok(out.finish())
 }
 
 /// The first 16 hex digits of the SHA-256 of `bytes`: a file's content in its name.
